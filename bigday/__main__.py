@@ -1,0 +1,3 @@
+from bigday.cli import entry
+
+entry()

@@ -1,0 +1,86 @@
+"""The ``bigday`` command: parse, call one library function per verb, map errors to exit codes.
+
+Each area of the engine registers its own verbs (``register(subparsers)``); this module only wires them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from bigday import __version__
+from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError
+
+EPILOG = """exit codes: 0 all within bounds; 1 a threshold, budget, regression or isolation verdict failed;
+2 usage or configuration error; 3 the run could not be carried out (target down, browser failed).
+configuration: flag > BIGDAY_* environment variable > scenario file > defaults."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line (its default already uses 2) and no usage dump on errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+    # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
+    from bigday import run as run_cmd
+    from bigday.compare import cli as compare_cli
+    from bigday.load import cli as load_cli
+    from bigday.probe import cli as probe_cli
+    from bigday.report import cli as report_cli
+    from bigday.store import cli as store_cli
+    from bigday.target import cli as target_cli
+
+    return [
+        run_cmd.register,
+        probe_cli.register,
+        load_cli.register,
+        compare_cli.register,
+        report_cli.register,
+        store_cli.register,
+        target_cli.register,
+    ]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bigday",
+        description="Synthetic monitoring and load rehearsal for a multi-tenant wedding-vendor web app.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bigday {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    for register in _registrars():
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except BigdayError as e:
+        print(f"bigday: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("bigday: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug of ours: one line unless asked for the traceback
+        if os.environ.get("BIGDAY_DEBUG"):
+            traceback.print_exc()
+        print(f"bigday: internal error: {type(e).__name__}: {e} (set BIGDAY_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_RUN_FAILED
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The comparator: thresholds, budgets, baselines, change points, alerts."""

@@ -1,0 +1,1 @@
+"""Load rehearsals: Locust user classes, the Saturday shape and the tenant-isolation verdict."""

@@ -1,0 +1,1 @@
+"""Browser probes: Playwright + Chromium + web-vitals on the critical paths."""

@@ -1,0 +1,1 @@
+"""Reports: terminal, Markdown, JUnit XML, JSON, HTML dashboard."""

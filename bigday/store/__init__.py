@@ -1,0 +1,1 @@
+"""The results store: SQLite by default, PostgreSQL for teams."""
