@@ -29,6 +29,7 @@ class _Parser(argparse.ArgumentParser):
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
     from bigday import run as run_cmd
+    from bigday import scenario_cli
     from bigday.compare import cli as compare_cli
     from bigday.load import cli as load_cli
     from bigday.probe import cli as probe_cli
@@ -44,6 +45,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         report_cli.register,
         store_cli.register,
         target_cli.register,
+        scenario_cli.register,
     ]
 
 

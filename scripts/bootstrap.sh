@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Install everything bigday needs on a fresh Debian 12 machine (Python 3.11, Node 20, npm), then
+#   bootstrap.sh run  [bigday run options]   -> the nightly check on the embedded reference target
+#   bootstrap.sh test [pytest options]       -> the whole test suite
+# Safe to re-run: each step is skipped or quick when already done.
+set -euo pipefail
+
+mode="${1:-}"
+case "$mode" in
+  run|test) shift ;;
+  *) echo "usage: scripts/bootstrap.sh run|test [options]" >&2; exit 2 ;;
+esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    say "need root (or sudo) to run: $*"; exit 3; fi
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  say "bigday needs Python >= 3.11 (set PYTHON=/path/to/python3.11)"; exit 3
+fi
+for tool in node npm; do
+  command -v "$tool" >/dev/null || { say "bigday needs $tool (Node 20 and npm)"; exit 3; }
+done
+
+# System packages: Debian's Chromium (Playwright cannot download browsers here), and for the tests
+# PostgreSQL 15 (they start a throwaway cluster of their own).
+debs=()
+[ -x /usr/bin/chromium ] || debs+=(chromium)
+if [ "$mode" = test ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then debs+=(postgresql-15); fi
+if [ "${#debs[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${debs[*]}"
+  apt_install "${debs[@]}"
+fi
+
+# Python dependencies in a virtual environment.
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.bigday-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  say "installing Python dependencies"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+  touch "$stamp"
+fi
+
+# Pinned browser assets (web-vitals, axe-core, Lighthouse) from the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing pinned npm assets"
+  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+export PATH="$root/.venv/bin:$PATH"
+case "$mode" in
+  run) exec bigday run "$@" ;;
+  test) exec python -m pytest "$@" ;;
+esac
