@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     LOWER_IS_BETTER = "lower"
     HIGHER_IS_BETTER = "higher"
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     MS = "ms"
     BYTES = "bytes"
     SCORE = "score"  # 0..100

@@ -239,7 +239,7 @@ class _Node:
             return None
         return self.data[key]
 
-    def str(self, key: str, default: str | None = None, required: bool = False, choices: tuple[str, ...] = ()) -> Any:
+    def text(self, key: str, default: str | None = None, required: bool = False, choices: tuple[str, ...] = ()) -> Any:
         v = self._get(key, required)
         if v is None:
             return default
@@ -249,7 +249,7 @@ class _Node:
             self.fail(f"expected one of {', '.join(choices)}, got {v!r}", key)
         return v
 
-    def int(self, key: str, default: int | None = None, required: bool = False, minimum: int = 0) -> Any:
+    def whole(self, key: str, default: int | None = None, required: bool = False, minimum: int = 0) -> Any:
         v = self._get(key, required)
         if v is None:
             return default
@@ -281,7 +281,7 @@ class _Node:
             self.fail(f"expected a positive duration, got {v!r}", key)
         return ms / 1000.0
 
-    def list(self, key: str, required: bool = False) -> list[Any]:
+    def seq(self, key: str, required: bool = False) -> list[Any]:
         v = self._get(key, required)
         if v is None:
             return []
@@ -352,12 +352,12 @@ def _parse_interaction(node: _Node, key: str, items: list[Any]) -> tuple[Interac
             step.fail("expected exactly one of click, type or press")
         action = actions[0]
         if action == "click":
-            steps.append(InteractionStep("click", step.str("click", required=True)))
+            steps.append(InteractionStep("click", step.text("click", required=True)))
         else:
             sub = step.mapping(action, required=True)
             assert sub is not None
-            selector = sub.str("selector", required=True)
-            text = sub.str("text" if action == "type" else "key", required=True)
+            selector = sub.text("selector", required=True)
+            text = sub.text("text" if action == "type" else "key", required=True)
             sub.done()
             steps.append(InteractionStep(action, selector, text))
         step.done()
@@ -366,55 +366,55 @@ def _parse_interaction(node: _Node, key: str, items: list[Any]) -> tuple[Interac
 
 def _parse_pages(root: _Node, tenant_ids: set[str]) -> tuple[Page, ...]:
     pages = []
-    items = root.list("pages", required=True)
+    items = root.seq("pages", required=True)
     if not items:
         root.fail("expected at least one page", "pages")
     names: set[str] = set()
     for i, item in enumerate(items):
         n = root.child("pages", i, item)
-        name = n.str("name", required=True)
+        name = n.text("name", required=True)
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
             n.fail(f"expected a lower-case slug (letters, digits, - and _), got {name!r}", "name")
         if name in names:
             n.fail(f"duplicate page name {name!r}", "name")
         names.add(name)
-        path = n.str("path", required=True)
+        path = n.text("path", required=True)
         if not path.startswith("/"):
             n.fail(f"expected a path starting with '/', got {path!r}", "path")
-        tenant = n.str("tenant")
+        tenant = n.text("tenant")
         if tenant is not None and tenant not in tenant_ids:
             n.fail(f"unknown tenant {tenant!r}; tenants are {', '.join(sorted(tenant_ids))}", "tenant")
-        interaction = _parse_interaction(n, "interaction", n.list("interaction"))
+        interaction = _parse_interaction(n, "interaction", n.seq("interaction"))
         n.done()
         pages.append(Page(name, path, interaction, tenant))
     return tuple(pages)
 
 
 def _parse_tenants(root: _Node) -> tuple[Tenant, ...]:
-    items = root.list("tenants", required=True)
+    items = root.seq("tenants", required=True)
     if not items:
         root.fail("expected at least one tenant", "tenants")
     tenants = []
     ids: set[str] = set()
     for i, item in enumerate(items):
         n = root.child("tenants", i, item)
-        tid = n.str("id", required=True)
+        tid = n.text("id", required=True)
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", tid):
             n.fail(f"expected a lower-case slug (letters, digits, -), got {tid!r}", "id")
         if tid in ids:
             n.fail(f"duplicate tenant id {tid!r}", "id")
         ids.add(tid)
-        plan = n.str("plan", required=True, choices=("premium", "small"))
-        clients = n.int("clients", required=True, minimum=1)
+        plan = n.text("plan", required=True, choices=("premium", "small"))
+        clients = n.whole("clients", required=True, minimum=1)
         if plan == "small" and clients > 1000:
             n.fail(f"a small studio has at most 1000 clients, got {clients}", "clients")
         tenants.append(
             Tenant(
                 id=tid,
-                name=n.str("name", default=tid),
+                name=n.text("name", default=tid),
                 plan=plan,
                 clients=clients,
-                concurrent_weddings=n.int("concurrent_weddings", default=1, minimum=0),
+                concurrent_weddings=n.whole("concurrent_weddings", default=1, minimum=0),
             )
         )
         n.done()
@@ -422,20 +422,20 @@ def _parse_tenants(root: _Node) -> tuple[Tenant, ...]:
 
 
 def _metric_name(n: _Node) -> str:
-    name = n.str("metric", required=True)
+    name = n.text("metric", required=True)
     if name not in METRICS:
         n.fail(f"unknown metric {name!r}; expected one of {', '.join(sorted(METRICS))}", "metric")
     return name
 
 
 def _direction(n: _Node, metric_name: str) -> Direction:
-    raw = n.str("direction", choices=("lower", "higher"))
+    raw = n.text("direction", choices=("lower", "higher"))
     return Direction(raw) if raw else METRICS[metric_name].direction
 
 
 def _parse_thresholds(root: _Node, page_names: set[str]) -> tuple[Threshold, ...]:
     out = []
-    for i, item in enumerate(root.list("thresholds")):
+    for i, item in enumerate(root.seq("thresholds")):
         n = root.child("thresholds", i, item)
         name = _metric_name(n)
         pages_raw = n._get("pages", False)
@@ -452,9 +452,9 @@ def _parse_thresholds(root: _Node, page_names: set[str]) -> tuple[Threshold, ...
         out.append(
             Threshold(
                 metric=name,
-                aggregate=n.str("aggregate", required=True, choices=AGGREGATES),
+                aggregate=n.text("aggregate", required=True, choices=AGGREGATES),
                 bound=bound,
-                level=n.str("level", default="error", choices=LEVELS),
+                level=n.text("level", default="error", choices=LEVELS),
                 direction=_direction(n, name),
                 pages=pages,
             )
@@ -490,15 +490,15 @@ def _parse_alert_bands(root: _Node) -> tuple[AlertBand, ...]:
 
 def _parse_budgets(root: _Node) -> tuple[Budget, ...]:
     out = []
-    for i, item in enumerate(root.list("budgets")):
+    for i, item in enumerate(root.seq("budgets")):
         n = root.child("budgets", i, item)
-        chunk = n.str("chunk", required=True)
+        chunk = n.text("chunk", required=True)
         raw = n._get("max", True)
         try:
             max_bytes = parse_size_bytes(raw)
         except ValueError as e:
             n.fail(f"expected {e}", "max")
-        out.append(Budget(chunk, max_bytes, n.str("level", default="error", choices=LEVELS)))
+        out.append(Budget(chunk, max_bytes, n.text("level", default="error", choices=LEVELS)))
         n.done()
     return tuple(out)
 
@@ -530,14 +530,14 @@ def _parse_load(root: _Node, tenant_ids: set[str]) -> LoadShape:
     n = root.mapping("load")
     if n is None:
         return LoadShape()
-    peak = n.int("peak_users", default=10_000, minimum=1)
+    peak = n.whole("peak_users", default=10_000, minimum=1)
     stages = []
-    for i, item in enumerate(n.list("stages")):
+    for i, item in enumerate(n.seq("stages")):
         s = n.child("stages", i, item)
-        users = s.int("users", required=True, minimum=0)
+        users = s.whole("users", required=True, minimum=0)
         if users > peak:
             s.fail(f"expected at most peak_users ({peak}), got {users}", "users")
-        stages.append(LoadStage(s.str("name", required=True), s.duration_s("duration", required=True), users))
+        stages.append(LoadStage(s.text("name", required=True), s.duration_s("duration", required=True), users))
         s.done()
     mix_node = n.mapping("user_mix")
     user_mix = LoadShape().user_mix
@@ -558,15 +558,15 @@ def _parse_load(root: _Node, tenant_ids: set[str]) -> LoadShape:
         if think_time[0] > think_time[1]:
             think.fail(f"min ({think_time[0]}s) exceeds max ({think_time[1]}s)", "min")
         think.done()
-    hosts = n.list("allow_hosts")
+    hosts = n.seq("allow_hosts")
     for i, h in enumerate(hosts):
         if not isinstance(h, str) or not h.strip() or "/" in h:
             n.fail(f"expected a host name, got {_kind(h)}", f"allow_hosts[{i}]")
     iso_node = n.mapping("isolation")
     isolation = None
     if iso_node is not None:
-        victim = iso_node.str("victim", required=True)
-        aggressor = iso_node.str("aggressor", required=True)
+        victim = iso_node.text("victim", required=True)
+        aggressor = iso_node.text("aggressor", required=True)
         for key, tid in (("victim", victim), ("aggressor", aggressor)):
             if tid not in tenant_ids:
                 iso_node.fail(f"unknown tenant {tid!r}; tenants are {', '.join(sorted(tenant_ids))}", key)
@@ -603,7 +603,7 @@ def _parse_load(root: _Node, tenant_ids: set[str]) -> LoadShape:
 
 
 def _check_base_url(root: _Node) -> str | None:
-    url = root.str("base_url")
+    url = root.text("base_url")
     if url is None:
         return None
     parts = urlsplit(url)
@@ -627,8 +627,8 @@ def parse_scenario(text: str, source: Path) -> Scenario:
     if data is None:
         raise ConfigError(f"{source}: the file is empty; expected a scenario mapping with name, pages, tenants")
     root = _Node(source, "", data)
-    name = root.str("name", required=True)
-    version = root.int("version", default=1, minimum=1)
+    name = root.text("name", required=True)
+    version = root.whole("version", default=1, minimum=1)
     if version != 1:
         root.fail(f"expected scenario format version 1, got {version}", "version")
     base_url = _check_base_url(root)
