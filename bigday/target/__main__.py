@@ -1,0 +1,7 @@
+"""``python -m bigday.target``: how running_target starts the server in a subprocess."""
+
+import sys
+
+from bigday.target.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""Fault knobs of the reference target: per server (flags, BIGDAY_TARGET_* env) and per request (query)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from urllib.parse import urlencode
+
+from bigday.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class KnobSpec:
+    """One knob: its name, default, allowed range and what it means."""
+
+    name: str
+    default: int
+    minimum: int
+    maximum: int
+    help: str
+
+
+# Bounds keep a typo from hanging a probe for hours or allocating gigabytes of JS.
+KNOB_SPECS: tuple[KnobSpec, ...] = (
+    KnobSpec("server_delay", 0, 0, 60_000, "ms the document and API responses wait before the first byte"),
+    KnobSpec("lcp_delay", 0, 0, 60_000, "ms the server holds the hero image (the LCP element)"),
+    KnobSpec("shift", 0, 0, 5_000, "px #shift-victim moves down shift_at ms after the load event"),
+    KnobSpec("shift_at", 300, 0, 60_000, "ms after the load event the shift happens"),
+    KnobSpec("long_task", 0, 0, 60_000, "ms of one busy loop started from the load event"),
+    KnobSpec("jank", 0, 0, 10_000, "ms of a busy loop repeated every jank_every ms"),
+    KnobSpec("jank_every", 100, 1, 60_000, "ms between jank busy loops"),
+    KnobSpec("slow_handler", 0, 0, 10_000, "ms each interaction handler busy-waits"),
+    KnobSpec("extra_js", 0, 0, 5_000, "KB (1000 B) of executed code added to each JS chunk"),
+)
+KNOB_NAMES: tuple[str, ...] = tuple(s.name for s in KNOB_SPECS)
+_SPEC = {s.name: s for s in KNOB_SPECS}
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The fault knobs in effect for a server or a request (times in ms, shift in px, extra_js in KB)."""
+
+    server_delay: int = 0
+    lcp_delay: int = 0
+    shift: int = 0
+    shift_at: int = 300
+    long_task: int = 0
+    jank: int = 0
+    jank_every: int = 100
+    slow_handler: int = 0
+    extra_js: int = 0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            check_knob(f.name, getattr(self, f.name), where="knob")
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def non_default(self) -> dict[str, int]:
+        return {k: v for k, v in self.as_dict().items() if v != _SPEC[k].default}
+
+
+def check_knob(name: str, value: object, where: str) -> int:
+    """Validate one knob value; ConfigError names where it came from and the allowed range."""
+    spec = _SPEC.get(name)
+    if spec is None:
+        raise ConfigError(f"{where}: unknown knob {name!r}; knobs are {', '.join(KNOB_NAMES)}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} {name}: expected a whole number, got {value!r}")
+    if not spec.minimum <= value <= spec.maximum:
+        raise ConfigError(f"{where} {name}: expected {spec.minimum}..{spec.maximum}, got {value}")
+    return value
+
+
+def parse_knob(name: str, raw: str, where: str) -> int:
+    """Parse a knob from text (query string, flag or environment variable)."""
+    text = raw.strip()
+    if not text.isdigit():
+        spec = _SPEC.get(name)
+        rng = f" in {spec.minimum}..{spec.maximum}" if spec else ""
+        raise ConfigError(f"{where} {name}: expected a whole number{rng}, got {raw!r}")
+    return check_knob(name, int(text), where)
+
+
+def env_var(name: str) -> str:
+    return f"BIGDAY_TARGET_{name.upper()}"
+
+
+def knobs_from_env(environ: Mapping[str, str] | None = None, base: Knobs | None = None) -> Knobs:
+    """Server knobs from BIGDAY_TARGET_<KNOB> variables on top of ``base``."""
+    env = os.environ if environ is None else environ
+    values = {}
+    for name in KNOB_NAMES:
+        var = env_var(name)
+        if env.get(var, "").strip():
+            values[name] = parse_knob(name, env[var], where=f"environment variable {var}:")
+    return replace(base or Knobs(), **values)
+
+
+def request_overrides(query: Mapping[str, str]) -> dict[str, int]:
+    """The knobs a request's query string sets explicitly (ConfigError on a bad value)."""
+    return {name: parse_knob(name, query[name], where="query parameter") for name in KNOB_NAMES if name in query}
+
+
+def overrides_query(overrides: Mapping[str, int], tenant: str) -> str:
+    """The query string that carries a page's tenant and explicit knobs to its sub-resources."""
+    return urlencode({"tenant": tenant, **{k: overrides[k] for k in KNOB_NAMES if k in overrides}})
