@@ -1,0 +1,307 @@
+"""Lighthouse CI configuration mapped onto bigday's checks: a ``budget.json`` and a lighthouserc's ``ci.assert``.
+
+A team moving from Lighthouse CI keeps its files. Whatever has no bigday equivalent is listed, with the
+reason, in ``unsupported`` (printed by compare and written to verdicts.json), never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scipy.stats import norm
+
+from bigday.compare.checks import SourcedBudget, SourcedThreshold
+from bigday.errors import ConfigError
+from bigday.metrics import METRICS, Direction
+from bigday.scenario import Budget, Page, Threshold
+
+KIB = 1024  # Lighthouse budget sizes are KiB
+
+# budget.json timings -> bigday metric
+BUDGET_TIMINGS = {
+    "first-contentful-paint": "fcp", "largest-contentful-paint": "lcp",
+    "cumulative-layout-shift": "cls", "total-blocking-time": "tbt",
+}
+BUDGET_TIMINGS_UNSUPPORTED = {
+    "interactive": "Time to Interactive is not measured (Lighthouse 10 dropped it too)",
+    "first-meaningful-paint": "First Meaningful Paint is not measured (deprecated by Lighthouse)",
+    "speed-index": "Speed Index needs a filmstrip; the probe does not record one",
+    "max-potential-fid": "max-potential-FID is a worst-case estimate; bigday measures the real first input (fid)",
+}
+# Resource types the probe's resource summary (details.resources.by_type, Resource Timing) reports.
+RESOURCE_TYPES = ("stylesheet", "image", "font", "other")
+UNSUPPORTED_RESOURCE_TYPES = {
+    "document": "the page's own HTML is a navigation entry, not in the resource summary",
+    "total": "the resource summary leaves out the HTML document, so a total would be short",
+    "media": "audio/video are not told apart from other resources",
+    "third-party": "resources are not classified first- or third-party",
+}
+# lighthouserc audit id -> bigday metric (numeric assertions)
+AUDIT_METRICS = {
+    "largest-contentful-paint": "lcp", "first-contentful-paint": "fcp", "cumulative-layout-shift": "cls",
+    "total-blocking-time": "tbt", "server-response-time": "ttfb", "interaction-to-next-paint": "inp",
+    "experimental-interaction-to-next-paint": "inp", "resource-summary:script:size": "js_bytes",
+}
+CATEGORY_METRICS = {"categories:performance": "performance_score", "categories:accessibility": "accessibility_score"}
+# Lighthouse v12 log-normal control points (p10, median), DESIGN §4, to turn a metric's minScore into a bound.
+CONTROL_POINTS = {
+    "mobile": {"fcp": (1800, 3000), "lcp": (2500, 4000), "tbt": (200, 600), "cls": (0.1, 0.25)},
+    "desktop": {"fcp": (934, 1600), "lcp": (1200, 2400), "tbt": (150, 350), "cls": (0.1, 0.25)},
+}
+LEVELS = {"warn": "warn", "error": "error"}
+
+
+@dataclass(frozen=True)
+class LighthouseChecks:
+    """Checks read from Lighthouse CI files, and what could not be mapped."""
+
+    thresholds: tuple[SourcedThreshold, ...] = ()
+    budgets: tuple[SourcedBudget, ...] = ()
+    unsupported: tuple[str, ...] = ()
+
+    def __add__(self, other: LighthouseChecks) -> LighthouseChecks:
+        return LighthouseChecks(self.thresholds + other.thresholds, self.budgets + other.budgets,
+                                self.unsupported + other.unsupported)
+
+
+def _load_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory; expected a {what} JSON file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid JSON ({e}); expected a {what} file") from None
+
+
+def _glob_to_regex(pattern: str) -> re.Pattern[str]:
+    # Lighthouse budget paths: '*' matches anything, a trailing '$' anchors the end.
+    anchored = pattern.endswith("$")
+    body = re.escape(pattern.rstrip("$")).replace(r"\*", ".*")
+    return re.compile("^" + body + ("$" if anchored else ""))
+
+
+def _pages_matching(pages: tuple[Page, ...], regex: re.Pattern[str]) -> tuple[str, ...]:
+    return tuple(p.name for p in pages if regex.search(p.path))
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def read_budget_json(path: str | Path, pages: tuple[Page, ...]) -> LighthouseChecks:
+    """A Lighthouse ``budget.json`` (a list of {path, timings, resourceSizes, resourceCounts})."""
+    path = Path(path)
+    data = _load_json(path, "budget.json")
+    if not isinstance(data, list):
+        raise ConfigError(f"{path}: expected a list of budgets, got {type(data).__name__}")
+    thresholds: list[SourcedThreshold] = []
+    budgets: list[SourcedBudget] = []
+    unsupported: list[str] = []
+    src = f"budget.json:{path.name}"
+    for i, entry in enumerate(data):
+        where = f"{path}: [{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
+        known = {"path", "options", "timings", "resourceSizes", "resourceCounts"}
+        extra = sorted(set(entry) - known)
+        if extra:
+            raise ConfigError(f"{where}.{extra[0]}: unknown key; expected one of {', '.join(sorted(known))}")
+        pattern = entry.get("path", "/*")
+        if not isinstance(pattern, str):
+            raise ConfigError(f"{where}.path: expected a path pattern like /*, got {pattern!r}")
+        matched = _pages_matching(pages, _glob_to_regex(pattern))
+        if not matched:
+            unsupported.append(f"budget.json [{i}] path {pattern!r}: matches no scenario page")
+            continue
+        if entry.get("options"):
+            unsupported.append(f"budget.json [{i}] options (firstPartyHostnames): no equivalent; all JS counts")
+        for j, t in enumerate(_list(entry, "timings", where)):
+            w = f"{where}.timings[{j}]"
+            name, budget = _item(t, "metric", w), _number(_get(t, "budget", w), f"{w}.budget")
+            if name in BUDGET_TIMINGS:
+                metric = BUDGET_TIMINGS[name]
+                thresholds.append(SourcedThreshold(
+                    Threshold(metric, "median", budget, "error", METRICS[metric].direction, matched), src))
+            elif name in BUDGET_TIMINGS_UNSUPPORTED:
+                unsupported.append(f"budget.json timing {name}: {BUDGET_TIMINGS_UNSUPPORTED[name]}")
+            else:
+                raise ConfigError(f"{w}.metric: unknown Lighthouse timing {name!r}")
+        for j, r in enumerate(_list(entry, "resourceSizes", where)):
+            w = f"{where}.resourceSizes[{j}]"
+            kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
+            if kind == "script":
+                thresholds.append(SourcedThreshold(
+                    Threshold("js_bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched), src))
+            elif kind in RESOURCE_TYPES:
+                thresholds.append(SourcedThreshold(Threshold(
+                    f"resource.{kind}.bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched), src))
+            else:
+                unsupported.append(f"budget.json resourceSizes {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+        for j, r in enumerate(_list(entry, "resourceCounts", where)):
+            w = f"{where}.resourceCounts[{j}]"
+            kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
+            if kind in RESOURCE_TYPES or kind == "script":
+                thresholds.append(SourcedThreshold(Threshold(
+                    f"resource.{kind}.count", "max", budget, "error", Direction.LOWER_IS_BETTER, matched), src))
+            else:
+                unsupported.append(f"budget.json resourceCounts {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+    return LighthouseChecks(tuple(thresholds), tuple(budgets), tuple(unsupported))
+
+
+def _get(d: dict[str, Any], key: str, where: str) -> Any:
+    if key not in d:
+        raise ConfigError(f"{where}: missing required key {key!r}")
+    return d[key]
+
+
+def _item(d: Any, key: str, where: str) -> str:
+    if not isinstance(d, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(d).__name__}")
+    v = _get(d, key, where)
+    if not isinstance(v, str):
+        raise ConfigError(f"{where}.{key}: expected a string, got {v!r}")
+    return v
+
+
+def _list(d: dict[str, Any], key: str, where: str) -> list[Any]:
+    v = d.get(key) or []
+    if not isinstance(v, list):
+        raise ConfigError(f"{where}.{key}: expected a list, got {type(v).__name__}")
+    return v
+
+
+def score_to_value(metric: str, min_score: float, profile: str) -> float | None:
+    """The metric value at which Lighthouse's log-normal scoring gives ``min_score`` (None if no curve)."""
+    points = CONTROL_POINTS.get(profile, CONTROL_POINTS["mobile"]).get(metric)
+    if points is None or not 0 < min_score < 1:
+        return None
+    p10, median = points
+    sigma = (math.log(median) - math.log(p10)) / norm.ppf(0.9)
+    return float(math.exp(math.log(median) + sigma * norm.ppf(1 - min_score)))
+
+
+def _aggregate(method: str, assertion: str, where: str) -> str:
+    """LHCI aggregation: optimistic takes the best run, pessimistic the worst, for a max- or min- assertion."""
+    if method in ("median", "median-run"):
+        return "median"
+    if method == "optimistic":
+        return "min" if assertion == "max" else "max"
+    if method == "pessimistic":
+        return "max" if assertion == "max" else "min"
+    raise ConfigError(f"{where}.aggregationMethod: expected median, median-run, optimistic or pessimistic, got {method!r}")
+
+
+def _assertions(
+    assertions: Any, where: str, pages: tuple[str, ...], profile: str, src: str, default_method: str
+) -> LighthouseChecks:
+    if not isinstance(assertions, dict):
+        raise ConfigError(f"{where}: expected a mapping of audit id to assertion")
+    thresholds: list[SourcedThreshold] = []
+    unsupported: list[str] = []
+    for audit, spec in assertions.items():
+        w = f"{where}.{audit}"
+        if isinstance(spec, str):
+            level, opts = spec, {}
+        elif isinstance(spec, list) and len(spec) in (1, 2) and isinstance(spec[0], str):
+            level, opts = spec[0], (spec[1] if len(spec) == 2 else {})
+        else:
+            raise ConfigError(f"{w}: expected \"off\", \"warn\", \"error\" or [level, {{options}}], got {spec!r}")
+        if level == "off":
+            continue
+        if level not in LEVELS:
+            raise ConfigError(f"{w}: level must be off, warn or error, got {level!r}")
+        if not isinstance(opts, dict):
+            raise ConfigError(f"{w}: options must be a mapping, got {opts!r}")
+        key = ":".join(x for x in re.split(r"[.:]", audit) if x)  # LHCI accepts . and : alike
+        metric = AUDIT_METRICS.get(key) or CATEGORY_METRICS.get(key)
+        if metric is None:
+            unsupported.append(f"lighthouserc {audit}: no bigday equivalent (needs a Lighthouse report)")
+            continue
+        method = opts.get("aggregationMethod", default_method)
+        if "maxLength" in opts:
+            unsupported.append(f"lighthouserc {audit} maxLength: counts of audit items are not measured")
+        # Lighthouse CI: without maxNumericValue or maxLength an assertion means minScore >= 0.9.
+        min_score = opts.get("minScore")
+        if min_score is None and "maxNumericValue" not in opts and "maxLength" not in opts:
+            min_score = 0.9
+        bounds: list[tuple[float, Direction, str]] = []
+        if "maxNumericValue" in opts:
+            agg = _aggregate(method, "max", w)
+            bounds.append((_number(opts["maxNumericValue"], f"{w}.maxNumericValue"), Direction.LOWER_IS_BETTER, agg))
+        if min_score is not None:
+            score = _number(min_score, f"{w}.minScore")
+            if key in CATEGORY_METRICS:
+                bounds.append((100.0 * score, Direction.HIGHER_IS_BETTER, _aggregate(method, "min", w)))
+            else:
+                value = score_to_value(metric, score, profile)
+                if value is None:
+                    unsupported.append(f"lighthouserc {audit} minScore {score:g}: no Lighthouse scoring curve "
+                                       f"for {metric} at that score")
+                else:
+                    # A score at least s means the value is at most the curve's value at s.
+                    bounds.append((value, Direction.LOWER_IS_BETTER, _aggregate(method, "max", w)))
+        for bound, bound_direction, agg in bounds:
+            thresholds.append(SourcedThreshold(Threshold(metric, agg, bound, level, bound_direction, pages), src))
+    return LighthouseChecks(tuple(thresholds), (), tuple(unsupported))
+
+
+def read_lighthouserc(path: str | Path, pages: tuple[Page, ...], profile: str = "desktop") -> LighthouseChecks:
+    """The ``ci.assert`` block of a lighthouserc.json: assertions, assertMatrix, budgetsFile; presets are named."""
+    path = Path(path)
+    data = _load_json(path, "lighthouserc")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with ci.assert")
+    ci = data.get("ci")
+    block = ci.get("assert") if isinstance(ci, dict) else None
+    if not isinstance(block, dict):
+        raise ConfigError(f"{path}: ci.assert: missing or not a mapping; nothing to check")
+    src = f"lighthouserc:{path.name}"
+    all_pages = tuple(p.name for p in pages)
+    out = LighthouseChecks()
+    known = {"preset", "assertions", "assertMatrix", "budgetsFile", "includePassedAssertions", "aggregationMethod"}
+    # Lighthouse CI's default aggregation is "optimistic" (the best of the runs).
+    default_method = block.get("aggregationMethod", "optimistic")
+    for key in sorted(set(block) - known):
+        out += LighthouseChecks(unsupported=(f"lighthouserc ci.assert.{key}: not understood by bigday",))
+    preset = block.get("preset")
+    if preset:
+        out += LighthouseChecks(unsupported=(
+            f"lighthouserc preset {preset!r}: not expanded (its per-audit score assertions need a Lighthouse "
+            "report); list the metric audits you rely on under assertions",))
+    if "assertions" in block:
+        out += _assertions(block["assertions"], f"{path}: ci.assert.assertions", all_pages, profile, src, default_method)
+    matrix = block.get("assertMatrix") or []
+    if not isinstance(matrix, list):
+        raise ConfigError(f"{path}: ci.assert.assertMatrix: expected a list")
+    for i, entry in enumerate(matrix):
+        w = f"{path}: ci.assert.assertMatrix[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{w}: expected a mapping")
+        pattern = entry.get("matchingUrlPattern", ".*")
+        try:
+            regex = re.compile(pattern)
+        except (re.error, TypeError):
+            raise ConfigError(f"{w}.matchingUrlPattern: not a valid regular expression: {pattern!r}") from None
+        matched = _pages_matching(pages, regex)
+        if not matched:
+            out += LighthouseChecks(unsupported=(f"lighthouserc assertMatrix[{i}] {pattern!r}: matches no page",))
+            continue
+        out += _assertions(entry.get("assertions", {}), f"{w}.assertions", matched, profile, src,
+                           entry.get("aggregationMethod", default_method))
+    if block.get("budgetsFile"):
+        budget_path = (path.parent / str(block["budgetsFile"])).resolve()
+        out += read_budget_json(budget_path, pages)
+    return out
+
+
+def chunk_budget(chunk: str, max_bytes: int, level: str = "error") -> SourcedBudget:
+    return SourcedBudget(Budget(chunk, max_bytes, level), "scenario")

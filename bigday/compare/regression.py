@@ -1,0 +1,80 @@
+"""Current run vs baseline, per page x metric: rank test, bootstrap interval, minimum effect, FDR control."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from bigday.compare.checks import fmt
+from bigday.compare.model import FAIL, IMPROVEMENT, NEUTRAL, PASS, REGRESSION, SKIPPED, WARN, Check
+from bigday.compare.stats import (
+    MIN_SAMPLES,
+    benjamini_hochberg,
+    compare_samples,
+    direction_of,
+    effect_rule,
+)
+from bigday.metrics import METRICS, Direction, Unit
+from bigday.scenario import RegressionPolicy
+
+# Below these a relative change is not worth a verdict whatever its size: 10 % of a 3 ms TTFB on
+# loopback is 0.3 ms, which no user sees and which the harness's own jitter produces.
+ABSOLUTE_FLOOR = {Unit.MS: 10.0, Unit.BYTES: 1000.0}
+
+
+def _floor(metric: str) -> float:
+    spec = METRICS.get(metric.split("_p")[0])
+    return ABSOLUTE_FLOOR.get(spec.unit, 0.0) if spec else 0.0
+
+
+def _describe(effect: float, kind: str, metric: str) -> str:
+    if kind == "ratio":
+        return f"{effect:+.1%}"
+    return f"{effect:+.3g}" if abs(effect) < 1 else f"{effect:+,.1f}"
+
+
+def regression_checks(
+    current: dict[tuple[str, str], np.ndarray],
+    baseline: dict[tuple[str, str], np.ndarray],
+    policy: RegressionPolicy,
+    baseline_run: str,
+    fail_on_regression: bool = True,
+) -> list[Check]:
+    """One check per page x metric present on both sides; q-values by Benjamini-Hochberg over all of them."""
+    keys = sorted(k for k in current if k in baseline and not k[1].startswith("resource."))
+    tested, out = [], []
+    for page, metric in keys:
+        cur, base = current[(page, metric)], baseline[(page, metric)]
+        if len(cur) < MIN_SAMPLES or len(base) < MIN_SAMPLES:
+            out.append(Check(kind="regression", page=page, metric=metric, status=SKIPPED, source="baseline",
+                             message=f"{page} {metric}: too few samples to compare ({len(cur)} vs {len(base)}, "
+                                     f"need {MIN_SAMPLES})", n=len(cur), n_baseline=len(base)))
+            continue
+        seed = zlib.crc32(f"{page}/{metric}".encode())
+        tested.append(((page, metric), compare_samples(cur, base, effect_rule(metric, policy), 1 - policy.alpha, seed)))
+    qs = benjamini_hochberg([c.p_value for _, c in tested])
+    for ((page, metric), c), q in zip(tested, qs, strict=True):
+        lower_better = direction_of(metric) is Direction.LOWER_IS_BETTER
+        worse = c.effect if lower_better else -c.effect  # > 0: worse than the baseline
+        big_enough = abs(c.effect) >= c.minimum and (
+            c.kind == "difference" or abs(c.median_current - c.median_baseline) >= _floor(metric))
+        significant = q <= policy.alpha
+        label = NEUTRAL
+        if significant and big_enough:
+            label = REGRESSION if worse > 0 else IMPROVEMENT
+        status = PASS if label != REGRESSION else (FAIL if fail_on_regression else WARN)
+        lo, hi = c.interval
+        effect_txt = _describe(c.effect, c.kind, metric)
+        msg = (f"{page} {metric}: {label} {effect_txt} [{_describe(lo, c.kind, metric)}, "
+               f"{_describe(hi, c.kind, metric)}] median {fmt(metric, c.median_current)} vs "
+               f"{fmt(metric, c.median_baseline)} (q={q:.3g}, min effect {_describe(c.minimum, c.kind, metric).lstrip('+')})")
+        out.append(Check(
+            kind="regression", page=page, metric=metric, status=status, message=msg, source="baseline",
+            aggregate="median", label=label, actual=c.median_current, baseline=c.median_baseline, effect=c.effect,
+            effect_kind=c.kind, interval=(lo, hi), min_effect=c.minimum, p_value=c.p_value, q_value=q,
+            n=len(current[(page, metric)]), n_baseline=len(baseline[(page, metric)]),
+            bound=None, level="error" if fail_on_regression else "warn",
+        ))
+    del baseline_run
+    return out

@@ -1,0 +1,135 @@
+"""Alerts in the store: raised deduplicated while open (same type, page, metric), acknowledged, resolved."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bigday.errors import ConfigError
+from bigday.runfolder import utc_now
+from bigday.store import schema
+from bigday.store.engine import Store
+
+ALERT_TYPES = ("regression", "threshold_breach", "anomaly", "isolation")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert raised by compare, before or after it is stored."""
+
+    type: str
+    severity: str
+    page: str
+    metric: str
+    threshold: float | None
+    actual: float | None
+    window: str
+    data: dict[str, Any]
+    run_id: str
+    id: int | None = None
+    occurrences: int = 1
+    new: bool = True  # False when it joined an alert already open
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "type": self.type, "severity": self.severity, "page": self.page, "metric": self.metric,
+            "threshold": self.threshold, "actual": self.actual, "window": self.window, "run_id": self.run_id,
+            "occurrences": self.occurrences, "new": self.new, "data": self.data,
+        }
+
+
+def _max_severity(a: str, b: str) -> str:
+    return a if SEVERITIES.index(a) >= SEVERITIES.index(b) else b
+
+
+def raise_alert(conn: Connection, alert: Alert) -> Alert:
+    """Insert, or fold into the open alert with the same type, page and metric (escalating its severity)."""
+    a = schema.alerts
+    now = utc_now()
+    values = {
+        "type": alert.type, "severity": alert.severity, "page": alert.page, "metric": alert.metric,
+        "threshold": alert.threshold, "actual": alert.actual, "window": alert.window,
+        "data": json.dumps(alert.data, default=str), "run_id": alert.run_id, "first_run_id": alert.run_id,
+        "occurrences": 1, "created_at": now, "last_seen_at": now,
+    }
+    insert = pg_insert(a) if conn.dialect.name == "postgresql" else sqlite_insert(a)
+    # The partial unique index decides between concurrent raisers; the loser updates the winner's row.
+    stmt = insert.values(**values).on_conflict_do_nothing(
+        index_elements=[a.c.type, a.c.page, a.c.metric], index_where=a.c.resolved_at.is_(None)
+    )
+    if conn.execute(stmt).rowcount == 1:
+        new_id = conn.execute(
+            select(a.c.id).where(a.c.type == alert.type, a.c.page == alert.page, a.c.metric == alert.metric,
+                                 a.c.resolved_at.is_(None))
+        ).scalar_one()
+        return _replace(alert, id=new_id, occurrences=1, new=True)
+    row = conn.execute(
+        select(a.c.id, a.c.severity, a.c.occurrences)
+        .where(a.c.type == alert.type, a.c.page == alert.page, a.c.metric == alert.metric, a.c.resolved_at.is_(None))
+        .with_for_update()
+    ).one()
+    severity = _max_severity(row.severity, alert.severity)
+    conn.execute(
+        a.update().where(a.c.id == row.id).values(
+            severity=severity, threshold=alert.threshold, actual=alert.actual, window=alert.window,
+            data=values["data"], run_id=alert.run_id, occurrences=row.occurrences + 1, last_seen_at=now,
+        )
+    )
+    return _replace(alert, id=row.id, severity=severity, occurrences=row.occurrences + 1, new=False)
+
+
+def _replace(alert: Alert, **changes: Any) -> Alert:
+    from dataclasses import replace
+
+    return replace(alert, **changes)
+
+
+def list_alerts(store: Store, status: str = "open") -> list[dict[str, Any]]:
+    """Alerts by status: open (unresolved), acknowledged, resolved or all; newest first."""
+    a = schema.alerts
+    q = select(a).order_by(a.c.last_seen_at.desc(), a.c.id.desc())
+    if status == "open":
+        q = q.where(a.c.resolved_at.is_(None))
+    elif status == "acknowledged":
+        q = q.where(a.c.resolved_at.is_(None), a.c.acknowledged_at.is_not(None))
+    elif status == "resolved":
+        q = q.where(a.c.resolved_at.is_not(None))
+    elif status != "all":
+        raise ConfigError(f"alert status: expected open, acknowledged, resolved or all, got {status!r}")
+    with store.begin("listing alerts") as conn:
+        return [dict(r._mapping) for r in conn.execute(q).fetchall()]
+
+
+def _get(conn: Connection, alert_id: int, store: Store) -> Any:
+    row = conn.execute(select(schema.alerts).where(schema.alerts.c.id == alert_id)).first()
+    if row is None:
+        raise ConfigError(f"alert {alert_id}: no such alert in the store {store.display_url}")
+    return row
+
+
+def acknowledge(store: Store, alert_id: int, by: str, when: datetime | None = None) -> None:
+    if not by.strip():
+        raise ConfigError("--by: expected who acknowledges the alert")
+    with store.begin(f"acknowledging alert {alert_id}") as conn:
+        row = _get(conn, alert_id, store)
+        if row.resolved_at is not None:
+            raise ConfigError(f"alert {alert_id} is already resolved")
+        conn.execute(schema.alerts.update().where(schema.alerts.c.id == alert_id)
+                     .values(acknowledged_at=when or utc_now(), acknowledged_by=by))
+
+
+def resolve(store: Store, alert_id: int, note: str | None, when: datetime | None = None) -> None:
+    with store.begin(f"resolving alert {alert_id}") as conn:
+        row = _get(conn, alert_id, store)
+        if row.resolved_at is not None:
+            raise ConfigError(f"alert {alert_id} is already resolved")
+        notes = "\n".join(x for x in (row.notes, note) if x) or None
+        conn.execute(schema.alerts.update().where(schema.alerts.c.id == alert_id)
+                     .values(resolved_at=when or utc_now(), notes=notes))

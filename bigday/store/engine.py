@@ -1,0 +1,151 @@
+"""Opening the store: URL resolution, SQLite pragmas, migrations, and database errors made one line."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from bigday.errors import ConfigError, StoreError
+from bigday.runfolder import DEFAULT_RESULTS_DIR
+
+STORE_ENV = "BIGDAY_STORE"
+DEFAULT_STORE_NAME = "bigday.sqlite"
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+_USERINFO = re.compile(r"(://[^:/@\s]*):([^@\s]*)@")
+
+
+def redact(text: str, password: str | None = None) -> str:
+    """Hide a password in a URL or an error message; one line."""
+    out = _USERINFO.sub(r"\1:***@", text)
+    if password:
+        out = out.replace(password, "***")
+    return " ".join(out.split())
+
+
+def resolve_store_url(flag: str | None, results_dir: Path | None = None) -> str:
+    """Flag > BIGDAY_STORE > ``<results>/bigday.sqlite``."""
+    if flag:
+        return flag
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return env
+    return str((results_dir or DEFAULT_RESULTS_DIR) / DEFAULT_STORE_NAME)
+
+
+def _parse(raw: str) -> URL:
+    if "://" not in raw:  # a plain path is a SQLite file
+        return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError) as e:
+        raise ConfigError(f"store URL {redact(raw)!r} is malformed ({type(e).__name__}); "
+                          "expected postgresql://user@host:port/db or sqlite:///path") from None
+    backend = url.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        if not url.host and not url.query.get("host"):
+            raise ConfigError(f"store URL {redact(raw)!r} names no host; expected postgresql://user@host:port/db")
+        try:
+            url.port  # noqa: B018 -- make_url parses ports lazily on some inputs
+        except ValueError:
+            raise ConfigError(f"store URL {redact(raw)!r} has a bad port") from None
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ConfigError(f"store URL {raw!r}: expected sqlite:///path/to/file (an in-memory store keeps nothing)")
+        return url.set(drivername="sqlite")
+    raise ConfigError(f"store URL {redact(raw)!r}: unsupported scheme {url.drivername!r}; expected sqlite or postgresql")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    path = Path(url.database or "")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"store {path}: cannot create its folder: {e.strerror}") from None
+    # NullPool: every Store use opens its own connection, so processes and threads never share one.
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling defers it).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead of
+        # deadlocking when both try to upgrade a read lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@dataclass
+class Store:
+    """An open results store (SQLite file or PostgreSQL database)."""
+
+    engine: Engine
+    display_url: str
+    password: str | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def error(self, e: BaseException, doing: str) -> StoreError:
+        orig = getattr(e, "orig", None) or e
+        reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        return StoreError(f"store {self.display_url}: {doing} failed: {redact(reason, self.password)}")
+
+    @contextmanager
+    def begin(self, doing: str = "a transaction") -> Iterator[Connection]:
+        """One transaction; database errors leave as a one-line StoreError with no password in it."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self.error(e, doing) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(raw_url: str | None = None, results_dir: Path | None = None, migrate: bool = True) -> Store:
+    """Open (and migrate) the store named by ``raw_url`` (flag), else BIGDAY_STORE, else the default SQLite file."""
+    from bigday.store.migrations import migrate as run_migrations
+
+    raw = resolve_store_url(raw_url, results_dir)
+    url = _parse(raw)
+    display = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(url)
+        display = url.database or raw
+    else:
+        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    store = Store(engine, display, url.password if isinstance(url.password, str) else None)
+    if migrate:
+        with store.begin("opening (schema migration)") as conn:
+            run_migrations(conn)
+    return store

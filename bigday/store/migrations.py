@@ -1,0 +1,63 @@
+"""Versioned schema migrations: an ordered list of functions and a version table.
+
+Each migration runs in the same transaction as its version row, under a lock, so two processes
+opening a new store at once cannot both apply it and a failed migration leaves the old version intact.
+To change the schema, append a ``Migration`` (never edit an applied one) and update ``schema.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, inspect, select, text
+
+from bigday.errors import StoreError
+from bigday.runfolder import utc_now
+from bigday.store import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema's history."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1_initial(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(schema.V1_TABLES))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table(schema.schema_version.name):
+        return 0
+    v = conn.execute(select(schema.schema_version.c.version).order_by(schema.schema_version.c.version.desc())).first()
+    return int(v[0]) if v else 0
+
+
+def migrate(conn: Connection) -> list[int]:
+    """Bring the store up to ``LATEST`` inside the caller's transaction; returns the versions applied."""
+    if conn.dialect.name == "postgresql":
+        # Serialise concurrent first openings; SQLite's BEGIN IMMEDIATE already does.
+        conn.execute(text("SELECT pg_advisory_xact_lock(7261554)"))
+    schema.schema_version.create(conn, checkfirst=True)
+    have = current_version(conn)
+    if have > LATEST:
+        raise StoreError(f"the store's schema is version {have}, newer than this bigday knows ({LATEST}); upgrade bigday")
+    applied = []
+    for m in MIGRATIONS:
+        if m.version > have:
+            m.apply(conn)
+            conn.execute(
+                schema.schema_version.insert().values(version=m.version, description=m.description, applied_at=utc_now())
+            )
+            applied.append(m.version)
+    return applied
