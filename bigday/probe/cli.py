@@ -1,13 +1,119 @@
-"""``bigday probe``."""
+"""``bigday probe``: measure web vitals of the scenario's critical paths in Chromium."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from typing import Any
 
-from bigday.cliargs import add_scenario_options, pending
+from bigday.cliargs import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
+from bigday.errors import ConfigError
+from bigday.probe.profiles import PROFILES
+from bigday.probe.results import PageRun
+from bigday.probe.runner import ProbeOptions, ProbeOutcome, run_probe
+from bigday.probe.table import summary_table
+from bigday.scenario import Scenario
+
+
+def add_probe_options(p: argparse.ArgumentParser) -> None:
+    """The options that select what the probe measures (shared with ``bigday run``)."""
+    p.add_argument("--runs", "-n", type=int, metavar="N", help="runs per page (default: $BIGDAY_RUNS or 5)")
+    p.add_argument("--profile", choices=tuple(PROFILES),
+                   help="throttling profile (default: $BIGDAY_PROFILE or desktop)")
+    p.add_argument("--pages", metavar="A,B", help="comma-separated page names (default: every page of the scenario)")
+    p.add_argument("--tenant", metavar="ID", help="measure as this tenant (default: each page's tenant or the first)")
+    p.add_argument("--warm", action="store_true", help="also measure a warm-cache run after each cold run")
+    p.add_argument("--timeout", type=float, metavar="S", default=30.0, help="seconds per page run (default: 30)")
+    p.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                   help="query parameter added to every page URL, e.g. a reference-target fault knob lcp_delay=1500")
+    p.add_argument("--no-accessibility", action="store_true", help="skip the axe-core accessibility audit")
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"${name}: expected a whole number, got {raw!r}") from None
+
+
+def _knobs(items: list[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--knob {item!r}: expected NAME=VALUE, e.g. lcp_delay=1500")
+        out.append((name.strip(), value.strip()))
+    return tuple(out)
+
+
+def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> ProbeOptions:
+    """Resolve flag > BIGDAY_* environment > default into ProbeOptions."""
+    profile = args.profile or os.environ.get("BIGDAY_PROFILE") or "desktop"
+    if profile not in PROFILES:
+        raise ConfigError(f"$BIGDAY_PROFILE: expected one of {', '.join(PROFILES)}, got {profile!r}")
+    pages = tuple(p.strip() for p in args.pages.split(",") if p.strip()) if args.pages else ()
+    if args.pages is not None and not pages:
+        raise ConfigError("--pages: expected comma-separated page names, got nothing")
+    return ProbeOptions(
+        scenario=scenario,
+        base_url=base_url_from_args(args, scenario),
+        results_dir=results_dir_from_args(args),
+        runs=args.runs if args.runs is not None else _int_env("BIGDAY_RUNS", 5),
+        profile=profile,
+        pages=pages,
+        tenant=args.tenant,
+        warm=args.warm,
+        timeout_s=args.timeout,
+        knobs=_knobs(args.knob),
+        accessibility=not args.no_accessibility,
+    )
+
+
+def progress_line(run: PageRun) -> str:
+    """One line per page run on stderr, so a long probe shows it is alive."""
+    label = f"{run.target.page} run {run.run_index + 1}{' warm' if run.warm else ''}"
+    if not run.ok:
+        return f"  {label}: FAILED (attempt {run.attempt}): {run.error}"
+    v = run.vitals
+
+    def ms(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0f}"
+
+    cls = "-" if v.cls is None else f"{v.cls:.3f}"
+    return (f"  {label}: LCP {ms(v.lcp)} ms, INP {ms(v.inp)} ms, CLS {cls}, TTFB {ms(v.ttfb)} ms, "
+            f"TBT {ms(v.tbt)} ms ({run.duration_s:.1f} s)")
+
+
+def report_outcome(outcome: ProbeOutcome, as_json: bool) -> None:
+    """The per-page table (or JSON) on stdout; what is missing on stderr."""
+    if as_json:
+        payload: dict[str, Any] = {"run_folder": str(outcome.folder.path), "complete": outcome.complete,
+                                   "missing": list(outcome.missing), **outcome.summary}
+        print(json.dumps(payload, indent=2))
+    else:
+        print(summary_table(outcome.summary))
+        print(f"run folder: {outcome.folder.path}")
+    if outcome.missing:
+        print(f"bigday: incomplete: {len(outcome.missing)} page run(s) could not be measured:", file=sys.stderr)
+        for line in outcome.missing:
+            print(f"  {line}", file=sys.stderr)
+
+
+def handle(args: argparse.Namespace) -> int:
+    options = probe_options_from_args(args, scenario_from_args(args))
+    outcome = run_probe(options, on_run=lambda run: print(progress_line(run), file=sys.stderr, flush=True))
+    report_outcome(outcome, args.json)
+    return outcome.exit_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("probe", help="measure web vitals of the critical paths in Chromium")
     add_scenario_options(p)
-    p.set_defaults(handler=pending("probe", "the browser probe"))
+    add_probe_options(p)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
+    p.set_defaults(handler=handle)

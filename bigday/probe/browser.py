@@ -1,0 +1,68 @@
+"""Launching Debian's Chromium through Playwright, one browser at a time, with Playwright errors translated."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from bigday.errors import BrowserError
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+# Background networking, component updates and sync would add requests and CPU work the page did not cause.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def chromium_path() -> str:
+    """$BIGDAY_CHROMIUM, else Debian's /usr/bin/chromium (Playwright cannot download browsers here)."""
+    return os.environ.get("BIGDAY_CHROMIUM") or DEFAULT_CHROMIUM
+
+
+def launch_options(**overrides: Any) -> dict[str, Any]:
+    """Playwright ``chromium.launch`` options for the probe's browser."""
+    path = chromium_path()
+    if not Path(path).is_file():
+        raise BrowserError(
+            f"{path}: Chromium not found; install Debian's chromium (apt-get install chromium) or set BIGDAY_CHROMIUM"
+        )
+    options: dict[str, Any] = {"executable_path": path, "args": list(CHROMIUM_ARGS), "headless": True}
+    options.update(overrides)
+    return options
+
+
+def launch(playwright: Playwright, **overrides: Any) -> Browser:
+    """Start Chromium; BrowserError with the first line of Playwright's reason when it cannot start."""
+    try:
+        return playwright.chromium.launch(**launch_options(**overrides))
+    except PlaywrightError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BrowserError(f"Chromium ({chromium_path()}) failed to start: {first}") from None
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """A Playwright driver and one Chromium for the duration of the block, both stopped afterwards."""
+    try:
+        manager = sync_playwright().start()
+    except PlaywrightError as e:
+        raise BrowserError(f"Playwright could not start: {str(e).splitlines()[0]}") from None
+    try:
+        browser = launch(manager)
+        try:
+            yield browser
+        finally:
+            if browser.is_connected():
+                browser.close()
+    finally:
+        manager.stop()

@@ -1,0 +1,338 @@
+"""One page run: a fresh browser context (cold cache), throttled, navigated, settled, interacted with, measured.
+
+The order matters: the page loads; the probe waits until LCP candidates have settled (network quiet and no
+new candidate for ``settle_quiet_ms``, bounded by ``settle_max_s``), because an interaction ends LCP
+recording (a fixed 1 s wait missed a hero that appeared at 1.5 s in 15 of 15 runs, DESIGN §4); then the
+scenario's interaction runs with trusted Playwright input; then the record is read, axe runs, and the page is
+closed with ``run_before_unload`` so it is hidden and web-vitals reports its final CLS and INP.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from bigday.probe import details as d
+from bigday.probe.assets import ProbeAssets
+from bigday.probe.page_scripts import (
+    AXE_RUN_JS,
+    BINDING_NAME,
+    INPUT_RECORDED_JS,
+    NEXT_PAINT_JS,
+    SETTLE_PROBE_JS,
+    SNAPSHOT_JS,
+    init_script,
+)
+from bigday.probe.profiles import Profile, apply_profile
+from bigday.probe.results import PageRun, PageTarget, Vitals
+from bigday.probe.scoring import accessibility_score, performance_score
+
+MAX_CONSOLE_ERRORS = 20
+# Streams never go quiet; they must not hold the settle wait to its bound.
+_LONG_LIVED = ("websocket", "eventsource")
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """How each page run is carried out."""
+
+    profile: Profile
+    timeout_s: float = 30.0
+    settle_quiet_ms: float = 500.0
+    settle_max_s: float = 10.0
+    accessibility: bool = True
+    warm: bool = False
+
+
+class RunFailed(Exception):
+    """A page run that could not be measured; ``crashed`` when the browser itself went away."""
+
+    def __init__(self, reason: str, crashed: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.crashed = crashed
+        self.details: dict[str, Any] = {}
+
+
+@dataclass
+class _PageWatch:
+    """What the probe hears from a page while it runs: requests in flight, console errors, vitals reports."""
+
+    inflight: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+    console_errors: list[str] = field(default_factory=list)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    crashed: bool = False
+
+    def attach(self, page: Page) -> None:
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+        page.on("console", self._console)
+        page.on("pageerror", lambda err: self._error(f"uncaught: {err}"))
+        page.on("crash", lambda _: setattr(self, "crashed", True))
+        # A beforeunload prompt would keep the page open when the probe closes it.
+        page.on("dialog", lambda dialog: dialog.accept())
+
+    def _started(self, request: Any) -> None:
+        if request.resource_type not in _LONG_LIVED:
+            self.inflight += 1
+            self.last_activity = time.monotonic()
+
+    def _ended(self, request: Any) -> None:
+        if request.resource_type not in _LONG_LIVED:
+            self.inflight = max(self.inflight - 1, 0)
+            self.last_activity = time.monotonic()
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self._error(message.text)
+
+    def _error(self, text: str) -> None:
+        if len(self.console_errors) < MAX_CONSOLE_ERRORS:
+            self.console_errors.append(text[:300])
+
+    def network_quiet_for(self) -> float:
+        return 0.0 if self.inflight else (time.monotonic() - self.last_activity) * 1000
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+class _Clock:
+    """The run's deadline."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.deadline = time.monotonic() + timeout_s
+
+    def remaining_ms(self, floor: float = 1.0) -> float:
+        return max((self.deadline - time.monotonic()) * 1000, floor)
+
+
+class _Phases:
+    """Wall time of each step of a run, to see where a page run's time goes."""
+
+    def __init__(self) -> None:
+        self.durations: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.durations[name] = round((now - self._last) * 1000, 1)
+        self._last = now
+
+
+def _navigate(page: Page, url: str, clock: _Clock) -> int:
+    try:
+        response = page.goto(url, wait_until="load", timeout=clock.remaining_ms())
+    except PlaywrightTimeout:
+        raise RunFailed(f"timeout: {url} did not reach its load event in time") from None
+    except PlaywrightError as e:
+        raise RunFailed(f"navigation error: {_first_line(e)}") from None
+    if response is None:
+        raise RunFailed(f"navigation error: no response for {url}")
+    if response.status >= 400:
+        raise RunFailed(f"HTTP {response.status} for {url}")
+    return response.status
+
+
+def _wait_for_settle(page: Page, watch: _PageWatch, settings: MeasureSettings, clock: _Clock) -> dict[str, Any]:
+    """Wait for network quiet and no new LCP candidate (nor the load event) for the quiet window, bounded."""
+    quiet = settings.settle_quiet_ms
+    started = time.monotonic()
+    bound = min(started + settings.settle_max_s, clock.deadline)
+    while True:
+        if watch.network_quiet_for() >= quiet:
+            probe = page.evaluate(SETTLE_PROBE_JS)
+            if not probe["instrumented"]:
+                raise RunFailed("instrumentation missing: the collector did not run in the page")
+            if probe["now"] - probe["last_change"] >= quiet:
+                return {"waited_ms": round((time.monotonic() - started) * 1000), "timed_out": False,
+                        "lcp_candidates": probe["candidates"], "observation_end": probe["now"]}
+        if time.monotonic() >= bound:
+            probe = page.evaluate(SETTLE_PROBE_JS)
+            return {"waited_ms": round((time.monotonic() - started) * 1000), "timed_out": True,
+                    "lcp_candidates": probe["candidates"], "observation_end": probe["now"]}
+        page.wait_for_timeout(50)
+
+
+def _interact(page: Page, steps: tuple[Any, ...], clock: _Clock) -> None:
+    """The scenario's steps with trusted input only (click, keyboard), never dispatch_event."""
+    for step in steps:
+        timeout = min(clock.remaining_ms(), 10_000)
+        try:
+            if step.action == "click":
+                page.click(step.selector, timeout=timeout)
+            elif step.action == "type":
+                page.click(step.selector, timeout=timeout)
+                page.keyboard.type(step.text)
+            elif step.action == "press":
+                page.press(step.selector, step.text, timeout=timeout)
+            else:
+                raise RunFailed(f"interaction: unknown action {step.action!r}")
+        except PlaywrightTimeout:
+            raise RunFailed(f"interaction failed: {step.action} {step.selector}: not actionable in time") from None
+    if steps:
+        page.evaluate(NEXT_PAINT_JS)
+        try:
+            page.wait_for_function(INPUT_RECORDED_JS, timeout=min(clock.remaining_ms(), 2000), polling=50)
+        except PlaywrightTimeout:
+            pass  # the close below still finalises INP; FID stays unmeasured if its entry never came
+
+
+def _run_axe(page: Page, assets: ProbeAssets, cdp: CDPSession, profile: Profile) -> dict[str, Any]:
+    if profile.cpu_slowdown != 1.0:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})  # axe's own cost is not the page's
+    page.evaluate(f"() => {{ {assets.axe_source}\n }}")
+    result: dict[str, Any] = page.evaluate(AXE_RUN_JS)
+    score = accessibility_score((v["id"] for v in result["violations"]), result["inapplicable"])
+    return {"score": score, "axe_version": result["version"], "violations": result["violations"],
+            "rules_inapplicable": len(result["inapplicable"]), "rules_incomplete": result["incomplete"]}
+
+
+def _close(page: Page, clock: _Clock) -> None:
+    """Close with beforeunload so the page is hidden and web-vitals delivers its final reports."""
+    try:
+        page.close(run_before_unload=True)
+        if not page.is_closed():
+            page.wait_for_event("close", timeout=min(clock.remaining_ms(), 5000))
+    except PlaywrightError:
+        pass  # already gone, or slow to go: the context is closed next either way
+
+
+def _vitals(raw: dict[str, Any], reports: dict[str, dict[str, Any]], settle: dict[str, Any],
+            heap: dict[str, Any] | None, resources: dict[str, Any], a11y: dict[str, Any] | None,
+            curves: str) -> tuple[Vitals, dict[str, Any]]:
+    state = raw["state"]
+    final = {**state["vitals"], **reports}  # the reports heard at close are the finalised values
+
+    def value(name: str) -> float | None:
+        if name not in final:
+            return None
+        v = float(final[name]["value"])
+        return round(v, 6) if name == "CLS" else round(v, 1)  # ms to 0.1 ms; CLS unitless
+
+    fcp = value("FCP")
+    tbt = d.total_blocking_time(state["longTasks"], fcp, settle["observation_end"])
+    nav = raw["navigation"] or {}
+    lab = {"lcp": value("LCP"), "fcp": fcp, "tbt": tbt, "cls": value("CLS")}
+    vitals = Vitals(
+        lcp=lab["lcp"], inp=value("INP"), cls=lab["cls"], fcp=fcp, ttfb=value("TTFB"),
+        fid=d.first_input_delay(state["firstInput"]), tbt=tbt,
+        page_load=round(nav["loadEventEnd"] - nav["startTime"], 1) if nav.get("loadEventEnd") else None,
+        js_bytes=float(d.js_bytes(resources)),
+        js_heap_used=float(heap["usedSize"]) if heap else None,
+        performance_score=performance_score(lab, curves),
+        accessibility_score=a11y["score"] if a11y else None,
+    )
+    attribution = {name.lower(): final[name].get("attribution") for name in ("LCP", "CLS", "INP", "FCP", "TTFB")
+                   if name in final}
+    return vitals, attribution
+
+
+def _measure_page(context: BrowserContext, target: PageTarget, settings: MeasureSettings, assets: ProbeAssets,
+                  reports_by_page: dict[Page, dict[str, dict[str, Any]]], warm: bool) -> tuple[Vitals, dict[str, Any]]:
+    clock = _Clock(settings.timeout_s)
+    watch = _PageWatch()
+    page = context.new_page()
+    reports_by_page[page] = watch.reports
+    watch.attach(page)
+    info: dict[str, Any] = {"console_errors": watch.console_errors}
+    phases = _Phases()
+    try:
+        cdp = context.new_cdp_session(page)
+        apply_profile(cdp, settings.profile)
+        info["http_status"] = _navigate(page, target.url, clock)
+        phases.mark("navigate")
+        settle = _wait_for_settle(page, watch, settings, clock)
+        phases.mark("settle")
+        _interact(page, target.interaction, clock)
+        phases.mark("interact")
+        raw = page.evaluate(SNAPSHOT_JS)
+        heap = cdp.send("Runtime.getHeapUsage")
+        phases.mark("collect")
+        a11y = _run_axe(page, assets, cdp, settings.profile) if settings.accessibility and not warm else None
+        phases.mark("accessibility")
+    except RunFailed as e:
+        e.crashed = e.crashed or watch.crashed or not context.browser or not context.browser.is_connected()
+        e.details = info
+        raise
+    except PlaywrightError as e:
+        crashed = watch.crashed or not (context.browser and context.browser.is_connected())
+        failure = RunFailed(f"{'browser crash' if crashed else 'page error'}: {_first_line(e)}", crashed=crashed)
+        failure.details = info
+        raise failure from None
+    _close(page, clock)
+    phases.mark("close")
+    resources = d.resource_summary(raw["resources"])
+    vitals, attribution = _vitals(raw, watch.reports, settle, heap, resources, a11y, settings.profile.score_curves)
+    state = raw["state"]
+    info.update({
+        "final_url": raw["url"],
+        "attribution": attribution,
+        "navigation": d.navigation_breakdown(raw["navigation"]),
+        "resources": resources,
+        "long_tasks": d.attribute_long_tasks(state["longTasks"], state["longAnimationFrames"], raw["now"]),
+        "tbt_window_ms": [vitals.fcp, round(settle["observation_end"], 1)],
+        "first_input": state["firstInput"],
+        "interactions": state["interactions"],
+        "heap": {"used": heap.get("usedSize"), "total": heap.get("totalSize")} if heap else None,
+        "dom_nodes": raw["dom_nodes"],
+        "settle": {k: settle[k] for k in ("waited_ms", "timed_out", "lcp_candidates")},
+        "accessibility": a11y,
+        "phases_ms": phases.durations,
+    })
+    return vitals, info
+
+
+def measure(browser: Browser, target: PageTarget, settings: MeasureSettings, assets: ProbeAssets,
+            run_index: int = 0, attempt: int = 1) -> list[PageRun]:
+    """One cold run of ``target`` in a fresh context (plus a warm one in the same context if asked).
+
+    Returns the PageRun records; a run that could not be measured comes back with ``ok=False`` and its reason,
+    and RunFailed is raised only when the browser itself crashed (the caller restarts it)."""
+    profile = settings.profile
+
+    def record(warm: bool, started: str, t0: float, ok: bool, error: str | None = None,
+               vitals: Vitals | None = None, info: dict[str, Any] | None = None) -> PageRun:
+        return PageRun(
+            target=target, run_index=run_index, warm=warm, profile=profile.name, device=profile.device,
+            connection=profile.connection, browser_version=browser.version, attempt=attempt, started_at=started,
+            ok=ok, error=error, vitals=vitals or Vitals(), details=info or {}, duration_s=time.monotonic() - t0,
+        )
+
+    runs: list[PageRun] = []
+    try:
+        context = browser.new_context(**profile.context_options())
+    except PlaywrightError as e:
+        raise RunFailed(f"browser crash: {_first_line(e)}", crashed=True) from None
+    try:
+        reports_by_page: dict[Page, dict[str, dict[str, Any]]] = {}
+        context.expose_binding(BINDING_NAME, lambda source, report: reports_by_page.setdefault(
+            source["page"], {}).__setitem__(report["name"], report))
+        context.add_init_script(script=init_script(assets))
+        for warm in (False, True) if settings.warm else (False,):
+            started = datetime.now(UTC).isoformat(timespec="milliseconds")
+            t0 = time.monotonic()
+            try:
+                vitals, info = _measure_page(context, target, settings, assets, reports_by_page, warm)
+            except RunFailed as e:
+                if e.crashed:
+                    raise
+                runs.append(record(warm, started, t0, False, e.reason, info=e.details))
+                break  # a warm run after a failed cold one would measure nothing useful
+            runs.append(record(warm, started, t0, True, vitals=vitals, info=info))
+    finally:
+        try:
+            context.close()
+        except PlaywrightError:
+            pass  # the browser went away; the caller finds out and restarts it
+    return runs

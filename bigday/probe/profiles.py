@@ -1,0 +1,108 @@
+"""Throttling profiles: viewport, device scale, network and CPU, applied through CDP like Lighthouse does.
+
+Mobile is emulated by viewport, device scale factor and CDP throttling only, never Playwright's
+``is_mobile=True``: with it Chromium marked a timer-driven layout shift as ``hadRecentInput`` and CLS read 0
+(DESIGN §4).  Measured here on Chromium 156: DevTools network emulation delays the response body, not the first
+byte, so TTFB under a throttled profile does not include the emulated latency (LCP, FCP and load do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bigday.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class NetworkConditions:
+    """CDP ``Network.emulateNetworkConditions`` values: latency per request, throughput in kbps (1024 bit/s)."""
+
+    latency_ms: float
+    download_kbps: float
+    upload_kbps: float
+
+    def cdp_params(self) -> dict[str, Any]:
+        # DevTools wants bytes per second; Lighthouse converts kbps the same way (core/lib/emulation.js).
+        return {
+            "offline": False,
+            "latency": self.latency_ms,
+            "downloadThroughput": int(self.download_kbps * 1024 / 8),
+            "uploadThroughput": int(self.upload_kbps * 1024 / 8),
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a page run is throttled and which Lighthouse score curves apply."""
+
+    name: str
+    width: int
+    height: int
+    device_scale_factor: float
+    network: NetworkConditions | None
+    cpu_slowdown: float
+    device: str  # "desktop" | "mobile", recorded with every sample
+    connection: str  # what the network emulates, recorded with every sample
+    score_curves: str  # "desktop" | "mobile": Lighthouse v12 control points for the performance score
+
+    def context_options(self) -> dict[str, Any]:
+        """Playwright ``new_context`` options (deliberately without ``is_mobile``, see module docstring)."""
+        return {
+            "viewport": {"width": self.width, "height": self.height},
+            "device_scale_factor": self.device_scale_factor,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "viewport": [self.width, self.height],
+            "device_scale_factor": self.device_scale_factor,
+            "network": None if self.network is None else {
+                "latency_ms": self.network.latency_ms,
+                "download_kbps": self.network.download_kbps,
+                "upload_kbps": self.network.upload_kbps,
+            },
+            "cpu_slowdown": self.cpu_slowdown,
+        }
+
+
+PROFILES: dict[str, Profile] = {
+    # Lighthouse desktop: 1350x940, RTT 40 ms, 10 Mbps, CPU x1 (desktopDense4G).  Lighthouse itself leaves the
+    # network unthrottled in its devtools mode; bigday applies the 40 ms / 10 Mbps through CDP so a desktop run
+    # still pays for bytes and round trips.
+    "desktop": Profile(
+        name="desktop", width=1350, height=940, device_scale_factor=1.0,
+        network=NetworkConditions(latency_ms=40, download_kbps=10 * 1024, upload_kbps=10 * 1024),
+        cpu_slowdown=1.0, device="desktop", connection="dense-4g", score_curves="desktop",
+    ),
+    # Lighthouse mobile "slow 4G" in its devtools form: RTT 150 ms x 3.75 = 562.5 ms request latency,
+    # 1.6 Mbps x 0.9 down, 750 kbps x 0.9 up; CPU x4; Moto G Power screen 412x823 at DPR 1.75.
+    "mobile": Profile(
+        name="mobile", width=412, height=823, device_scale_factor=1.75,
+        network=NetworkConditions(latency_ms=562.5, download_kbps=1474.56, upload_kbps=675),
+        cpu_slowdown=4.0, device="mobile", connection="slow-4g", score_curves="mobile",
+    ),
+    # No throttling at all: the machine's own speed over loopback, the desktop viewport and curves.
+    "none": Profile(
+        name="none", width=1350, height=940, device_scale_factor=1.0,
+        network=None, cpu_slowdown=1.0, device="desktop", connection="unthrottled", score_curves="desktop",
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """Look a profile up by name; ConfigError lists the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}") from None
+
+
+def apply_profile(cdp: Any, profile: Profile) -> None:
+    """Throttle the page behind ``cdp`` (a Playwright CDPSession) before it navigates."""
+    if profile.network is not None:
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", profile.network.cdp_params())
+    if profile.cpu_slowdown != 1.0:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu_slowdown})

@@ -1,0 +1,252 @@
+"""``run_probe``: N runs of each selected page, retries for failed runs, and the run folder with its summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
+
+from bigday.errors import BrowserError, ConfigError
+from bigday.probe.app import AppUnderTest, app_under_test
+from bigday.probe.assets import ProbeAssets, load_assets
+from bigday.probe.browser import chromium, launch_options
+from bigday.probe.measure import MeasureSettings, RunFailed, measure
+from bigday.probe.profiles import get_profile
+from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
+from bigday.probe.stats import summarize
+from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
+from bigday.scenario import Scenario
+
+EXIT_COMPLETE = 0
+EXIT_INCOMPLETE = 3
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """What to probe and how (flags resolved already; see bigday/probe/cli.py)."""
+
+    scenario: Scenario
+    base_url: str | None = None  # None: start the embedded reference target
+    results_dir: Path | None = None
+    runs: int = 5
+    profile: str = "desktop"
+    pages: tuple[str, ...] = ()  # page names; empty: every page of the scenario
+    tenant: str | None = None  # None: each page's own tenant, else the target's default
+    warm: bool = False
+    timeout_s: float = 30.0
+    max_attempts: int = 3
+    knobs: tuple[tuple[str, str], ...] = ()  # query parameters added to every page URL
+    accessibility: bool = True
+
+    def __post_init__(self) -> None:
+        if self.runs < 1:
+            raise ConfigError(f"--runs: expected at least 1, got {self.runs}")
+        if self.timeout_s <= 0:
+            raise ConfigError(f"--timeout: expected a positive number of seconds, got {self.timeout_s}")
+        if self.max_attempts < 1:
+            raise ConfigError(f"max_attempts: expected at least 1, got {self.max_attempts}")
+        get_profile(self.profile)
+        for name in self.pages:
+            self.scenario.page(name)
+        if self.tenant is not None:
+            self.scenario.tenant(self.tenant)
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """A finished probe: every run's record, the summary, and whether every page run was measured."""
+
+    folder: RunFolder
+    runs: tuple[PageRun, ...]
+    summary: dict[str, Any]
+    complete: bool
+    missing: tuple[str, ...] = field(default_factory=tuple)  # "page run N: last reason"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_COMPLETE if self.complete else EXIT_INCOMPLETE
+
+
+def page_url(base_url: str, path: str, tenant: str | None, knobs: tuple[tuple[str, str], ...] = ()) -> str:
+    """The page's URL with the tenant and fault knobs as query parameters (the reference target's contract)."""
+    base = urlsplit(base_url.rstrip("/") + path)
+    query = parse_qsl(base.query, keep_blank_values=True)
+    if tenant:
+        query = [(k, v) for k, v in query if k != "tenant"] + [("tenant", tenant)]
+    query += [(k, str(v)) for k, v in knobs]
+    return urlunsplit((base.scheme, base.netloc, base.path, urlencode(query), base.fragment))
+
+
+def page_targets(options: ProbeOptions, base_url: str) -> list[PageTarget]:
+    scenario = options.scenario
+    pages = [scenario.page(n) for n in options.pages] if options.pages else list(scenario.pages)
+    targets = []
+    for p in pages:
+        tenant = options.tenant or p.tenant or scenario.default_tenant.id
+        targets.append(PageTarget(p.name, p.path, page_url(base_url, p.path, tenant, options.knobs), tenant,
+                                  p.interaction))
+    return targets
+
+
+def summarize_runs(runs: list[PageRun] | tuple[PageRun, ...], warm: bool = False) -> dict[str, Any]:
+    """Per page, per metric: n, median, p75, p95, min, max over the successful runs (unmeasured metrics left out)."""
+    pages: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        if run.ok and run.warm == warm:
+            pages.setdefault(run.target.page, {})
+    for page in pages:
+        ok = [r for r in runs if r.ok and r.warm == warm and r.target.page == page]
+        for metric in SAMPLE_METRICS:
+            stats = summarize([r.vitals.get(metric) for r in ok])
+            if stats is not None:
+                pages[page][metric] = stats
+    return pages
+
+
+class _BrowserKeeper:
+    """The one browser of a probe, restarted after a crash (a replacement is ours to close)."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self._replacement: Browser | None = None
+
+    def restart(self) -> None:
+        try:
+            fresh = self.browser.browser_type.launch(**launch_options())
+        except PlaywrightError as e:
+            raise BrowserError(f"Chromium could not be restarted after a crash: {str(e).splitlines()[0]}") from None
+        self.close_replacement()
+        self.browser = self._replacement = fresh
+
+    def close_replacement(self) -> None:
+        if self._replacement is not None and self._replacement.is_connected():
+            self._replacement.close()
+        self._replacement = None
+
+
+@contextmanager
+def _browser(given: Browser | None) -> Iterator[_BrowserKeeper]:
+    if given is not None:
+        keeper = _BrowserKeeper(given)
+        try:
+            yield keeper
+        finally:
+            keeper.close_replacement()
+        return
+    with chromium() as own:
+        keeper = _BrowserKeeper(own)
+        try:
+            yield keeper
+        finally:
+            keeper.close_replacement()
+
+
+def measure_with_retries(keeper: _BrowserKeeper, target: PageTarget, settings: MeasureSettings,
+                         assets: ProbeAssets, run_index: int, max_attempts: int,
+                         on_run: Callable[[PageRun], None] | None = None) -> list[PageRun]:
+    """Every attempt's records, until one succeeds or ``max_attempts`` is reached; the browser restarts on crash."""
+    records: list[PageRun] = []
+    for attempt in range(1, max_attempts + 1):
+        t0 = time.monotonic()
+        try:
+            runs = measure(keeper.browser, target, settings, assets, run_index=run_index, attempt=attempt)
+        except RunFailed as crash:
+            runs = [PageRun(target=target, run_index=run_index, warm=False, profile=settings.profile.name,
+                            device=settings.profile.device, connection=settings.profile.connection,
+                            browser_version=_version(keeper.browser), attempt=attempt,
+                            started_at=utc_now().isoformat(timespec="milliseconds"), ok=False,
+                            error=crash.reason, details=crash.details, duration_s=time.monotonic() - t0)]
+            keeper.restart()
+        records.extend(runs)
+        for run in runs:
+            if on_run:
+                on_run(run)
+        if runs[0].ok:
+            break
+    return records
+
+
+def _version(browser: Browser) -> str:
+    try:
+        return browser.version
+    except PlaywrightError:
+        return "unknown"
+
+
+def _manifest(options: ProbeOptions, app: AppUnderTest, assets: ProbeAssets, browser_version: str,
+              started: str, finished: str | None, status: str) -> dict[str, Any]:
+    profile = get_profile(options.profile)
+    return {
+        "kind": "probe",
+        "started_at": started,
+        "finished_at": finished,
+        "complete": status == "ok",
+        "status": status,
+        "scenario": {"name": options.scenario.name, "path": str(options.scenario.source),
+                     "sha256": options.scenario.sha256},
+        "environment": environment_fingerprint(
+            browser="chromium", browser_version=browser_version, web_vitals_version=assets.web_vitals_version,
+            axe_core_version=assets.axe_version, profile=profile.name, profile_settings=profile.describe(),
+        ),
+        "app": app.describe(),
+        "probe": {
+            "runs": options.runs, "pages": list(options.pages), "tenant": options.tenant, "warm": options.warm,
+            "timeout_s": options.timeout_s, "max_attempts": options.max_attempts, "knobs": dict(options.knobs),
+            "accessibility": options.accessibility,
+            "tbt_window": "first contentful paint to the end of the settle wait (just before the interaction)",
+        },
+    }
+
+
+def probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None = None,
+              on_run: Callable[[PageRun], None] | None = None) -> ProbeOutcome:
+    """Probe an app that is already answering; write the run folder; never raises for a failed page run."""
+    assets = load_assets()
+    settings = MeasureSettings(profile=get_profile(options.profile), timeout_s=options.timeout_s,
+                               accessibility=options.accessibility, warm=options.warm)
+    targets = page_targets(options, app.base_url)
+    started = utc_now().isoformat()
+    runs: list[PageRun] = []
+    missing: list[str] = []
+    with _browser(browser) as keeper:
+        folder = RunFolder.create("probe", options.results_dir)
+        folder.write_manifest(_manifest(options, app, assets, _version(keeper.browser), started, None, "incomplete"))
+        # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
+        for run_index in range(options.runs):
+            for target in targets:
+                records = measure_with_retries(keeper, target, settings, assets, run_index, options.max_attempts,
+                                               on_run)
+                runs.extend(records)
+                if not any(r.ok and not r.warm for r in records):
+                    missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")
+        browser_version = _version(keeper.browser)
+    summary = {"pages": summarize_runs(runs)}
+    if options.warm:
+        summary["warm_pages"] = summarize_runs(runs, warm=True)
+    summary["runs"] = {
+        t.page: {"ok": sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
+                 "failed_attempts": sum(1 for r in runs if not r.ok and r.target.page == t.page),
+                 "wanted": options.runs}
+        for t in targets
+    }
+    folder.write("samples.json", {"samples": [r.to_sample() for r in runs]})
+    folder.write("summary.json", summary)
+    any_ok = any(r.ok for r in runs)
+    status = "ok" if not missing else ("incomplete" if any_ok else "failed")
+    folder.write_manifest(_manifest(options, app, assets, browser_version, started, utc_now().isoformat(), status))
+    return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing,
+                        missing=tuple(missing))
+
+
+def run_probe(options: ProbeOptions, browser: Browser | None = None,
+              on_run: Callable[[PageRun], None] | None = None) -> ProbeOutcome:
+    """Probe the scenario's pages: the embedded target is started (and stopped) when no base URL is given."""
+    with app_under_test(options.base_url, options.scenario) as app:
+        return probe_app(options, app, browser=browser, on_run=on_run)
