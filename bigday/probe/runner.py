@@ -110,7 +110,7 @@ def summarize_runs(runs: list[PageRun] | tuple[PageRun, ...], warm: bool = False
     return pages
 
 
-class _BrowserKeeper:
+class BrowserKeeper:
     """The one browser of a probe, restarted after a crash (a replacement is ours to close)."""
 
     def __init__(self, browser: Browser) -> None:
@@ -132,23 +132,23 @@ class _BrowserKeeper:
 
 
 @contextmanager
-def _browser(given: Browser | None) -> Iterator[_BrowserKeeper]:
+def _browser(given: Browser | None) -> Iterator[BrowserKeeper]:
     if given is not None:
-        keeper = _BrowserKeeper(given)
+        keeper = BrowserKeeper(given)
         try:
             yield keeper
         finally:
             keeper.close_replacement()
         return
     with chromium() as own:
-        keeper = _BrowserKeeper(own)
+        keeper = BrowserKeeper(own)
         try:
             yield keeper
         finally:
             keeper.close_replacement()
 
 
-def measure_with_retries(keeper: _BrowserKeeper, target: PageTarget, settings: MeasureSettings,
+def measure_with_retries(keeper: BrowserKeeper, target: PageTarget, settings: MeasureSettings,
                          assets: ProbeAssets, run_index: int, max_attempts: int,
                          on_run: Callable[[PageRun], None] | None = None) -> list[PageRun]:
     """Every attempt's records, until one succeeds or ``max_attempts`` is reached; the browser restarts on crash."""
