@@ -91,7 +91,7 @@ def compare_run(store: Store, run_dir: str | Path, scenario: Scenario, options: 
 
     checks = load_checks(data, scenario, lighthouse) + load_verdict_checks(data)
     if base_run is not None:
-        checks += regression_checks(data.values, base_values, scenario.regression, base_run.run_id,
+        checks += regression_checks(data.values, base_values, scenario.regression,
                                     fail_on_regression=not base_info.environment_differences)
     notes = []
     if data.failed_page_runs:

@@ -38,7 +38,6 @@ def regression_checks(
     current: dict[tuple[str, str], np.ndarray],
     baseline: dict[tuple[str, str], np.ndarray],
     policy: RegressionPolicy,
-    baseline_run: str,
     fail_on_regression: bool = True,
 ) -> list[Check]:
     """One check per page x metric present on both sides; q-values by Benjamini-Hochberg over all of them."""
@@ -76,5 +75,4 @@ def regression_checks(
             n=len(current[(page, metric)]), n_baseline=len(baseline[(page, metric)]),
             bound=None, level="error" if fail_on_regression else "warn",
         ))
-    del baseline_run
     return out

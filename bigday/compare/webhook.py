@@ -46,7 +46,9 @@ def payload(run_id: str, alerts: list[Alert]) -> dict[str, object]:
     }
 
 
-def notify(run_id: str, alerts: list[Alert], url: str | None = None) -> WebhookResult | None:
+def notify(
+    run_id: str, alerts: list[Alert], url: str | None = None, timeout_s: float = TIMEOUT_S, backoff_s: float = BACKOFF_S
+) -> WebhookResult | None:
     """POST new alerts to $BIGDAY_WEBHOOK_URL with a timeout and retries; None when nothing to do."""
     url = url or os.environ.get(WEBHOOK_ENV)
     fresh = [a for a in alerts if a.new]
@@ -56,7 +58,7 @@ def notify(run_id: str, alerts: list[Alert], url: str | None = None) -> WebhookR
     detail = ""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            resp = httpx.post(url, json=body, timeout=TIMEOUT_S)
+            resp = httpx.post(url, json=body, timeout=timeout_s)
             if resp.status_code < 300:
                 return WebhookResult(True, attempt, f"HTTP {resp.status_code}")
             detail = f"HTTP {resp.status_code}"
@@ -66,5 +68,5 @@ def notify(run_id: str, alerts: list[Alert], url: str | None = None) -> WebhookR
             # The exception's text can quote the URL, which is a secret: keep only its kind.
             detail = type(e).__name__
         if attempt < ATTEMPTS:
-            time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+            time.sleep(backoff_s * 2 ** (attempt - 1))
     return WebhookResult(False, attempt, detail)

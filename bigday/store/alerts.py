@@ -63,12 +63,9 @@ def raise_alert(conn: Connection, alert: Alert) -> Alert:
     # The partial unique index decides between concurrent raisers; the loser updates the winner's row.
     stmt = insert.values(**values).on_conflict_do_nothing(
         index_elements=[a.c.type, a.c.page, a.c.metric], index_where=a.c.resolved_at.is_(None)
-    )
-    if conn.execute(stmt).rowcount == 1:
-        new_id = conn.execute(
-            select(a.c.id).where(a.c.type == alert.type, a.c.page == alert.page, a.c.metric == alert.metric,
-                                 a.c.resolved_at.is_(None))
-        ).scalar_one()
+    ).returning(a.c.id)
+    new_id = conn.execute(stmt).scalar_one_or_none()
+    if new_id is not None:
         return _replace(alert, id=new_id, occurrences=1, new=True)
     row = conn.execute(
         select(a.c.id, a.c.severity, a.c.occurrences)

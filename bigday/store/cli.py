@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bigday.cliargs import results_dir_from_args
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.scenario import parse_duration_ms
-from bigday.store.engine import Store, open_store
+
+if TYPE_CHECKING:
+    from bigday.store.engine import Store
 
 
 def add_store_option(p: argparse.ArgumentParser) -> None:
@@ -24,6 +26,8 @@ def add_store_option(p: argparse.ArgumentParser) -> None:
 
 
 def store_from_args(args: argparse.Namespace) -> Store:
+    from bigday.store.engine import open_store  # SQLAlchemy loads only for the verbs that use it
+
     return open_store(getattr(args, "store", None), results_dir_from_args(args))
 
 

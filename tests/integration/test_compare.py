@@ -1,0 +1,210 @@
+"""compare_run end to end on synthetic run folders in the documented format (SQLite store)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from bigday.compare.engine import CompareOptions, compare_run
+from bigday.errors import ConfigError
+from bigday.runfolder import utc_now
+from bigday.scenario import load_scenario
+from bigday.store import repo, schema
+from bigday.store.engine import open_store
+from bigday.store.synthetic import write_probe_run
+
+SCENARIO = load_scenario()
+BIGDAY = [sys.executable, "-m", "bigday"]
+CHUNKS = {"resources": {"js_chunks": {"main": {"body_bytes": 150_000}, "vendor": {"body_bytes": 250_000}},
+                        "by_type": {"image": {"count": 3, "transfer_bytes": 400_000, "body_bytes": 400_000}}}}
+
+
+def healthy(rng: np.random.Generator, lcp: float = 1000.0, n: int = 10, **overrides: list[float | None]):
+    pages = {}
+    for p in SCENARIO.pages:
+        metrics = {
+            "lcp": list(lcp * (1 + 0.03 * rng.standard_normal(n))), "fcp": list(500 * (1 + 0.03 * rng.standard_normal(n))),
+            "cls": [0.01] * n, "inp": list(rng.uniform(40, 80, n)), "fid": list(rng.uniform(1, 5, n)),
+            "ttfb": list(rng.uniform(20, 30, n)), "tbt": [0.0] * n, "page_load": list(rng.uniform(900, 1100, n)),
+            "js_bytes": [400_000.0] * n, "js_heap_used": [20e6] * n, "performance_score": [99.0] * n,
+            "accessibility_score": [100.0] * n,
+        }
+        metrics.update(overrides)
+        pages[p.name] = metrics
+    return pages
+
+
+def details() -> dict:
+    return {p.name: CHUNKS for p in SCENARIO.pages}
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with open_store(str(tmp_path / "bigday.sqlite")) as s:
+        yield s
+
+
+def run(tmp_path: Path, pages, days_ago: float = 0, **kw) -> Path:
+    return write_probe_run(tmp_path / "results", pages, started_at=utc_now() - timedelta(days=days_ago),
+                           details=kw.pop("details", details()), **kw)
+
+
+def test_a_healthy_run_passes_and_writes_verdicts_and_alerts(store, tmp_path: Path) -> None:
+    r = run(tmp_path, healthy(np.random.default_rng(1)))
+    v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    assert v.outcome == "pass" and v.exit_code == 0, [c.message for c in v.failed()]
+    written = json.loads((r / "verdicts.json").read_text())
+    assert written["outcome"] == "pass" and written["counts"]["fail"] == 0
+    assert json.loads((r / "alerts.json").read_text())["alerts"] == []
+    assert {c.kind for c in v.checks} >= {"threshold", "budget"}
+    with store.begin() as conn:
+        assert repo.get_run(conn, r.name).verdict == "pass"
+
+
+def test_a_janky_page_raises_a_high_threshold_breach(store, tmp_path: Path) -> None:
+    # A 200 ms busy loop every 100 ms: the first input waits for the running loop (FID ~ 0-200 ms).
+    rng = np.random.default_rng(2)
+    pages = healthy(rng)
+    pages["dashboard"] |= {"fid": list(rng.uniform(60, 120, 10)), "tbt": list(rng.uniform(420, 560, 10)),
+                           "inp": list(rng.uniform(260, 420, 10))}
+    r = run(tmp_path, pages)
+    v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    assert v.outcome == "fail"
+    alerts = json.loads((r / "alerts.json").read_text())["alerts"]
+    breach = {a["metric"]: a for a in alerts if a["type"] == "threshold_breach" and a["page"] == "dashboard"}
+    assert breach["fid"]["severity"] == "high"  # past the 80 ms warning band, inside the 150 ms critical one
+    assert breach["tbt"]["severity"] == "high"
+    assert all(a["page"] == "dashboard" for a in alerts)
+
+
+def test_budgets_from_the_scenario_judge_each_chunk(store, tmp_path: Path) -> None:
+    heavy = {p.name: {"resources": {"js_chunks": {"main": {"body_bytes": 260_000}, "vendor": {"body_bytes": 250_000}}}}
+             for p in SCENARIO.pages}
+    r = run(tmp_path, healthy(np.random.default_rng(3)), details=heavy)
+    v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    failed = {(c.page, c.metric) for c in v.failed()}
+    assert failed == {(p.name, "js:main") for p in SCENARIO.pages}
+    assert "260.0 KB > budget 200.0 KB" in v.failed()[0].message
+
+
+def _history(store, tmp_path: Path, lcps: list[float], **kw) -> list[Path]:
+    rng = np.random.default_rng(4)
+    runs = []
+    for i, lcp in enumerate(lcps):
+        r = run(tmp_path, healthy(rng, lcp=lcp), days_ago=len(lcps) - i, run_id=f"hist-{i}", **kw)
+        compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+        runs.append(r)
+    return runs
+
+
+def test_branch_baseline_flags_a_15_percent_lcp_regression(store, tmp_path: Path) -> None:
+    _history(store, tmp_path, [1000.0])
+    r = run(tmp_path, healthy(np.random.default_rng(5), lcp=1150.0))
+    v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    assert v.baseline is not None and v.baseline.run_id == "hist-0"
+    regressions = {c.page for c in v.checks if c.label == "regression"}
+    assert regressions == {p.name for p in SCENARIO.pages}
+    assert all(c.metric == "lcp" for c in v.checks if c.label == "regression")
+    assert v.outcome == "fail" and v.exit_code == 1
+    alerts = json.loads((r / "alerts.json").read_text())["alerts"]
+    assert {a["type"] for a in alerts} == {"regression"}
+
+
+def test_an_unchanged_build_is_not_flagged(store, tmp_path: Path) -> None:
+    _history(store, tmp_path, [1000.0])
+    r = run(tmp_path, healthy(np.random.default_rng(6), lcp=1000.0))
+    v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    assert v.baseline.run_id == "hist-0" and v.outcome == "pass"
+    assert not [c for c in v.checks if c.label == "regression"]
+
+
+def test_baselines_by_name_and_by_age(store, tmp_path: Path) -> None:
+    runs = _history(store, tmp_path, [1000.0] * 10)  # 10, 9, ..., 1 days ago
+    repo.set_baseline(store, "release", runs[2].name)
+    r = run(tmp_path, healthy(np.random.default_rng(7)))
+    assert compare_run(store, r, SCENARIO, CompareOptions(baseline="release", notify=False)).baseline.run_id == runs[2].name
+    week = compare_run(store, r, SCENARIO, CompareOptions(baseline="age:7d", notify=False)).baseline
+    assert week.run_id == runs[3].name  # started 7 days ago
+    with pytest.raises(ConfigError, match="unknown baseline name"):
+        compare_run(store, r, SCENARIO, CompareOptions(baseline="nope", notify=False))
+
+
+def test_a_baseline_from_another_environment_is_reported_and_only_warns(store, tmp_path: Path) -> None:
+    _history(store, tmp_path, [1000.0], environment={"cpu_count": 8, "browser_version": "155.0.0.0"})
+    r = run(tmp_path, healthy(np.random.default_rng(8), lcp=1300.0))
+    v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    diffs = " ".join(v.baseline.environment_differences)
+    assert "cpu_count: 8 (baseline) vs 2 (this run)" in diffs and "browser_version" in diffs
+    assert {c.status for c in v.checks if c.label == "regression"} == {"warn"}
+    assert v.outcome == "warn" and v.exit_code == 0
+
+
+def test_a_recent_step_in_the_nightly_trend_is_an_anomaly(store, tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    lcps = list(1000 * (1 + 0.03 * rng.standard_normal(20))) + list(1150 * (1 + 0.03 * rng.standard_normal(2)))
+    _history(store, tmp_path, lcps)
+    r = run(tmp_path, healthy(np.random.default_rng(10), lcp=1150.0))
+    v = compare_run(store, r, SCENARIO, CompareOptions(baseline="age:1d", notify=False))
+    steps = {(c.page, c.metric) for c in v.change_points if c.worse}
+    assert ("dashboard", "lcp") in steps
+    alerts = json.loads((r / "alerts.json").read_text())["alerts"]
+    assert any(a["type"] == "anomaly" and a["metric"] == "lcp" for a in alerts)
+
+
+def test_bad_input_writes_nothing(store, tmp_path: Path) -> None:
+    r = run(tmp_path, healthy(np.random.default_rng(11)))
+    bad_budget = tmp_path / "budget.json"
+    bad_budget.write_text("[{]")
+    with pytest.raises(ConfigError, match="budget.json"):
+        compare_run(store, r, SCENARIO, CompareOptions(budget_json=bad_budget, notify=False))
+    with pytest.raises(ConfigError, match="unknown baseline"):
+        compare_run(store, r, SCENARIO, CompareOptions(baseline="missing", notify=False))
+    (r / "samples.json").write_text('{"samples": [')
+    with pytest.raises(ConfigError, match="samples.json"):
+        compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    assert not (r / "verdicts.json").exists() and not (r / "alerts.json").exists()
+    with store.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.runs)).scalar_one() == 0
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
+    store_url = str(tmp_path / "cli.sqlite")
+    rng = np.random.default_rng(12)
+    base = run(tmp_path, healthy(rng), days_ago=1, run_id="cli-base")
+    ok = _cli("compare", str(base), "--store", store_url, "--no-notify")
+    assert ok.returncode == 0 and "PASS" in ok.stdout, ok.stderr
+    slow = run(tmp_path, healthy(rng, lcp=1200.0), run_id="cli-slow")
+    rc = tmp_path / "lighthouserc.json"
+    rc.write_text(json.dumps({"ci": {"assert": {"preset": "lighthouse:no-pwa", "assertions": {
+        "largest-contentful-paint": ["error", {"maxNumericValue": 1100, "aggregationMethod": "median-run"}],
+        "speed-index": "warn"}}}}))
+    failed = _cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc))
+    assert failed.returncode == 1, failed.stderr
+    assert "regression" in failed.stdout and "<lighthouserc:lighthouserc.json>" in failed.stdout
+    assert "not checked: lighthouserc speed-index" in failed.stdout
+    assert "not checked: lighthouserc preset 'lighthouse:no-pwa'" in failed.stdout
+    verdicts = json.loads((slow / "verdicts.json").read_text())
+    assert any("speed-index" in u for u in verdicts["unsupported"])
+    bad = tmp_path / "lhrc.json"
+    bad.write_text('{"ci": {"assert": {"assertions": {"largest-contentful-paint": ["fatal"]}}}}')
+    usage = _cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(bad))
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "lhrc.json" in usage.stderr
+    unknown = _cli("compare", str(slow), "--store", store_url, "--baseline", "nightly-42", "--no-notify")
+    assert unknown.returncode == 2 and "nightly-42" in unknown.stderr
+    down = _cli("compare", str(slow), "--store", "postgresql://bigday:pw-xyz@127.0.0.1:9/db", "--no-notify")
+    assert down.returncode == 3 and "pw-xyz" not in down.stderr and down.stderr.count("\n") == 1
+    missing = _cli("compare", str(tmp_path / "nowhere"), "--store", store_url)
+    assert missing.returncode == 2 and "nowhere" in missing.stderr
