@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bigday.cliargs import add_scenario_options, base_url_from_args, scenario_from_args
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
 from bigday.probe.app import app_under_test
+from bigday.probe.assets import load_assets
 from bigday.probe.cli import add_probe_options, probe_options_from_args, progress_line, report_outcome
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
@@ -43,6 +44,7 @@ class RunOutcome:
 
 def run_nightly(options: NightlyOptions, on_run: Callable[[PageRun], None] | None = None) -> RunOutcome:
     """Target if needed → probe; the target lives for the whole chain and is stopped at the end."""
+    load_assets()  # a missing npm asset fails before a target or browser is started
     with app_under_test(options.base_url, options.scenario) as app:
         probe = probe_app(options.probe, app, on_run=on_run)
     return RunOutcome(probe=probe)

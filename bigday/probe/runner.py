@@ -248,5 +248,6 @@ def probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None 
 def run_probe(options: ProbeOptions, browser: Browser | None = None,
               on_run: Callable[[PageRun], None] | None = None) -> ProbeOutcome:
     """Probe the scenario's pages: the embedded target is started (and stopped) when no base URL is given."""
+    load_assets()  # a missing npm asset fails before a target or browser is started
     with app_under_test(options.base_url, options.scenario) as app:
         return probe_app(options, app, browser=browser, on_run=on_run)

@@ -1,0 +1,100 @@
+"""run_probe's run folder, retries and failure records, against the reference target with the session Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bigday.probe.app import AppUnderTest, app_under_test
+from bigday.probe.assets import package_version
+from bigday.probe.results import SAMPLE_METRICS
+from bigday.probe.runner import ProbeOptions, probe_app
+from bigday.runfolder import RunFolder
+from bigday.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
+
+pytestmark = pytest.mark.browser
+SAMPLE_KEYS = {"page", "path", "tenant", "run_index", "warm", "profile", "device", "connection", "browser",
+               "browser_version", "ok", "error", "attempt", "started_at", "metrics", "details"}
+
+
+@pytest.fixture(scope="module")
+def reference_app(bigday_scenario: Scenario) -> Iterator[AppUnderTest]:
+    with app_under_test(None, bigday_scenario) as app:
+        yield app
+
+
+def test_run_folder_holds_manifest_samples_and_summary(tmp_path, bigday_browser, reference_app, bigday_scenario):
+    options = ProbeOptions(scenario=bigday_scenario, results_dir=tmp_path, runs=2, pages=("dashboard",), warm=True)
+    outcome = probe_app(options, reference_app, browser=bigday_browser)
+    assert outcome.complete and outcome.exit_code == 0
+
+    folder = RunFolder.open(outcome.folder.path)
+    manifest = folder.manifest()
+    assert manifest["kind"] == "probe" and manifest["status"] == "ok" and manifest["complete"] is True
+    env = manifest["environment"]
+    assert env["browser"] == "chromium" and env["browser_version"] == bigday_browser.version
+    assert env["web_vitals_version"] == package_version("web-vitals") and env["profile"] == "desktop"
+    assert manifest["app"]["embedded_target"] is True and manifest["app"]["base_url"] == reference_app.base_url
+    assert manifest["scenario"]["sha256"] == bigday_scenario.sha256
+
+    samples = folder.read("samples.json")["samples"]
+    assert [(s["run_index"], s["warm"]) for s in samples] == [(0, False), (0, True), (1, False), (1, True)]
+    for s in samples:
+        assert SAMPLE_KEYS <= set(s) and s["ok"] and s["error"] is None and s["profile"] == "desktop"
+        assert set(s["metrics"]) == set(SAMPLE_METRICS)
+        assert s["metrics"]["inp"] is not None and s["metrics"]["lcp"] > 0
+        assert s["details"]["http_status"] == 200
+        assert set(s["details"]["resources"]["js_chunks"]) >= {"main", "vendor", "dashboard"}
+    cold = [s for s in samples if not s["warm"]]
+    assert all(0 <= s["metrics"]["accessibility_score"] <= 100 for s in cold)
+    assert all(0 <= s["metrics"]["performance_score"] <= 100 for s in cold)
+    assert all(s["details"]["accessibility"] is not None for s in cold)
+    warm = [s for s in samples if s["warm"]]
+    # Warm: the chunks come from the cache, so nothing is transferred for them, yet the page still has its JS.
+    assert all(s["details"]["resources"]["by_type"]["script"]["transfer_bytes"] == 0 for s in warm)
+    assert all(s["metrics"]["js_bytes"] == cold[0]["metrics"]["js_bytes"] for s in warm)
+
+    summary = folder.read("summary.json")
+    lcp = summary["pages"]["dashboard"]["lcp"]
+    assert lcp["n"] == 2 and lcp["min"] <= lcp["median"] <= lcp["p75"] <= lcp["p95"] <= lcp["max"]
+    assert summary["warm_pages"]["dashboard"]["lcp"]["n"] == 2
+    assert summary["runs"]["dashboard"] == {"ok": 2, "failed_attempts": 0, "wanted": 2}
+
+
+def _scenario_with_missing_page(tmp_path: Path) -> Scenario:
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    data["pages"].append({"name": "gone", "path": "/no-such-page"})
+    path = tmp_path / "with-gone.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_scenario(path)
+
+
+def test_http_error_is_recorded_retried_and_the_other_pages_go_on(tmp_path, bigday_browser, reference_app):
+    scenario = _scenario_with_missing_page(tmp_path)
+    options = ProbeOptions(scenario=scenario, results_dir=tmp_path, runs=1, pages=("gone", "timeline-editor"),
+                           max_attempts=2, accessibility=False)
+    outcome = probe_app(options, reference_app, browser=bigday_browser)
+    assert not outcome.complete and outcome.exit_code == 3
+    assert outcome.missing == ("gone run 1: HTTP 404 for " + reference_app.base_url + "/no-such-page?tenant=everafter",)
+    gone = [r for r in outcome.runs if r.target.page == "gone"]
+    assert [(r.ok, r.attempt) for r in gone] == [(False, 1), (False, 2)]
+    assert all(r.error and r.error.startswith("HTTP 404") for r in gone)
+    assert [r.ok for r in outcome.runs if r.target.page == "timeline-editor"] == [True]
+    manifest = RunFolder.open(outcome.folder.path).manifest()
+    assert manifest["status"] == "incomplete" and manifest["complete"] is False
+    samples = RunFolder.open(outcome.folder.path).read("samples.json")["samples"]
+    assert [s["error"] is None for s in samples] == [False, False, True]
+    assert all(v is None for v in samples[0]["metrics"].values())
+
+
+def test_timeout_is_a_failed_run_with_its_reason(tmp_path, bigday_browser, reference_app, bigday_scenario):
+    options = ProbeOptions(scenario=bigday_scenario, results_dir=tmp_path, runs=1, pages=("new-form",),
+                           knobs=(("server_delay", "3000"),), timeout_s=1.0, max_attempts=1)
+    outcome = probe_app(options, reference_app, browser=bigday_browser)
+    assert outcome.exit_code == 3
+    (run,) = outcome.runs
+    assert not run.ok and run.error is not None and run.error.startswith("timeout:")
+    assert RunFolder.open(outcome.folder.path).manifest()["status"] == "failed"

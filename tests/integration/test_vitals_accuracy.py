@@ -1,0 +1,100 @@
+"""Accuracy bars of the probe against the reference target's fault knobs (desktop profile, medians of 3 runs).
+
+Each knob's effect is known exactly (docs/reference-target.md), so each metric has ground truth.  The bars are
+the issue's; medians keep one noisy run on this shared machine from deciding the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bigday.probe.app import AppUnderTest, app_under_test
+from bigday.probe.profiles import PROFILES
+from bigday.scenario import Scenario
+
+pytestmark = pytest.mark.browser
+RUNS = 3
+
+
+@pytest.fixture(scope="module")
+def bigday_app(bigday_scenario: Scenario) -> Iterator[AppUnderTest]:
+    """Always the embedded reference target here, even under --base-url: only it has the knobs."""
+    with app_under_test(None, bigday_scenario) as app:
+        yield app
+
+
+def _median(m: Any, metric: str) -> float:
+    value = m.stat(metric, "median")
+    assert value is not None, f"{metric} not measured: {[r.error for r in m.runs]}"
+    return value
+
+
+def expected_cls(vw: int, vh: int, shift: int) -> float:
+    """docs/reference-target.md: impact fraction x distance fraction of #shift-victim's move.
+
+    Valid for shifts up to the victim's 200 px height: beyond it the old and new boxes no longer overlap and
+    Chromium's impact region is their union (2 x 200 px), not the span the formula assumes (measured: 0.0946
+    for 300 px where the formula says 0.1182)."""
+    assert shift <= 200
+    return (vw * min(200 + shift, vh - 100)) / (vw * vh) * shift / max(vw, vh)
+
+
+def test_lcp_of_a_hero_held_1500_ms(measure_page):
+    m = measure_page("dashboard", knobs={"lcp_delay": 1500}, runs=RUNS, accessibility=False)
+    lcp = _median(m, "lcp")
+    assert 1500 <= lcp <= 1800, m.values("lcp")
+    # The probe waited for the late hero before clicking, and names it as the LCP element.
+    assert {r.details["attribution"]["lcp"]["element"] for r in m.ok_runs} == {"#hero"}
+    assert all(r.vitals.inp is not None for r in m.ok_runs)
+
+
+def test_cls_of_a_shift_of_known_geometry(measure_page):
+    shift = 150
+    m = measure_page("dashboard", knobs={"shift": shift}, runs=RUNS, accessibility=False)
+    profile = PROFILES["desktop"]
+    want = expected_cls(profile.width, profile.height, shift)
+    assert abs(_median(m, "cls") - want) <= 0.01, (m.values("cls"), want)
+    sources = m.ok_runs[0].details["attribution"]["cls"]["sources"]
+    assert [s["node"] for s in sources] == ["section#shift-victim"]
+
+
+def test_cls_of_a_static_page_is_zero(measure_page):
+    m = measure_page("timeline-editor", runs=RUNS, accessibility=False)
+    assert m.stat("cls", "max") < 0.001, m.values("cls")
+
+
+def test_inp_of_a_200_ms_handler(measure_page):
+    m = measure_page("dashboard", knobs={"slow_handler": 200}, runs=RUNS, accessibility=False)
+    assert 200 <= _median(m, "inp") <= 300, m.values("inp")
+    assert m.ok_runs[0].details["attribution"]["inp"]["interaction_target"] == "#refresh-stats"
+
+
+def test_ttfb_with_400_ms_server_delay(measure_page):
+    m = measure_page("new-form", knobs={"server_delay": 400}, runs=RUNS, accessibility=False)
+    assert 400 <= _median(m, "ttfb") <= 500, m.values("ttfb")
+
+
+def test_tbt_of_one_300_ms_task(measure_page):
+    m = measure_page("timeline-editor", knobs={"long_task": 300}, runs=RUNS, accessibility=False)
+    assert 200 <= _median(m, "tbt") <= 300, m.values("tbt")
+    task = max(m.ok_runs[0].details["long_tasks"], key=lambda t: t["duration"])
+    assert task["duration"] >= 300
+
+
+def test_page_without_interaction_reports_inp_and_fid_as_not_measured(measure_page):
+    m = measure_page("/dashboard", interaction=(), runs=1, accessibility=False)
+    run = m.ok_runs[0]
+    assert run.vitals.inp is None and run.vitals.fid is None
+    assert run.vitals.lcp is not None and run.vitals.cls is not None
+
+
+def test_mobile_profile_keeps_cls_right(measure_page):
+    """Mobile by viewport + DPR + CDP throttling, not is_mobile (which made Chromium drop the shift, DESIGN §4)."""
+    m = measure_page("dashboard", knobs={"shift": 100}, runs=1, profile="mobile", accessibility=False)
+    mobile = PROFILES["mobile"]
+    run = m.ok_runs[0]
+    assert run.profile == "mobile" and run.device == "mobile"
+    assert abs(run.vitals.cls - expected_cls(mobile.width, mobile.height, 100)) <= 0.01, run.vitals.cls
