@@ -1,13 +1,203 @@
-"""``bigday load``."""
+"""``bigday load``: rehearse the Saturday upload spike and judge tenant isolation."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import sys
+from typing import Any
 
-from bigday.cliargs import add_scenario_options, pending
+from bigday.cliargs import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
+from bigday.errors import EXIT_OK, ConfigError
+from bigday.load.plan import PlanOverrides
+from bigday.load.rehearsal import LoadOptions, LoadRunResult, run_rehearsal
+
+REHEARSALS = ("saturday", "isolation", "all")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _processes(text: str) -> int:
+    if text.strip() == "-1":
+        return -1
+    return _positive_int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes in KB like 2600,1800,600, got {text!r}") from None
+
+
+def _range(text: str) -> tuple[int, int]:
+    parts = text.split(":")
+    try:
+        lo, hi = int(parts[0]), int(parts[-1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN:MAX like 2:5, got {text!r}") from None
+    return lo, hi
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("load", help="rehearse the Saturday upload spike and judge tenant isolation")
+    p = sub.add_parser(
+        "load", help="rehearse the Saturday upload spike and judge tenant isolation",
+        description="Run Locust against the app (loopback, or an allow-listed host with --i-have-permission) "
+        "and write per-tenant results and verdicts to a run folder.",
+    )
+    p.add_argument("rehearsal", nargs="?", choices=REHEARSALS, default="all",
+                   help="which rehearsal (default: all = saturday, then isolation)")
     add_scenario_options(p)
-    p.set_defaults(handler=pending("load", "the load rehearsal"))
+    g = p.add_argument_group("scale and safety")
+    g.add_argument("--processes", type=_processes, default=None,
+                   help="Locust processes on this machine, one per core (-1: all cores; default 1 or "
+                   "$BIGDAY_LOAD_PROCESSES)")
+    g.add_argument("--expect-workers", type=_positive_int, metavar="N",
+                   help="run as a Locust master and wait for N workers (see docs/load.md)")
+    g.add_argument("--master-bind-host", default="127.0.0.1", metavar="HOST")
+    g.add_argument("--master-bind-port", type=_positive_int, metavar="PORT")
+    g.add_argument("--run-time", metavar="DURATION", help="hard time limit (default: the scenario's load.max_duration)")
+    g.add_argument("--i-have-permission", action="store_true",
+                   help="confirm you may load a non-loopback host listed in load.allow_hosts")
+    g.add_argument("--locust-args", default="", metavar="'OPTIONS'",
+                   help="extra Locust options as one string, e.g. --locust-args='--stop-timeout 10'")
+    g.add_argument("--target-isolation", choices=("fair", "shared"),
+                   help="isolation mode of the embedded reference target (when no --base-url)")
+    s = p.add_argument_group("saturday spike")
+    s.add_argument("--peak-users", type=_positive_int, metavar="N", help="scale the stages to this peak")
+    s.add_argument("--time-scale", type=_positive_float, metavar="F", help="multiply stage durations by F")
+    s.add_argument("--stages", metavar="SPEC", help="replace the stages: NAME:DURATION:USERS,...")
+    s.add_argument("--user-class", action="append", default=[], metavar="NAME",
+                   help="only these user classes (photographer, planner, couple); repeatable")
+    s.add_argument("--think-time", metavar="MIN:MAX", help="think time between tasks, e.g. 2s:8s")
+    s.add_argument("--photo-sizes", type=_sizes, metavar="KB,...", help="photo pool sizes in KB")
+    s.add_argument("--batch-size", type=_range, metavar="MIN:MAX", help="photos per batch upload")
+    s.add_argument("--p95-sla", metavar="DURATION", help="plateau p95 bound (default 1000ms)")
+    s.add_argument("--max-error-rate", type=float, metavar="F", help="plateau error-rate bound (default 0.01)")
+    i = p.add_argument_group("isolation check")
+    i.add_argument("--phase", metavar="DURATION", help="length of each phase (default: load.isolation.phase)")
+    i.add_argument("--warmup", metavar="DURATION", help="victim warm-up before phase 1 (default 2s)")
+    i.add_argument("--victim-users", type=_positive_int, metavar="N")
+    i.add_argument("--victim-rps", type=_positive_float, metavar="F", help="requests per second per victim user")
+    i.add_argument("--aggressor-users", type=_positive_int, metavar="N")
+    i.add_argument("--tolerance", type=float, metavar="X", help="allowed slow-down factor (default load.isolation)")
+    p.set_defaults(handler=handle)
+
+
+def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
+    return PlanOverrides(
+        peak_users=args.peak_users,
+        time_scale=args.time_scale,
+        stages=args.stages,
+        user_classes=tuple(args.user_class),
+        think_time=args.think_time,
+        max_duration=args.run_time,
+        photo_sizes_kb=args.photo_sizes,
+        batch_size=args.batch_size,
+        spike_p95_sla=args.p95_sla,
+        spike_max_error_rate=args.max_error_rate,
+        phase=args.phase,
+        warmup=args.warmup,
+        victim_users=args.victim_users,
+        victim_rps_per_user=args.victim_rps,
+        aggressor_users=args.aggressor_users,
+        tolerance=args.tolerance,
+    )
+
+
+def _env_processes() -> int:
+    raw = os.environ.get("BIGDAY_LOAD_PROCESSES")
+    if not raw:
+        return 1
+    try:
+        return _processes(raw)
+    except argparse.ArgumentTypeError as e:
+        raise ConfigError(f"BIGDAY_LOAD_PROCESSES: {e}") from None
+
+
+def options_from_args(args: argparse.Namespace) -> LoadOptions:
+    return LoadOptions(
+        overrides=overrides_from_args(args),
+        processes=args.processes if args.processes is not None else _env_processes(),
+        expect_workers=args.expect_workers,
+        master_bind_host=args.master_bind_host,
+        master_bind_port=args.master_bind_port,
+        permission=args.i_have_permission,
+        extra_locust_args=_split_locust_args(args.locust_args),
+        results_dir=results_dir_from_args(args),
+        target_isolation=args.target_isolation,
+    )
+
+
+def _split_locust_args(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as e:
+        raise ConfigError(f"--locust-args: {e}") from None
+
+
+def _say(line: str) -> None:
+    print(f"bigday load: {line}", file=sys.stderr, flush=True)
+
+
+def describe(result: LoadRunResult) -> list[str]:
+    """Human lines for one rehearsal: its verdicts and where the results are."""
+    lines = []
+    for v in result.verdicts:
+        trust = "" if v.get("trustworthy") else "  [UNTRUSTWORTHY: " + "; ".join(v.get("caveats", ())) + "]"
+        lines.append(f"{v['name']}: {v['status'].upper()}{trust}")
+        lines += _details(v)
+        lines += [f"  - {r}" for r in v.get("reasons", ())]
+    lines.append(f"  results: {result.folder}")
+    return lines
+
+
+def _details(v: dict[str, Any]) -> list[str]:
+    if v["name"] == "tenant_isolation":
+        a, s = v["alone"], v["spike"]
+        return [
+            f"  victim {v['victim']}: p95 {a['p95']} -> {s['p95']} ms, p99 {a['p99']} -> {s['p99']} ms, "
+            f"errors {a['error_rate']:.2%} -> {s['error_rate']:.2%} (n {a['n']} / {s['n']})",
+            f"  p95 ratio {v['p95_ratio']['estimate']} [{v['p95_ratio']['low']}, {v['p95_ratio']['high']}], "
+            f"p99 ratio {v['p99_ratio']['estimate']} [{v['p99_ratio']['low']}, {v['p99_ratio']['high']}], "
+            f"tolerance {v['tolerance']}x; aggressor {v['aggressor']} requests in spike: "
+            f"{v['aggressor_requests_in_spike']}",
+        ]
+    return [
+        f"  plateau ({', '.join(v['plateau_phases'])}): {v['peak_users_reached']}/{v['peak_users_planned']} users, "
+        f"{v['plateau_rps']} rps, p95 {v['plateau_p95_ms']} ms, p99 {v['plateau_p99_ms']} ms, "
+        f"errors {v['plateau_error_rate']:.2%} (n {v['plateau_count']})",
+    ]
+
+
+def handle(args: argparse.Namespace) -> int:
+    scenario = scenario_from_args(args)
+    base_url = base_url_from_args(args, scenario)
+    options = options_from_args(args)
+    kinds = ("saturday", "isolation") if args.rehearsal == "all" else (args.rehearsal,)
+    worst = EXIT_OK
+    for kind in kinds:
+        result = run_rehearsal(scenario, kind, base_url, options, _say)
+        for line in describe(result):
+            print(line)
+        worst = max(worst, result.exit_code)
+    return worst

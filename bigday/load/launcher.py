@@ -1,0 +1,172 @@
+"""Running Locust as a child process: build its command line, enforce the hard time limit, translate failures.
+
+Locust runs out of process because importing it monkey-patches the interpreter with gevent, which the rest of
+bigday (Playwright, the store) must not inherit.  Its stderr goes to ``locust.log`` in the run folder; known
+failures become one-line ConfigError/RunError messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bigday.errors import ConfigError, RunError
+
+LOCUSTFILES = Path(__file__).resolve().parent.parent.parent / "locustfiles"
+LOCUSTFILE_FOR = {"saturday": LOCUSTFILES / "saturday_spike.py", "isolation": LOCUSTFILES / "tenant_isolation.py"}
+# Options bigday sets itself; passing them through would fight the plan.
+OWNED_OPTIONS = {
+    "-f": "the rehearsal name", "--locustfile": "the rehearsal name", "-H": "--base-url", "--host": "--base-url",
+    "--headless": "(always headless)", "--processes": "--processes", "-t": "--run-time", "--run-time": "--run-time",
+    "--html": "(always written to the run folder)", "--worker": "plain `locust --worker` (see docs/load.md)",
+    "--master": "--expect-workers", "-u": "--peak-users", "--users": "--peak-users", "-r": "--peak-users",
+    "--spawn-rate": "--peak-users", "--expect-workers": "--expect-workers",
+}
+# Time Locust gets beyond the plan's hard limit to stop users, gather the last worker reports and write results.
+SHUTDOWN_GRACE_S = 45.0
+
+
+@dataclass(frozen=True)
+class LocustLaunch:
+    """One Locust invocation, fully resolved."""
+
+    locustfile: Path
+    host: str
+    plan_path: Path
+    out_dir: Path
+    hard_limit_s: float
+    processes: int = 1
+    expect_workers: int | None = None
+    master_bind_host: str = "127.0.0.1"
+    master_bind_port: int | None = None
+    permission: bool = False
+    extra_args: tuple[str, ...] = ()
+    log_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class LocustOutcome:
+    """How the Locust process ended."""
+
+    returncode: int
+    elapsed_s: float
+    log_path: Path
+    killed: bool
+
+
+def check_extra_args(args: tuple[str, ...]) -> None:
+    for a in args:
+        opt = a.split("=", 1)[0]
+        if opt in OWNED_OPTIONS:
+            raise ConfigError(f"locust option {opt} is set by bigday; use {OWNED_OPTIONS[opt]} instead")
+
+
+def locust_command(launch: LocustLaunch) -> list[str]:
+    cmd = [
+        sys.executable, "-m", "locust",
+        "-f", str(launch.locustfile),
+        "--headless",
+        "--host", launch.host,
+        "--bigday-plan", str(launch.plan_path),
+        "--bigday-out", str(launch.out_dir),
+        "--html", str(launch.out_dir / "locust_report.html"),
+        "--run-time", f"{int(launch.hard_limit_s + 1)}s",
+        "--stop-timeout", "5",
+        "--only-summary",
+        "--loglevel", "WARNING",
+    ]
+    if launch.expect_workers:
+        cmd += ["--master", "--expect-workers", str(launch.expect_workers), "--master-bind-host",
+                launch.master_bind_host]
+        if launch.master_bind_port:
+            cmd += ["--master-bind-port", str(launch.master_bind_port)]
+    elif launch.processes > 1:
+        cmd += ["--processes", str(launch.processes)]
+    if launch.permission:
+        cmd.append("--i-have-permission")
+    cmd += list(launch.extra_args)
+    return cmd
+
+
+def kill_tree(pid: int, grace_s: float = 5.0) -> None:
+    """Stop a process we started and every process it started, by PID: SIGTERM, then SIGKILL."""
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for p in procs:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace_s)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace_s)
+
+
+def run_locust(launch: LocustLaunch, wait_for_workers_s: float = 0.0) -> LocustOutcome:
+    """Run Locust to completion or to the hard limit (+ grace), then kill it and its workers by PID."""
+    log_path = launch.log_path or launch.out_dir / "locust.log"
+    deadline = launch.hard_limit_s + SHUTDOWN_GRACE_S + wait_for_workers_s
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    start = time.monotonic()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            locust_command(launch), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            cwd=launch.out_dir,
+        )
+        try:
+            rc = proc.wait(timeout=deadline)
+            killed = False
+        except subprocess.TimeoutExpired:
+            kill_tree(proc.pid)
+            rc = proc.wait()
+            killed = True
+        except BaseException:
+            kill_tree(proc.pid)
+            proc.wait()
+            raise
+    return LocustOutcome(rc, time.monotonic() - start, log_path, killed)
+
+
+_UNRECOGNISED = re.compile(r"unrecognized arguments: (.+)$")
+_BAD_ARGUMENT = re.compile(r"error: (argument .+)$")
+_UNKNOWN_USER = re.compile(r"Unknown User\(s\): (.+)$")
+_OUR_ERROR = re.compile(r"bigday: error: (.+)$")
+
+
+def explain_failure(outcome: LocustOutcome) -> Exception:
+    """The one-line error a failed Locust run deserves, read from its log."""
+    try:
+        lines = outcome.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        if m := _OUR_ERROR.search(line):
+            return ConfigError(m.group(1).strip())
+        if m := _UNRECOGNISED.search(line):
+            return ConfigError(f"locust option not recognised: {m.group(1).strip()} (see `locust --help`)")
+        if m := _BAD_ARGUMENT.search(line):
+            return ConfigError(f"locust {m.group(1).strip()}")
+        if m := _UNKNOWN_USER.search(line):
+            return ConfigError(f"unknown user class {m.group(1).strip()}")
+    if outcome.killed:
+        return RunError(f"locust did not stop within its hard time limit and was killed (log: {outcome.log_path})")
+    tail = next((ln.strip() for ln in reversed(lines) if ln.strip()), "no output")
+    return RunError(
+        f"locust exited with code {outcome.returncode} without results: {tail[:200]} (log: {outcome.log_path})"
+    )

@@ -1,0 +1,92 @@
+"""The photo pool: a few JPEGs of realistic sizes, generated once per process and reused as ready bodies.
+
+Each photo is encoded once (Pillow) and wrapped once in a complete ``multipart/form-data`` body, so an upload
+costs the generator a socket write, not an encode or a copy.  Memory is the sum of the pool's sizes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+BOUNDARY = "bigdayPhotoBoundary7MA4YWxkTrZu0gW"
+CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+_QUALITY = 88
+_ASPECT = 4 / 3  # camera sensors and phone photos
+
+
+@dataclass(frozen=True)
+class PhotoBody:
+    """One ready-to-send multipart body carrying a JPEG in field ``file``."""
+
+    filename: str
+    jpeg_bytes: int
+    width: int
+    height: int
+    body: bytes
+
+
+def _texture(height: int, width: int, rng: np.random.Generator) -> Image.Image:
+    # Smooth colour fields plus sensor-like grain: compresses like a photo, unlike flat colour or pure noise.
+    coarse = rng.integers(0, 256, size=(max(2, height // 64), max(2, width // 64), 3), dtype=np.uint8)
+    base = Image.fromarray(coarse, "RGB").resize((width, height), Image.Resampling.BILINEAR)
+    grain = rng.integers(-24, 25, size=(height, width, 3), dtype=np.int16)
+    arr = np.clip(np.asarray(base, dtype=np.int16) + grain, 0, 255).astype(np.uint8)
+    return Image.fromarray(arr, "RGB")
+
+
+def _encode(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=_QUALITY)
+    return buf.getvalue()
+
+
+def _bytes_per_pixel(rng: np.random.Generator) -> float:
+    tile = _encode(_texture(384, 512, rng))
+    return len(tile) / (384 * 512)
+
+
+def make_jpeg(target_kb: int, rng: np.random.Generator, bpp: float | None = None) -> tuple[bytes, int, int]:
+    """A JPEG of about ``target_kb`` KB (1000 B), sized by a calibrated bytes-per-pixel, not by trial and error."""
+    bpp = bpp or _bytes_per_pixel(rng)
+    pixels = max(64 * 48, target_kb * 1000 / bpp)
+    width = max(64, int(math.sqrt(pixels * _ASPECT)))
+    height = max(48, int(width / _ASPECT))
+    data = _encode(_texture(height, width, rng))
+    return data, width, height
+
+
+def multipart_body(filename: str, jpeg: bytes, field: str = "file") -> bytes:
+    head = (
+        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    return head + jpeg + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def build_pool(sizes_kb: tuple[int, ...], seed: int = 20260606) -> tuple[PhotoBody, ...]:
+    """One multipart body per requested size; deterministic for a given seed."""
+    rng = np.random.default_rng(seed)
+    bpp = _bytes_per_pixel(rng)
+    pool = []
+    for i, kb in enumerate(sizes_kb):
+        jpeg, w, h = make_jpeg(kb, rng, bpp)
+        name = f"IMG_{4000 + i:04d}.jpg"
+        pool.append(PhotoBody(name, len(jpeg), w, h, multipart_body(name, jpeg)))
+    return tuple(pool)
+
+
+_POOLS: dict[tuple[int, ...], tuple[PhotoBody, ...]] = {}
+
+
+def photo_pool(sizes_kb: tuple[int, ...]) -> tuple[PhotoBody, ...]:
+    """The process's pool for these sizes, built on first use and then shared by every user."""
+    key = tuple(sizes_kb)
+    if key not in _POOLS:
+        _POOLS.clear()  # a new plan replaces the old pool rather than keeping both in memory
+        _POOLS[key] = build_pool(key)
+    return _POOLS[key]

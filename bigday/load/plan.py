@@ -1,0 +1,392 @@
+"""The load plan: one rehearsal's resolved parameters (scenario + overrides), shared by bigday and Locust.
+
+A plan is plain data: ``bigday load`` resolves it once, writes it to the run folder as ``plan.json`` and hands
+it to Locust; the master forwards it to every worker, so workers on other machines need no scenario file.
+This module never imports Locust (importing Locust monkey-patches the interpreter with gevent).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bigday.errors import ConfigError
+from bigday.scenario import USER_KINDS, Scenario, parse_duration_ms
+
+KINDS = ("saturday", "isolation")
+# Locust class names of the user kinds; the locustfiles expose exactly these.
+USER_CLASS_NAMES = {"photographer": "PhotographerUser", "planner": "PlannerUser", "couple": "CoupleUser"}
+# Photos a photographer's phone or camera produces: a few HEIC-sized frames and a smaller edited export.
+DEFAULT_PHOTO_SIZES_KB = (2600, 1800, 3400, 600)
+ISOLATION_PHASES = ("warmup", "alone", "spike", "recovery")
+PLAN_FILE = "plan.json"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Reach ``users`` linearly over ``duration_s`` seconds; ``name`` becomes the phase of its requests."""
+
+    name: str
+    duration_s: float
+    users: int
+
+
+@dataclass(frozen=True)
+class TenantShare:
+    """How strongly a tenant is represented among each kind of user (weights, not fractions)."""
+
+    tenant: str
+    photographer: float
+    planner: float
+    couple: float
+
+    def weight(self, kind: str) -> float:
+        return float(getattr(self, kind))
+
+
+@dataclass(frozen=True)
+class IsolationPlan:
+    """The three-phase isolation check: victim alone, aggressor spike beside it, aggressor gone."""
+
+    victim: str
+    aggressor: str
+    tolerance: float = 1.25
+    victim_p95_sla_ms: float = 500.0
+    victim_max_error_rate: float = 0.01
+    phase_s: float = 20.0
+    # Victim users open their connections during warm-up; those first requests are not evidence.
+    warmup_s: float = 2.0
+    # Seconds at the start of each phase left out of the verdict, while users start or stop (shape ticks are 1 s).
+    settle_s: float = 1.5
+    victim_users: int = 10
+    # Steady pacing, so the victim's request rate does not depend on the latency being measured.
+    victim_rps_per_user: float = 4.0
+    aggressor_users: int = 40
+    confidence: float = 0.95
+    resamples: int = 2000
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        v, a = self.victim_users, self.victim_users + self.aggressor_users
+        return (
+            Stage("warmup", self.warmup_s, v),
+            Stage("alone", self.phase_s, v),
+            Stage("spike", self.phase_s, a),
+            Stage("recovery", self.phase_s, v),
+        )
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """Everything a rehearsal needs, resolved; serialisable to JSON for Locust masters and workers."""
+
+    kind: str
+    scenario_name: str
+    scenario_path: str
+    scenario_sha256: str
+    tenants: tuple[TenantShare, ...]
+    stages: tuple[Stage, ...]
+    user_mix: tuple[tuple[str, float], ...]
+    think_time_s: tuple[float, float]
+    max_duration_s: float
+    allow_hosts: tuple[str, ...] = ()
+    photo_sizes_kb: tuple[int, ...] = DEFAULT_PHOTO_SIZES_KB
+    batch_size: tuple[int, int] = (2, 5)
+    spike_p95_sla_ms: float = 1000.0
+    spike_max_error_rate: float = 0.01
+    saturation_cpu_pct: float = 90.0
+    saturation_fraction: float = 0.10
+    request_timeout_s: float = 60.0
+    isolation: IsolationPlan | None = None
+
+    @property
+    def total_duration_s(self) -> float:
+        return sum(s.duration_s for s in self.stages)
+
+    @property
+    def peak_users(self) -> int:
+        return max((s.users for s in self.stages), default=0)
+
+    @property
+    def user_kinds(self) -> tuple[str, ...]:
+        return tuple(k for k, w in self.user_mix if w > 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoadPlan:
+        iso = data.get("isolation")
+        return cls(
+            kind=data["kind"],
+            scenario_name=data["scenario_name"],
+            scenario_path=data["scenario_path"],
+            scenario_sha256=data["scenario_sha256"],
+            tenants=tuple(TenantShare(**t) for t in data["tenants"]),
+            stages=tuple(Stage(**s) for s in data["stages"]),
+            user_mix=tuple((str(k), float(w)) for k, w in data["user_mix"]),
+            think_time_s=(float(data["think_time_s"][0]), float(data["think_time_s"][1])),
+            max_duration_s=float(data["max_duration_s"]),
+            allow_hosts=tuple(data.get("allow_hosts", ())),
+            photo_sizes_kb=tuple(int(x) for x in data.get("photo_sizes_kb", DEFAULT_PHOTO_SIZES_KB)),
+            batch_size=(int(data["batch_size"][0]), int(data["batch_size"][1])),
+            spike_p95_sla_ms=float(data["spike_p95_sla_ms"]),
+            spike_max_error_rate=float(data["spike_max_error_rate"]),
+            saturation_cpu_pct=float(data["saturation_cpu_pct"]),
+            saturation_fraction=float(data["saturation_fraction"]),
+            request_timeout_s=float(data["request_timeout_s"]),
+            isolation=IsolationPlan(**iso) if iso else None,
+        )
+
+    @classmethod
+    def read(cls, path: str | Path) -> LoadPlan:
+        p = Path(path)
+        try:
+            return cls.from_json(json.loads(p.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: no such load plan file") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise ConfigError(f"{p}: not a bigday load plan ({type(e).__name__}: {e})") from None
+
+
+@dataclass(frozen=True)
+class PlanOverrides:
+    """Command-line adjustments to the scenario's load section (None: keep the scenario's value)."""
+
+    peak_users: int | None = None
+    time_scale: float | None = None
+    stages: str | None = None
+    user_classes: tuple[str, ...] = ()
+    think_time: str | None = None
+    max_duration: str | None = None
+    photo_sizes_kb: tuple[int, ...] | None = None
+    batch_size: tuple[int, int] | None = None
+    spike_p95_sla: str | None = None
+    spike_max_error_rate: float | None = None
+    phase: str | None = None
+    warmup: str | None = None
+    victim_users: int | None = None
+    victim_rps_per_user: float | None = None
+    aggressor_users: int | None = None
+    tolerance: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- parsing helpers for overrides
+
+_STAGE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_-]*)\s*:\s*([^:]+?)\s*:\s*(\d+)\s*$")
+
+
+def parse_stages(spec: str, peak_users: int | None = None) -> tuple[Stage, ...]:
+    """``"baseline:30s:100,spike:1m:1000"`` to stages; ConfigError names the bad stage."""
+    items = [s for s in spec.split(",") if s.strip()]
+    if not items:
+        raise ConfigError(f"--stages: expected stages like baseline:30s:100,spike:1m:1000, got {spec!r}")
+    stages = []
+    for i, item in enumerate(items):
+        m = _STAGE.match(item)
+        if not m:
+            raise ConfigError(
+                f"--stages: stage {i + 1} {item.strip()!r}: expected NAME:DURATION:USERS like spike:2m:1000"
+            )
+        name, dur, users = m.group(1), m.group(2), int(m.group(3))
+        try:
+            seconds = parse_duration_ms(dur, default_unit="s") / 1000.0
+        except ValueError as e:
+            raise ConfigError(f"--stages: stage {i + 1} {name!r}: duration: expected {e}") from None
+        if seconds <= 0:
+            raise ConfigError(f"--stages: stage {i + 1} {name!r}: expected a positive duration, got {dur!r}")
+        if peak_users is not None and users > peak_users:
+            raise ConfigError(f"--stages: stage {i + 1} {name!r}: {users} users exceeds peak_users ({peak_users})")
+        stages.append(Stage(name, seconds, users))
+    return tuple(stages)
+
+
+def parse_seconds(option: str, value: str) -> float:
+    try:
+        seconds = parse_duration_ms(value, default_unit="s") / 1000.0
+    except ValueError as e:
+        raise ConfigError(f"{option}: expected {e}") from None
+    if seconds <= 0:
+        raise ConfigError(f"{option}: expected a positive duration, got {value!r}")
+    return seconds
+
+
+def parse_think_time(value: str) -> tuple[float, float]:
+    """``"2s:8s"`` (or a single ``"0"`` for no think time) to (min, max) seconds."""
+    parts = value.split(":")
+    try:
+        lo, hi = (parse_duration_ms(parts[0], "s") / 1000.0, parse_duration_ms(parts[-1], "s") / 1000.0)
+    except ValueError as e:
+        raise ConfigError(f"--think-time: expected MIN:MAX like 2s:8s, {e}") from None
+    if len(parts) > 2 or lo < 0 or hi < lo:
+        raise ConfigError(f"--think-time: expected MIN:MAX with 0 <= MIN <= MAX, got {value!r}")
+    return lo, hi
+
+
+# ---------------------------------------------------------------- building a plan
+
+
+def default_saturday(peak: int) -> tuple[Stage, ...]:
+    """The Saturday shape when a scenario names only its peak: baseline, ramp, spike plateau, ramp down."""
+    return (
+        Stage("baseline", 120.0, max(1, peak // 10)),
+        Stage("ramp", 180.0, peak),
+        Stage("spike", 300.0, peak),
+        Stage("ramp-down", 120.0, max(1, peak // 20)),
+    )
+
+
+def _tenant_shares(scenario: Scenario) -> tuple[TenantShare, ...]:
+    # Photographers follow the weddings happening today; planners and couples follow the studio's client book.
+    return tuple(
+        TenantShare(t.id, float(max(t.concurrent_weddings, 0)), float(max(t.clients, 1)), float(max(t.clients, 1)))
+        for t in scenario.tenants
+    )
+
+
+def _scaled_stages(scenario: Scenario, o: PlanOverrides) -> tuple[Stage, ...]:
+    load = scenario.load
+    if o.stages is not None:
+        stages = parse_stages(o.stages)
+    elif load.stages:
+        stages = tuple(Stage(s.name, s.duration_s, s.users) for s in load.stages)
+    else:
+        stages = default_saturday(load.peak_users)
+    if o.peak_users is not None:
+        if o.peak_users < 1:
+            raise ConfigError(f"--peak-users: expected a whole number >= 1, got {o.peak_users}")
+        top = max(s.users for s in stages) or 1
+        stages = tuple(replace(s, users=math.ceil(s.users * o.peak_users / top)) for s in stages)
+    if o.time_scale is not None:
+        if not o.time_scale > 0:
+            raise ConfigError(f"--time-scale: expected a positive factor, got {o.time_scale}")
+        stages = tuple(replace(s, duration_s=s.duration_s * o.time_scale) for s in stages)
+    if max(s.users for s in stages) < 1:
+        raise ConfigError("stages: every stage has 0 users; expected at least one stage with users")
+    return stages
+
+
+def _user_mix(scenario: Scenario, o: PlanOverrides) -> tuple[tuple[str, float], ...]:
+    mix = dict(scenario.load.user_mix)
+    if not o.user_classes:
+        return tuple(mix.items())
+    by_class = {v.lower(): k for k, v in USER_CLASS_NAMES.items()}
+    chosen = []
+    for name in o.user_classes:
+        kind = name if name in USER_KINDS else by_class.get(name.lower())
+        if kind is None:
+            known = ", ".join(USER_KINDS + tuple(USER_CLASS_NAMES.values()))
+            raise ConfigError(f"--user-class: unknown user class {name!r}; expected one of {known}")
+        chosen.append(kind)
+    weights = {k: (mix.get(k, 0.0) or 1.0) for k in chosen}
+    return tuple(weights.items())
+
+
+def _sla_ms(value: str | None) -> float:
+    if value is None:
+        return LoadPlan.spike_p95_sla_ms
+    try:
+        ms = parse_duration_ms(value)
+    except ValueError as e:
+        raise ConfigError(f"--p95-sla: expected {e}") from None
+    if ms <= 0:
+        raise ConfigError(f"--p95-sla: expected a positive duration, got {value!r}")
+    return ms
+
+
+def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = None) -> LoadPlan:
+    """Resolve a rehearsal's plan: overrides > scenario ``load`` section > defaults; ConfigError when invalid."""
+    o = overrides or PlanOverrides()
+    if kind not in KINDS:
+        raise ConfigError(f"unknown rehearsal {kind!r}; expected one of {', '.join(KINDS)}")
+    load = scenario.load
+    max_duration = parse_seconds("--run-time", o.max_duration) if o.max_duration else load.max_duration_s
+    think = parse_think_time(o.think_time) if o.think_time is not None else load.think_time_s
+    sizes = o.photo_sizes_kb if o.photo_sizes_kb is not None else DEFAULT_PHOTO_SIZES_KB
+    if not sizes or any(s < 1 for s in sizes):
+        raise ConfigError(f"--photo-sizes: expected sizes in KB >= 1, got {','.join(map(str, sizes))}")
+    batch = o.batch_size or (2, 5)
+    if batch[0] < 1 or batch[1] < batch[0]:
+        raise ConfigError(f"--batch-size: expected MIN:MAX with 1 <= MIN <= MAX, got {batch[0]}:{batch[1]}")
+    isolation = None
+    if kind == "isolation":
+        if load.isolation is None:
+            raise ConfigError(f"{scenario.source}: load.isolation: missing; name a victim and an aggressor tenant")
+        iso = load.isolation
+        isolation = IsolationPlan(
+            victim=iso.victim,
+            aggressor=iso.aggressor,
+            tolerance=o.tolerance if o.tolerance is not None else iso.tolerance,
+            victim_p95_sla_ms=iso.victim_p95_sla_ms,
+            victim_max_error_rate=iso.victim_max_error_rate,
+            phase_s=parse_seconds("--phase", o.phase) if o.phase else iso.phase_s,
+            warmup_s=parse_seconds("--warmup", o.warmup) if o.warmup else IsolationPlan.warmup_s,
+            victim_users=o.victim_users if o.victim_users is not None else IsolationPlan.victim_users,
+            victim_rps_per_user=(
+                o.victim_rps_per_user if o.victim_rps_per_user is not None else IsolationPlan.victim_rps_per_user
+            ),
+            aggressor_users=o.aggressor_users if o.aggressor_users is not None else IsolationPlan.aggressor_users,
+        )
+        if isolation.tolerance < 1.0:
+            raise ConfigError(f"--tolerance: expected a slow-down factor >= 1.0, got {isolation.tolerance}")
+        if isolation.victim_users < 1 or isolation.aggressor_users < 1:
+            raise ConfigError("--victim-users/--aggressor-users: expected whole numbers >= 1")
+        if not isolation.victim_rps_per_user > 0:
+            raise ConfigError(f"--victim-rps: expected a positive rate, got {isolation.victim_rps_per_user}")
+        stages = isolation.stages
+        user_mix: tuple[tuple[str, float], ...] = (("photographer", 1.0),)
+    else:
+        stages = _scaled_stages(scenario, o)
+        user_mix = _user_mix(scenario, o)
+    plan = LoadPlan(
+        kind=kind,
+        scenario_name=scenario.name,
+        scenario_path=str(scenario.source),
+        scenario_sha256=scenario.sha256,
+        tenants=_tenant_shares(scenario),
+        stages=stages,
+        user_mix=user_mix,
+        think_time_s=think,
+        max_duration_s=max_duration,
+        allow_hosts=load.allow_hosts,
+        photo_sizes_kb=tuple(sizes),
+        batch_size=batch,
+        spike_p95_sla_ms=_sla_ms(o.spike_p95_sla),
+        spike_max_error_rate=(
+            o.spike_max_error_rate if o.spike_max_error_rate is not None else LoadPlan.spike_max_error_rate
+        ),
+        isolation=isolation,
+    )
+    if plan.total_duration_s > plan.max_duration_s:
+        raise ConfigError(
+            f"the {kind} rehearsal lasts {plan.total_duration_s:g}s but the hard limit (load.max_duration / --run-time)"
+            f" is {plan.max_duration_s:g}s; shorten the stages or raise the limit"
+        )
+    return plan
+
+
+def stage_at(stages: tuple[Stage, ...], t: float) -> tuple[int, Stage, int] | None:
+    """The stage running ``t`` seconds into the shape, its index and the users it starts from; None when done."""
+    start, prev_users = 0.0, 0
+    for i, stage in enumerate(stages):
+        if t < start + stage.duration_s:
+            return i, stage, prev_users
+        start += stage.duration_s
+        prev_users = stage.users
+    return None
+
+
+def phase_at(stages: tuple[Stage, ...], t: float) -> str:
+    """The phase name for a request started ``t`` seconds in (the last stage's name once the shape is over)."""
+    found = stage_at(stages, t)
+    if found is not None:
+        return found[1].name
+    return stages[-1].name if stages else "run"

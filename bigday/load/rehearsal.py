@@ -1,0 +1,152 @@
+"""Library entry points for load rehearsals: ``run_saturday_spike`` and ``run_isolation_check``.
+
+Each call resolves a plan, checks the target (allowed host, reachable), runs Locust with a hard time limit,
+and returns the verdicts written to a fresh run folder (kind ``load``).  ``bigday load`` and ``bigday run
+--load`` are thin wrappers around these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, RunError
+from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, check_extra_args, explain_failure, run_locust
+from bigday.load.plan import PLAN_FILE, LoadPlan, PlanOverrides, build_plan
+from bigday.load.results import STATS, read_stats
+from bigday.load.safety import check_host_allowed, check_reachable
+from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
+from bigday.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to run a rehearsal, beyond its plan."""
+
+    overrides: PlanOverrides = field(default_factory=PlanOverrides)
+    processes: int = 1
+    expect_workers: int | None = None
+    master_bind_host: str = "127.0.0.1"
+    master_bind_port: int | None = None
+    permission: bool = False
+    extra_locust_args: tuple[str, ...] = ()
+    results_dir: Path | None = None
+    target_isolation: str | None = None  # embedded target only
+    wait_for_workers_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class LoadRunResult:
+    """A finished rehearsal: its run folder, verdicts and figures as written to ``load_stats.json``."""
+
+    kind: str
+    folder: Path
+    stats: dict[str, Any]
+    verdicts: tuple[dict[str, Any], ...]
+
+    @property
+    def trustworthy(self) -> bool:
+        return all(v.get("trustworthy", False) for v in self.verdicts)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.get("status") == "pass" for v in self.verdicts)
+
+    @property
+    def exit_code(self) -> int:
+        """3 when the evidence is unusable (saturated generator, too few samples), 1 on a failed verdict, else 0."""
+        if not self.trustworthy:
+            return EXIT_RUN_FAILED
+        return EXIT_OK if self.passed else EXIT_VERDICT_FAILED
+
+
+def resolve_processes(processes: int) -> int:
+    import os
+
+    if processes == -1:
+        return os.cpu_count() or 1
+    return max(1, processes)
+
+
+@contextlib.contextmanager
+def _target(base_url: str | None, isolation: str | None) -> Iterator[tuple[str, bool]]:
+    if base_url:
+        yield base_url.rstrip("/"), False
+        return
+    try:
+        from bigday.target.server import running_target
+    except ImportError:
+        raise RunError("no --base-url given and the embedded reference target is not available") from None
+    kwargs: dict[str, Any] = {"isolation": isolation} if isolation else {}
+    with running_target(**kwargs) as url:
+        yield url.rstrip("/"), True
+
+
+def run_rehearsal(
+    scenario: Scenario, kind: str, base_url: str | None, options: LoadOptions | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> LoadRunResult:
+    """Run one rehearsal ("saturday" or "isolation"); ConfigError/RunError on bad input or an unusable target."""
+    opts = options or LoadOptions()
+    plan = build_plan(scenario, kind, opts.overrides)
+    check_extra_args(opts.extra_locust_args)
+    if base_url:
+        check_host_allowed(base_url, plan.allow_hosts, opts.permission)
+    with _target(base_url, opts.target_isolation) as (url, embedded):
+        check_host_allowed(url, plan.allow_hosts, opts.permission)
+        check_reachable(url)
+        folder = RunFolder.create("load", opts.results_dir)
+        _write_start(folder, plan, url, embedded, opts)
+        say(f"{kind}: {plan.total_duration_s:g}s against {url}, peak {plan.peak_users} users -> {folder.path}")
+        launch = LocustLaunch(
+            locustfile=LOCUSTFILE_FOR[kind],
+            host=url,
+            plan_path=folder.file(PLAN_FILE),
+            out_dir=folder.path,
+            hard_limit_s=plan.max_duration_s,
+            processes=resolve_processes(opts.processes),
+            expect_workers=opts.expect_workers,
+            master_bind_host=opts.master_bind_host,
+            master_bind_port=opts.master_bind_port,
+            permission=opts.permission,
+            extra_args=opts.extra_locust_args,
+        )
+        outcome = run_locust(launch, opts.wait_for_workers_s if opts.expect_workers else 0.0)
+    if not folder.file(STATS).is_file():
+        manifest = folder.manifest()
+        manifest.update(status="failed", complete=False, finished_at=utc_now().isoformat())
+        folder.write_manifest(manifest)
+        raise explain_failure(outcome)
+    stats = read_stats(folder.path)
+    return LoadRunResult(kind, folder.path, stats, tuple(stats.get("verdicts", ())))
+
+
+def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, opts: LoadOptions) -> None:
+    folder.write(PLAN_FILE, plan.to_json())
+    folder.write_manifest({
+        "kind": "load",
+        "rehearsal": plan.kind,
+        "started_at": utc_now().isoformat(),
+        "finished_at": None,
+        "complete": False,
+        "status": "incomplete",
+        "scenario": {"name": plan.scenario_name, "path": plan.scenario_path, "sha256": plan.scenario_sha256},
+        "environment": environment_fingerprint(load_processes=resolve_processes(opts.processes)),
+        "app": {"base_url": url, "embedded_target": embedded,
+                "target_isolation": (opts.target_isolation or "fair") if embedded else None},
+    })
+
+
+def run_saturday_spike(scenario: Scenario, base_url: str | None, options: LoadOptions | None = None,
+                       say: Callable[[str], None] = lambda _: None) -> LoadRunResult:
+    """The Saturday upload spike (scenario ``load.stages``); its verdict: did the app hold the plateau."""
+    return run_rehearsal(scenario, "saturday", base_url, options, say)
+
+
+def run_isolation_check(scenario: Scenario, base_url: str | None, options: LoadOptions | None = None,
+                        say: Callable[[str], None] = lambda _: None) -> LoadRunResult:
+    """The tenant-isolation check (scenario ``load.isolation``); its verdict: did the victim stay unharmed."""
+    return run_rehearsal(scenario, "isolation", base_url, options, say)

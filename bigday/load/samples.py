@@ -1,0 +1,125 @@
+"""Raw request samples per (tenant, user kind, endpoint, phase), mergeable across Locust processes.
+
+Locust's own statistics round response times into buckets of about two significant digits and know nothing
+of tenants; verdicts here need exact per-tenant percentiles, so every process keeps each request's start time,
+response time and outcome in compact arrays, and workers ship what they gathered to the master in their
+regular reports (``report_to_master`` / ``worker_report``).  No Locust import: the master's merge and the
+summaries run in plain Python too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+Key = tuple[str, str, str, str]  # tenant, user_kind, endpoint, phase
+KEY_FIELDS = ("tenant", "user_kind", "endpoint", "phase")
+
+
+class Series:
+    """One key's samples: start time (epoch s), response time (ms), success flag, and error kinds."""
+
+    __slots__ = ("t", "rt", "ok", "errors")
+
+    def __init__(self) -> None:
+        self.t = array("d")
+        self.rt = array("f")
+        self.ok = bytearray()
+        self.errors: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self.rt)
+
+    def add(self, start: float, response_ms: float, error: str | None) -> None:
+        self.t.append(start)
+        self.rt.append(response_ms)
+        if error is None:
+            self.ok.append(1)
+        else:
+            self.ok.append(0)
+            self.errors[error] += 1
+
+    def extend(self, t: bytes, rt: bytes, ok: bytes, errors: dict[str, int]) -> None:
+        self.t.frombytes(t)
+        self.rt.frombytes(rt)
+        self.ok.extend(ok)
+        self.errors.update(errors)
+
+
+class SampleBook:
+    """All samples of one process (or, on the master, of the whole run)."""
+
+    def __init__(self) -> None:
+        self.series: dict[Key, Series] = {}
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self.series.values())
+
+    def clear(self) -> None:
+        self.series = {}
+
+    def record(self, key: Key, start: float, response_ms: float, error: str | None) -> None:
+        s = self.series.get(key)
+        if s is None:
+            s = self.series[key] = Series()
+        s.add(start, response_ms, error)
+
+    def drain(self) -> list[list[Any]]:
+        """Hand over everything gathered so far as msgpack-friendly rows and start afresh (worker side)."""
+        rows = [
+            [*key, s.t.tobytes(), s.rt.tobytes(), bytes(s.ok), dict(s.errors)]
+            for key, s in self.series.items()
+            if len(s)
+        ]
+        self.series = {}
+        return rows
+
+    def merge(self, rows: list[list[Any]]) -> None:
+        """Take in a worker's drained rows (master side)."""
+        for tenant, kind, endpoint, phase, t, rt, ok, errors in rows:
+            key = (str(tenant), str(kind), str(endpoint), str(phase))
+            s = self.series.get(key)
+            if s is None:
+                s = self.series[key] = Series()
+            s.extend(t, rt, ok, errors)
+
+    def arrays(self, key: Key) -> SampleArrays:
+        s = self.series[key]
+        return SampleArrays(
+            np.frombuffer(s.t, dtype=np.float64).copy(),
+            np.frombuffer(s.rt, dtype=np.float32).astype(np.float64),
+            np.frombuffer(bytes(s.ok), dtype=np.uint8).astype(bool),
+            dict(s.errors),
+        )
+
+    def write_csv_gz(self, path: Path, t0: float) -> None:
+        """Every raw sample, one row each, so any summary or verdict can be recomputed from the run folder."""
+        with gzip.open(path, "wt", encoding="utf-8", newline="") as f:
+            f.write("tenant,user_kind,endpoint,phase,t_s,response_ms,ok\n")
+            for key, s in sorted(self.series.items()):
+                prefix = ",".join(_csv_cell(k) for k in key)
+                buf = io.StringIO()
+                for t, rt, ok in zip(s.t, s.rt, s.ok, strict=True):
+                    buf.write(f"{prefix},{t - t0:.3f},{rt:.3f},{ok}\n")
+                f.write(buf.getvalue())
+
+
+def _csv_cell(value: str) -> str:
+    return f'"{value}"' if ("," in value or '"' in value) else value
+
+
+@dataclass(frozen=True)
+class SampleArrays:
+    """One key's samples as numpy arrays, for summaries and the bootstrap."""
+
+    t: np.ndarray
+    rt: np.ndarray
+    ok: np.ndarray
+    errors: dict[str, int]

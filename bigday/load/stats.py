@@ -1,0 +1,147 @@
+"""Summaries of raw load samples: per tenant, user kind, endpoint and phase, with roll-ups marked ``*``.
+
+Percentiles are computed from every raw sample (numpy, linear interpolation), never from Locust's buckets.
+Latency percentiles include failed requests, as Locust's do, so a fast error cannot make a run look quicker
+without also showing up in the error rate beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bigday.load.samples import KEY_FIELDS, Key, SampleBook
+
+ALL = "*"
+# Which key fields each roll-up keeps (the rest become "*"): fine grain first, whole run last.
+ROLLUPS: tuple[tuple[bool, bool, bool, bool], ...] = (
+    (True, True, True, True),
+    (True, False, True, True),
+    (True, False, False, True),
+    (True, False, False, False),
+    (False, False, True, True),
+    (False, False, False, True),
+    (False, False, False, False),
+)
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """When a phase (a shape stage) ran, in epoch seconds."""
+
+    name: str
+    start: float
+    end: float
+
+    @property
+    def duration_s(self) -> float:
+        return max(self.end - self.start, 1e-9)
+
+
+@dataclass(frozen=True)
+class EndpointStats:
+    """One row of ``load_stats.json``: counts, rate, exact latency percentiles and errors of one group."""
+
+    tenant: str
+    user_kind: str
+    endpoint: str
+    phase: str
+    count: int
+    rps: float
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+    mean: float | None
+    error_rate: float
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _percentiles(rt: np.ndarray) -> tuple[float | None, ...]:
+    if rt.size == 0:
+        return (None, None, None, None, None)
+    p50, p95, p99 = np.percentile(rt, [50, 95, 99])
+    return (round(float(p50), 3), round(float(p95), 3), round(float(p99), 3), round(float(rt.max()), 3),
+            round(float(rt.mean()), 3))
+
+
+def _group(book: SampleBook, keep: tuple[bool, bool, bool, bool]) -> dict[Key, list[Key]]:
+    groups: dict[Key, list[Key]] = {}
+    for key in book.series:
+        rolled: Key = tuple(v if k else ALL for v, k in zip(key, keep, strict=True))  # type: ignore[assignment]
+        groups.setdefault(rolled, []).append(key)
+    return groups
+
+
+def summarise(book: SampleBook, phases: Iterable[PhaseSpan], run_span: PhaseSpan) -> list[EndpointStats]:
+    """Every roll-up of the book; rps divides by the phase's wall duration (the whole run for phase ``*``)."""
+    durations = {p.name: p.duration_s for p in phases}
+    rows: list[EndpointStats] = []
+    seen: set[Key] = set()
+    for keep in ROLLUPS:
+        for rolled, members in sorted(_group(book, keep).items()):
+            if rolled in seen:
+                continue
+            seen.add(rolled)
+            rt = np.concatenate([np.frombuffer(book.series[k].rt, dtype=np.float32) for k in members]).astype(
+                np.float64
+            )
+            ok_count = sum(book.series[k].ok.count(1) for k in members)
+            errors: Counter[str] = Counter()
+            for k in members:
+                errors.update(book.series[k].errors)
+            count = int(rt.size)
+            phase = rolled[3]
+            duration = run_span.duration_s if phase == ALL else durations.get(phase, run_span.duration_s)
+            p50, p95, p99, mx, mean = _percentiles(rt)
+            rows.append(
+                EndpointStats(
+                    *rolled,
+                    count=count,
+                    rps=round(count / duration, 3),
+                    p50=p50,
+                    p95=p95,
+                    p99=p99,
+                    max=mx,
+                    mean=mean,
+                    error_rate=round((count - ok_count) / count, 6) if count else 0.0,
+                    errors=dict(sorted(errors.items())),
+                )
+            )
+    return rows
+
+
+def write_stats_csv(path: Path, rows: list[EndpointStats]) -> None:
+    cols = [*KEY_FIELDS, "count", "rps", "p50", "p95", "p99", "max", "mean", "error_rate", "errors"]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in rows:
+            d = r.to_json()
+            d["errors"] = ";".join(f"{k}:{v}" for k, v in r.errors.items())
+            w.writerow(["" if d[c] is None else d[c] for c in cols])
+
+
+def write_timeline_csv(path: Path, timeline: list[dict[str, Any]]) -> None:
+    cols = ["t", "users", "rps", "fail_rps", "phase"]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(timeline)
+
+
+def find(rows: list[EndpointStats], tenant: str = ALL, user_kind: str = ALL, endpoint: str = ALL,
+         phase: str = ALL) -> EndpointStats | None:
+    for r in rows:
+        if (r.tenant, r.user_kind, r.endpoint, r.phase) == (tenant, user_kind, endpoint, phase):
+            return r
+    return None

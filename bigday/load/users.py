@@ -1,0 +1,221 @@
+"""The Saturday's people as Locust users (FastHttpUser): photographers, planners, couples, and the isolation pair.
+
+Every request carries the user's tenant (``X-Tenant``) and is tagged with tenant, user kind and phase through
+the request context, which is how per-tenant statistics survive Locust's aggregation.  Imported only inside
+Locust processes.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+from locust import FastHttpUser, constant, constant_throughput, task
+from locust.env import Environment
+
+from bigday.load.locust_runtime import STATE
+from bigday.load.photos import CONTENT_TYPE, PhotoBody, photo_pool
+from bigday.load.plan import LoadPlan
+
+SEARCH_TERMS = ("Hart", "Lee", "Smith", "Garcia", "Nguyen", "Okafor", "")
+
+
+class TenantPicker:
+    """Smooth weighted round-robin: tenants in exact proportion to their weights, evenly interleaved."""
+
+    def __init__(self, weights: list[tuple[str, float]]) -> None:
+        self.weights = [(t, w) for t, w in weights if w > 0] or [(t, 1.0) for t, _ in weights]
+        self.total = sum(w for _, w in self.weights)
+        self.current = {t: 0.0 for t, _ in self.weights}
+
+    def next(self) -> str:
+        for t, w in self.weights:
+            self.current[t] += w
+        chosen = max(self.current, key=self.current.__getitem__)
+        self.current[chosen] -= self.total
+        return chosen
+
+
+class _Config:
+    """What the user classes read from the plan; filled in per process by :func:`configure_user_classes`."""
+
+    think: tuple[float, float] = (1.0, 5.0)
+    batch: tuple[int, int] = (2, 5)
+    pickers: ClassVar[dict[str, TenantPicker]] = {}
+    pool: tuple[PhotoBody, ...] = ()
+    victim: str = ""
+    aggressor: str = ""
+
+
+CONFIG = _Config()
+
+
+class BigdayUser(FastHttpUser):
+    """Base of bigday's users: a tenant per user, tagged requests, the scenario's think time."""
+
+    abstract = True
+    kind: ClassVar[str] = "-"
+    # A saturated app answers slowly rather than never; a minute separates slow from lost.
+    connection_timeout = 60.0
+    network_timeout = 60.0
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.tenant = self.choose_tenant()
+        self.headers = {"X-Tenant": self.tenant}
+        self.upload_headers = {"X-Tenant": self.tenant, "Content-Type": CONTENT_TYPE}
+
+    def choose_tenant(self) -> str:
+        picker = CONFIG.pickers.get(self.kind)
+        return picker.next() if picker else "-"
+
+    def context(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "user_kind": self.kind, "phase": STATE.phase}
+
+    def wait_time(self) -> float:
+        lo, hi = CONFIG.think
+        return random.uniform(lo, hi)
+
+    def upload_photo(self, **context: Any) -> None:
+        photo = random.choice(CONFIG.pool)
+        self.client.post("/api/photos", data=photo.body, headers=self.upload_headers,  # type: ignore[arg-type]
+                         name="/api/photos", context=context)
+
+    def view_gallery(self, **context: Any) -> None:
+        self.client.get("/photos/gallery", headers=self.headers, name="/photos/gallery", context=context)
+        self.client.get("/api/photos", headers=self.headers, name="/api/photos", context=context)
+
+
+class PhotographerUser(BigdayUser):
+    """Uploads batches of camera-sized photos from today's weddings, and checks the gallery."""
+
+    kind = "photographer"
+
+    @task(1)
+    def upload_batch(self) -> None:
+        for _ in range(random.randint(*CONFIG.batch)):
+            self.upload_photo()
+
+    @task(3)
+    def gallery(self) -> None:
+        self.view_gallery()
+
+
+class PlannerUser(BigdayUser):
+    """Works the studio dashboard, searches clients and edits wedding-day timelines."""
+
+    kind = "planner"
+
+    @task(3)
+    def dashboard(self) -> None:
+        self.client.get("/dashboard", headers=self.headers, name="/dashboard")
+
+    @task(2)
+    def clients(self) -> None:
+        self.client.get("/clients", headers=self.headers, name="/clients")
+        q = random.choice(SEARCH_TERMS)
+        offset = random.randrange(0, 200, 50)
+        self.client.get(f"/api/clients?offset={offset}&limit=50&q={q}", headers=self.headers, name="/api/clients")
+
+    @task(2)
+    def timeline_edit(self) -> None:
+        self.client.get("/timeline/edit", headers=self.headers, name="/timeline/edit")
+        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline")
+
+
+class CoupleUser(BigdayUser):
+    """Looks through their wedding gallery and the day's timeline."""
+
+    kind = "couple"
+
+    @task(3)
+    def gallery(self) -> None:
+        self.view_gallery()
+
+    @task(1)
+    def timeline(self) -> None:
+        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline")
+
+
+class VictimUser(BigdayUser):
+    """A small studio's steady, light traffic: one request per task at a fixed pace, whatever the latency."""
+
+    kind = "photographer"
+    fixed_count = 10
+    wait_time = constant_throughput(4.0)  # type: ignore[assignment]
+
+    def choose_tenant(self) -> str:
+        return CONFIG.victim
+
+    # One request in six is an upload: enough that p95 and p99 sit among uploads, not on the boundary
+    # between fast page views and slow uploads (where a percentile jumps with the mix, not the latency).
+    @task(1)
+    def upload(self) -> None:
+        self.upload_photo(user_kind="photographer")
+
+    @task(2)
+    def gallery(self) -> None:
+        self.client.get("/api/photos", headers=self.headers, name="/api/photos", context={"user_kind": "couple"})
+
+    @task(2)
+    def dashboard(self) -> None:
+        self.client.get("/dashboard", headers=self.headers, name="/dashboard", context={"user_kind": "planner"})
+
+    @task(1)
+    def timeline(self) -> None:
+        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline", context={"user_kind": "planner"})
+
+
+class AggressorUser(BigdayUser):
+    """The premium studio's spike: photographers uploading back to back, no think time."""
+
+    kind = "photographer"
+    wait_time = constant(0)  # type: ignore[assignment]
+
+    def choose_tenant(self) -> str:
+        return CONFIG.aggressor
+
+    @task
+    def upload(self) -> None:
+        self.upload_photo()
+
+
+KIND_CLASSES: dict[str, type[BigdayUser]] = {
+    "photographer": PhotographerUser,
+    "planner": PlannerUser,
+    "couple": CoupleUser,
+}
+
+
+def configure_user_classes(environment: Environment, plan: LoadPlan) -> None:
+    """Apply a plan to the user classes of this process (weights, tenants, think time, timeouts, pacing)."""
+    CONFIG.think = plan.think_time_s
+    CONFIG.batch = plan.batch_size
+    CONFIG.pickers.clear()
+    for kind in KIND_CLASSES:
+        CONFIG.pickers[kind] = TenantPicker([(t.tenant, t.weight(kind)) for t in plan.tenants])
+    mix = dict(plan.user_mix)
+    for cls in environment.user_classes:
+        if not issubclass(cls, BigdayUser):
+            continue
+        cls.connection_timeout = cls.network_timeout = plan.request_timeout_s
+        if cls in KIND_CLASSES.values():
+            # Locust wants whole-number weights; per-mille keeps the scenario's mix to three digits.
+            cls.weight = max(1, round(mix.get(cls.kind, 0.0) * 1000))
+    if plan.isolation is not None:
+        iso = plan.isolation
+        CONFIG.victim, CONFIG.aggressor = iso.victim, iso.aggressor
+        VictimUser.fixed_count = iso.victim_users
+        VictimUser.wait_time = constant_throughput(iso.victim_rps_per_user)  # type: ignore[method-assign]
+
+
+def prepare_process(plan: LoadPlan) -> None:
+    """Build this process's photo pool once, before any user starts (encoding blocks the event loop)."""
+    CONFIG.pool = photo_pool(plan.photo_sizes_kb)
+
+
+def active_classes(environment: Environment, plan: LoadPlan) -> list[type[BigdayUser]]:
+    """The scenario's user kinds with a positive weight, as the classes this locustfile exposes."""
+    kinds = set(plan.user_kinds)
+    return [c for c in environment.user_classes if issubclass(c, BigdayUser) and c.kind in kinds
+            and c in KIND_CLASSES.values()]

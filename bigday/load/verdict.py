@@ -1,0 +1,323 @@
+"""Load verdicts: does the app hold the Saturday spike, and does one tenant's spike hurt another tenant.
+
+The isolation verdict compares the victim tenant's latency percentiles with the aggressor's spike beside it
+(phase ``spike``) and without it (phase ``alone``), with a percentile-bootstrap confidence interval on each
+ratio.  It passes only when the interval's upper bound is within the tolerance, so a noisy run cannot pass
+by luck, and only when the victim's SLA holds.  Any verdict from a saturated generator is marked
+untrustworthy: its numbers measure the generator, not the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bigday.load.plan import IsolationPlan, LoadPlan
+from bigday.load.samples import SampleBook
+from bigday.load.stats import ALL, EndpointStats, PhaseSpan, find
+
+MIN_SAMPLES = 30
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its bootstrap confidence interval."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GeneratorHealth:
+    """The load generator's own CPU over the run; saturated when any process sat above the bar too long."""
+
+    saturated: bool
+    busiest_fraction: float
+    cpu_pct_bar: float
+    fraction_bar: float
+    per_process: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, fraction_bar: float) -> GeneratorHealth:
+    """``cpu_samples`` are ``{"node", "t", "cpu"}`` (percent of one core) from every Locust process."""
+    per: dict[str, list[float]] = {}
+    for s in cpu_samples:
+        per.setdefault(str(s["node"]), []).append(float(s["cpu"]))
+    summary = {}
+    busiest = 0.0
+    for node, values in per.items():
+        arr = np.asarray(values)
+        over = float((arr > cpu_pct_bar).mean()) if arr.size else 0.0
+        busiest = max(busiest, over)
+        summary[node] = {
+            "samples": int(arr.size),
+            "median": round(float(np.median(arr)), 1) if arr.size else 0.0,
+            "max": round(float(arr.max()), 1) if arr.size else 0.0,
+            "fraction_above_bar": round(over, 4),
+        }
+    return GeneratorHealth(busiest > fraction_bar, round(busiest, 4), cpu_pct_bar, fraction_bar, summary)
+
+
+# ---------------------------------------------------------------- bootstrap
+
+
+def bootstrap_quantile_ratio(
+    before: np.ndarray, after: np.ndarray, q: float, confidence: float, resamples: int, rng: np.random.Generator
+) -> Interval:
+    """Ratio quantile(after) / quantile(before) with a percentile-bootstrap interval (both samples resampled)."""
+    if before.size == 0 or after.size == 0:
+        return Interval(None, None, None, confidence)
+    floor = 1e-6  # a 0 ms quantile cannot happen over a socket, but must not divide by zero either
+    estimate = float(np.quantile(after, q)) / max(float(np.quantile(before, q)), floor)
+    ratios = np.empty(resamples)
+    # Resample in chunks so memory stays bounded (~4M indices at a time) whatever the sample sizes.
+    chunk = max(1, int(4_000_000 // max(before.size, after.size)))
+    for start in range(0, resamples, chunk):
+        m = min(chunk, resamples - start)
+        qa = np.quantile(before[rng.integers(0, before.size, (m, before.size))], q, axis=1)
+        qb = np.quantile(after[rng.integers(0, after.size, (m, after.size))], q, axis=1)
+        ratios[start : start + m] = qb / np.maximum(qa, floor)
+    alpha = 1.0 - confidence
+    low, high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
+    return Interval(round(estimate, 4), round(float(low), 4), round(float(high), 4), confidence)
+
+
+def bootstrap_rate_difference(
+    errors_before: int, n_before: int, errors_after: int, n_after: int, confidence: float, resamples: int,
+    rng: np.random.Generator,
+) -> Interval:
+    """Error rate after minus before, with a parametric (binomial) bootstrap interval."""
+    if n_before == 0 or n_after == 0:
+        return Interval(None, None, None, confidence)
+    pa, pb = errors_before / n_before, errors_after / n_after
+    diffs = rng.binomial(n_after, pb, resamples) / n_after - rng.binomial(n_before, pa, resamples) / n_before
+    alpha = 1.0 - confidence
+    low, high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+    return Interval(round(pb - pa, 6), round(float(low), 6), round(float(high), 6), confidence)
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True)
+class PhaseFigures:
+    """The victim's figures in one phase."""
+
+    n: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    error_rate: float
+
+
+@dataclass(frozen=True)
+class IsolationVerdict:
+    """Did the aggressor tenant's spike slow the victim tenant beyond tolerance or past its SLA?"""
+
+    status: str  # "pass" | "fail"
+    trustworthy: bool
+    reasons: tuple[str, ...]
+    victim: str
+    aggressor: str
+    tolerance: float
+    victim_p95_sla_ms: float
+    victim_max_error_rate: float
+    alone: PhaseFigures
+    spike: PhaseFigures
+    p95_ratio: Interval
+    p99_ratio: Interval
+    error_rate_increase: Interval
+    aggressor_requests_in_spike: int
+    caveats: tuple[str, ...] = ()
+    name: str = "tenant_isolation"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = "load"
+        return d
+
+
+@dataclass(frozen=True)
+class SpikeVerdict:
+    """Did the app hold the Saturday spike plateau: latency within SLA and errors within bounds?"""
+
+    status: str
+    trustworthy: bool
+    reasons: tuple[str, ...]
+    peak_users_planned: int
+    peak_users_reached: int
+    plateau_phases: tuple[str, ...]
+    plateau_count: int
+    plateau_rps: float
+    plateau_p95_ms: float | None
+    plateau_p99_ms: float | None
+    plateau_error_rate: float
+    p95_sla_ms: float
+    max_error_rate: float
+    caveats: tuple[str, ...] = ()
+    name: str = "saturday_spike"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = "load"
+        return d
+
+
+def _victim_arrays(book: SampleBook, victim: str, phase: str, settled_from: float) -> tuple[np.ndarray, int]:
+    """The victim's response times in ``phase`` for requests started at or after ``settled_from``."""
+    rts, errors = [], 0
+    for key, s in book.series.items():
+        if key[0] == victim and key[3] == phase:
+            keep = np.frombuffer(s.t, dtype=np.float64) >= settled_from
+            rts.append(np.frombuffer(s.rt, dtype=np.float32)[keep])
+            errors += int((np.frombuffer(bytes(s.ok), dtype=np.uint8)[keep] == 0).sum())
+    rt = np.concatenate(rts).astype(np.float64) if rts else np.empty(0)
+    return rt, errors
+
+
+def _figures(rt: np.ndarray, errors: int) -> PhaseFigures:
+    if rt.size == 0:
+        return PhaseFigures(0, None, None, None, 0.0)
+    p50, p95, p99 = (round(float(x), 3) for x in np.percentile(rt, [50, 95, 99]))
+    return PhaseFigures(int(rt.size), p50, p95, p99, round(errors / rt.size, 6))
+
+
+def judge_isolation(
+    book: SampleBook, iso: IsolationPlan, phases: tuple[PhaseSpan, ...], health: GeneratorHealth, seed: int = 7
+) -> IsolationVerdict:
+    """The victim's phase ``spike`` against phase ``alone``, each without its first ``settle_s`` seconds."""
+    rng = np.random.default_rng(seed)
+    starts = {p.name: p.start for p in phases}
+    # Users start and stop up to a shape tick (1 s) after a phase begins: those seconds belong to neither phase.
+    before, err_before = _victim_arrays(book, iso.victim, "alone", starts.get("alone", 0.0) + iso.settle_s)
+    after, err_after = _victim_arrays(book, iso.victim, "spike", starts.get("spike", 0.0) + iso.settle_s)
+    alone, spike = _figures(before, err_before), _figures(after, err_after)
+    p95 = bootstrap_quantile_ratio(before, after, 0.95, iso.confidence, iso.resamples, rng)
+    p99 = bootstrap_quantile_ratio(before, after, 0.99, iso.confidence, iso.resamples, rng)
+    err = bootstrap_rate_difference(err_before, before.size, err_after, after.size, iso.confidence, iso.resamples, rng)
+    aggressor_n = sum(len(s) for k, s in book.series.items() if k[0] == iso.aggressor and k[3] == "spike")
+
+    reasons: list[str] = []
+    for label, ratio in (("p95", p95), ("p99", p99)):
+        if ratio.high is None:
+            reasons.append(f"victim {label}: no samples to compare")
+        elif ratio.high > iso.tolerance:
+            reasons.append(
+                f"victim {label} rose {ratio.estimate:.2f}x during the {iso.aggressor} spike"
+                f" ({int(iso.confidence * 100)}% interval {ratio.low:.2f}-{ratio.high:.2f}x,"
+                f" tolerance {iso.tolerance:g}x)"
+            )
+    for label, fig in (("alone", alone), ("spike", spike)):
+        if fig.p95 is not None and fig.p95 > iso.victim_p95_sla_ms:
+            reasons.append(
+                f"victim p95 {fig.p95:.0f} ms in phase {label} exceeds its SLA of {iso.victim_p95_sla_ms:g} ms"
+            )
+        if fig.error_rate > iso.victim_max_error_rate:
+            reasons.append(
+                f"victim error rate {fig.error_rate:.2%} in phase {label} exceeds {iso.victim_max_error_rate:.2%}"
+            )
+
+    caveats: list[str] = []
+    if health.saturated:
+        caveats.append(
+            f"load generator saturated (>{health.cpu_pct_bar:g}% CPU for {health.busiest_fraction:.0%} of samples)"
+        )
+    if min(alone.n, spike.n) < MIN_SAMPLES:
+        caveats.append(f"too few victim samples (alone {alone.n}, spike {spike.n}; need {MIN_SAMPLES} each)")
+    if aggressor_n == 0:
+        caveats.append(f"the aggressor {iso.aggressor} sent no requests during the spike phase")
+    return IsolationVerdict(
+        status="fail" if reasons else "pass",
+        trustworthy=not caveats,
+        reasons=tuple(reasons),
+        victim=iso.victim,
+        aggressor=iso.aggressor,
+        tolerance=iso.tolerance,
+        victim_p95_sla_ms=iso.victim_p95_sla_ms,
+        victim_max_error_rate=iso.victim_max_error_rate,
+        alone=alone,
+        spike=spike,
+        p95_ratio=p95,
+        p99_ratio=p99,
+        error_rate_increase=err,
+        aggressor_requests_in_spike=int(aggressor_n),
+        caveats=tuple(caveats),
+    )
+
+
+def plateau_phases(plan: LoadPlan) -> tuple[str, ...]:
+    """Stages held at the peak: they start and end at the peak user count (else the stage reaching the peak)."""
+    peak = plan.peak_users
+    held, prev = [], 0
+    for s in plan.stages:
+        if s.users == peak and prev == peak:
+            held.append(s.name)
+        prev = s.users
+    if held:
+        return tuple(held)
+    return tuple(s.name for s in plan.stages if s.users == peak)[:1]
+
+
+def judge_spike(
+    plan: LoadPlan, rows: list[EndpointStats], book: SampleBook, peak_reached: int, health: GeneratorHealth
+) -> SpikeVerdict:
+    phases = plateau_phases(plan)
+    rts, errors = [], 0
+    for key, s in book.series.items():
+        if key[3] in phases:
+            rts.append(np.frombuffer(s.rt, dtype=np.float32))
+            errors += len(s) - s.ok.count(1)
+    rt = np.concatenate(rts).astype(np.float64) if rts else np.empty(0)
+    fig = _figures(rt, errors)
+    rps = sum((find(rows, phase=p) or _EMPTY).rps for p in phases)
+    reasons: list[str] = []
+    if fig.n == 0:
+        reasons.append(f"no requests completed during the plateau ({', '.join(phases)})")
+    if fig.p95 is not None and fig.p95 > plan.spike_p95_sla_ms:
+        reasons.append(f"plateau p95 {fig.p95:.0f} ms exceeds the SLA of {plan.spike_p95_sla_ms:g} ms")
+    if fig.error_rate > plan.spike_max_error_rate:
+        reasons.append(f"plateau error rate {fig.error_rate:.2%} exceeds {plan.spike_max_error_rate:.2%}")
+    caveats: list[str] = []
+    if health.saturated:
+        caveats.append(
+            f"load generator saturated (>{health.cpu_pct_bar:g}% CPU for {health.busiest_fraction:.0%} of samples)"
+        )
+    if peak_reached < 0.95 * plan.peak_users:
+        caveats.append(f"the generator reached only {peak_reached} of {plan.peak_users} users")
+    return SpikeVerdict(
+        status="fail" if reasons else "pass",
+        trustworthy=not caveats,
+        reasons=tuple(reasons),
+        peak_users_planned=plan.peak_users,
+        peak_users_reached=peak_reached,
+        plateau_phases=phases,
+        plateau_count=fig.n,
+        plateau_rps=round(rps, 3),
+        plateau_p95_ms=fig.p95,
+        plateau_p99_ms=fig.p99,
+        plateau_error_rate=fig.error_rate,
+        p95_sla_ms=plan.spike_p95_sla_ms,
+        max_error_rate=plan.spike_max_error_rate,
+        caveats=tuple(caveats),
+    )
+
+
+_EMPTY = EndpointStats(ALL, ALL, ALL, ALL, 0, 0.0, None, None, None, None, None, 0.0)

@@ -1,0 +1,92 @@
+"""The isolation verdict: a bootstrap interval on the victim's p95/p99 ratio, the SLA, and trust in the generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bigday.load.plan import IsolationPlan
+from bigday.load.samples import SampleBook
+from bigday.load.stats import PhaseSpan
+from bigday.load.verdict import (
+    bootstrap_quantile_ratio,
+    bootstrap_rate_difference,
+    generator_health,
+    judge_isolation,
+)
+
+ISO = IsolationPlan(victim="lumen", aggressor="everafter", phase_s=10.0, settle_s=1.0)
+PHASES = (
+    PhaseSpan("warmup", 0, 2), PhaseSpan("alone", 2, 12), PhaseSpan("spike", 12, 22), PhaseSpan("recovery", 22, 32)
+)
+HEALTHY = generator_health([{"node": "local", "t": i, "cpu": 20.0} for i in range(30)], 90.0, 0.10)
+
+
+def _book(slowdown: float, n: int = 600, seed: int = 3, errors_in_spike: int = 0, aggressor: bool = True) -> SampleBook:
+    rng = np.random.default_rng(seed)
+    book = SampleBook()
+    for phase, start, factor in (("alone", 2.0, 1.0), ("spike", 12.0, slowdown)):
+        for i in range(n):
+            spread = n // max(errors_in_spike, 1)
+            err = "HTTP 503" if phase == "spike" and errors_in_spike and i % spread == 0 else None
+            rt = float(rng.lognormal(np.log(80), 0.4)) * factor
+            book.record(("lumen", "photographer", "POST /api/photos", phase), start + 10.0 * i / n, rt, err)
+    if aggressor:
+        book.record(("everafter", "photographer", "POST /api/photos", "spike"), 13.0, 900.0, None)
+    return book
+
+
+def test_unharmed_victim_passes():
+    v = judge_isolation(_book(1.0), ISO, PHASES, HEALTHY)
+    assert v.status == "pass" and v.trustworthy, v.reasons
+    assert v.p95_ratio.low <= 1.0 <= v.p95_ratio.high <= ISO.tolerance
+    assert v.alone.n == v.spike.n == 540  # the first settle second of each phase is left out
+
+
+def test_slowed_victim_fails_with_its_interval():
+    v = judge_isolation(_book(1.6), ISO, PHASES, HEALTHY)
+    assert v.status == "fail"
+    assert v.p95_ratio.low > 1.25 and v.p95_ratio.estimate == pytest.approx(1.6, rel=0.15)
+    assert any("p95 rose" in r and "interval" in r for r in v.reasons)
+
+
+def test_a_modest_slowdown_inside_a_wide_interval_still_fails():
+    # Too few samples to rule out a breach of the tolerance: the upper bound decides, not the estimate.
+    v = judge_isolation(_book(1.1, n=60), ISO, PHASES, HEALTHY)
+    assert v.p95_ratio.high > ISO.tolerance and v.status == "fail"
+
+
+def test_sla_and_errors_fail_even_without_a_slowdown():
+    slow = IsolationPlan(victim="lumen", aggressor="everafter", victim_p95_sla_ms=50.0, settle_s=1.0)
+    v = judge_isolation(_book(1.0), slow, PHASES, HEALTHY)
+    assert v.status == "fail" and any("SLA" in r for r in v.reasons)
+    v = judge_isolation(_book(1.0, errors_in_spike=60), ISO, PHASES, HEALTHY)
+    assert v.status == "fail" and any("error rate" in r for r in v.reasons)
+    assert v.error_rate_increase.low > 0
+
+
+def test_untrustworthy_when_generator_saturated_or_no_aggressor():
+    busy = generator_health([{"node": "w1", "t": i, "cpu": 97.0 if i < 5 else 40.0} for i in range(30)], 90.0, 0.10)
+    assert busy.saturated and busy.busiest_fraction == pytest.approx(5 / 30, abs=1e-3)
+    v = judge_isolation(_book(1.0), ISO, PHASES, busy)
+    assert not v.trustworthy and "saturated" in v.caveats[0]
+    v = judge_isolation(_book(1.0, aggressor=False), ISO, PHASES, HEALTHY)
+    assert not v.trustworthy and "no requests" in v.caveats[0]
+
+
+def test_generator_health_per_process():
+    samples = [{"node": "a", "t": i, "cpu": 95.0 if i < 3 else 10.0} for i in range(40)]
+    samples += [{"node": "b", "t": i, "cpu": 50.0} for i in range(40)]
+    h = generator_health(samples, 90.0, 0.10)
+    assert not h.saturated and h.per_process["a"]["fraction_above_bar"] == 0.075
+
+
+def test_bootstrap_helpers_cover_the_truth():
+    rng = np.random.default_rng(11)
+    a = rng.exponential(100, 2000)
+    b = rng.exponential(200, 2000)
+    iv = bootstrap_quantile_ratio(a, b, 0.95, 0.95, 1000, rng)
+    assert iv.low < 2.0 < iv.high
+    d = bootstrap_rate_difference(0, 1000, 50, 1000, 0.95, 1000, rng)
+    assert d.estimate == 0.05 and d.low > 0.02
+    assert bootstrap_quantile_ratio(a, np.empty(0), 0.95, 0.95, 10, rng).estimate is None
