@@ -61,7 +61,7 @@ class RunFailed(Exception):
 
 
 @dataclass
-class _PageWatch:
+class PageWatch:
     """What the probe hears from a page while it runs: requests in flight, console errors, vitals reports."""
 
     inflight: int = 0
@@ -107,7 +107,7 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-class _Clock:
+class Clock:
     """The run's deadline."""
 
     def __init__(self, timeout_s: float) -> None:
@@ -130,7 +130,7 @@ class _Phases:
         self._last = now
 
 
-def _navigate(page: Page, url: str, clock: _Clock) -> int:
+def _navigate(page: Page, url: str, clock: Clock) -> int:
     try:
         response = page.goto(url, wait_until="load", timeout=clock.remaining_ms())
     except PlaywrightTimeout:
@@ -144,7 +144,7 @@ def _navigate(page: Page, url: str, clock: _Clock) -> int:
     return response.status
 
 
-def _wait_for_settle(page: Page, watch: _PageWatch, settings: MeasureSettings, clock: _Clock) -> dict[str, Any]:
+def wait_for_settle(page: Page, watch: PageWatch, settings: MeasureSettings, clock: Clock) -> dict[str, Any]:
     """Wait for network quiet and no new LCP candidate (nor the load event) for the quiet window, bounded."""
     quiet = settings.settle_quiet_ms
     started = time.monotonic()
@@ -164,7 +164,7 @@ def _wait_for_settle(page: Page, watch: _PageWatch, settings: MeasureSettings, c
         page.wait_for_timeout(50)
 
 
-def _interact(page: Page, steps: tuple[Any, ...], clock: _Clock) -> None:
+def _interact(page: Page, steps: tuple[Any, ...], clock: Clock) -> None:
     """The scenario's steps with trusted input only (click, keyboard), never dispatch_event."""
     for step in steps:
         timeout = min(clock.remaining_ms(), 10_000)
@@ -198,7 +198,7 @@ def _run_axe(page: Page, assets: ProbeAssets, cdp: CDPSession, profile: Profile)
             "rules_inapplicable": len(result["inapplicable"]), "rules_incomplete": result["incomplete"]}
 
 
-def _close(page: Page, clock: _Clock) -> None:
+def _close(page: Page, clock: Clock) -> None:
     """Close with beforeunload so the page is hidden and web-vitals delivers its final reports."""
     try:
         page.close(run_before_unload=True)
@@ -240,8 +240,8 @@ def _vitals(raw: dict[str, Any], reports: dict[str, dict[str, Any]], settle: dic
 
 def _measure_page(context: BrowserContext, target: PageTarget, settings: MeasureSettings, assets: ProbeAssets,
                   reports_by_page: dict[Page, dict[str, dict[str, Any]]], warm: bool) -> tuple[Vitals, dict[str, Any]]:
-    clock = _Clock(settings.timeout_s)
-    watch = _PageWatch()
+    clock = Clock(settings.timeout_s)
+    watch = PageWatch()
     page = context.new_page()
     reports_by_page[page] = watch.reports
     watch.attach(page)
@@ -252,7 +252,7 @@ def _measure_page(context: BrowserContext, target: PageTarget, settings: Measure
         apply_profile(cdp, settings.profile)
         info["http_status"] = _navigate(page, target.url, clock)
         phases.mark("navigate")
-        settle = _wait_for_settle(page, watch, settings, clock)
+        settle = wait_for_settle(page, watch, settings, clock)
         phases.mark("settle")
         _interact(page, target.interaction, clock)
         phases.mark("interact")

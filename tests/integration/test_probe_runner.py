@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +101,36 @@ def test_timeout_is_a_failed_run_with_its_reason(tmp_path, bigday_browser, refer
     (run,) = outcome.runs
     assert not run.ok and run.error is not None and run.error.startswith("timeout:")
     assert RunFolder.open(outcome.folder.path).manifest()["status"] == "failed"
+
+
+CRASH_SCRIPT = """
+import json
+from bigday.probe.app import app_under_test
+from bigday.probe.assets import load_assets
+from bigday.probe.browser import chromium
+from bigday.probe.measure import MeasureSettings
+from bigday.probe.profiles import get_profile
+from bigday.probe.results import PageTarget
+from bigday.probe.runner import BrowserKeeper, measure_with_retries, page_url
+from bigday.scenario import load_scenario
+
+scenario = load_scenario()
+with app_under_test(None, scenario) as app, chromium() as browser:
+    keeper = BrowserKeeper(browser)
+    target = PageTarget("timeline-editor", "/timeline/edit", page_url(app.base_url, "/timeline/edit", "petal"),
+                        "petal", scenario.page("timeline-editor").interaction)
+    browser.close()  # the browser goes away, as it does when Chromium crashes
+    settings = MeasureSettings(profile=get_profile("desktop"), accessibility=False)
+    runs = measure_with_retries(keeper, target, settings, load_assets(), 0, max_attempts=2)
+    print(json.dumps([[r.ok, r.attempt, r.error] for r in runs]))
+    keeper.close_replacement()
+"""
+
+
+def test_a_crashed_browser_is_recorded_and_restarted():
+    """In a subprocess: the dead browser and its replacement must not share this process with the session one."""
+    out = subprocess.run([sys.executable, "-c", CRASH_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    (first_ok, first_attempt, reason), (second_ok, second_attempt, second_error) = json.loads(out.stdout)
+    assert (first_ok, first_attempt) == (False, 1) and reason.startswith("browser crash:")
+    assert (second_ok, second_attempt, second_error) == (True, 2, None)
