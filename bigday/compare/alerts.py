@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bigday.compare.checks import band_severity, breach_severity
 from bigday.compare.model import FAIL, REGRESSION, WARN, ChangePointFinding, Check
 from bigday.scenario import AlertBand
@@ -22,21 +24,54 @@ def alerts_for(
     """The alerts a run raises, before deduplication against the store's open alerts."""
     out = []
     for c in checks:
-        data = {"message": c.message, "source": c.source, "aggregate": c.aggregate, "level": c.level, "n": c.n}
+        data: dict[str, Any] = {
+            "message": c.message, "source": c.source, "aggregate": c.aggregate, "level": c.level, "n": c.n,
+        }
         if c.kind in ("threshold", "budget") and c.status in (FAIL, WARN):
-            out.append(Alert("threshold_breach", breach_severity(c, bands), c.page, c.metric, c.bound, c.actual,
-                             f"run {run_id}", data, run_id))
+            out.append(
+                Alert(
+                    "threshold_breach",
+                    breach_severity(c, bands),
+                    c.page,
+                    c.metric,
+                    c.bound,
+                    c.actual,
+                    f"run {run_id}",
+                    data,
+                    run_id,
+                )
+            )
         elif c.kind == "regression" and c.label == REGRESSION:
             data |= {"baseline": c.baseline, "effect": c.effect, "interval": c.interval, "q_value": c.q_value}
-            out.append(Alert("regression", _regression_severity(c, bands), c.page, c.metric, c.baseline, c.actual,
-                             f"run {run_id}", data, run_id))
+            out.append(
+                Alert(
+                    "regression",
+                    _regression_severity(c, bands),
+                    c.page,
+                    c.metric,
+                    c.baseline,
+                    c.actual,
+                    f"run {run_id}",
+                    data,
+                    run_id,
+                )
+            )
         elif c.kind in ("isolation", "load") and c.status == FAIL:
             kind = "isolation" if c.kind == "isolation" else "threshold_breach"
             out.append(Alert(kind, "high", c.page, c.metric, c.bound, c.actual, f"run {run_id}", data, run_id))
     for cp in change_points:
         if cp.worse:
-            out.append(Alert(
-                "anomaly", "high" if abs(cp.change) >= 0.2 else "medium", cp.page, cp.metric, cp.before, cp.after,
-                f"nightly trend from {cp.day}", {"change": cp.change, "p_value": cp.p_value, "day": cp.day}, run_id,
-            ))
+            out.append(
+                Alert(
+                    "anomaly",
+                    "high" if abs(cp.change) >= 0.2 else "medium",
+                    cp.page,
+                    cp.metric,
+                    cp.before,
+                    cp.after,
+                    f"nightly trend from {cp.day}",
+                    {"change": cp.change, "p_value": cp.p_value, "day": cp.day},
+                    run_id,
+                )
+            )
     return out

@@ -68,6 +68,9 @@ def resolve_baseline(
     if found.run_id == run_id:
         return None, BaselineInfo(spec, None, note="the baseline is this run itself; baseline comparison skipped")
     diffs = environment_differences(current, found.environment)
-    note = ("baseline recorded in a different environment: regressions are reported as warnings, not failures"
-            if diffs else "")
+    note = (
+        "baseline recorded in a different environment: regressions are reported as warnings, not failures"
+        if diffs
+        else ""
+    )
     return found, BaselineInfo(spec, found.run_id, _aware(found.started_at).isoformat(), diffs, note)

@@ -133,11 +133,14 @@ def detect(series: Sequence[float] | np.ndarray, max_pvalue: float, min_segment:
 def _split(x: np.ndarray, window: int, max_pvalue: float, min_segment: int) -> list[ChangePoint]:
     """Sliding windows of ``window`` points (half-overlapping), E-divisive in each, union of the points."""
     step = max(1, window // 2)
-    start, found = 0, {}
+    start = 0
+    found: dict[int, ChangePoint] = {}
     while start < len(x):
         end = min(start + window, len(x))
-        new = [ChangePoint(c.index + start, c.qhat, c.p_value, c.mean_before, c.mean_after, c.std_before,
-                           c.std_after) for c in detect(x[start:end], max_pvalue, min_segment)]
+        new = [
+            ChangePoint(c.index + start, c.qhat, c.p_value, c.mean_before, c.mean_after, c.std_before, c.std_after)
+            for c in detect(x[start:end], max_pvalue, min_segment)
+        ]
         for c in new:
             found.setdefault(c.index, c)
         start = max(new[-1].index if new else 0, start + step)

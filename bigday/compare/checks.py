@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bigday.compare.model import FAIL, PASS, SKIPPED, WARN, Check
 from bigday.compare.rundata import RunData
@@ -57,8 +58,15 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
             if not t.applies_to(page):
                 continue
             values = data.values.get((page, t.metric))
-            base = dict(kind="threshold", page=page, metric=t.metric, source=st.source, aggregate=t.aggregate,
-                        level=t.level, bound=t.bound)
+            base: dict[str, Any] = dict(
+                kind="threshold",
+                page=page,
+                metric=t.metric,
+                source=st.source,
+                aggregate=t.aggregate,
+                level=t.level,
+                bound=t.bound,
+            )
             if values is None or len(values) == 0:
                 out.append(Check(status=SKIPPED, message=f"{page} {t.metric}: not measured in this run", **base))
                 continue
@@ -66,7 +74,8 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
             breached = t.breached_by(actual)
             status = (FAIL if t.level == "error" else WARN) if breached else PASS
             rel = _cmp(t.direction) if breached else ("<=" if t.direction is Direction.LOWER_IS_BETTER else ">=")
-            msg = f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} ({t.level}, n={len(values)})"
+            msg = (f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
+                   f"({t.level}, n={len(values)})")
             out.append(Check(status=status, message=msg, actual=actual, n=len(values), **base))
     return out
 
@@ -86,10 +95,19 @@ def budget_checks(data: RunData, budgets: list[SourcedBudget]) -> list[Check]:
                 actual = chunks.get(b.chunk)
                 if actual is None:
                     continue  # this page does not load that chunk
-            base = dict(kind="budget", page=page, metric=f"js:{b.chunk}", source=sb.source, aggregate="max",
-                        level=b.level, bound=float(b.max_bytes))
+            base: dict[str, Any] = dict(
+                kind="budget",
+                page=page,
+                metric=f"js:{b.chunk}",
+                source=sb.source,
+                aggregate="max",
+                level=b.level,
+                bound=float(b.max_bytes),
+            )
             if actual is None:
-                out.append(Check(status=SKIPPED, message=f"{page} JS {b.chunk}: sizes not reported by this run", **base))
+                out.append(
+                    Check(status=SKIPPED, message=f"{page} JS {b.chunk}: sizes not reported by this run", **base)
+                )
                 continue
             over = actual > b.max_bytes
             status = (FAIL if b.level == "error" else WARN) if over else PASS
@@ -131,8 +149,21 @@ def band_checks(data: RunData, bands: dict[str, AlertBand], covered: set[tuple[s
             actual = aggregate(values, "p95")
             sev = band_severity(metric, actual, bands)
             bound = band.warning if band.warning is not None else band.critical
-            msg = f"{page} {metric} p95 {fmt(metric, actual)} {'past' if sev else 'within'} its alert band ({fmt(metric, bound)})"
-            out.append(Check(kind="threshold", page=page, metric=metric, status=WARN if sev else PASS, message=msg,
-                             source="alert_bands", aggregate="p95", level="warn", bound=bound, actual=actual,
-                             n=len(values)))
+            where = "past" if sev else "within"
+            msg = f"{page} {metric} p95 {fmt(metric, actual)} {where} its alert band ({fmt(metric, bound)})"
+            out.append(
+                Check(
+                    kind="threshold",
+                    page=page,
+                    metric=metric,
+                    status=WARN if sev else PASS,
+                    message=msg,
+                    source="alert_bands",
+                    aggregate="p95",
+                    level="warn",
+                    bound=bound,
+                    actual=actual,
+                    n=len(values),
+                )
+            )
     return out

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bigday.cliargs import scenario_from_args
 from bigday.runfolder import RunFolder
 from bigday.scenario import Scenario, load_scenario
 from bigday.store.cli import add_store_option, store_from_args
+
+if TYPE_CHECKING:
+    from bigday.compare.engine import CompareOptions
 
 
 def scenario_for_run(args: argparse.Namespace, run_dir: str | Path) -> Scenario:
@@ -26,27 +30,37 @@ def scenario_for_run(args: argparse.Namespace, run_dir: str | Path) -> Scenario:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from bigday.compare.engine import CompareOptions, compare_run
+    from bigday.compare.engine import compare_run
     from bigday.report.data import load_report
     from bigday.report.terminal import render_terminal
 
     scenario = scenario_for_run(args, args.run_dir)
-    options = CompareOptions(
-        baseline=args.baseline or os.environ.get("BIGDAY_BASELINE") or None,
-        budget_json=Path(args.budget) if args.budget else None,
-        lighthouserc=Path(args.lighthouserc) if args.lighthouserc else None,
-        notify=not args.no_notify,
-    )
+    options = compare_options_from_args(args)
     with store_from_args(args) as store:
         verdicts = compare_run(store, args.run_dir, scenario, options)
     print(render_terminal(load_report(args.run_dir), verbose=args.verbose))
     return verdicts.exit_code
 
 
+def compare_options_from_args(args: argparse.Namespace) -> CompareOptions:
+    """--baseline > $BIGDAY_BASELINE > branch:main when there is one; Lighthouse CI files; notification."""
+    from bigday.compare.engine import CompareOptions
+
+    return CompareOptions(
+        baseline=args.baseline or os.environ.get("BIGDAY_BASELINE") or None,
+        budget_json=Path(args.budget) if args.budget else None,
+        lighthouserc=Path(args.lighthouserc) if args.lighthouserc else None,
+        notify=not args.no_notify,
+    )
+
+
 def add_compare_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--baseline", metavar="SPEC",
-                   help="NAME (see 'bigday baseline'), branch:NAME (latest passing run), age:7d (run nearest to "
-                        "7 days ago) or run:ID (default: $BIGDAY_BASELINE, else branch:main when there is one)")
+    p.add_argument(
+        "--baseline",
+        metavar="SPEC",
+        help="NAME (see 'bigday baseline'), branch:NAME (latest passing run), age:7d (run nearest to "
+        "7 days ago) or run:ID (default: $BIGDAY_BASELINE, else branch:main when there is one)",
+    )
     p.add_argument("--budget", metavar="budget.json", help="a Lighthouse budget.json to check as well")
     p.add_argument("--lighthouserc", metavar="FILE", help="a lighthouserc.json whose ci.assert block to check as well")
     p.add_argument("--no-notify", action="store_true", help=f"do not post new alerts to ${'BIGDAY_WEBHOOK_URL'}")
@@ -55,8 +69,12 @@ def add_compare_options(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="judge a run against thresholds, budgets and a baseline")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--scenario", "-s", metavar="FILE",
-                   help="scenario YAML (default: $BIGDAY_SCENARIO, else the one the run recorded)")
+    p.add_argument(
+        "--scenario",
+        "-s",
+        metavar="FILE",
+        help="scenario YAML (default: $BIGDAY_SCENARIO, else the one the run recorded)",
+    )
     add_compare_options(p)
     p.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
     add_store_option(p)

@@ -22,6 +22,7 @@ from bigday.compare.model import FAIL, PASS, WARN, BaselineInfo, Check, Verdicts
 from bigday.compare.regression import regression_checks
 from bigday.compare.rundata import RunData, read_run_data
 from bigday.compare.webhook import notify
+from bigday.errors import ConfigError
 from bigday.runfolder import write_json_atomic
 from bigday.scenario import Scenario
 from bigday.store import repo
@@ -64,8 +65,16 @@ def load_verdict_checks(data: RunData) -> list[Check]:
         if v.get("trustworthy") is False:
             reasons += " (not trustworthy: the load generator was saturated)"
         page = f"tenant:{v['victim']}" if isolation and v.get("victim") else name
-        out.append(Check(kind="isolation" if isolation else "load", page=page, metric=name, status=status,
-                         message=f"{name}: {status}: {reasons}", source="load_stats"))
+        out.append(
+            Check(
+                kind="isolation" if isolation else "load",
+                page=page,
+                metric=name,
+                status=status,
+                message=f"{name}: {status}: {reasons}",
+                source="load_stats",
+            )
+        )
     return out
 
 
@@ -78,7 +87,23 @@ def _read_lighthouse(scenario: Scenario, options: CompareOptions, profile: str) 
     return out
 
 
-def compare_run(store: Store, run_dir: str | Path, scenario: Scenario, options: CompareOptions | None = None) -> Verdicts:
+def check_compare_inputs(store: Store, scenario: Scenario, options: CompareOptions, profile: str = "desktop") -> None:
+    """Fail on a malformed budget.json / lighthouserc or an unknown baseline name before a run is probed."""
+    _read_lighthouse(scenario, options, profile)
+    spec = options.baseline
+    if spec and not spec.startswith(("branch:", "age:")):
+        with store.begin("checking the baseline") as conn:
+            if spec.startswith("run:"):
+                known = repo.get_run(conn, spec.removeprefix("run:")) is not None
+            else:
+                known = repo.get_baseline(conn, spec) is not None
+        if not known:
+            raise ConfigError(f"--baseline {spec!r}: unknown baseline; see 'bigday baseline list'")
+
+
+def compare_run(
+    store: Store, run_dir: str | Path, scenario: Scenario, options: CompareOptions | None = None
+) -> Verdicts:
     """Ingest (if needed) and judge a run; writes verdicts.json and alerts.json; raises on bad input first."""
     options = options or CompareOptions()
     # Everything that can be wrong with the input is found before anything is written.
@@ -91,8 +116,9 @@ def compare_run(store: Store, run_dir: str | Path, scenario: Scenario, options: 
 
     checks = load_checks(data, scenario, lighthouse) + load_verdict_checks(data)
     if base_run is not None:
-        checks += regression_checks(data.values, base_values, scenario.regression,
-                                    fail_on_regression=not base_info.environment_differences)
+        checks += regression_checks(
+            data.values, base_values, scenario.regression, fail_on_regression=not base_info.environment_differences
+        )
     notes = []
     if data.failed_page_runs:
         notes.append(f"{data.failed_page_runs} page run(s) failed and carry no values")
@@ -101,8 +127,16 @@ def compare_run(store: Store, run_dir: str | Path, scenario: Scenario, options: 
     with store.begin("reading nightly trends") as conn:
         found = recent_change_points(conn, set(data.values), scenario.regression, data.run["started_at"].date())
     outcome = outcome_of(checks)
-    verdicts = Verdicts(data.run_id, data.run["kind"], outcome, tuple(checks), base_info,
-                        lighthouse.unsupported, tuple(found), tuple(notes))
+    verdicts = Verdicts(
+        data.run_id,
+        data.run["kind"],
+        outcome,
+        tuple(checks),
+        base_info,
+        lighthouse.unsupported,
+        tuple(found),
+        tuple(notes),
+    )
 
     bands = {b.metric: b for b in scenario.alert_bands}
     raised = alerts_for(data.run_id, checks, list(found), bands)
@@ -116,8 +150,16 @@ def compare_run(store: Store, run_dir: str | Path, scenario: Scenario, options: 
             print(f"bigday: warning: webhook notification failed ({result.detail})", file=sys.stderr)
         elif result is not None:
             notes.append(f"webhook notified of {sum(1 for a in stored if a.new)} new alert(s)")
-    verdicts = Verdicts(verdicts.run_id, verdicts.kind, outcome, verdicts.checks, base_info,
-                        verdicts.unsupported, verdicts.change_points, tuple(notes))
+    verdicts = Verdicts(
+        verdicts.run_id,
+        verdicts.kind,
+        outcome,
+        verdicts.checks,
+        base_info,
+        verdicts.unsupported,
+        verdicts.change_points,
+        tuple(notes),
+    )
     write_outputs(data.folder.path, verdicts, stored)
     return verdicts
 

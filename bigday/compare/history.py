@@ -26,14 +26,18 @@ HISTORY_DAYS = 120
 MIN_NIGHTS = 8
 
 
-def nightly_change_points(
-    series: np.ndarray | list[float], policy: RegressionPolicy, metric: str = "lcp"
-) -> list[int]:
+def nightly_change_points(series: np.ndarray | list[float], policy: RegressionPolicy, metric: str = "lcp") -> list[int]:
     """Indexes where a nightly series steps, at half the regression policy's minimum effect."""
     rule = effect_rule(metric, policy)
     min_mag = rule.minimum / 2 if rule.kind == "ratio" else 0.0
-    cps = change_points(series, window=NIGHTLY_WINDOW, max_pvalue=NIGHTLY_MAX_PVALUE, min_magnitude=min_mag,
-                        min_segment=NIGHTLY_MIN_SEGMENT, refine=True)
+    cps = change_points(
+        series,
+        window=NIGHTLY_WINDOW,
+        max_pvalue=NIGHTLY_MAX_PVALUE,
+        min_magnitude=min_mag,
+        min_segment=NIGHTLY_MIN_SEGMENT,
+        refine=True,
+    )
     return [c.index for c in cps]
 
 
@@ -57,13 +61,28 @@ def recent_change_points(
         days = [d for d, _ in points]
         values = np.array([v for _, v in points])
         rule = effect_rule(metric, policy)
-        for c in change_points(values, window=NIGHTLY_WINDOW, max_pvalue=NIGHTLY_MAX_PVALUE,
-                               min_magnitude=rule.minimum / 2 if rule.kind == "ratio" else 0.0,
-                               min_segment=NIGHTLY_MIN_SEGMENT, refine=True):
+        for c in change_points(
+            values,
+            window=NIGHTLY_WINDOW,
+            max_pvalue=NIGHTLY_MAX_PVALUE,
+            min_magnitude=rule.minimum / 2 if rule.kind == "ratio" else 0.0,
+            min_segment=NIGHTLY_MIN_SEGMENT,
+            refine=True,
+        ):
             if (today - days[c.index]).days > recent_days:
                 continue
             up = c.mean_after > c.mean_before
             worse = up if direction_of(metric) is Direction.LOWER_IS_BETTER else not up
-            out.append(ChangePointFinding(page, metric, days[c.index].isoformat(), c.mean_before, c.mean_after,
-                                          c.forward_change, c.p_value, worse))
+            out.append(
+                ChangePointFinding(
+                    page,
+                    metric,
+                    days[c.index].isoformat(),
+                    c.mean_before,
+                    c.mean_after,
+                    c.forward_change,
+                    c.p_value,
+                    worse,
+                )
+            )
     return out

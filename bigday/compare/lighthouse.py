@@ -24,8 +24,10 @@ KIB = 1024  # Lighthouse budget sizes are KiB
 
 # budget.json timings -> bigday metric
 BUDGET_TIMINGS = {
-    "first-contentful-paint": "fcp", "largest-contentful-paint": "lcp",
-    "cumulative-layout-shift": "cls", "total-blocking-time": "tbt",
+    "first-contentful-paint": "fcp",
+    "largest-contentful-paint": "lcp",
+    "cumulative-layout-shift": "cls",
+    "total-blocking-time": "tbt",
 }
 BUDGET_TIMINGS_UNSUPPORTED = {
     "interactive": "Time to Interactive is not measured (Lighthouse 10 dropped it too)",
@@ -43,9 +45,14 @@ UNSUPPORTED_RESOURCE_TYPES = {
 }
 # lighthouserc audit id -> bigday metric (numeric assertions)
 AUDIT_METRICS = {
-    "largest-contentful-paint": "lcp", "first-contentful-paint": "fcp", "cumulative-layout-shift": "cls",
-    "total-blocking-time": "tbt", "server-response-time": "ttfb", "interaction-to-next-paint": "inp",
-    "experimental-interaction-to-next-paint": "inp", "resource-summary:script:size": "js_bytes",
+    "largest-contentful-paint": "lcp",
+    "first-contentful-paint": "fcp",
+    "cumulative-layout-shift": "cls",
+    "total-blocking-time": "tbt",
+    "server-response-time": "ttfb",
+    "interaction-to-next-paint": "inp",
+    "experimental-interaction-to-next-paint": "inp",
+    "resource-summary:script:size": "js_bytes",
 }
 CATEGORY_METRICS = {"categories:performance": "performance_score", "categories:accessibility": "accessibility_score"}
 # Lighthouse v12 log-normal control points (p10, median), DESIGN §4, to turn a metric's minScore into a bound.
@@ -65,8 +72,9 @@ class LighthouseChecks:
     unsupported: tuple[str, ...] = ()
 
     def __add__(self, other: LighthouseChecks) -> LighthouseChecks:
-        return LighthouseChecks(self.thresholds + other.thresholds, self.budgets + other.budgets,
-                                self.unsupported + other.unsupported)
+        return LighthouseChecks(
+            self.thresholds + other.thresholds, self.budgets + other.budgets, self.unsupported + other.unsupported
+        )
 
 
 def _load_json(path: Path, what: str) -> Any:
@@ -129,8 +137,11 @@ def read_budget_json(path: str | Path, pages: tuple[Page, ...]) -> LighthouseChe
             name, budget = _item(t, "metric", w), _number(_get(t, "budget", w), f"{w}.budget")
             if name in BUDGET_TIMINGS:
                 metric = BUDGET_TIMINGS[name]
-                thresholds.append(SourcedThreshold(
-                    Threshold(metric, "median", budget, "error", METRICS[metric].direction, matched), src))
+                thresholds.append(
+                    SourcedThreshold(
+                        Threshold(metric, "median", budget, "error", METRICS[metric].direction, matched), src
+                    )
+                )
             elif name in BUDGET_TIMINGS_UNSUPPORTED:
                 unsupported.append(f"budget.json timing {name}: {BUDGET_TIMINGS_UNSUPPORTED[name]}")
             else:
@@ -139,21 +150,38 @@ def read_budget_json(path: str | Path, pages: tuple[Page, ...]) -> LighthouseChe
             w = f"{where}.resourceSizes[{j}]"
             kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
             if kind == "script":
-                thresholds.append(SourcedThreshold(
-                    Threshold("js_bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched), src))
+                thresholds.append(
+                    SourcedThreshold(
+                        Threshold("js_bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched), src
+                    )
+                )
             elif kind in RESOURCE_TYPES:
-                thresholds.append(SourcedThreshold(Threshold(
-                    f"resource.{kind}.bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched), src))
+                thresholds.append(
+                    SourcedThreshold(
+                        Threshold(
+                            f"resource.{kind}.bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched
+                        ),
+                        src,
+                    )
+                )
             else:
-                unsupported.append(f"budget.json resourceSizes {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+                unsupported.append(
+                    f"budget.json resourceSizes {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}"
+                )
         for j, r in enumerate(_list(entry, "resourceCounts", where)):
             w = f"{where}.resourceCounts[{j}]"
             kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
             if kind in RESOURCE_TYPES or kind == "script":
-                thresholds.append(SourcedThreshold(Threshold(
-                    f"resource.{kind}.count", "max", budget, "error", Direction.LOWER_IS_BETTER, matched), src))
+                thresholds.append(
+                    SourcedThreshold(
+                        Threshold(f"resource.{kind}.count", "max", budget, "error", Direction.LOWER_IS_BETTER, matched),
+                        src,
+                    )
+                )
             else:
-                unsupported.append(f"budget.json resourceCounts {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+                unsupported.append(
+                    f"budget.json resourceCounts {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}"
+                )
     return LighthouseChecks(tuple(thresholds), tuple(budgets), tuple(unsupported))
 
 
@@ -197,7 +225,9 @@ def _aggregate(method: str, assertion: str, where: str) -> str:
         return "min" if assertion == "max" else "max"
     if method == "pessimistic":
         return "max" if assertion == "max" else "min"
-    raise ConfigError(f"{where}.aggregationMethod: expected median, median-run, optimistic or pessimistic, got {method!r}")
+    raise ConfigError(
+        f"{where}.aggregationMethod: expected median, median-run, optimistic or pessimistic, got {method!r}"
+    )
 
 
 def _assertions(
@@ -209,12 +239,13 @@ def _assertions(
     unsupported: list[str] = []
     for audit, spec in assertions.items():
         w = f"{where}.{audit}"
+        opts: dict[str, Any]
         if isinstance(spec, str):
             level, opts = spec, {}
         elif isinstance(spec, list) and len(spec) in (1, 2) and isinstance(spec[0], str):
             level, opts = spec[0], (spec[1] if len(spec) == 2 else {})
         else:
-            raise ConfigError(f"{w}: expected \"off\", \"warn\", \"error\" or [level, {{options}}], got {spec!r}")
+            raise ConfigError(f'{w}: expected "off", "warn", "error" or [level, {{options}}], got {spec!r}')
         if level == "off":
             continue
         if level not in LEVELS:
@@ -244,8 +275,10 @@ def _assertions(
             else:
                 value = score_to_value(metric, score, profile)
                 if value is None:
-                    unsupported.append(f"lighthouserc {audit} minScore {score:g}: no Lighthouse scoring curve "
-                                       f"for {metric} at that score")
+                    unsupported.append(
+                        f"lighthouserc {audit} minScore {score:g}: no Lighthouse scoring curve "
+                        f"for {metric} at that score"
+                    )
                 else:
                     # A score at least s means the value is at most the curve's value at s.
                     bounds.append((value, Direction.LOWER_IS_BETTER, _aggregate(method, "max", w)))
@@ -274,11 +307,16 @@ def read_lighthouserc(path: str | Path, pages: tuple[Page, ...], profile: str = 
         out += LighthouseChecks(unsupported=(f"lighthouserc ci.assert.{key}: not understood by bigday",))
     preset = block.get("preset")
     if preset:
-        out += LighthouseChecks(unsupported=(
-            f"lighthouserc preset {preset!r}: not expanded (its per-audit score assertions need a Lighthouse "
-            "report); list the metric audits you rely on under assertions",))
+        out += LighthouseChecks(
+            unsupported=(
+                f"lighthouserc preset {preset!r}: not expanded (its per-audit score assertions need a Lighthouse "
+                "report); list the metric audits you rely on under assertions",
+            )
+        )
     if "assertions" in block:
-        out += _assertions(block["assertions"], f"{path}: ci.assert.assertions", all_pages, profile, src, default_method)
+        out += _assertions(
+            block["assertions"], f"{path}: ci.assert.assertions", all_pages, profile, src, default_method
+        )
     matrix = block.get("assertMatrix") or []
     if not isinstance(matrix, list):
         raise ConfigError(f"{path}: ci.assert.assertMatrix: expected a list")
@@ -295,8 +333,14 @@ def read_lighthouserc(path: str | Path, pages: tuple[Page, ...], profile: str = 
         if not matched:
             out += LighthouseChecks(unsupported=(f"lighthouserc assertMatrix[{i}] {pattern!r}: matches no page",))
             continue
-        out += _assertions(entry.get("assertions", {}), f"{w}.assertions", matched, profile, src,
-                           entry.get("aggregationMethod", default_method))
+        out += _assertions(
+            entry.get("assertions", {}),
+            f"{w}.assertions",
+            matched,
+            profile,
+            src,
+            str(entry.get("aggregationMethod", default_method)),
+        )
     if block.get("budgetsFile"):
         budget_path = (path.parent / str(block["budgetsFile"])).resolve()
         out += read_budget_json(budget_path, pages)

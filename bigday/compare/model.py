@@ -56,8 +56,13 @@ class BaselineInfo:
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"spec": self.spec, "run_id": self.run_id, "started_at": self.started_at,
-                "environment_differences": list(self.environment_differences), "note": self.note}
+        return {
+            "spec": self.spec,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "environment_differences": list(self.environment_differences),
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,14 @@ class Verdicts:
     def to_json(self) -> dict[str, Any]:
         counts = {s: sum(1 for c in self.checks if c.status == s) for s in (PASS, WARN, FAIL, SKIPPED)}
         return {
-            "run_id": self.run_id, "kind": self.kind, "outcome": self.outcome, "exit_code": self.exit_code,
-            "counts": counts, "baseline": self.baseline.to_json() if self.baseline else None,
-            "unsupported": list(self.unsupported), "notes": list(self.notes),
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "counts": counts,
+            "baseline": self.baseline.to_json() if self.baseline else None,
+            "unsupported": list(self.unsupported),
+            "notes": list(self.notes),
             "change_points": [c.to_json() for c in self.change_points],
             "checks": [c.to_json() for c in self.checks],
         }

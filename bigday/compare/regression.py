@@ -46,9 +46,19 @@ def regression_checks(
     for page, metric in keys:
         cur, base = current[(page, metric)], baseline[(page, metric)]
         if len(cur) < MIN_SAMPLES or len(base) < MIN_SAMPLES:
-            out.append(Check(kind="regression", page=page, metric=metric, status=SKIPPED, source="baseline",
-                             message=f"{page} {metric}: too few samples to compare ({len(cur)} vs {len(base)}, "
-                                     f"need {MIN_SAMPLES})", n=len(cur), n_baseline=len(base)))
+            out.append(
+                Check(
+                    kind="regression",
+                    page=page,
+                    metric=metric,
+                    status=SKIPPED,
+                    source="baseline",
+                    message=f"{page} {metric}: too few samples to compare ({len(cur)} vs {len(base)}, "
+                    f"need {MIN_SAMPLES})",
+                    n=len(cur),
+                    n_baseline=len(base),
+                )
+            )
             continue
         seed = zlib.crc32(f"{page}/{metric}".encode())
         tested.append(((page, metric), compare_samples(cur, base, effect_rule(metric, policy), 1 - policy.alpha, seed)))
@@ -57,7 +67,8 @@ def regression_checks(
         lower_better = direction_of(metric) is Direction.LOWER_IS_BETTER
         worse = c.effect if lower_better else -c.effect  # > 0: worse than the baseline
         big_enough = abs(c.effect) >= c.minimum and (
-            c.kind == "difference" or abs(c.median_current - c.median_baseline) >= _floor(metric))
+            c.kind == "difference" or abs(c.median_current - c.median_baseline) >= _floor(metric)
+        )
         significant = q <= policy.alpha
         label = NEUTRAL
         if significant and big_enough:
@@ -65,14 +76,33 @@ def regression_checks(
         status = PASS if label != REGRESSION else (FAIL if fail_on_regression else WARN)
         lo, hi = c.interval
         effect_txt = _describe(c.effect, c.kind, metric)
-        msg = (f"{page} {metric}: {label} {effect_txt} [{_describe(lo, c.kind, metric)}, "
-               f"{_describe(hi, c.kind, metric)}] median {fmt(metric, c.median_current)} vs "
-               f"{fmt(metric, c.median_baseline)} (q={q:.3g}, min effect {_describe(c.minimum, c.kind, metric).lstrip('+')})")
-        out.append(Check(
-            kind="regression", page=page, metric=metric, status=status, message=msg, source="baseline",
-            aggregate="median", label=label, actual=c.median_current, baseline=c.median_baseline, effect=c.effect,
-            effect_kind=c.kind, interval=(lo, hi), min_effect=c.minimum, p_value=c.p_value, q_value=q,
-            n=len(current[(page, metric)]), n_baseline=len(baseline[(page, metric)]),
-            bound=None, level="error" if fail_on_regression else "warn",
-        ))
+        msg = (
+            f"{page} {metric}: {label} {effect_txt} [{_describe(lo, c.kind, metric)}, "
+            f"{_describe(hi, c.kind, metric)}] median {fmt(metric, c.median_current)} vs "
+            f"{fmt(metric, c.median_baseline)} (q={q:.3g}, min effect {_describe(c.minimum, c.kind, metric)[1:]})"
+        )
+        out.append(
+            Check(
+                kind="regression",
+                page=page,
+                metric=metric,
+                status=status,
+                message=msg,
+                source="baseline",
+                aggregate="median",
+                label=label,
+                actual=c.median_current,
+                baseline=c.median_baseline,
+                effect=c.effect,
+                effect_kind=c.kind,
+                interval=(lo, hi),
+                min_effect=c.minimum,
+                p_value=c.p_value,
+                q_value=q,
+                n=len(current[(page, metric)]),
+                n_baseline=len(baseline[(page, metric)]),
+                bound=None,
+                level="error" if fail_on_regression else "warn",
+            )
+        )
     return out

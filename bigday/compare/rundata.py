@@ -113,5 +113,12 @@ def read_run_data(run_dir: str | Path) -> RunData:
         if not isinstance(raw_verdicts, list) or not all(isinstance(v, dict) for v in raw_verdicts):
             raise ConfigError(f"{folder.file(LOAD_STATS_FILE)}: verdicts: expected a list of mappings")
         verdicts = tuple(raw_verdicts)
-    return RunData(folder, run, {k: np.asarray(v, dtype=float) for k, v in acc.items()}, dict(chunks),
-                   tuple(pages), failed, verdicts)
+    return RunData(
+        folder,
+        run,
+        {k: np.asarray(v, dtype=float) for k, v in acc.items()},
+        dict(chunks),
+        tuple(pages),
+        failed,
+        verdicts,
+    )

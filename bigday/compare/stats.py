@@ -99,7 +99,7 @@ def compare_samples(
     boot = np.asarray(_effect(bc, bb, kind), dtype=float)
     boot = boot[np.isfinite(boot)]
     tail = (1.0 - confidence) / 2 * 100
-    lo, hi = (np.percentile(boot, [tail, 100 - tail]) if len(boot) else (np.nan, np.nan))
+    lo, hi = np.percentile(boot, [tail, 100 - tail]) if len(boot) else (np.nan, np.nan)
     if np.all(current == current[0]) and np.all(baseline == current[0]):
         p = 1.0  # identical constants: the rank test has nothing to rank
     else:

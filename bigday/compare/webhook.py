@@ -14,8 +14,12 @@ WEBHOOK_ENV = "BIGDAY_WEBHOOK_URL"
 TIMEOUT_S = 5.0
 ATTEMPTS = 3
 BACKOFF_S = 0.5
-_ICON = {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:",
-         "low": ":white_circle:"}
+_ICON = {
+    "critical": ":red_circle:",
+    "high": ":large_orange_circle:",
+    "medium": ":large_yellow_circle:",
+    "low": ":white_circle:",
+}
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,8 @@ def payload(run_id: str, alerts: list[Alert]) -> dict[str, object]:
     worst = max((a.severity for a in alerts), key=["low", "medium", "high", "critical"].index)
     text = f"bigday: {len(alerts)} new alert(s) for run {run_id} (worst: {worst})"
     lines = [
-        f"{_ICON[a.severity]} *{a.severity}* {a.type}: {a.page} {a.metric} "
-        f"actual {a.actual:.4g} vs {a.threshold:.4g}" if a.actual is not None and a.threshold is not None
+        f"{_ICON[a.severity]} *{a.severity}* {a.type}: {a.page} {a.metric} actual {a.actual:.4g} vs {a.threshold:.4g}"
+        if a.actual is not None and a.threshold is not None
         else f"{_ICON[a.severity]} *{a.severity}* {a.type}: {a.page} {a.metric}"
         for a in alerts
     ]

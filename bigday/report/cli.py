@@ -24,8 +24,14 @@ def _report(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="render a run's results as Markdown, JUnit XML, JSON or HTML")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--format", "-f", default="terminal", choices=sorted(FORMATS),
-                   help="terminal (default, to stdout), md, junit, json or html")
-    p.add_argument("--output", "-o", metavar="FILE",
-                   help="where to write (default: RUN_DIR/report.<ext>; '-' for stdout)")
+    p.add_argument(
+        "--format",
+        "-f",
+        default="terminal",
+        choices=sorted(FORMATS),
+        help="terminal (default, to stdout), md, junit, json or html",
+    )
+    p.add_argument(
+        "--output", "-o", metavar="FILE", help="where to write (default: RUN_DIR/report.<ext>; '-' for stdout)"
+    )
     p.set_defaults(handler=_report)

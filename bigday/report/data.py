@@ -28,8 +28,10 @@ class ReportData:
 
     def checks(self) -> list[dict[str, Any]]:
         """Checks, failures first."""
-        return sorted(self.verdicts.get("checks", []), key=lambda c: (STATUS_ORDER.get(c["status"], 9), c["page"],
-                                                                       c["metric"], c["kind"]))
+        return sorted(
+            self.verdicts.get("checks", []),
+            key=lambda c: (STATUS_ORDER.get(c["status"], 9), c["page"], c["metric"], c["kind"]),
+        )
 
 
 def load_report(run_dir: str | Path) -> ReportData:

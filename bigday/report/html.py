@@ -15,10 +15,12 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1b1b;background:#fafafa}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 .badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
-.cards{display:flex;gap:12px;margin:16px 0}.card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px 16px}
+.cards{display:flex;gap:12px;margin:16px 0}
+.card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px 16px}
 .card b{display:block;font-size:22px}table{border-collapse:collapse;background:#fff;width:100%}
 td,th{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f0f0f0}
-.muted{color:#666}.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #ddd;border-radius:8px;padding:8px}
+.muted{color:#666}.charts{display:flex;flex-wrap:wrap;gap:12px}
+.chart{background:#fff;border:1px solid #ddd;border-radius:8px;padding:8px}
 """
 
 
@@ -40,14 +42,20 @@ def _strip_chart(page: str, metric: str, values: list[float], bound: float | Non
     parts = [f'<svg width="{w}" height="{h}" role="img" aria-label="{escape(page)} {escape(metric)}">']
     parts.append(f'<line x1="{pad}" y1="{h - 18}" x2="{w - pad}" y2="{h - 18}" stroke="#bbb"/>')
     for i, v in enumerate(values):
-        parts.append(f'<circle cx="{x(v):.1f}" cy="{h - 30 - (i % 3) * 6}" r="3" fill="#37474f" fill-opacity=".7">'
-                     f'<title>{v:.4g}</title></circle>')
+        parts.append(
+            f'<circle cx="{x(v):.1f}" cy="{h - 30 - (i % 3) * 6}" r="3" fill="#37474f" fill-opacity=".7">'
+            f"<title>{v:.4g}</title></circle>"
+        )
     if bound is not None:
-        parts.append(f'<line x1="{x(bound):.1f}" y1="6" x2="{x(bound):.1f}" y2="{h - 14}" stroke="#c62828" '
-                     f'stroke-dasharray="4 3"><title>bound {bound:.4g}</title></line>')
+        parts.append(
+            f'<line x1="{x(bound):.1f}" y1="6" x2="{x(bound):.1f}" y2="{h - 14}" stroke="#c62828" '
+            f'stroke-dasharray="4 3"><title>bound {bound:.4g}</title></line>'
+        )
     if baseline is not None:
-        parts.append(f'<line x1="{x(baseline):.1f}" y1="6" x2="{x(baseline):.1f}" y2="{h - 14}" stroke="#1565c0">'
-                     f'<title>baseline median {baseline:.4g}</title></line>')
+        parts.append(
+            f'<line x1="{x(baseline):.1f}" y1="6" x2="{x(baseline):.1f}" y2="{h - 14}" stroke="#1565c0">'
+            f"<title>baseline median {baseline:.4g}</title></line>"
+        )
     parts.append(f'<text x="{pad}" y="{h - 3}" font-size="10" fill="#666">{lo:.4g}</text>')
     parts.append(f'<text x="{w - pad}" y="{h - 3}" font-size="10" fill="#666" text-anchor="end">{hi:.4g}</text>')
     parts.append("</svg>")
@@ -75,9 +83,12 @@ def _charts(data: ReportData) -> str:
         charts = []
         for m in CHART_METRICS:
             if (page, m) in values:
-                charts.append(f'<div class="chart"><div><b>{escape(m)}</b> <span class="muted">n={len(values[(page, m)])}'
-                              f'</span></div>{_strip_chart(page, m, values[(page, m)], bounds.get((page, m)), baselines.get((page, m)))}</div>')
-        out.append(f"<h3>{escape(page)}</h3><div class=\"charts\">{''.join(charts)}</div>")
+                chart = _strip_chart(page, m, values[(page, m)], bounds.get((page, m)), baselines.get((page, m)))
+                charts.append(
+                    f'<div class="chart"><div><b>{escape(m)}</b> <span class="muted">n={len(values[(page, m)])}'
+                    f"</span></div>{chart}</div>"
+                )
+        out.append(f'<h3>{escape(page)}</h3><div class="charts">{"".join(charts)}</div>')
     return "".join(out)
 
 
@@ -89,9 +100,12 @@ def _checks_table(checks: list[dict[str, Any]]) -> str:
         rows.append(
             f"<tr><td>{_badge(c['status'])}</td><td>{escape(c['kind'])}</td><td>{escape(c['page'])}</td>"
             f"<td>{escape(c['metric'])}</td><td>{escape(str(c.get('label') or c.get('aggregate') or ''))}</td>"
-            f"<td>{escape(iv)}</td><td>{escape(c['message'])}</td><td class=\"muted\">{escape(c['source'])}</td></tr>")
-    return ("<table><tr><th>status</th><th>kind</th><th>page</th><th>metric</th><th>aggregate / label</th>"
-            "<th>interval</th><th>detail</th><th>source</th></tr>" + "".join(rows) + "</table>")
+            f'<td>{escape(iv)}</td><td>{escape(c["message"])}</td><td class="muted">{escape(c["source"])}</td></tr>'
+        )
+    return (
+        "<table><tr><th>status</th><th>kind</th><th>page</th><th>metric</th><th>aggregate / label</th>"
+        "<th>interval</th><th>detail</th><th>source</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def render_html(data: ReportData) -> str:
@@ -101,38 +115,58 @@ def render_html(data: ReportData) -> str:
     notable = [c for c in checks if c["status"] in ("fail", "warn")]
     base = v.get("baseline") or {}
     parts = [
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         f"<title>bigday {escape(data.run_id)}: {escape(v['outcome'])}</title><style>{CSS}</style></head><body>",
         f"<h1>bigday run {escape(data.run_id)} {_badge(v['outcome'])}</h1>",
-        f"<div class=\"muted\">{escape(str(env.get('browser')))} {escape(str(env.get('browser_version')))} · profile "
+        f'<div class="muted">{escape(str(env.get("browser")))} {escape(str(env.get("browser_version")))} · profile '
         f"{escape(str(env.get('profile')))} · {escape(str(env.get('cpu_count')))} CPUs · web-vitals "
         f"{escape(str(env.get('web_vitals_version')))} · started {escape(str(data.manifest.get('started_at')))}</div>",
-        "<div class=\"cards\">" + "".join(
-            f"<div class=\"card\" style=\"border-color:{_COLOR[k]}\"><b>{v['counts'][k]}</b>{k}</div>"
-            for k in ("fail", "warn", "pass", "skipped")) + "</div>",
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card" style="border-color:{_COLOR[k]}"><b>{v["counts"][k]}</b>{k}</div>'
+            for k in ("fail", "warn", "pass", "skipped")
+        )
+        + "</div>",
     ]
     if base:
-        parts.append(f"<p>Baseline <code>{escape(base.get('spec', ''))}</code>: "
-                     f"{escape(base.get('run_id') or 'none')} {escape(base.get('note') or '')}</p>")
+        parts.append(
+            f"<p>Baseline <code>{escape(base.get('spec', ''))}</code>: "
+            f"{escape(base.get('run_id') or 'none')} {escape(base.get('note') or '')}</p>"
+        )
         for d in base.get("environment_differences", []):
             parts.append(f"<p><b>Different environment:</b> {escape(d)}</p>")
     parts.append("<h2>Failures and warnings</h2>" + (_checks_table(notable) if notable else "<p>None.</p>"))
     if data.alerts:
-        parts.append("<h2>Alerts</h2><table><tr><th>#</th><th>severity</th><th>type</th><th>page</th><th>metric</th>"
-                     "<th>actual</th><th>threshold</th><th>new</th></tr>" + "".join(
-                         f"<tr><td>{a['id']}</td><td>{escape(a['severity'])}</td><td>{escape(a['type'])}</td>"
-                         f"<td>{escape(a['page'])}</td><td>{escape(a['metric'])}</td><td>{escape(str(a['actual']))}</td>"
-                         f"<td>{escape(str(a['threshold']))}</td><td>{'yes' if a.get('new') else 'already open'}</td></tr>"
-                         for a in data.alerts) + "</table>")
-    parts.append("<h2>Samples</h2><p class=\"muted\">Dots: page runs; dashed red: the threshold's bound; "
-                 "blue: the baseline median.</p>" + _charts(data))
+        parts.append(
+            "<h2>Alerts</h2><table><tr><th>#</th><th>severity</th><th>type</th><th>page</th><th>metric</th>"
+            "<th>actual</th><th>threshold</th><th>new</th></tr>"
+            + "".join(
+                f"<tr><td>{a['id']}</td><td>{escape(a['severity'])}</td><td>{escape(a['type'])}</td>"
+                f"<td>{escape(a['page'])}</td><td>{escape(a['metric'])}</td><td>{escape(str(a['actual']))}</td>"
+                f"<td>{escape(str(a['threshold']))}</td><td>{'yes' if a.get('new') else 'already open'}</td></tr>"
+                for a in data.alerts
+            )
+            + "</table>"
+        )
+    parts.append(
+        '<h2>Samples</h2><p class="muted">Dots: page runs; dashed red: the threshold\'s bound; '
+        "blue: the baseline median.</p>" + _charts(data)
+    )
     if v.get("change_points"):
-        parts.append("<h2>Trend steps</h2><ul>" + "".join(
-            f"<li>{escape(c['page'])} {escape(c['metric'])}: {c['change']:+.1%} from {escape(c['day'])}</li>"
-            for c in v["change_points"]) + "</ul>")
+        parts.append(
+            "<h2>Trend steps</h2><ul>"
+            + "".join(
+                f"<li>{escape(c['page'])} {escape(c['metric'])}: {c['change']:+.1%} from {escape(c['day'])}</li>"
+                for c in v["change_points"]
+            )
+            + "</ul>"
+        )
     if v.get("unsupported"):
-        parts.append("<h2>Not checked (no bigday equivalent)</h2><ul>" + "".join(
-            f"<li>{escape(u)}</li>" for u in v["unsupported"]) + "</ul>")
+        parts.append(
+            "<h2>Not checked (no bigday equivalent)</h2><ul>"
+            + "".join(f"<li>{escape(u)}</li>" for u in v["unsupported"])
+            + "</ul>"
+        )
     if v.get("notes"):
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in v["notes"]) + "</ul>")
     parts.append(f"<details><summary>All {len(checks)} checks</summary>{_checks_table(checks)}</details>")

@@ -10,7 +10,18 @@ REPORT_FORMAT_VERSION = 1
 
 
 def render_json(data: ReportData) -> str:
-    return json.dumps({
-        "format": "bigday-report", "version": REPORT_FORMAT_VERSION, "run_id": data.run_id,
-        "manifest": data.manifest, "verdicts": data.verdicts, "alerts": data.alerts,
-    }, indent=2, default=str) + "\n"
+    return (
+        json.dumps(
+            {
+                "format": "bigday-report",
+                "version": REPORT_FORMAT_VERSION,
+                "run_id": data.run_id,
+                "manifest": data.manifest,
+                "verdicts": data.verdicts,
+                "alerts": data.alerts,
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )

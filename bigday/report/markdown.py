@@ -11,6 +11,10 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _num(v: object) -> str:
+    return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def render_markdown(data: ReportData) -> str:
     v = data.verdicts
     env = data.manifest.get("environment", {})
@@ -32,21 +36,44 @@ def render_markdown(data: ReportData) -> str:
         for d in base.get("environment_differences", []):
             out.append(f"> **Different environment:** {d}")
         out.append("")
-    out += ["| | kind | page | metric | aggregate | actual | bound / baseline | detail |",
-            "|---|---|---|---|---|---|---|---|"]
+    out += [
+        "| | kind | page | metric | aggregate | actual | bound / baseline | detail |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for c in data.checks():
         if c["status"] == "skipped":
             continue
         other = c.get("bound") if c["kind"] != "regression" else c.get("baseline")
-        out.append("| " + " | ".join(_cell(x) for x in (
-            _ICON.get(c["status"], c["status"]), c["kind"], c["page"], c["metric"], c.get("aggregate", ""),
-            f"{c['actual']:.4g}" if c.get("actual") is not None else "", f"{other:.4g}" if other is not None else "",
-            c["message"])) + " |")
+        out.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    _ICON.get(c["status"], c["status"]),
+                    c["kind"],
+                    c["page"],
+                    c["metric"],
+                    c.get("aggregate", ""),
+                    f"{c['actual']:.4g}" if c.get("actual") is not None else "",
+                    f"{other:.4g}" if other is not None else "",
+                    c["message"],
+                )
+            )
+            + " |"
+        )
     if data.alerts:
-        out += ["", "### Alerts", "", "| # | severity | type | page | metric | actual | threshold |", "|---|---|---|---|---|---|---|"]
+        out += [
+            "",
+            "### Alerts",
+            "",
+            "| # | severity | type | page | metric | actual | threshold |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for a in data.alerts:
-            out.append(f"| {a['id']} | {a['severity']} | {a['type']} | {_cell(a['page'])} | {a['metric']} | "
-                       f"{a['actual'] if a['actual'] is not None else ''} | {a['threshold'] if a['threshold'] is not None else ''} |")
+            out.append(
+                f"| {a['id']} | {a['severity']} | {a['type']} | {_cell(a['page'])} | {a['metric']} | "
+                f"{_num(a['actual'])} | {_num(a['threshold'])} |"
+            )
     if v.get("change_points"):
         out += ["", "### Trend steps", ""]
         out += [f"- {c['page']} {c['metric']}: {c['change']:+.1%} from {c['day']}" for c in v["change_points"]]

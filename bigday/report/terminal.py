@@ -19,14 +19,17 @@ def render_verdicts(v: dict[str, Any], verbose: bool = False) -> str:
             lines.append(f"  baseline note: {base['note']}")
         for d in base.get("environment_differences", []):
             lines.append(f"  baseline environment differs: {d}")
-    shown = [c for c in v["checks"] if verbose or c["status"] in ("fail", "warn")
-             or c.get("label") == "improvement"]
+    shown = [c for c in v["checks"] if verbose or c["status"] in ("fail", "warn") or c.get("label") == "improvement"]
     for c in sorted(shown, key=lambda c: ({"fail": 0, "warn": 1}.get(c["status"], 2), c["page"], c["metric"])):
-        lines.append(f"  {_MARK.get(c['status'], c['status'])} [{c['kind']}] {c['message']}"
-                     + (f" <{c['source']}>" if c["source"] not in ("scenario", "baseline") else ""))
+        lines.append(
+            f"  {_MARK.get(c['status'], c['status'])} [{c['kind']}] {c['message']}"
+            + (f" <{c['source']}>" if c["source"] not in ("scenario", "baseline") else "")
+        )
     for cp in v.get("change_points", []):
-        lines.append(f"  trend: {cp['page']} {cp['metric']} stepped {cp['change']:+.1%} on {cp['day']}"
-                     f" ({'worse' if cp['worse'] else 'better'}, p={cp['p_value']:.2g})")
+        lines.append(
+            f"  trend: {cp['page']} {cp['metric']} stepped {cp['change']:+.1%} on {cp['day']}"
+            f" ({'worse' if cp['worse'] else 'better'}, p={cp['p_value']:.2g})"
+        )
     for u in v.get("unsupported", []):
         lines.append(f"  not checked: {u}")
     for n in v.get("notes", []):
@@ -41,5 +44,6 @@ def render_terminal(data: ReportData, verbose: bool = False) -> str:
     if data.alerts:
         text += "\n  alerts: " + ", ".join(
             f"#{a['id']} {a['severity']} {a['type']} {a['page']} {a['metric']}" + ("" if a.get("new") else " (open)")
-            for a in data.alerts)
+            for a in data.alerts
+        )
     return text

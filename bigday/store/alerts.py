@@ -39,9 +39,18 @@ class Alert:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "type": self.type, "severity": self.severity, "page": self.page, "metric": self.metric,
-            "threshold": self.threshold, "actual": self.actual, "window": self.window, "run_id": self.run_id,
-            "occurrences": self.occurrences, "new": self.new, "data": self.data,
+            "id": self.id,
+            "type": self.type,
+            "severity": self.severity,
+            "page": self.page,
+            "metric": self.metric,
+            "threshold": self.threshold,
+            "actual": self.actual,
+            "window": self.window,
+            "run_id": self.run_id,
+            "occurrences": self.occurrences,
+            "new": self.new,
+            "data": self.data,
         }
 
 
@@ -54,16 +63,27 @@ def raise_alert(conn: Connection, alert: Alert) -> Alert:
     a = schema.alerts
     now = utc_now()
     values = {
-        "type": alert.type, "severity": alert.severity, "page": alert.page, "metric": alert.metric,
-        "threshold": alert.threshold, "actual": alert.actual, "window": alert.window,
-        "data": json.dumps(alert.data, default=str), "run_id": alert.run_id, "first_run_id": alert.run_id,
-        "occurrences": 1, "created_at": now, "last_seen_at": now,
+        "type": alert.type,
+        "severity": alert.severity,
+        "page": alert.page,
+        "metric": alert.metric,
+        "threshold": alert.threshold,
+        "actual": alert.actual,
+        "window": alert.window,
+        "data": json.dumps(alert.data, default=str),
+        "run_id": alert.run_id,
+        "first_run_id": alert.run_id,
+        "occurrences": 1,
+        "created_at": now,
+        "last_seen_at": now,
     }
     insert = pg_insert(a) if conn.dialect.name == "postgresql" else sqlite_insert(a)
     # The partial unique index decides between concurrent raisers; the loser updates the winner's row.
-    stmt = insert.values(**values).on_conflict_do_nothing(
-        index_elements=[a.c.type, a.c.page, a.c.metric], index_where=a.c.resolved_at.is_(None)
-    ).returning(a.c.id)
+    stmt = (
+        insert.values(**values)
+        .on_conflict_do_nothing(index_elements=[a.c.type, a.c.page, a.c.metric], index_where=a.c.resolved_at.is_(None))
+        .returning(a.c.id)
+    )
     new_id = conn.execute(stmt).scalar_one_or_none()
     if new_id is not None:
         return _replace(alert, id=new_id, occurrences=1, new=True)
@@ -74,9 +94,17 @@ def raise_alert(conn: Connection, alert: Alert) -> Alert:
     ).one()
     severity = _max_severity(row.severity, alert.severity)
     conn.execute(
-        a.update().where(a.c.id == row.id).values(
-            severity=severity, threshold=alert.threshold, actual=alert.actual, window=alert.window,
-            data=values["data"], run_id=alert.run_id, occurrences=row.occurrences + 1, last_seen_at=now,
+        a.update()
+        .where(a.c.id == row.id)
+        .values(
+            severity=severity,
+            threshold=alert.threshold,
+            actual=alert.actual,
+            window=alert.window,
+            data=values["data"],
+            run_id=alert.run_id,
+            occurrences=row.occurrences + 1,
+            last_seen_at=now,
         )
     )
     return _replace(alert, id=row.id, severity=severity, occurrences=row.occurrences + 1, new=False)
@@ -118,8 +146,11 @@ def acknowledge(store: Store, alert_id: int, by: str, when: datetime | None = No
         row = _get(conn, alert_id, store)
         if row.resolved_at is not None:
             raise ConfigError(f"alert {alert_id} is already resolved")
-        conn.execute(schema.alerts.update().where(schema.alerts.c.id == alert_id)
-                     .values(acknowledged_at=when or utc_now(), acknowledged_by=by))
+        conn.execute(
+            schema.alerts.update()
+            .where(schema.alerts.c.id == alert_id)
+            .values(acknowledged_at=when or utc_now(), acknowledged_by=by)
+        )
 
 
 def resolve(store: Store, alert_id: int, note: str | None, when: datetime | None = None) -> None:
@@ -128,5 +159,8 @@ def resolve(store: Store, alert_id: int, note: str | None, when: datetime | None
         if row.resolved_at is not None:
             raise ConfigError(f"alert {alert_id} is already resolved")
         notes = "\n".join(x for x in (row.notes, note) if x) or None
-        conn.execute(schema.alerts.update().where(schema.alerts.c.id == alert_id)
-                     .values(resolved_at=when or utc_now(), notes=notes))
+        conn.execute(
+            schema.alerts.update()
+            .where(schema.alerts.c.id == alert_id)
+            .values(resolved_at=when or utc_now(), notes=notes)
+        )

@@ -15,14 +15,16 @@ if TYPE_CHECKING:
     from bigday.store.engine import Store
 
 
-def add_store_option(p: argparse.ArgumentParser) -> None:
+def add_store_option(p: argparse.ArgumentParser, results_dir: bool = True) -> None:
     p.add_argument(
-        "--store", metavar="URL",
+        "--store",
+        metavar="URL",
         help="results store: a SQLite path or sqlite:///path, or postgresql://user@host:port/db "
-             "(default: $BIGDAY_STORE, else <results-dir>/bigday.sqlite); put the password in the environment "
-             "(PGPASSWORD) rather than on the command line",
+        "(default: $BIGDAY_STORE, else <results-dir>/bigday.sqlite); put the password in the environment "
+        "(PGPASSWORD) rather than on the command line",
     )
-    p.add_argument("--results-dir", metavar="DIR", help="where run folders and the default store live")
+    if results_dir:  # verbs with the scenario options already have --results-dir
+        p.add_argument("--results-dir", metavar="DIR", help="where run folders and the default store live")
 
 
 def store_from_args(args: argparse.Namespace) -> Store:
@@ -60,8 +62,10 @@ def _prune(args: argparse.Namespace) -> int:
     age = parse_age(args.older_than, "--older-than")
     with store_from_args(args) as store:
         r = prune(store, age)
-    print(f"pruned {r.runs} run(s), {r.samples} sample(s), {r.alerts} resolved alert(s) older than {args.older_than}"
-          + (f"; kept {r.kept_baselines} run(s) named as baselines" if r.kept_baselines else ""))
+    print(
+        f"pruned {r.runs} run(s), {r.samples} sample(s), {r.alerts} resolved alert(s) older than {args.older_than}"
+        + (f"; kept {r.kept_baselines} run(s) named as baselines" if r.kept_baselines else "")
+    )
     return EXIT_OK
 
 
@@ -82,17 +86,25 @@ def _baseline(args: argparse.Namespace) -> int:
     if not rows:
         print("no baselines; set one with 'bigday baseline set NAME RUN_ID'")
     for r in rows:
-        print(f"{r['name']}\t{r['run_id']}\tstarted {r['started_at']}\tbranch {r['app_git_branch'] or '-'}\t"
-              f"verdict {r['verdict'] or '-'}")
+        print(
+            f"{r['name']}\t{r['run_id']}\tstarted {r['started_at']}\tbranch {r['app_git_branch'] or '-'}\t"
+            f"verdict {r['verdict'] or '-'}"
+        )
     return EXIT_OK
 
 
 def _alert_line(a: dict[str, Any]) -> str:
-    state = "resolved" if a["resolved_at"] else ("acknowledged by " + a["acknowledged_by"] if a["acknowledged_at"] else "open")
+    state = (
+        "resolved"
+        if a["resolved_at"]
+        else ("acknowledged by " + a["acknowledged_by"] if a["acknowledged_at"] else "open")
+    )
     actual = f"{a['actual']:.4g}" if a["actual"] is not None else "-"
     bound = f"{a['threshold']:.4g}" if a["threshold"] is not None else "-"
-    return (f"#{a['id']}\t{a['severity']}\t{a['type']}\t{a['page']}\t{a['metric']}\tactual {actual} vs {bound}\t"
-            f"x{a['occurrences']}\t{state}\tlast {a['last_seen_at']}")
+    return (
+        f"#{a['id']}\t{a['severity']}\t{a['type']}\t{a['page']}\t{a['metric']}\tactual {actual} vs {bound}\t"
+        f"x{a['occurrences']}\t{state}\tlast {a['last_seen_at']}"
+    )
 
 
 def _alerts(args: argparse.Namespace) -> int:

@@ -49,8 +49,10 @@ def _parse(raw: str) -> URL:
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError) as e:
-        raise ConfigError(f"store URL {redact(raw)!r} is malformed ({type(e).__name__}); "
-                          "expected postgresql://user@host:port/db or sqlite:///path") from None
+        raise ConfigError(
+            f"store URL {redact(raw)!r} is malformed ({type(e).__name__}); "
+            "expected postgresql://user@host:port/db or sqlite:///path"
+        ) from None
     backend = url.get_backend_name()
     if backend in ("postgresql", "postgres"):
         if not url.host and not url.query.get("host"):
@@ -64,7 +66,9 @@ def _parse(raw: str) -> URL:
         if not url.database or url.database == ":memory:":
             raise ConfigError(f"store URL {raw!r}: expected sqlite:///path/to/file (an in-memory store keeps nothing)")
         return url.set(drivername="sqlite")
-    raise ConfigError(f"store URL {redact(raw)!r}: unsupported scheme {url.drivername!r}; expected sqlite or postgresql")
+    raise ConfigError(
+        f"store URL {redact(raw)!r}: unsupported scheme {url.drivername!r}; expected sqlite or postgresql"
+    )
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -83,7 +83,9 @@ def run_row(folder: RunFolder, manifest: dict[str, Any]) -> dict[str, Any]:
         "status": str(manifest.get("status") or ("ok" if manifest.get("complete") else "incomplete")),
         "complete": bool(manifest.get("complete")),
         "started_at": parse_time(manifest.get("started_at"), f"{where}: started_at"),
-        "finished_at": parse_time(manifest["finished_at"], f"{where}: finished_at") if manifest.get("finished_at") else None,
+        "finished_at": parse_time(manifest["finished_at"], f"{where}: finished_at")
+        if manifest.get("finished_at")
+        else None,
         "scenario_name": _str_or_none(scenario.get("name")),
         "scenario_sha256": _str_or_none(scenario.get("sha256")),
         "harness_version": _str_or_none(env.get("harness_version")),
@@ -104,7 +106,7 @@ def probe_sample_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, 
     path = folder.file(SAMPLES_FILE)
     data = folder.read(SAMPLES_FILE)
     if not isinstance(data, dict) or not isinstance(data.get("samples"), list):
-        raise ConfigError(f"{path}: expected {{\"samples\": [...]}}")
+        raise ConfigError(f'{path}: expected {{"samples": [...]}}')
     rows = []
     for i, rec in enumerate(data["samples"]):
         where = f"{path}: samples[{i}]"
@@ -120,11 +122,16 @@ def probe_sample_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, 
             continue
         at = parse_time(rec["started_at"], f"{where}.started_at") if rec.get("started_at") else run["started_at"]
         common = {
-            "run_id": run["run_id"], "page": page, "day": at.date(), "recorded_at": at,
+            "run_id": run["run_id"],
+            "page": page,
+            "day": at.date(),
+            "recorded_at": at,
             "run_index": rec.get("run_index") if isinstance(rec.get("run_index"), int) else None,
             "warm": rec.get("warm") if isinstance(rec.get("warm"), bool) else None,
-            "tenant": _str_or_none(rec.get("tenant")), "device": _str_or_none(rec.get("device")),
-            "profile": _str_or_none(rec.get("profile")), "connection": _str_or_none(rec.get("connection")),
+            "tenant": _str_or_none(rec.get("tenant")),
+            "device": _str_or_none(rec.get("device")),
+            "profile": _str_or_none(rec.get("profile")),
+            "connection": _str_or_none(rec.get("connection")),
             "browser": _str_or_none(rec.get("browser_version") or rec.get("browser")),
         }
         for name, raw in metrics.items():
@@ -141,7 +148,7 @@ def load_sample_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, A
     path = folder.file(LOAD_STATS_FILE)
     data = folder.read(LOAD_STATS_FILE)
     if not isinstance(data, dict) or not isinstance(data.get("stats"), list):
-        raise ConfigError(f"{path}: expected {{\"stats\": [...]}}")
+        raise ConfigError(f'{path}: expected {{"stats": [...]}}')
     at = run["finished_at"] or run["started_at"]
     rows = []
     for i, rec in enumerate(data["stats"]):
@@ -149,12 +156,22 @@ def load_sample_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, A
         if not isinstance(rec, dict) or not isinstance(rec.get("endpoint"), str):
             raise ConfigError(f"{where}: expected a mapping with an endpoint")
         common = {
-            "run_id": run["run_id"], "page": rec["endpoint"], "day": at.date(), "recorded_at": at,
-            "run_index": None, "warm": None, "tenant": _str_or_none(rec.get("tenant")),
-            "device": _str_or_none(rec.get("user_kind")), "profile": _str_or_none(rec.get("phase")),
-            "connection": None, "browser": None,
+            "run_id": run["run_id"],
+            "page": rec["endpoint"],
+            "day": at.date(),
+            "recorded_at": at,
+            "run_index": None,
+            "warm": None,
+            "tenant": _str_or_none(rec.get("tenant")),
+            "device": _str_or_none(rec.get("user_kind")),
+            "profile": _str_or_none(rec.get("phase")),
+            "connection": None,
+            "browser": None,
         }
-        values = {f"latency_{c}": rec.get(c) for c in LOAD_COLUMNS} | {"error_rate": rec.get("error_rate"), "rps": rec.get("rps")}
+        values = {f"latency_{c}": rec.get(c) for c in LOAD_COLUMNS} | {
+            "error_rate": rec.get("error_rate"),
+            "rps": rec.get("rps"),
+        }
         for name, raw in values.items():
             value = _number(raw, f"{where}.{name.removeprefix('latency_')}")
             if value is not None:

@@ -30,9 +30,7 @@ def _v1_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.V1_TABLES))
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
-)
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),)
 LATEST = MIGRATIONS[-1].version
 
 
@@ -51,13 +49,17 @@ def migrate(conn: Connection) -> list[int]:
     schema.schema_version.create(conn, checkfirst=True)
     have = current_version(conn)
     if have > LATEST:
-        raise StoreError(f"the store's schema is version {have}, newer than this bigday knows ({LATEST}); upgrade bigday")
+        raise StoreError(
+            f"the store's schema is version {have}, newer than this bigday knows ({LATEST}); upgrade bigday"
+        )
     applied = []
     for m in MIGRATIONS:
         if m.version > have:
             m.apply(conn)
             conn.execute(
-                schema.schema_version.insert().values(version=m.version, description=m.description, applied_at=utc_now())
+                schema.schema_version.insert().values(
+                    version=m.version, description=m.description, applied_at=utc_now()
+                )
             )
             applied.append(m.version)
     return applied

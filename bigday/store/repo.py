@@ -38,9 +38,15 @@ class StoredRun:
         m = row._mapping
         started = m["started_at"]
         return cls(
-            run_id=m["run_id"], kind=m["kind"], started_at=started, complete=bool(m["complete"]),
-            verdict=m["verdict"], app_git_branch=m["app_git_branch"], app_git_sha=m["app_git_sha"],
-            scenario_sha256=m["scenario_sha256"], environment={k: m[k] for k in ENVIRONMENT_KEYS},
+            run_id=m["run_id"],
+            kind=m["kind"],
+            started_at=started,
+            complete=bool(m["complete"]),
+            verdict=m["verdict"],
+            app_git_branch=m["app_git_branch"],
+            app_git_sha=m["app_git_sha"],
+            scenario_sha256=m["scenario_sha256"],
+            environment={k: m[k] for k in ENVIRONMENT_KEYS},
             sample_count=int(m["sample_count"] or 0),
         )
 
@@ -52,9 +58,7 @@ def get_run(conn: Connection, run_id: str) -> StoredRun | None:
 
 def run_samples(conn: Connection, run_id: str) -> dict[tuple[str, str], np.ndarray]:
     """A run's values per (page, metric)."""
-    rows = conn.execute(
-        text("SELECT page, metric, value FROM samples WHERE run_id = :r"), {"r": run_id}
-    ).fetchall()
+    rows = conn.execute(text("SELECT page, metric, value FROM samples WHERE run_id = :r"), {"r": run_id}).fetchall()
     acc: dict[tuple[str, str], list[float]] = defaultdict(list)
     for page, metric, value in rows:
         acc[(page, metric)].append(value)
@@ -65,12 +69,20 @@ def set_verdict(conn: Connection, run_id: str, verdict: str) -> None:
     conn.execute(schema.runs.update().where(schema.runs.c.run_id == run_id).values(verdict=verdict))
 
 
-def latest_passing_on_branch(conn: Connection, branch: str, kind: str, before: datetime, exclude: str) -> StoredRun | None:
+def latest_passing_on_branch(
+    conn: Connection, branch: str, kind: str, before: datetime, exclude: str
+) -> StoredRun | None:
     r = schema.runs
     row = conn.execute(
         select(r)
-        .where(r.c.app_git_branch == branch, r.c.verdict == "pass", r.c.kind == kind, r.c.complete.is_(True),
-               r.c.run_id != exclude, r.c.started_at <= before)
+        .where(
+            r.c.app_git_branch == branch,
+            r.c.verdict == "pass",
+            r.c.kind == kind,
+            r.c.complete.is_(True),
+            r.c.run_id != exclude,
+            r.c.started_at <= before,
+        )
         .order_by(r.c.started_at.desc())
         .limit(1)
     ).first()
@@ -148,7 +160,9 @@ def prune(store: Store, older_than: timedelta, now: datetime | None = None) -> P
     with store.begin("pruning") as conn:
         pinned = select(b.c.run_id)
         old = select(r.c.run_id).where(r.c.started_at < cutoff, r.c.run_id.not_in(pinned))
-        kept = conn.execute(select(func.count()).select_from(r).where(r.c.started_at < cutoff, r.c.run_id.in_(pinned))).scalar_one()
+        kept = conn.execute(
+            select(func.count()).select_from(r).where(r.c.started_at < cutoff, r.c.run_id.in_(pinned))
+        ).scalar_one()
         n_samples = conn.execute(delete(s).where(s.c.run_id.in_(old))).rowcount
         n_runs = conn.execute(delete(r).where(r.c.started_at < cutoff, r.c.run_id.not_in(pinned))).rowcount
         n_alerts = conn.execute(delete(a).where(a.c.resolved_at.is_not(None), a.c.resolved_at < cutoff)).rowcount

@@ -106,7 +106,9 @@ alerts = Table(
 # One open alert per (type, page, metric): concurrent runs cannot raise duplicates.
 Index(
     "ux_alerts_open",
-    alerts.c.type, alerts.c.page, alerts.c.metric,
+    alerts.c.type,
+    alerts.c.page,
+    alerts.c.metric,
     unique=True,
     sqlite_where=alerts.c.resolved_at.is_(None),
     postgresql_where=alerts.c.resolved_at.is_(None),

@@ -15,8 +15,14 @@ from bigday import __version__
 from bigday.runfolder import RunFolder, utc_now
 
 DEFAULT_ENVIRONMENT = {
-    "harness_version": __version__, "python": "3.11.7", "platform": "Linux", "cpu_count": 2,
-    "browser": "chromium", "browser_version": "156.0.0.0", "web_vitals_version": "6.2.3", "profile": "desktop",
+    "harness_version": __version__,
+    "python": "3.11.7",
+    "platform": "Linux",
+    "cpu_count": 2,
+    "browser": "chromium",
+    "browser_version": "156.0.0.0",
+    "web_vitals_version": "6.2.3",
+    "profile": "desktop",
 }
 
 
@@ -35,27 +41,46 @@ def write_probe_run(
 ) -> Path:
     """A probe run folder whose page ``p`` run ``i`` measured ``pages[p][metric][i]``."""
     started = started_at or utc_now()
-    folder = RunFolder.create("probe", results_dir, run_id=run_id or f"{started.strftime('%Y%m%dT%H%M%S%fZ')}-probe-syn")
+    folder = RunFolder.create(
+        "probe", results_dir, run_id=run_id or f"{started.strftime('%Y%m%dT%H%M%S%fZ')}-probe-syn"
+    )
     env = dict(DEFAULT_ENVIRONMENT) | dict(environment or {})
     samples = []
     for page, metrics in pages.items():
         n = max(len(v) for v in metrics.values())
         for i in range(n):
-            samples.append({
-                "page": page, "path": f"/{page}", "tenant": tenant, "run_index": i, "warm": i > 0,
-                "profile": env["profile"], "device": env["profile"], "connection": "none", "browser": "chromium",
-                "browser_version": env["browser_version"], "ok": True, "error": None, "attempt": 1,
-                "started_at": (started + timedelta(seconds=i)).isoformat(),
-                "metrics": {m: (v[i] if i < len(v) else None) for m, v in metrics.items()},
-                "details": dict((details or {}).get(page, {})),
-            })
+            samples.append(
+                {
+                    "page": page,
+                    "path": f"/{page}",
+                    "tenant": tenant,
+                    "run_index": i,
+                    "warm": i > 0,
+                    "profile": env["profile"],
+                    "device": env["profile"],
+                    "connection": "none",
+                    "browser": "chromium",
+                    "browser_version": env["browser_version"],
+                    "ok": True,
+                    "error": None,
+                    "attempt": 1,
+                    "started_at": (started + timedelta(seconds=i)).isoformat(),
+                    "metrics": {m: (v[i] if i < len(v) else None) for m, v in metrics.items()},
+                    "details": dict((details or {}).get(page, {})),
+                }
+            )
     folder.write("samples.json", {"samples": samples})
-    folder.write_manifest({
-        "run_id": folder.run_id, "kind": "probe", "started_at": started.isoformat(),
-        "finished_at": (started + timedelta(minutes=1)).isoformat(), "complete": complete,
-        "status": "ok" if complete else "incomplete",
-        "scenario": {"name": "wedsync", "path": "scenarios/wedsync.yaml", "sha256": "0" * 64},
-        "environment": env,
-        "app": {"base_url": "http://127.0.0.1:1", "embedded_target": True, "git_sha": sha, "git_branch": branch},
-    })
+    folder.write_manifest(
+        {
+            "run_id": folder.run_id,
+            "kind": "probe",
+            "started_at": started.isoformat(),
+            "finished_at": (started + timedelta(minutes=1)).isoformat(),
+            "complete": complete,
+            "status": "ok" if complete else "incomplete",
+            "scenario": {"name": "wedsync", "path": "scenarios/wedsync.yaml", "sha256": "0" * 64},
+            "environment": env,
+            "app": {"base_url": "http://127.0.0.1:1", "embedded_target": True, "git_sha": sha, "git_branch": branch},
+        }
+    )
     return folder.path

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, text
+from sqlalchemy import Connection, delete
 
 from bigday.metrics import METRICS, Direction
 from bigday.store import schema
@@ -23,64 +23,93 @@ def _as_date(v: Any) -> date:
     return v if isinstance(v, date) else date.fromisoformat(str(v))
 
 
-def _fetch(conn: Connection, days: set[date] | None) -> pd.DataFrame:
-    # Raw text SQL: no per-row type processing, which matters at a million rows.
-    if days is None:
-        result = conn.execute(text("SELECT day, page, metric, value FROM samples"))
-    else:
-        stmt = text("SELECT day, page, metric, value FROM samples WHERE day IN :days").bindparams(
-            bindparam("days", expanding=True)
-        )
-        result = conn.execute(stmt, {"days": [day_value(conn, d) for d in days]})
-    cursor_rows = result.fetchall()
-    if not cursor_rows:
-        return pd.DataFrame({"day": [], "page": [], "metric": [], "value": []})
-    day, page, metric, value = zip(*cursor_rows, strict=True)
-    return pd.DataFrame({"day": day, "page": page, "metric": metric, "value": np.asarray(value, dtype=float)})
+_SEP = "\x1f"  # unit separator: cannot appear in a page or metric name we store
 
 
-def rating_shares(metric_name: str, values: np.ndarray) -> tuple[float | None, float | None, float | None]:
-    """Share of values rated good / needs-improvement / poor; Nones for metrics without bands."""
-    spec = METRICS.get(metric_name)
-    if spec is None or spec.good is None or spec.poor is None or len(values) == 0:
-        return None, None, None
-    if spec.direction is Direction.LOWER_IS_BETTER:
-        good = np.count_nonzero(values <= spec.good)
-        poor = np.count_nonzero(values > spec.poor)
-    else:
-        good = np.count_nonzero(values >= spec.good)
-        poor = np.count_nonzero(values < spec.poor)
-    n = len(values)
-    return good / n, (n - good - poor) / n, poor / n
+def _fetch(conn: Connection, days: set[date] | None) -> tuple[list[str], np.ndarray]:
+    """(day|page|metric keys, values) of the samples on ``days`` (all when None).
+
+    A raw DB-API cursor and one concatenated key column: at a million rows SQLAlchemy's Row objects and
+    a three-column object frame cost more than the statistics themselves.
+    """
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sql = f"SELECT day || '{_SEP}' || page || '{_SEP}' || metric, value FROM samples"
+    params: tuple[object, ...] = ()
+    if days is not None:
+        ordered = sorted(days)
+        sql += f" WHERE day IN ({', '.join([mark] * len(ordered))})"
+        params = tuple(day_value(conn, d) for d in ordered)
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    keys = [r[0] for r in rows]
+    values = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    return keys, values
 
 
-def compute_trends(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Trend rows from a (day, page, metric, value) frame."""
-    if frame.empty:
+def _quantile_sorted(v: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """Per-group quantile (numpy's linear interpolation) of values sorted within contiguous groups."""
+    pos = starts + (counts - 1) * q
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, starts + counts - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def compute_trends(keys: list[str], values: np.ndarray) -> list[dict[str, Any]]:
+    """Trend rows from ``day|page|metric`` keys and their values, vectorised over all groups."""
+    if not keys:
         return []
-    frame = frame.sort_values(["page", "metric", "day"], kind="stable")
-    grouped = frame.groupby(["day", "page", "metric"], sort=False)["value"]
-    stats = grouped.agg(["mean", "count"])
-    q = grouped.quantile([0.75, 0.95]).unstack()
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
+    order = np.lexsort((values, codes))
+    codes, v = codes[order], values[order]
+    counts = np.bincount(codes, minlength=len(uniques))
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    means = np.bincount(codes, weights=v, minlength=len(uniques)) / counts
+    p75 = _quantile_sorted(v, starts, counts, 0.75)
+    p95 = _quantile_sorted(v, starts, counts, 0.95)
+    parts = [str(u).split(_SEP) for u in uniques]
+    # Rating bands per group, spread to rows through the group codes.
+    good_b = np.full(len(uniques), np.nan)
+    poor_b = np.full(len(uniques), np.nan)
+    higher = np.zeros(len(uniques), dtype=bool)
+    for g, (_, _, metric) in enumerate(parts):
+        spec = METRICS.get(metric)
+        if spec is not None and spec.good is not None and spec.poor is not None:
+            good_b[g], poor_b[g] = spec.good, spec.poor
+            higher[g] = spec.direction is Direction.HIGHER_IS_BETTER
+    gb, pb, hb = good_b[codes], poor_b[codes], higher[codes]
+    is_good = np.where(hb, v >= gb, v <= gb)
+    is_poor = np.where(hb, v < pb, v > pb)
+    n_good = np.bincount(codes, weights=is_good, minlength=len(uniques))
+    n_poor = np.bincount(codes, weights=is_poor, minlength=len(uniques))
     out = []
-    values_by_group = grouped.indices
-    all_values = frame["value"].to_numpy()
-    for (d, page, metric), row in stats.iterrows():
-        vals = all_values[values_by_group[(d, page, metric)]]
-        good, ni, poor = rating_shares(metric, vals)
-        out.append({
-            "day": _as_date(d), "page": page, "metric": metric,
-            "avg": float(row["mean"]), "p75": float(q.loc[(d, page, metric), 0.75]),
-            "p95": float(q.loc[(d, page, metric), 0.95]), "count": int(row["count"]),
-            "share_good": good, "share_needs_improvement": ni, "share_poor": poor,
-        })
+    for g, (d, page, metric) in enumerate(parts):
+        rated = not np.isnan(good_b[g])
+        n = int(counts[g])
+        out.append(
+            {
+                "day": _as_date(d),
+                "page": page,
+                "metric": metric,
+                "avg": float(means[g]),
+                "p75": float(p75[g]),
+                "p95": float(p95[g]),
+                "count": n,
+                "share_good": float(n_good[g] / n) if rated else None,
+                "share_needs_improvement": float((n - n_good[g] - n_poor[g]) / n) if rated else None,
+                "share_poor": float(n_poor[g] / n) if rated else None,
+            }
+        )
     return out
 
 
 def rebuild_trends(conn: Connection, days: Iterable[date] | None = None) -> int:
     """Recompute the trend rows of ``days`` (all days when None) from the samples; returns rows written."""
     day_set = set(days) if days is not None else None
-    rows = compute_trends(_fetch(conn, day_set))
+    rows = compute_trends(*_fetch(conn, day_set))
     t = schema.daily_trends
     if day_set is None:
         conn.execute(delete(t))

@@ -119,13 +119,16 @@ def test_compare_notifies_once_per_open_alert_and_never_records_the_url(
         verdicts = compare_run(store, second, SCENARIO, CompareOptions())
     assert len(receiver.bodies) == 1  # the second run's breach joined the open alert: no second message
     assert "high" in receiver.bodies[0]["text"]
-    assert any("webhook notified of 1 new alert" in n for n in json.loads((first / "verdicts.json").read_text())["notes"])
+    assert any(
+        "webhook notified of 1 new alert" in n for n in json.loads((first / "verdicts.json").read_text())["notes"]
+    )
     assert verdicts.notes == ()
     out = capsys.readouterr()
     written = "".join(p.read_text() for p in (first / "verdicts.json", first / "alerts.json", second / "alerts.json"))
     assert SECRET not in out.out + out.err + written
     assert SECRET.encode() not in db.read_bytes() and not any(
-        SECRET.encode() in p.read_bytes() for p in tmp_path.glob("bigday.sqlite*"))
+        SECRET.encode() in p.read_bytes() for p in tmp_path.glob("bigday.sqlite*")
+    )
 
 
 def test_an_unreachable_webhook_is_a_note_not_a_failure(

@@ -23,18 +23,29 @@ from bigday.store.synthetic import write_probe_run
 
 SCENARIO = load_scenario()
 BIGDAY = [sys.executable, "-m", "bigday"]
-CHUNKS = {"resources": {"js_chunks": {"main": {"body_bytes": 150_000}, "vendor": {"body_bytes": 250_000}},
-                        "by_type": {"image": {"count": 3, "transfer_bytes": 400_000, "body_bytes": 400_000}}}}
+CHUNKS = {
+    "resources": {
+        "js_chunks": {"main": {"body_bytes": 150_000}, "vendor": {"body_bytes": 250_000}},
+        "by_type": {"image": {"count": 3, "transfer_bytes": 400_000, "body_bytes": 400_000}},
+    }
+}
 
 
 def healthy(rng: np.random.Generator, lcp: float = 1000.0, n: int = 10, **overrides: list[float | None]):
     pages = {}
     for p in SCENARIO.pages:
         metrics = {
-            "lcp": list(lcp * (1 + 0.03 * rng.standard_normal(n))), "fcp": list(500 * (1 + 0.03 * rng.standard_normal(n))),
-            "cls": [0.01] * n, "inp": list(rng.uniform(40, 80, n)), "fid": list(rng.uniform(1, 5, n)),
-            "ttfb": list(rng.uniform(20, 30, n)), "tbt": [0.0] * n, "page_load": list(rng.uniform(900, 1100, n)),
-            "js_bytes": [400_000.0] * n, "js_heap_used": [20e6] * n, "performance_score": [99.0] * n,
+            "lcp": list(lcp * (1 + 0.03 * rng.standard_normal(n))),
+            "fcp": list(500 * (1 + 0.03 * rng.standard_normal(n))),
+            "cls": [0.01] * n,
+            "inp": list(rng.uniform(40, 80, n)),
+            "fid": list(rng.uniform(1, 5, n)),
+            "ttfb": list(rng.uniform(20, 30, n)),
+            "tbt": [0.0] * n,
+            "page_load": list(rng.uniform(900, 1100, n)),
+            "js_bytes": [400_000.0] * n,
+            "js_heap_used": [20e6] * n,
+            "performance_score": [99.0] * n,
             "accessibility_score": [100.0] * n,
         }
         metrics.update(overrides)
@@ -53,8 +64,13 @@ def store(tmp_path: Path):
 
 
 def run(tmp_path: Path, pages, days_ago: float = 0, **kw) -> Path:
-    return write_probe_run(tmp_path / "results", pages, started_at=utc_now() - timedelta(days=days_ago),
-                           details=kw.pop("details", details()), **kw)
+    return write_probe_run(
+        tmp_path / "results",
+        pages,
+        started_at=utc_now() - timedelta(days=days_ago),
+        details=kw.pop("details", details()),
+        **kw,
+    )
 
 
 def test_a_healthy_run_passes_and_writes_verdicts_and_alerts(store, tmp_path: Path) -> None:
@@ -73,8 +89,11 @@ def test_a_janky_page_raises_a_high_threshold_breach(store, tmp_path: Path) -> N
     # A 200 ms busy loop every 100 ms: the first input waits for the running loop (FID ~ 0-200 ms).
     rng = np.random.default_rng(2)
     pages = healthy(rng)
-    pages["dashboard"] |= {"fid": list(rng.uniform(60, 120, 10)), "tbt": list(rng.uniform(420, 560, 10)),
-                           "inp": list(rng.uniform(260, 420, 10))}
+    pages["dashboard"] |= {
+        "fid": list(rng.uniform(60, 120, 10)),
+        "tbt": list(rng.uniform(420, 560, 10)),
+        "inp": list(rng.uniform(260, 420, 10)),
+    }
     r = run(tmp_path, pages)
     v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
     assert v.outcome == "fail"
@@ -86,8 +105,10 @@ def test_a_janky_page_raises_a_high_threshold_breach(store, tmp_path: Path) -> N
 
 
 def test_budgets_from_the_scenario_judge_each_chunk(store, tmp_path: Path) -> None:
-    heavy = {p.name: {"resources": {"js_chunks": {"main": {"body_bytes": 260_000}, "vendor": {"body_bytes": 250_000}}}}
-             for p in SCENARIO.pages}
+    heavy = {
+        p.name: {"resources": {"js_chunks": {"main": {"body_bytes": 260_000}, "vendor": {"body_bytes": 250_000}}}}
+        for p in SCENARIO.pages
+    }
     r = run(tmp_path, healthy(np.random.default_rng(3)), details=heavy)
     v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
     failed = {(c.page, c.metric) for c in v.failed()}
@@ -130,7 +151,10 @@ def test_baselines_by_name_and_by_age(store, tmp_path: Path) -> None:
     runs = _history(store, tmp_path, [1000.0] * 10)  # 10, 9, ..., 1 days ago
     repo.set_baseline(store, "release", runs[2].name)
     r = run(tmp_path, healthy(np.random.default_rng(7)))
-    assert compare_run(store, r, SCENARIO, CompareOptions(baseline="release", notify=False)).baseline.run_id == runs[2].name
+    assert (
+        compare_run(store, r, SCENARIO, CompareOptions(baseline="release", notify=False)).baseline.run_id
+        == runs[2].name
+    )
     week = compare_run(store, r, SCENARIO, CompareOptions(baseline="age:7d", notify=False)).baseline
     assert week.run_id == runs[3].name  # started 7 days ago
     with pytest.raises(ConfigError, match="unknown baseline name"):
@@ -176,8 +200,9 @@ def test_bad_input_writes_nothing(store, tmp_path: Path) -> None:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*BIGDAY, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
 
 
 def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
@@ -188,9 +213,24 @@ def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
     assert ok.returncode == 0 and "PASS" in ok.stdout, ok.stderr
     slow = run(tmp_path, healthy(rng, lcp=1200.0), run_id="cli-slow")
     rc = tmp_path / "lighthouserc.json"
-    rc.write_text(json.dumps({"ci": {"assert": {"preset": "lighthouse:no-pwa", "assertions": {
-        "largest-contentful-paint": ["error", {"maxNumericValue": 1100, "aggregationMethod": "median-run"}],
-        "speed-index": "warn"}}}}))
+    rc.write_text(
+        json.dumps(
+            {
+                "ci": {
+                    "assert": {
+                        "preset": "lighthouse:no-pwa",
+                        "assertions": {
+                            "largest-contentful-paint": [
+                                "error",
+                                {"maxNumericValue": 1100, "aggregationMethod": "median-run"},
+                            ],
+                            "speed-index": "warn",
+                        },
+                    }
+                }
+            }
+        )
+    )
     failed = _cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc))
     assert failed.returncode == 1, failed.stderr
     assert "regression" in failed.stdout and "<lighthouserc:lighthouserc.json>" in failed.stdout

@@ -30,14 +30,23 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(1)
 
     def pages(lcp: float) -> dict:
-        return {p: {"lcp": list(lcp * (1 + 0.03 * rng.standard_normal(10))), "cls": [0.01] * 10,
-                    "fcp": list(rng.normal(500, 10, 10))} for p in ("dashboard", "clients")}
+        return {
+            p: {
+                "lcp": list(lcp * (1 + 0.03 * rng.standard_normal(10))),
+                "cls": [0.01] * 10,
+                "fcp": list(rng.normal(500, 10, 10)),
+            }
+            for p in ("dashboard", "clients")
+        }
 
     with open_store(str(tmp / "s.sqlite")) as store:
         base = write_probe_run(tmp, pages(1000), started_at=utc_now() - timedelta(days=1), run_id="base")
         compare_run(store, base, SCENARIO, CompareOptions(notify=False))
-        cur = write_probe_run(tmp, pages(1250) | {"dashboard": {"lcp": [2600.0] * 10, "cls": [0.01] * 10,
-                                                                "fcp": [500.0] * 10}}, run_id="cur & <co>")
+        cur = write_probe_run(
+            tmp,
+            pages(1250) | {"dashboard": {"lcp": [2600.0] * 10, "cls": [0.01] * 10, "fcp": [500.0] * 10}},
+            run_id="cur & <co>",
+        )
         compare_run(store, cur, SCENARIO, CompareOptions(notify=False))
     return cur
 
@@ -81,13 +90,21 @@ def test_html_dashboard_is_self_contained_and_escaped(judged: Path) -> None:
 
 
 def test_cli_writes_reports_and_rejects_an_unjudged_run(judged: Path, tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "bigday", "report", str(judged), "--format", "html"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bigday", "report", str(judged), "--format", "html"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and Path(out.stdout.strip()) == judged / "report.html"
     assert (judged / "report.html").read_text().startswith("<!doctype html>")
     raw = write_probe_run(tmp_path, {"dashboard": {"lcp": [1.0]}}, run_id="unjudged")
     with pytest.raises(ConfigError, match="bigday compare"):
         render(raw, "md")
-    bad = subprocess.run([sys.executable, "-m", "bigday", "report", str(raw), "--format", "md"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bigday", "report", str(raw), "--format", "md"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1

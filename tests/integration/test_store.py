@@ -52,16 +52,39 @@ class PgCluster:
         for p in (self.dir, self.sock, pwfile):
             shutil.chown(p, "postgres", "postgres")
         self.port = _free_port()
-        self._pg("initdb", "-D", str(self.data), "-U", "postgres", f"--pwfile={pwfile}",
-                 "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync")
-        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60", "start", "-o",
-                 f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
-                 "-c synchronous_commit=off -c full_page_writes=off")
+        self._pg(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            f"--pwfile={pwfile}",
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        self._pg(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            "-o",
+            f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off",
+        )
         self.n = 0
 
     def _pg(self, tool: str, *args: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / tool), *args], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(PG_BIN / tool), *args], check=True, capture_output=True, timeout=120
+        )
 
     def url(self, db: str = "postgres", password: str = PG_PASSWORD) -> str:
         return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/{db}"
@@ -100,8 +123,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def _pages(rng: np.random.Generator, n: int = 10, lcp: float = 1000.0) -> dict[str, dict[str, list[float | None]]]:
     return {
-        page: {"lcp": list(rng.normal(lcp, 40, n)), "cls": list(rng.uniform(0, 0.3, n)),
-               "inp": [None] * n, "ttfb": list(rng.normal(30, 3, n))}
+        page: {
+            "lcp": list(rng.normal(lcp, 40, n)),
+            "cls": list(rng.uniform(0, 0.3, n)),
+            "inp": [None] * n,
+            "ttfb": list(rng.normal(30, 3, n)),
+        }
         for page in ("dashboard", "clients")
     }
 
@@ -117,7 +144,9 @@ def test_migrations_bring_a_new_store_to_the_latest_version_once(store_url: str)
     assert versions == list(range(1, LATEST + 1))
     with open_store(store_url) as store, store.begin() as conn:  # reopening applies nothing twice
         assert conn.execute(select(func.count()).select_from(schema.schema_version)).scalar_one() == LATEST
-        conn.execute(schema.schema_version.insert().values(version=LATEST + 1, description="future", applied_at=utc_now()))
+        conn.execute(
+            schema.schema_version.insert().values(version=LATEST + 1, description="future", applied_at=utc_now())
+        )
     with pytest.raises(StoreError, match="newer than this bigday"):
         open_store(store_url)
 
@@ -133,8 +162,11 @@ def test_ingest_stores_every_measured_value_and_daily_trends(store_url: str, tmp
         assert again.already_stored and _count(store, schema.samples) == 60
         with store.begin() as conn:
             stored = repo.get_run(conn, run.name)
-            trend = conn.execute(select(schema.daily_trends).where(
-                schema.daily_trends.c.page == "dashboard", schema.daily_trends.c.metric == "cls")).one()
+            trend = conn.execute(
+                select(schema.daily_trends).where(
+                    schema.daily_trends.c.page == "dashboard", schema.daily_trends.c.metric == "cls"
+                )
+            ).one()
             values = repo.run_samples(conn, run.name)
     assert stored is not None and stored.environment["browser_version"] == "156.0.0.0"
     assert stored.environment["cpu_count"] == 2 and stored.app_git_branch == "main"
@@ -151,13 +183,43 @@ def test_ingest_stores_every_measured_value_and_daily_trends(store_url: str, tmp
 
 def test_load_runs_are_ingested_per_endpoint(store_url: str, tmp_path: Path) -> None:
     folder = RunFolder.create("load", tmp_path, run_id="load-1")
-    folder.write("load_stats.json", {"stats": [
-        {"tenant": "lumen", "user_kind": "planner", "endpoint": "GET /api/clients", "phase": "spike", "count": 500,
-         "rps": 50.0, "p50": 12.0, "p95": 80.0, "p99": 120.0, "max": 300.0, "error_rate": 0.002, "errors": {}},
-    ], "timeline": [], "verdicts": [], "generator": {"cpu_samples": [], "saturated": False}})
-    folder.write_manifest({"run_id": "load-1", "kind": "load", "started_at": utc_now().isoformat(),
-                           "finished_at": utc_now().isoformat(), "complete": True, "status": "ok",
-                           "environment": {"cpu_count": 2}, "app": {}, "scenario": {}})
+    folder.write(
+        "load_stats.json",
+        {
+            "stats": [
+                {
+                    "tenant": "lumen",
+                    "user_kind": "planner",
+                    "endpoint": "GET /api/clients",
+                    "phase": "spike",
+                    "count": 500,
+                    "rps": 50.0,
+                    "p50": 12.0,
+                    "p95": 80.0,
+                    "p99": 120.0,
+                    "max": 300.0,
+                    "error_rate": 0.002,
+                    "errors": {},
+                },
+            ],
+            "timeline": [],
+            "verdicts": [],
+            "generator": {"cpu_samples": [], "saturated": False},
+        },
+    )
+    folder.write_manifest(
+        {
+            "run_id": "load-1",
+            "kind": "load",
+            "started_at": utc_now().isoformat(),
+            "finished_at": utc_now().isoformat(),
+            "complete": True,
+            "status": "ok",
+            "environment": {"cpu_count": 2},
+            "app": {},
+            "scenario": {},
+        }
+    )
     with open_store(store_url) as store:
         assert ingest_run(store, folder.path).samples == 6
         with store.begin() as conn:
@@ -192,8 +254,12 @@ def test_two_ingests_at_once_lose_nothing(store_url: str, tmp_path: Path) -> Non
     rng = np.random.default_rng(3)
     runs = [write_probe_run(tmp_path, _pages(rng, n=400), run_id=f"concurrent-{i}") for i in range(3)]
     open_store(store_url).close()  # migrate first, so the race is on the data, not the schema
-    procs = [subprocess.Popen([*BIGDAY, "ingest", str(r), "--store", store_url], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for r in runs]
+    procs = [
+        subprocess.Popen(
+            [*BIGDAY, "ingest", str(r), "--store", store_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for r in runs
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outs
     with open_store(store_url) as store:
@@ -206,9 +272,14 @@ def test_two_ingests_at_once_lose_nothing(store_url: str, tmp_path: Path) -> Non
 def _writing_started(store_url: str) -> bool:
     if store_url.startswith("postgresql"):
         with open_store(store_url, migrate=False) as store, store.begin() as conn:
-            return bool(conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND query ILIKE 'INSERT INTO samples%'")).scalar_one())
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid() AND query ILIKE 'INSERT INTO samples%'"
+                    )
+                ).scalar_one()
+            )
     wal = Path(store_url + "-wal")
     return wal.is_file() and wal.stat().st_size > 1_000_000
 
@@ -219,8 +290,9 @@ def test_an_ingest_killed_midway_leaves_the_store_consistent(store_url: str, tmp
     big = write_probe_run(tmp_path, _pages(rng, n=15000), run_id="killed")
     with open_store(store_url) as store:
         ingest_run(store, small)
-    proc = subprocess.Popen([*BIGDAY, "ingest", str(big), "--store", store_url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*BIGDAY, "ingest", str(big), "--store", store_url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while not _writing_started(store_url):
         assert proc.poll() is None, "the ingest finished before it could be killed; make the run bigger"
@@ -232,8 +304,12 @@ def test_an_ingest_killed_midway_leaves_the_store_consistent(store_url: str, tmp
     with open_store(store_url) as store:
         with store.begin() as conn:
             assert repo.get_run(conn, "killed") is None
-            assert conn.execute(select(func.count()).select_from(schema.samples)
-                                .where(schema.samples.c.run_id == "killed")).scalar_one() == 0
+            assert (
+                conn.execute(
+                    select(func.count()).select_from(schema.samples).where(schema.samples.c.run_id == "killed")
+                ).scalar_one()
+                == 0
+            )
             if store.dialect == "sqlite":
                 assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
         assert _count(store, schema.samples) == 60
@@ -326,8 +402,9 @@ def test_concurrent_raisers_share_one_open_alert(store_url: str) -> None:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*BIGDAY, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )
 
 
 @pytest.mark.postgres
@@ -338,7 +415,9 @@ def test_store_url_errors_are_one_line_and_never_show_the_password(pg: PgCluster
     assert "password authentication failed" in r.stderr and "Wr0ng-Secret-xyz" not in r.stderr + r.stdout
     assert r.stderr.count("\n") == 1
 
-    r = _cli("baseline", "list", env={"BIGDAY_STORE": f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{_free_port()}/x"})
+    r = _cli(
+        "baseline", "list", env={"BIGDAY_STORE": f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{_free_port()}/x"}
+    )
     assert r.returncode == 3 and PG_PASSWORD not in r.stderr and "Connection refused" in r.stderr
     assert r.stderr.count("\n") == 1
 

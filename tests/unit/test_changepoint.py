@@ -12,8 +12,28 @@ from bigday.scenario import RegressionPolicy
 # apache/otava tests/change_point_divisive_test.py
 OTAVA_SEQUENCE = np.array([0.3, 2.4, 1.5, -0.9, -0.5, 99.7, 98.3, 99.1, 149.0, 149.7, 149.5, 149.1, 148.8, 150.0])
 # apache/otava tests/analysis_test.py
-OTAVA_SERIES = [1.02, 0.95, 0.99, 1.00, 1.12, 1.00, 1.01, 0.98, 1.01, 0.96,
-                0.50, 0.51, 0.48, 0.48, 0.55, 0.50, 0.49, 0.51, 0.50, 0.49]
+OTAVA_SERIES = [
+    1.02,
+    0.95,
+    0.99,
+    1.00,
+    1.12,
+    1.00,
+    1.01,
+    0.98,
+    1.01,
+    0.96,
+    0.50,
+    0.51,
+    0.48,
+    0.48,
+    0.55,
+    0.50,
+    0.49,
+    0.51,
+    0.50,
+    0.49,
+]
 
 
 def _qhat_by_definition(seq: np.ndarray) -> np.ndarray:
@@ -25,8 +45,12 @@ def _qhat_by_definition(seq: np.ndarray) -> np.ndarray:
             x, y = seq[:tau], seq[tau:kappa]
             n, m = len(x), len(y)
             a = sum(abs(i - j) for i in x for j in y) * 2 / (m + n)
-            b = sum(abs(x[i] - x[k]) for i in range(n) for k in range(i + 1, n)) * (2 * m / (m + n) / (n - 1) if n > 1 else 0)
-            c = sum(abs(y[i] - y[k]) for i in range(m) for k in range(i + 1, m)) * (2 * n / (m + n) / (m - 1) if m > 1 else 0)
+            b = sum(abs(x[i] - x[k]) for i in range(n) for k in range(i + 1, n)) * (
+                2 * m / (m + n) / (n - 1) if n > 1 else 0
+            )
+            c = sum(abs(y[i] - y[k]) for i in range(m) for k in range(i + 1, m)) * (
+                2 * n / (m + n) / (m - 1) if m > 1 else 0
+            )
             q[tau - 1, kappa - 2] = a - b - c
     return q
 

@@ -40,7 +40,9 @@ def test_effect_rules_follow_the_regression_policy() -> None:
     assert (effect_rule("lcp", POLICY).kind, effect_rule("lcp", POLICY).minimum) == ("ratio", 0.10)
     assert (effect_rule("cls", POLICY).kind, effect_rule("cls", POLICY).minimum) == ("difference", 0.02)
     assert (effect_rule("performance_score", POLICY).kind, effect_rule("performance_score", POLICY).minimum) == (
-        "difference", 5.0)
+        "difference",
+        5.0,
+    )
 
 
 def test_identical_constant_samples_are_neutral() -> None:
@@ -53,13 +55,17 @@ def _trials(shift: float, trials: int, seed: int) -> list[str]:
     rng = np.random.default_rng(seed)
     labels = []
     for _ in range(trials):
+
         def side(k: float) -> dict[tuple[str, str], np.ndarray]:
-            return {("home", "lcp"): 1500 * k * (1 + 0.05 * rng.standard_normal(10)),
-                    ("home", "fcp"): 600 * (1 + 0.05 * rng.standard_normal(10)),
-                    ("home", "ttfb"): 4 * (1 + 0.3 * rng.standard_normal(10)),
-                    ("home", "cls"): rng.uniform(0, 0.02, 10),
-                    ("home", "performance_score"): np.round(97 + rng.standard_normal(10)),
-                    ("home", "js_bytes"): np.full(10, 420_000.0)}
+            return {
+                ("home", "lcp"): 1500 * k * (1 + 0.05 * rng.standard_normal(10)),
+                ("home", "fcp"): 600 * (1 + 0.05 * rng.standard_normal(10)),
+                ("home", "ttfb"): 4 * (1 + 0.3 * rng.standard_normal(10)),
+                ("home", "cls"): rng.uniform(0, 0.02, 10),
+                ("home", "performance_score"): np.round(97 + rng.standard_normal(10)),
+                ("home", "js_bytes"): np.full(10, 420_000.0),
+            }
+
         checks = regression_checks(side(1 + shift), side(1.0), POLICY)
         regressions = [c.metric for c in checks if c.label == REGRESSION]
         labels.append("regression" if "lcp" in regressions else ("false" if regressions else "none"))
@@ -75,8 +81,10 @@ def test_aa_rarely_cries_wolf_and_a_15_percent_lcp_step_is_caught() -> None:
 
 def test_regression_labels_carry_effect_interval_and_q() -> None:
     rng = np.random.default_rng(3)
-    base = {("p", "lcp"): 1000 * (1 + 0.03 * rng.standard_normal(10)),
-            ("p", "fcp"): 800 * (1 + 0.03 * rng.standard_normal(10))}
+    base = {
+        ("p", "lcp"): 1000 * (1 + 0.03 * rng.standard_normal(10)),
+        ("p", "fcp"): 800 * (1 + 0.03 * rng.standard_normal(10)),
+    }
     cur = {("p", "lcp"): base[("p", "lcp")] * 1.3, ("p", "fcp"): base[("p", "fcp")] * 0.7}
     checks = {c.metric: c for c in regression_checks(cur, base, POLICY)}
     assert checks["lcp"].label == REGRESSION and checks["lcp"].status == FAIL
@@ -103,16 +111,24 @@ def test_too_few_samples_are_skipped_not_passed() -> None:
 
 def _run_data(values: dict[tuple[str, str], list[float]]) -> RunData:
     pages = tuple(dict.fromkeys(p for p, _ in values))
-    return RunData(RunFolder(Path(".")), {"run_id": "r", "kind": "probe"},
-                   {k: np.asarray(v) for k, v in values.items()}, {}, pages, 0)
+    return RunData(
+        RunFolder(Path(".")),
+        {"run_id": "r", "kind": "probe"},
+        {k: np.asarray(v) for k, v in values.items()},
+        {},
+        pages,
+        0,
+    )
 
 
 def test_thresholds_judge_the_named_aggregate_and_skip_unmeasured() -> None:
     data = _run_data({("home", "lcp"): [1000] * 8 + [2600] * 2, ("home", "cls"): [0.01] * 10})
-    ts = [SourcedThreshold(Threshold("lcp", "p95", 2000, "error", Direction.LOWER_IS_BETTER)),
-          SourcedThreshold(Threshold("lcp", "median", 2000, "error", Direction.LOWER_IS_BETTER)),
-          SourcedThreshold(Threshold("inp", "p75", 200, "warn", Direction.LOWER_IS_BETTER)),
-          SourcedThreshold(Threshold("cls", "p75", 0.005, "warn", Direction.LOWER_IS_BETTER))]
+    ts = [
+        SourcedThreshold(Threshold("lcp", "p95", 2000, "error", Direction.LOWER_IS_BETTER)),
+        SourcedThreshold(Threshold("lcp", "median", 2000, "error", Direction.LOWER_IS_BETTER)),
+        SourcedThreshold(Threshold("inp", "p75", 200, "warn", Direction.LOWER_IS_BETTER)),
+        SourcedThreshold(Threshold("cls", "p75", 0.005, "warn", Direction.LOWER_IS_BETTER)),
+    ]
     by = {(c.metric, c.aggregate): c for c in threshold_checks(data, ts)}
     assert by[("lcp", "p95")].status == FAIL and by[("lcp", "median")].status == PASS
     assert by[("inp", "p75")].status == SKIPPED and by[("cls", "p75")].status == WARN
@@ -133,13 +149,25 @@ def _write(tmp: Path, name: str, data: object) -> Path:
 
 
 def test_lighthouse_budget_json_maps_timings_and_sizes(tmp_path: Path) -> None:
-    budget = _write(tmp_path, "budget.json", [{
-        "path": "/dashboard",
-        "timings": [{"metric": "largest-contentful-paint", "budget": 2500}, {"metric": "interactive", "budget": 5000}],
-        "resourceSizes": [{"resourceType": "script", "budget": 300}, {"resourceType": "image", "budget": 500},
-                          {"resourceType": "third-party", "budget": 100}],
-        "resourceCounts": [{"resourceType": "font", "budget": 4}],
-    }])
+    budget = _write(
+        tmp_path,
+        "budget.json",
+        [
+            {
+                "path": "/dashboard",
+                "timings": [
+                    {"metric": "largest-contentful-paint", "budget": 2500},
+                    {"metric": "interactive", "budget": 5000},
+                ],
+                "resourceSizes": [
+                    {"resourceType": "script", "budget": 300},
+                    {"resourceType": "image", "budget": 500},
+                    {"resourceType": "third-party", "budget": 100},
+                ],
+                "resourceCounts": [{"resourceType": "font", "budget": 4}],
+            }
+        ],
+    )
     checks = read_budget_json(budget, SCENARIO.pages)
     got = {(t.threshold.metric, t.threshold.aggregate, t.threshold.bound, t.threshold.pages) for t in checks.thresholds}
     assert ("lcp", "median", 2500.0, ("dashboard",)) in got
@@ -151,22 +179,43 @@ def test_lighthouse_budget_json_maps_timings_and_sizes(tmp_path: Path) -> None:
 
 
 def test_lighthouserc_assertions_map_onto_checks(tmp_path: Path) -> None:
-    rc = _write(tmp_path, "lighthouserc.json", {"ci": {"assert": {
-        "preset": "lighthouse:recommended",
-        "assertions": {
-            "largest-contentful-paint": ["error", {"maxNumericValue": 2500, "aggregationMethod": "median-run"}],
-            "cumulative-layout-shift": ["warn", {"maxNumericValue": 0.1, "aggregationMethod": "pessimistic"}],
-            "categories:performance": ["error", {"minScore": 0.9}],
-            "categories.accessibility": "error",
-            "first-contentful-paint": "warn",
-            "uses-webp-images": "error",
-            "unused-javascript": "off",
+    rc = _write(
+        tmp_path,
+        "lighthouserc.json",
+        {
+            "ci": {
+                "assert": {
+                    "preset": "lighthouse:recommended",
+                    "assertions": {
+                        "largest-contentful-paint": [
+                            "error",
+                            {"maxNumericValue": 2500, "aggregationMethod": "median-run"},
+                        ],
+                        "cumulative-layout-shift": [
+                            "warn",
+                            {"maxNumericValue": 0.1, "aggregationMethod": "pessimistic"},
+                        ],
+                        "categories:performance": ["error", {"minScore": 0.9}],
+                        "categories.accessibility": "error",
+                        "first-contentful-paint": "warn",
+                        "uses-webp-images": "error",
+                        "unused-javascript": "off",
+                    },
+                    "assertMatrix": [
+                        {
+                            "matchingUrlPattern": "gallery",
+                            "assertions": {"total-blocking-time": ["error", {"maxNumericValue": 300}]},
+                        }
+                    ],
+                }
+            }
         },
-        "assertMatrix": [{"matchingUrlPattern": "gallery", "assertions": {"total-blocking-time": ["error", {"maxNumericValue": 300}]}}],
-    }}})
+    )
     checks = read_lighthouserc(rc, SCENARIO.pages, profile="desktop")
-    got = {(t.threshold.metric, t.threshold.aggregate, round(t.threshold.bound, 3), t.threshold.level, t.threshold.pages)
-           for t in checks.thresholds}
+    got = {
+        (t.threshold.metric, t.threshold.aggregate, round(t.threshold.bound, 3), t.threshold.level, t.threshold.pages)
+        for t in checks.thresholds
+    }
     every = tuple(p.name for p in SCENARIO.pages)
     assert ("lcp", "median", 2500.0, "error", every) in got
     assert ("cls", "max", 0.1, "warn", every) in got
@@ -185,26 +234,34 @@ def test_lighthouse_score_curve_inverts_the_control_points() -> None:
     assert score_to_value("lcp", 0.5, "desktop") == pytest.approx(2400)
 
 
-@pytest.mark.parametrize("content, match", [
-    ("{not json", "not valid JSON"),
-    ({"budgets": []}, "expected a list of budgets"),
-    ([{"timings": [{"metric": "largest-contentful-paint", "budget": "fast"}]}], r"timings\[0\]\.budget"),
-    ([{"timings": [{"metric": "time-to-coffee", "budget": 1}]}], "unknown Lighthouse timing"),
-    ([{"pathz": "/*"}], "unknown key"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("{not json", "not valid JSON"),
+        ({"budgets": []}, "expected a list of budgets"),
+        ([{"timings": [{"metric": "largest-contentful-paint", "budget": "fast"}]}], r"timings\[0\]\.budget"),
+        ([{"timings": [{"metric": "time-to-coffee", "budget": 1}]}], "unknown Lighthouse timing"),
+        ([{"pathz": "/*"}], "unknown key"),
+    ],
+)
 def test_malformed_budget_json_names_file_and_key(tmp_path: Path, content: object, match: str) -> None:
     with pytest.raises(ConfigError, match=match) as err:
         read_budget_json(_write(tmp_path, "budget.json", content), SCENARIO.pages)
     assert "budget.json" in str(err.value)
 
 
-@pytest.mark.parametrize("content, match", [
-    ("[]", "expected a mapping"),
-    ({"ci": {"collect": {}}}, r"ci\.assert"),
-    ({"ci": {"assert": {"assertions": {"largest-contentful-paint": ["fatal", {}]}}}}, "level must be"),
-    ({"ci": {"assert": {"assertions": {"largest-contentful-paint": ["error", {"aggregationMethod": "avg"}]}}}},
-     "aggregationMethod"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("[]", "expected a mapping"),
+        ({"ci": {"collect": {}}}, r"ci\.assert"),
+        ({"ci": {"assert": {"assertions": {"largest-contentful-paint": ["fatal", {}]}}}}, "level must be"),
+        (
+            {"ci": {"assert": {"assertions": {"largest-contentful-paint": ["error", {"aggregationMethod": "avg"}]}}}},
+            "aggregationMethod",
+        ),
+    ],
+)
 def test_malformed_lighthouserc_names_file_and_key(tmp_path: Path, content: object, match: str) -> None:
     with pytest.raises(ConfigError, match=match) as err:
         read_lighthouserc(_write(tmp_path, "lighthouserc.json", content), SCENARIO.pages)
