@@ -25,7 +25,9 @@ LOCUSTFILE_FOR = {"saturday": LOCUSTFILES / "saturday_spike.py", "isolation": LO
 # Options bigday sets itself; passing them through would fight the plan.
 OWNED_OPTIONS = {
     "-f": "the rehearsal name", "--locustfile": "the rehearsal name", "-H": "--base-url", "--host": "--base-url",
-    "--headless": "(always headless)", "--processes": "--processes", "-t": "--run-time", "--run-time": "--run-time",
+    "--headless": "(always headless)", "--processes": "--processes",
+    # Locust ignores its own --run-time when a shape is present; bigday enforces the limit itself.
+    "-t": "bigday's --run-time", "--run-time": "bigday's --run-time",
     "--html": "(always written to the run folder)", "--worker": "plain `locust --worker` (see docs/load.md)",
     "--master": "--expect-workers", "-u": "--peak-users", "--users": "--peak-users", "-r": "--peak-users",
     "--spawn-rate": "--peak-users", "--expect-workers": "--expect-workers",
@@ -78,7 +80,6 @@ def locust_command(launch: LocustLaunch) -> list[str]:
         "--bigday-plan", str(launch.plan_path),
         "--bigday-out", str(launch.out_dir),
         "--html", str(launch.out_dir / "locust_report.html"),
-        "--run-time", f"{int(launch.hard_limit_s + 1)}s",
         "--stop-timeout", "5",
         "--only-summary",
         "--loglevel", "WARNING",
@@ -117,10 +118,12 @@ def kill_tree(pid: int, grace_s: float = 5.0) -> None:
     psutil.wait_procs(alive, timeout=grace_s)
 
 
-def run_locust(launch: LocustLaunch, wait_for_workers_s: float = 0.0) -> LocustOutcome:
+def run_locust(
+    launch: LocustLaunch, wait_for_workers_s: float = 0.0, grace_s: float = SHUTDOWN_GRACE_S
+) -> LocustOutcome:
     """Run Locust to completion or to the hard limit (+ grace), then kill it and its workers by PID."""
     log_path = launch.log_path or launch.out_dir / "locust.log"
-    deadline = launch.hard_limit_s + SHUTDOWN_GRACE_S + wait_for_workers_s
+    deadline = launch.hard_limit_s + grace_s + wait_for_workers_s
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     start = time.monotonic()
