@@ -9,7 +9,7 @@ alternating so that machine drift falls on both alike: A = the page with lcp_del
 that LCP grows 15 % over A's calibrated median. Each trial then draws its two 10-run samples from the pools,
 WITHOUT replacement within a trial (so the two sides of an A/A trial never share a page run); pools are
 reused across trials. Each trial is judged by the comparator's own regression_checks over every metric the
-probe measured on that page (rank test, bootstrap interval, minimum effect, Benjamini-Hochberg across them).
+probe measured on that page (one-sided rank tests, bootstrap interval, minimum effect, Benjamini-Hochberg).
 Usage: .venv/bin/python benchmarks/compare_aa_power.py [--pool 60] [--page dashboard] [--reuse POOL.json]
 """
 
@@ -123,38 +123,42 @@ def main() -> None:
         f"B {len(pool_b)} runs (lcp_delay={data['delay_b']}); median LCP A {med_a:.0f} ms, B {med_b:.0f} ms, "
         f"B/A = {med_b / med_a:.3f}"
     )
-    rng = np.random.default_rng(args.seed)
+    aa, power, effects, n_metrics = trials(pool_a, pool_b, page, TRIALS, np.random.default_rng(args.seed))
+    print(f"each trial judges {n_metrics} metrics of the page (one-sided Mann-Whitney U, Benjamini-Hochberg over "
+          f"them, minimum effect), {PER_SIDE} runs per side drawn without replacement within the trial")
+    flagged = [m for t in aa for m in t]
+    aa_flags = sum(bool(t) for t in aa)
+    print(f"A/A: {aa_flags} of {TRIALS} trials raised a regression (bar: <= 1) "
+          f"{'PASS' if aa_flags <= 1 else 'FAIL'}" + (f"; flagged: {flagged}" if flagged else ""))
+    print(f"power: 15 % LCP step flagged in {power} of {TRIALS} trials (bar: >= 19) "
+          f"{'PASS' if power >= 19 else 'FAIL'}; LCP effect median {statistics.median(effects):+.1%}, "
+          f"range {min(effects):+.1%} .. {max(effects):+.1%}")
+    many = 1000
+    aa_m, power_m, _, _ = trials(pool_a, pool_b, page, many, np.random.default_rng(args.seed + 1))
+    print(f"the same pools over {many} resampled trials (how robust the 20-trial figures are): A/A trials with a "
+          f"regression {sum(bool(t) for t in aa_m) / many:.1%}, power {power_m / many:.1%}")
+
+
+def trials(
+    pool_a: Pool, pool_b: Pool, page: str, n: int, rng: np.random.Generator
+) -> tuple[list[list[str]], int, list[float], int]:
+    """n A/A trials (metrics flagged in each) and n A-vs-B trials (how many flagged LCP, the LCP effects)."""
     policy = SCENARIO.regression
-    aa_flags, aa_metrics = 0, []
-    for _ in range(TRIALS):
+    aa = []
+    for _ in range(n):
         idx = rng.choice(len(pool_a), 2 * PER_SIDE, replace=False)  # disjoint sides within the trial
         checks = regression_checks(side(pool_a, idx[:PER_SIDE], page), side(pool_a, idx[PER_SIDE:], page), policy)
-        flagged = [c.metric for c in checks if c.label == REGRESSION]
-        aa_flags += bool(flagged)
-        aa_metrics += flagged
-    power_hits, effects = 0, []
-    n_metrics = 0
-    for _ in range(TRIALS):
+        aa.append([c.metric for c in checks if c.label == REGRESSION])
+    hits, effects, n_metrics = 0, [], 0
+    for _ in range(n):
         ia = rng.choice(len(pool_a), PER_SIDE, replace=False)
         ib = rng.choice(len(pool_b), PER_SIDE, replace=False)
         checks = regression_checks(side(pool_b, ib, page), side(pool_a, ia, page), policy)
         n_metrics = len(checks)
         lcp = next(c for c in checks if c.metric == "lcp")
-        effects.append(lcp.effect)
-        power_hits += lcp.label == REGRESSION
-    print(
-        f"each trial compares {n_metrics} metrics of the page (BH over them), {PER_SIDE} runs per side, "
-        f"samples drawn from the pools without replacement within a trial"
-    )
-    print(
-        f"A/A: {aa_flags} of {TRIALS} trials raised a regression (bar: <= 1) "
-        f"{'PASS' if aa_flags <= 1 else 'FAIL'}" + (f"; flagged: {aa_metrics}" if aa_metrics else "")
-    )
-    print(
-        f"power: 15 % LCP step flagged in {power_hits} of {TRIALS} trials (bar: >= 19) "
-        f"{'PASS' if power_hits >= 19 else 'FAIL'}; LCP effect median {statistics.median(effects):+.1%}, "
-        f"range {min(effects):+.1%} .. {max(effects):+.1%}"
-    )
+        effects.append(float(lcp.effect or 0.0))
+        hits += lcp.label == REGRESSION
+    return aa, hits, effects, n_metrics
 
 
 if __name__ == "__main__":

@@ -40,7 +40,13 @@ def regression_checks(
     policy: RegressionPolicy,
     fail_on_regression: bool = True,
 ) -> list[Check]:
-    """One check per page x metric present on both sides; q-values by Benjamini-Hochberg over all of them."""
+    """One check per page x metric present on both sides, judged in two directional families.
+
+    The gate asks one question per comparison, "did it get worse?", so the worse-direction p-values
+    (one-sided Mann-Whitney U) form one Benjamini-Hochberg family across the whole run, and the
+    better-direction ones a second family for the improvement labels. Comparisons of one identical
+    constant on both sides (CLS 0, an unchanged bundle) are not tests and join neither family.
+    """
     keys = sorted(k for k in current if k in baseline and not k[1].startswith("resource."))
     tested, out = [], []
     for page, metric in keys:
@@ -62,17 +68,26 @@ def regression_checks(
             continue
         seed = zlib.crc32(f"{page}/{metric}".encode())
         tested.append(((page, metric), compare_samples(cur, base, effect_rule(metric, policy), 1 - policy.alpha, seed)))
-    qs = benjamini_hochberg([c.p_value for _, c in tested])
-    for ((page, metric), c), q in zip(tested, qs, strict=True):
-        lower_better = direction_of(metric) is Direction.LOWER_IS_BETTER
-        worse = c.effect if lower_better else -c.effect  # > 0: worse than the baseline
+    lower = [direction_of(metric) is Direction.LOWER_IS_BETTER for (_, metric), _ in tested]
+    family = [i for i, (_, c) in enumerate(tested) if not c.constant]
+    q_worse, q_better = [1.0] * len(tested), [1.0] * len(tested)
+    for i, q in zip(family, benjamini_hochberg([tested[i][1].p_worse(lower[i]) for i in family]), strict=True):
+        q_worse[i] = q
+    for i, q in zip(family, benjamini_hochberg([tested[i][1].p_better(lower[i]) for i in family]), strict=True):
+        q_better[i] = q
+    for i, ((page, metric), c) in enumerate(tested):
+        worse = c.effect if lower[i] else -c.effect  # > 0: worse than the baseline
         big_enough = abs(c.effect) >= c.minimum and (
             c.kind == "difference" or abs(c.median_current - c.median_baseline) >= _floor(metric)
         )
-        significant = q <= policy.alpha
         label = NEUTRAL
-        if significant and big_enough:
-            label = REGRESSION if worse > 0 else IMPROVEMENT
+        if big_enough and worse > 0 and q_worse[i] <= policy.alpha:
+            label = REGRESSION
+        elif big_enough and worse < 0 and q_better[i] <= policy.alpha:
+            label = IMPROVEMENT
+        # The q shown is the one of the direction the effect points to.
+        q = q_worse[i] if worse >= 0 else q_better[i]
+        p_value = c.p_worse(lower[i]) if worse >= 0 else c.p_better(lower[i])
         status = PASS if label != REGRESSION else (FAIL if fail_on_regression else WARN)
         lo, hi = c.interval
         effect_txt = _describe(c.effect, c.kind, metric)
@@ -97,7 +112,7 @@ def regression_checks(
                 effect_kind=c.kind,
                 interval=(lo, hi),
                 min_effect=c.minimum,
-                p_value=c.p_value,
+                p_value=p_value,
                 q_value=q,
                 n=len(current[(page, metric)]),
                 n_baseline=len(baseline[(page, metric)]),

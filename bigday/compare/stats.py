@@ -80,15 +80,23 @@ class Comparison:
     kind: str
     minimum: float
     interval: tuple[float, float]
-    p_value: float
+    p_greater: float  # one-sided: current tends to be larger than baseline
+    p_less: float  # one-sided: current tends to be smaller
     median_current: float
     median_baseline: float
+    constant: bool = False  # both sides one identical value: nothing to test
+
+    def p_worse(self, lower_is_better: bool) -> float:
+        return self.p_greater if lower_is_better else self.p_less
+
+    def p_better(self, lower_is_better: bool) -> float:
+        return self.p_less if lower_is_better else self.p_greater
 
 
 def compare_samples(
     current: np.ndarray, baseline: np.ndarray, rule: EffectRule, confidence: float = 0.95, seed: int = 0
 ) -> Comparison:
-    """Mann-Whitney U (two-sided) and a bootstrap percentile interval on the effect."""
+    """Mann-Whitney U, one-sided each way, and a bootstrap percentile interval on the effect."""
     kind, minimum = rule.kind, rule.minimum
     mb = float(np.median(baseline))
     if kind == "ratio" and mb <= 0:
@@ -100,16 +108,19 @@ def compare_samples(
     boot = boot[np.isfinite(boot)]
     tail = (1.0 - confidence) / 2 * 100
     lo, hi = np.percentile(boot, [tail, 100 - tail]) if len(boot) else (np.nan, np.nan)
-    if np.all(current == current[0]) and np.all(baseline == current[0]):
-        p = 1.0  # identical constants: the rank test has nothing to rank
-    else:
+    constant = bool(np.all(current == current[0]) and np.all(baseline == current[0]))
+    p_greater = p_less = 1.0  # identical constants: the rank test has nothing to rank
+    if not constant:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            p = float(mannwhitneyu(current, baseline, alternative="two-sided").pvalue)
-        if not np.isfinite(p):
-            p = 1.0
+            p_greater = float(mannwhitneyu(current, baseline, alternative="greater").pvalue)
+            p_less = float(mannwhitneyu(current, baseline, alternative="less").pvalue)
+        p_greater = p_greater if np.isfinite(p_greater) else 1.0
+        p_less = p_less if np.isfinite(p_less) else 1.0
     effect = float(_effect(current, baseline, kind))
-    return Comparison(effect, kind, minimum, (float(lo), float(hi)), p, float(np.median(current)), mb)
+    return Comparison(
+        effect, kind, minimum, (float(lo), float(hi)), p_greater, p_less, float(np.median(current)), mb, constant
+    )
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:

@@ -47,7 +47,22 @@ def test_effect_rules_follow_the_regression_policy() -> None:
 
 def test_identical_constant_samples_are_neutral() -> None:
     c = compare_samples(np.full(10, 5.0), np.full(10, 5.0), effect_rule("js_bytes", POLICY))
-    assert c.p_value == 1.0 and c.effect == 0.0 and c.interval == (0.0, 0.0)
+    assert c.constant and c.p_greater == c.p_less == 1.0 and c.effect == 0.0 and c.interval == (0.0, 0.0)
+
+
+def test_constant_comparisons_do_not_dilute_the_fdr_family() -> None:
+    rng = np.random.default_rng(9)
+    base = {("p", "lcp"): 1000 * (1 + 0.05 * rng.standard_normal(10))}
+    cur = {("p", "lcp"): base[("p", "lcp")][::-1] * 1.12}
+    alone = {c.metric: c for c in regression_checks(cur, base, POLICY)}["lcp"].q_value
+    padded_base = base | {("p", f"c{i}"): np.zeros(10) for i in range(20)}
+    padded_cur = cur | {("p", f"c{i}"): np.zeros(10) for i in range(20)}
+    padded = {c.metric: c for c in regression_checks(padded_cur, padded_base, POLICY)}["lcp"].q_value
+    assert padded == alone
+    noisy_base = base | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
+    noisy_cur = cur | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
+    diluted = {c.metric: c for c in regression_checks(noisy_cur, noisy_base, POLICY)}["lcp"].q_value
+    assert diluted > alone  # real comparisons do count towards the family
 
 
 def _trials(shift: float, trials: int, seed: int) -> list[str]:
@@ -101,7 +116,7 @@ def test_a_significant_but_tiny_change_is_neutral() -> None:
     base = {("p", "lcp"): np.linspace(1000, 1010, 10)}
     cur = {("p", "lcp"): np.linspace(1040, 1050, 10)}  # +4 %: certain, but under the 10 % minimum effect
     (check,) = regression_checks(cur, base, POLICY)
-    assert check.label == NEUTRAL and check.p_value < 0.001
+    assert check.label == NEUTRAL and check.p_value is not None and check.p_value < 0.001
 
 
 def test_too_few_samples_are_skipped_not_passed() -> None:
