@@ -58,6 +58,7 @@ class RuntimeState:
     phases: list[PhaseSpan] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     cpu: list[dict[str, Any]] = field(default_factory=list)
+    workers_seen: set[str] = field(default_factory=set)
     t0: float = 0.0
     running: bool = False
     finalised: bool = True
@@ -171,6 +172,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     STATE.book = SampleBook()
     STATE.cpu = []
+    STATE.workers_seen = set()
     if isinstance(runner, WorkerRunner):
         raw = getattr(environment.parsed_options, "bigday_plan_json", None)
         if raw:
@@ -231,6 +233,7 @@ def _on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
 
 
 def _on_worker_report(client_id: str, data: dict[str, Any]) -> None:
+    STATE.workers_seen.add(client_id)
     STATE.book.merge(data.get("bigday_samples") or [])
     STATE.cpu.extend(data.get("bigday_cpu") or [])
 
@@ -320,7 +323,8 @@ def _finalise() -> None:
     try:
         folder = RunFolder(Path(out)) if out else RunFolder.create("load")
         folder.path.mkdir(parents=True, exist_ok=True)
-        processes = max(1, len(env.runner.clients)) if isinstance(env.runner, MasterRunner) else 1
+        # Counted from reports, not runner.clients: by the time results are written the workers have quit.
+        processes = max(1, len(STATE.workers_seen))
         end = STATE.phases[-1].end if STATE.phases else time.time()
         rec = RunRecord(
             host=env.host or "",

@@ -1,0 +1,162 @@
+"""The locustfiles under plain Locust (headless, and the web UI) and bigday load with a master and two workers.
+
+Every run goes to the real reference target on loopback; the per-tenant raw samples bigday keeps must add up
+to exactly the requests Locust itself counted, in one process and across workers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bigday.load.launcher import LOCUSTFILE_FOR, kill_tree
+from bigday.target.server import running_target
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ["baseline", "ramp", "spike", "ramp-down"]
+
+pytestmark = pytest.mark.load
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[str]:
+    with running_target() as url:
+        yield url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def locust_total(csv_prefix: Path) -> int:
+    with open(f"{csv_prefix}_stats.csv", newline="") as f:
+        return next(int(r["Request Count"]) for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+
+
+def fine_rows(stats: dict) -> list[dict]:
+    return [r for r in stats["stats"] if "*" not in (r["tenant"], r["user_kind"], r["endpoint"], r["phase"])]
+
+
+def test_saturday_spike_under_plain_locust(target, tmp_path):
+    out_dir = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["saturday"]), "--headless", "--host", target,
+         "--peak-users", "30", "--time-scale", "0.02", "--bigday-out", str(out_dir),
+         "--html", str(out_dir / "locust_report.html"), "--csv", str(tmp_path / "locust"), "--only-summary"],
+        capture_output=True, text=True, timeout=90, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stats = json.loads((out_dir / "load_stats.json").read_text())
+    assert stats["samples"] == locust_total(tmp_path / "locust") > 50
+    assert [p["name"] for p in stats["phases"]] == STAGES
+    assert stats["peak_users_reached"] == 30
+    assert max(p["users"] for p in stats["timeline"]) == 30
+    rows = fine_rows(stats)
+    assert {r["tenant"] for r in rows} == {"everafter", "lumen", "petal"}
+    assert {r["user_kind"] for r in rows} == {"photographer", "planner", "couple"}
+    assert {"POST /api/photos", "GET /dashboard", "GET /api/clients", "GET /photos/gallery"} <= {
+        r["endpoint"] for r in rows
+    }
+    assert {r["phase"] for r in rows} <= set(STAGES)
+    uploads = [r for r in rows if r["endpoint"] == "POST /api/photos"]
+    # everafter has 200 of the 220 weddings today, so most uploads are its photographers'.
+    assert sum(r["count"] for r in uploads if r["tenant"] == "everafter") > 0.6 * sum(r["count"] for r in uploads)
+    for r in rows:
+        assert r["p50"] <= r["p95"] <= r["p99"] <= r["max"] and 0 <= r["error_rate"] <= 1
+    verdict = stats["verdicts"][0]
+    assert verdict["name"] == "saturday_spike" and verdict["plateau_phases"] == ["spike"]
+    assert verdict["status"] in ("pass", "fail") and verdict["plateau_count"] > 0
+    assert stats["generator"]["cpu_samples"] and stats["generator"]["saturated"] in (True, False)
+    for name in ("load_stats.csv", "load_timeline.csv", "load_samples.csv.gz", "locust_report.html"):
+        assert (out_dir / name).stat().st_size > 0
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    assert manifest["kind"] == "load" and manifest["complete"] and manifest["environment"]["locust_version"]
+
+
+def test_isolation_locustfile_in_the_web_ui(target, tmp_path):
+    port = free_port()
+    out_dir = tmp_path / "ui-run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["isolation"]), "--host", target,
+         "--web-host", "127.0.0.1", "--web-port", str(port), "--phase", "1s", "--bigday-out", str(out_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
+    )
+    try:
+        ui = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(ui + "/", timeout=2, trust_env=False)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the web UI did not come up"
+                time.sleep(0.3)
+        assert page.status_code == 200
+        started = httpx.post(ui + "/swarm", data={"host": target}, timeout=10, trust_env=False).json()
+        assert started["success"] and "IsolationShape" in started["message"]
+        # The shape runs 2 s of warm-up and three 1 s phases, stops, and results follow a few seconds later.
+        deadline = time.monotonic() + 40
+        while not (out_dir / "load_stats.json").exists():
+            assert time.monotonic() < deadline and proc.poll() is None, "no results from the web UI run"
+            time.sleep(0.5)
+    finally:
+        kill_tree(proc.pid)
+        proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+    stats = json.loads((out_dir / "load_stats.json").read_text())
+    assert [p["name"] for p in stats["phases"]] == ["warmup", "alone", "spike", "recovery"]
+    assert stats["verdicts"][0]["name"] == "tenant_isolation"
+    assert {r["tenant"] for r in fine_rows(stats)} == {"lumen", "everafter"}
+
+
+@pytest.mark.slow
+def test_master_and_two_workers_keep_per_tenant_samples(target, tmp_path):
+    """The documented recipe on loopback: `bigday load --expect-workers 2` plus two plain Locust workers."""
+    port = free_port()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["saturday"]), "--worker",
+             "--master-host", "127.0.0.1", "--master-port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        )
+        for _ in range(2)
+    ]
+    try:
+        master = subprocess.run(
+            [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", target, "--peak-users", "40",
+             "--time-scale", "0.02", "--expect-workers", "2", "--master-bind-port", str(port),
+             "--results-dir", str(tmp_path / "results"), f"--locust-args=--csv {tmp_path / 'locust'}"],
+            capture_output=True, text=True, timeout=120, cwd=ROOT,
+        )
+        for w in workers:
+            assert w.wait(30) == 0
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                kill_tree(w.pid)
+                w.wait()
+    assert master.returncode in (0, 1, 3), master.stderr[-3000:]
+    run_dir = next((tmp_path / "results").iterdir())
+    stats = json.loads((run_dir / "load_stats.json").read_text())
+    # Every request Locust counted across both workers is also in bigday's per-tenant samples.
+    assert stats["samples"] == locust_total(tmp_path / "locust") > 50
+    rows = fine_rows(stats)
+    assert sum(r["count"] for r in rows) == stats["samples"]
+    assert {r["tenant"] for r in rows} == {"everafter", "lumen", "petal"}
+    assert {r["phase"] for r in rows} <= set(STAGES) and "spike" in {r["phase"] for r in rows}
+    nodes = {s["node"] for s in stats["generator"]["cpu_samples"]}
+    assert "master" in nodes and len(nodes) == 3  # the master and both workers sampled their CPU
+    assert stats["generator"]["processes"] == 2
+    assert (run_dir / "locust_report.html").stat().st_size > 0
