@@ -26,7 +26,7 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         options = ProbeOptions(scenario=load_scenario(), results_dir=Path(tmp), runs=args.runs, pages=(args.page,),
-                               profile=args.profile, accessibility=False)
+                               profile=args.profile, accessibility="off")
         outcome = run_probe(options)
     ok = [r for r in outcome.runs if r.ok]
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())

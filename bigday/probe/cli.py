@@ -12,7 +12,7 @@ from bigday.cliargs import add_scenario_options, base_url_from_args, results_dir
 from bigday.errors import ConfigError
 from bigday.probe.profiles import PROFILES
 from bigday.probe.results import PageRun
-from bigday.probe.runner import ProbeOptions, ProbeOutcome, run_probe
+from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions, ProbeOutcome, run_probe
 from bigday.probe.table import summary_table
 from bigday.scenario import Scenario
 
@@ -28,7 +28,8 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="S", default=30.0, help="seconds per page run (default: 30)")
     p.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
                    help="query parameter added to every page URL, e.g. a reference-target fault knob lcp_delay=1500")
-    p.add_argument("--no-accessibility", action="store_true", help="skip the axe-core accessibility audit")
+    p.add_argument("--accessibility", choices=ACCESSIBILITY_MODES, default="first",
+                   help="axe-core audit on each page's first measured run (default), every cold run, or off")
 
 
 def _int_env(name: str, default: int) -> int:
@@ -70,7 +71,7 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
         warm=args.warm,
         timeout_s=args.timeout,
         knobs=_knobs(args.knob),
-        accessibility=not args.no_accessibility,
+        accessibility=args.accessibility,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -26,6 +26,8 @@ from bigday.scenario import Scenario
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 3
+# The DOM a page shows after its interaction is the same run after run, so by default axe audits it once.
+ACCESSIBILITY_MODES = ("first", "every", "off")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class ProbeOptions:
     timeout_s: float = 30.0
     max_attempts: int = 3
     knobs: tuple[tuple[str, str], ...] = ()  # query parameters added to every page URL
-    accessibility: bool = True
+    accessibility: str = "first"  # axe on each page's first measured run, on every cold run, or never
 
     def __post_init__(self) -> None:
         if self.runs < 1:
@@ -53,6 +55,9 @@ class ProbeOptions:
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts: expected at least 1, got {self.max_attempts}")
         get_profile(self.profile)
+        if self.accessibility not in ACCESSIBILITY_MODES:
+            raise ConfigError(f"--accessibility: expected one of {', '.join(ACCESSIBILITY_MODES)}, "
+                              f"got {self.accessibility!r}")
         for name in self.pages:
             self.scenario.page(name)
         if self.tenant is not None:
@@ -210,7 +215,8 @@ def probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None 
     """Probe an app that is already answering; write the run folder; never raises for a failed page run."""
     assets = load_assets()
     settings = MeasureSettings(profile=get_profile(options.profile), timeout_s=options.timeout_s,
-                               accessibility=options.accessibility, warm=options.warm)
+                               accessibility=options.accessibility != "off", warm=options.warm)
+    audited: set[str] = set()
     targets = page_targets(options, app.base_url)
     started = utc_now().isoformat()
     runs: list[PageRun] = []
@@ -221,8 +227,12 @@ def probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None 
         # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
         for run_index in range(options.runs):
             for target in targets:
-                records = measure_with_retries(keeper, target, settings, assets, run_index, options.max_attempts,
-                                               on_run)
+                audit = options.accessibility == "every" or (
+                    options.accessibility == "first" and target.page not in audited)
+                records = measure_with_retries(keeper, target, replace(settings, accessibility=audit), assets,
+                                               run_index, options.max_attempts, on_run)
+                if any(r.vitals.accessibility_score is not None for r in records):
+                    audited.add(target.page)
                 runs.extend(records)
                 if not any(r.ok and not r.warm for r in records):
                     missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")

@@ -27,14 +27,18 @@ def _one_line_error(out: subprocess.CompletedProcess) -> str:
 
 @pytest.mark.browser
 def test_probe_json_against_the_embedded_target(tmp_path):
-    out = bigday("probe", "--runs", "1", "--pages", "new-form", "--json", "--results-dir", str(tmp_path))
+    out = bigday("probe", "--runs", "2", "--pages", "new-form", "--json", "--results-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     assert payload["complete"] is True and payload["missing"] == []
-    assert payload["pages"]["new-form"]["lcp"]["n"] == 1
+    assert payload["pages"]["new-form"]["lcp"]["n"] == 2
+    assert payload["pages"]["new-form"]["accessibility_score"]["n"] == 1  # axe audits the first run only
     folder = RunFolder.open(payload["run_folder"])
     assert folder.manifest()["app"]["embedded_target"] is True
-    assert [s["page"] for s in folder.read("samples.json")["samples"]] == ["new-form"]
+    samples = folder.read("samples.json")["samples"]
+    assert [s["page"] for s in samples] == ["new-form", "new-form"]
+    assert samples[0]["metrics"]["accessibility_score"] is not None and samples[0]["details"]["accessibility"]
+    assert samples[1]["metrics"]["accessibility_score"] is None and samples[1]["details"]["accessibility"] is None
     assert "new-form run 1: LCP" in out.stderr  # progress goes to stderr, never into the JSON
 
 
@@ -64,6 +68,7 @@ def test_unreachable_base_url_exits_3_with_one_line(tmp_path):
     (("--runs", "0"), "--runs: expected at least 1"),
     (("--tenant", "nobody"), "no tenant 'nobody'"),
     (("--knob", "lcp_delay"), "expected NAME=VALUE"),
+    (("--accessibility", "sometimes"), "invalid choice"),
 ])
 def test_bad_options_exit_2_with_one_line(tmp_path, args, expected):
     out = bigday("probe", *args, "--results-dir", str(tmp_path))

@@ -30,7 +30,8 @@ def reference_app(bigday_scenario: Scenario) -> Iterator[AppUnderTest]:
 
 
 def test_run_folder_holds_manifest_samples_and_summary(tmp_path, bigday_browser, reference_app, bigday_scenario):
-    options = ProbeOptions(scenario=bigday_scenario, results_dir=tmp_path, runs=2, pages=("dashboard",), warm=True)
+    options = ProbeOptions(scenario=bigday_scenario, results_dir=tmp_path, runs=2, pages=("dashboard",), warm=True,
+                           accessibility="every")
     outcome = probe_app(options, reference_app, browser=bigday_browser)
     assert outcome.complete and outcome.exit_code == 0
 
@@ -78,7 +79,7 @@ def _scenario_with_missing_page(tmp_path: Path) -> Scenario:
 def test_http_error_is_recorded_retried_and_the_other_pages_go_on(tmp_path, bigday_browser, reference_app):
     scenario = _scenario_with_missing_page(tmp_path)
     options = ProbeOptions(scenario=scenario, results_dir=tmp_path, runs=1, pages=("gone", "timeline-editor"),
-                           max_attempts=2, accessibility=False)
+                           max_attempts=2, accessibility="off")
     outcome = probe_app(options, reference_app, browser=bigday_browser)
     assert not outcome.complete and outcome.exit_code == 3
     assert outcome.missing == ("gone run 1: HTTP 404 for " + reference_app.base_url + "/no-such-page?tenant=everafter",)
