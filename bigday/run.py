@@ -1,8 +1,8 @@
 """``bigday run``: the nightly chain, one library call per step.
 
-Steps so far: the app under test (the given base URL, or the embedded target started here) → probe of the
-scenario's critical paths → the per-page summary table.  Later steps (ingest, compare, report) are appended to
-``run_nightly`` in the same style: take the previous step's output, return their own.
+Steps: the app under test (the given base URL, or the embedded target started here) → probe of the
+scenario's critical paths → the per-page summary table → ingest into the store and compare (thresholds,
+budgets, baseline) → the verdicts, written to the run folder.  Each step takes the previous step's output.
 """
 
 from __future__ import annotations
@@ -13,13 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bigday.cliargs import add_scenario_options, base_url_from_args, scenario_from_args
+from bigday.compare.cli import add_compare_options, compare_options_from_args
+from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
+from bigday.compare.model import Verdicts
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
 from bigday.probe.app import app_under_test
 from bigday.probe.assets import load_assets
 from bigday.probe.cli import add_probe_options, probe_options_from_args, progress_line, report_outcome
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
+from bigday.report.terminal import render_verdicts
 from bigday.scenario import Scenario
+from bigday.store.cli import add_store_option
+from bigday.store.engine import open_store
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ class NightlyOptions:
     scenario: Scenario
     base_url: str | None
     probe: ProbeOptions
+    compare: CompareOptions = CompareOptions()
+    store: str | None = None  # None: $BIGDAY_STORE, else <results>/bigday.sqlite
 
 
 @dataclass(frozen=True)
@@ -36,26 +44,36 @@ class RunOutcome:
     """What each step of the nightly run produced, and the exit code they add up to."""
 
     probe: ProbeOutcome
+    verdicts: Verdicts | None = None
 
     @property
     def exit_code(self) -> int:
-        return EXIT_OK if self.probe.complete else EXIT_RUN_FAILED
+        if not self.probe.complete:
+            return EXIT_RUN_FAILED
+        return self.verdicts.exit_code if self.verdicts else EXIT_OK
 
 
 def run_nightly(options: NightlyOptions, on_run: Callable[[PageRun], None] | None = None) -> RunOutcome:
-    """Target if needed → probe; the target lives for the whole chain and is stopped at the end."""
+    """Target if needed → probe → ingest and compare; the target lives for the probe and is stopped after it."""
     load_assets()  # a missing npm asset fails before a target or browser is started
-    with app_under_test(options.base_url, options.scenario) as app:
-        probe = probe_app(options.probe, app, on_run=on_run)
-    return RunOutcome(probe=probe)
+    # Store and compare inputs are checked first: a bad one fails the run before minutes of probing.
+    with open_store(options.store, options.probe.results_dir) as store:
+        check_compare_inputs(store, options.scenario, options.compare, options.probe.profile)
+        with app_under_test(options.base_url, options.scenario) as app:
+            probe = probe_app(options.probe, app, on_run=on_run)
+        verdicts = compare_run(store, probe.folder.path, options.scenario, options.compare)
+    return RunOutcome(probe=probe, verdicts=verdicts)
 
 
 def handle(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     options = NightlyOptions(scenario=scenario, base_url=base_url_from_args(args, scenario),
-                             probe=probe_options_from_args(args, scenario))
+                             probe=probe_options_from_args(args, scenario), compare=compare_options_from_args(args),
+                             store=args.store)
     outcome = run_nightly(options, on_run=lambda run: print(progress_line(run), file=sys.stderr, flush=True))
     report_outcome(outcome.probe, as_json=args.json)
+    if outcome.verdicts is not None and not args.json:
+        print(render_verdicts(outcome.verdicts.to_json()))
     return outcome.exit_code
 
 
@@ -63,5 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="the nightly check: probe the critical paths, compare, report")
     add_scenario_options(p)
     add_probe_options(p)
+    add_compare_options(p)
+    add_store_option(p, results_dir=False)
     p.add_argument("--json", action="store_true", help="print the probe summary as JSON instead of a table")
     p.set_defaults(handler=handle)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from bigday.compare.model import FAIL, PASS, SKIPPED, WARN, Check
 from bigday.compare.rundata import RunData
 from bigday.compare.stats import aggregate
@@ -76,7 +78,8 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
             rel = _cmp(t.direction) if breached else ("<=" if t.direction is Direction.LOWER_IS_BETTER else ">=")
             msg = (f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
                    f"({t.level}, n={len(values)})")
-            out.append(Check(status=status, message=msg, actual=actual, n=len(values), **base))
+            out.append(Check(status=status, message=msg, actual=actual, n=len(values),
+                             typical=float(np.median(values)), **base))
     return out
 
 
@@ -131,8 +134,13 @@ def band_severity(metric: str, actual: float, bands: dict[str, AlertBand]) -> st
 
 
 def breach_severity(check: Check, bands: dict[str, AlertBand]) -> str:
-    """A threshold breach's severity: the bands decide; without a band, error is medium and warn is low."""
-    from_band = band_severity(check.metric, check.actual, bands) if check.actual is not None else None
+    """A breach's severity: the alert bands applied to the typical (median) visit; else error medium, warn low.
+
+    The threshold's own aggregate (often p95) decides *whether* it is breached; how bad the breach is for
+    users is read at the median, so one slow tail run does not page anyone as critical.
+    """
+    value = check.typical if check.typical is not None else check.actual
+    from_band = band_severity(check.metric, value, bands) if value is not None else None
     if from_band:
         return from_band
     return "medium" if check.level == "error" else "low"
@@ -164,6 +172,7 @@ def band_checks(data: RunData, bands: dict[str, AlertBand], covered: set[tuple[s
                     bound=bound,
                     actual=actual,
                     n=len(values),
+                    typical=float(np.median(values)),
                 )
             )
     return out

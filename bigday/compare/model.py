@@ -28,6 +28,7 @@ class Check:
     bound: float | None = None
     actual: float | None = None
     n: int | None = None
+    typical: float | None = None  # the median of the samples: where the alert bands place the severity
     # Baseline comparisons only.
     label: str | None = None
     baseline: float | None = None
