@@ -2,6 +2,8 @@
 
 It answers every request (any method, any path, any body) with the same small 200 response and keeps the
 connection alive, so the load generator, not the server, is the bottleneck.  Pure asyncio, no framework.
+``GET /__count`` answers with the number of requests served so far, so a benchmark can measure a steady
+window from the server's side, the same way for any client.
 
 Run: ``python -m bigday.load.static_server [PORT]``; it prints ``listening on http://127.0.0.1:PORT``.
 """
@@ -18,6 +20,14 @@ _RESPONSE = (
     + b"\r\nConnection: keep-alive\r\n\r\n"
     + _BODY
 )
+
+
+_SERVED = [0]
+
+
+def _count_response() -> bytes:
+    body = str(_SERVED[0]).encode()
+    return b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
 
 
 class _FixedResponse(asyncio.Protocol):
@@ -43,6 +53,7 @@ class _FixedResponse(asyncio.Protocol):
                 if self.body_left:
                     break
                 out.append(_RESPONSE)
+                _SERVED[0] += 1
                 continue
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
@@ -57,7 +68,11 @@ class _FixedResponse(asyncio.Protocol):
             if length:
                 self.body_left = length
                 continue
+            if head.startswith(b"get /__count "):
+                out.append(_count_response())
+                continue
             out.append(_RESPONSE)
+            _SERVED[0] += 1
         if out and self.transport is not None:
             self.transport.write(b"".join(out))
 
