@@ -52,7 +52,9 @@ def served(url: str) -> int:
     return int(httpx.get(url + "/__count", timeout=5, trust_env=False).text)
 
 
-def measure(args: list[str], url: str, window_s: float, server: psutil.Process, cwd: Path) -> tuple[float, float, float]:
+def measure(
+    args: list[str], url: str, window_s: float, server: psutil.Process, cwd: Path
+) -> tuple[float, float, float]:
     """(req/s, generator CPU %, server CPU %) over a steady window of one Locust run."""
     proc = subprocess.Popen([sys.executable, "-m", "locust", *args, "--headless", "--only-summary", "--loglevel",
                              "ERROR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
