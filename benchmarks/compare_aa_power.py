@@ -46,7 +46,7 @@ def collect(url: str, browser, page: str, knobs: dict[str, int], runs: int, tmp:
         runs=runs,
         pages=(page,),
         knobs=tuple((k, str(v)) for k, v in knobs.items()),
-        accessibility=False,
+        accessibility="off",
     )
     outcome = probe_app(options, AppUnderTest(url, embedded=True), browser=browser)
     return [

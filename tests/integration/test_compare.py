@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from bigday.cli import main
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.errors import ConfigError
 from bigday.runfolder import utc_now
@@ -23,6 +27,36 @@ from bigday.store.synthetic import write_probe_run
 
 SCENARIO = load_scenario()
 BIGDAY = [sys.executable, "-m", "bigday"]
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one ``bigday`` command line did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, subprocess_: bool = False) -> CliResult:
+    """Run the real CLI entry point in-process (fast), or as a real process when ``subprocess_``."""
+    if subprocess_:
+        r = subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, **(env or {})})
+        return CliResult(r.returncode, r.stdout, r.stderr)
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return CliResult(code, out.getvalue(), err.getvalue())
 CHUNKS = {
     "resources": {
         "js_chunks": {"main": {"body_bytes": 150_000}, "vendor": {"body_bytes": 250_000}},
@@ -200,11 +234,6 @@ def test_bad_input_writes_nothing(store, tmp_path: Path) -> None:
         assert conn.execute(select(func.count()).select_from(schema.runs)).scalar_one() == 0
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*BIGDAY, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
-    )
-
 
 def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
     store_url = str(tmp_path / "cli.sqlite")
@@ -232,7 +261,9 @@ def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
             }
         )
     )
-    failed = _cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc))
+    failed = _cli(
+        "compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc), subprocess_=True
+    )
     assert failed.returncode == 1, failed.stderr
     assert "regression" in failed.stdout and "<lighthouserc:lighthouserc.json>" in failed.stdout
     assert "not checked: lighthouserc speed-index" in failed.stdout
@@ -245,7 +276,9 @@ def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
     assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "lhrc.json" in usage.stderr
     unknown = _cli("compare", str(slow), "--store", store_url, "--baseline", "nightly-42", "--no-notify")
     assert unknown.returncode == 2 and "nightly-42" in unknown.stderr
-    down = _cli("compare", str(slow), "--store", "postgresql://bigday:pw-xyz@127.0.0.1:9/db", "--no-notify")
+    down = _cli(
+        "compare", str(slow), "--store", "postgresql://bigday:pw-xyz@127.0.0.1:9/db", "--no-notify", subprocess_=True
+    )
     assert down.returncode == 3 and "pw-xyz" not in down.stderr and down.stderr.count("\n") == 1
     missing = _cli("compare", str(tmp_path / "nowhere"), "--store", store_url)
     assert missing.returncode == 2 and "nowhere" in missing.stderr
@@ -259,7 +292,7 @@ def test_a_real_janky_page_raises_a_high_threshold_breach_within_seconds(store, 
     from bigday.probe.runner import ProbeOptions, run_probe
 
     options = ProbeOptions(SCENARIO, results_dir=tmp_path / "results", runs=3, pages=("dashboard",),
-                           knobs=(("jank", "200"), ("jank_every", "100")), accessibility=False)
+                           knobs=(("jank", "200"), ("jank_every", "100")), accessibility="off")
     outcome = run_probe(options)
     assert outcome.complete, outcome.missing
     t0 = time.monotonic()

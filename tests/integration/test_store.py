@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -12,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +22,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
+from bigday.cli import main
 from bigday.errors import ConfigError, StoreError
 from bigday.runfolder import RunFolder, utc_now
 from bigday.store import alerts as alert_store
@@ -32,6 +36,36 @@ from bigday.store.synthetic import write_probe_run
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PASSWORD = "s3cret-Pw-for-tests"
 BIGDAY = [sys.executable, "-m", "bigday"]
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one ``bigday`` command line did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, subprocess_: bool = False) -> CliResult:
+    """Run the real CLI entry point in-process (fast), or as a real process when ``subprocess_``."""
+    if subprocess_:
+        r = subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, **(env or {})})
+        return CliResult(r.returncode, r.stdout, r.stderr)
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def _free_port() -> int:
@@ -401,16 +435,11 @@ def test_concurrent_raisers_share_one_open_alert(store_url: str) -> None:
     assert len(rows) == 1 and rows[0]["occurrences"] == 20
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*BIGDAY, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
-    )
-
 
 @pytest.mark.postgres
 def test_store_url_errors_are_one_line_and_never_show_the_password(pg: PgCluster, tmp_path: Path) -> None:
     wrong = pg.url(password="Wr0ng-Secret-xyz")
-    r = _cli("baseline", "list", "--store", wrong)
+    r = _cli("baseline", "list", "--store", wrong, subprocess_=True)  # a real process, end to end
     assert r.returncode == 3, r.stderr
     assert "password authentication failed" in r.stderr and "Wr0ng-Secret-xyz" not in r.stderr + r.stdout
     assert r.stderr.count("\n") == 1
@@ -434,7 +463,7 @@ def test_store_url_errors_are_one_line_and_never_show_the_password(pg: PgCluster
 def test_cli_ingest_baseline_prune_alerts(tmp_path: Path) -> None:
     store_url = str(tmp_path / "cli.sqlite")
     run = write_probe_run(tmp_path / "results", _pages(np.random.default_rng(7)), run_id="cli-run")
-    r = _cli("ingest", str(run), "--store", store_url)
+    r = _cli("ingest", str(run), "--store", store_url, subprocess_=True)
     assert r.returncode == 0 and "ingested 60 samples" in r.stdout
     assert "already in" in _cli("ingest", str(run), "--store", store_url).stdout
     assert _cli("baseline", "set", "nightly", "cli-run", "--store", store_url).returncode == 0
