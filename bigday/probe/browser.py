@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from bigday.errors import BrowserError
 
+T = TypeVar("T")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # Background networking, component updates and sync would add requests and CPU work the page did not cause.
 CHROMIUM_ARGS = (
@@ -66,3 +69,31 @@ def chromium() -> Iterator[Browser]:
                 browser.close()
     finally:
         manager.stop()
+
+
+def sync_playwright_blocked() -> bool:
+    """True when this thread already runs an event loop (another sync Playwright, e.g. pytest-playwright's
+    session driver, or asyncio), where Playwright's sync API refuses to start."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def in_own_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a fresh thread and return its result or raise its exception, for a Playwright of its own."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as e:  # re-raised in the caller's thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=target, name="bigday-probe")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]

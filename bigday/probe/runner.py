@@ -16,7 +16,7 @@ from playwright.sync_api import Error as PlaywrightError
 from bigday.errors import BrowserError, ConfigError
 from bigday.probe.app import AppUnderTest, app_under_test
 from bigday.probe.assets import ProbeAssets, load_assets
-from bigday.probe.browser import chromium, launch_options
+from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_playwright_blocked
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
@@ -212,7 +212,17 @@ def _manifest(options: ProbeOptions, app: AppUnderTest, assets: ProbeAssets, bro
 
 def probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None = None,
               on_run: Callable[[PageRun], None] | None = None) -> ProbeOutcome:
-    """Probe an app that is already answering; write the run folder; never raises for a failed page run."""
+    """Probe an app that is already answering; write the run folder; never raises for a failed page run.
+
+    Without ``browser`` the probe starts its own Playwright and Chromium; where this thread already runs a
+    sync Playwright (a pytest session using the plugin, say) that happens in a thread of its own."""
+    if browser is None and sync_playwright_blocked():
+        return in_own_thread(lambda: _probe_app(options, app, None, on_run))
+    return _probe_app(options, app, browser, on_run)
+
+
+def _probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None,
+               on_run: Callable[[PageRun], None] | None) -> ProbeOutcome:
     assets = load_assets()
     settings = MeasureSettings(profile=get_profile(options.profile), timeout_s=options.timeout_s,
                                accessibility=options.accessibility != "off", warm=options.warm)

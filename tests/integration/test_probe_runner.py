@@ -135,3 +135,28 @@ def test_a_crashed_browser_is_recorded_and_restarted():
     (first_ok, first_attempt, reason), (second_ok, second_attempt, second_error) = json.loads(out.stdout)
     assert (first_ok, first_attempt) == (False, 1) and reason.startswith("browser crash:")
     assert (second_ok, second_attempt, second_error) == (True, 2, None)
+
+
+BUSY_THREAD_SCRIPT = """
+import sys
+from pathlib import Path
+from playwright.sync_api import sync_playwright
+from bigday.probe.runner import ProbeOptions, run_probe
+from bigday.scenario import load_scenario
+
+driver = sync_playwright().start()  # as pytest-playwright's session fixture leaves this thread
+try:
+    outcome = run_probe(ProbeOptions(load_scenario(), results_dir=Path(sys.argv[1]), runs=1,
+                                     pages=("timeline-editor",), accessibility="off"))
+    print(outcome.complete, outcome.runs[0].vitals.lcp is not None)
+finally:
+    driver.stop()
+"""
+
+
+def test_run_probe_works_where_a_sync_playwright_already_runs(tmp_path):
+    """In a subprocess, so that this process keeps one browser; there the probe runs in a thread of its own."""
+    out = subprocess.run([sys.executable, "-c", BUSY_THREAD_SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True"]
