@@ -52,6 +52,7 @@ class LocustLaunch:
     permission: bool = False
     extra_args: tuple[str, ...] = ()
     log_path: Path | None = None
+    wait_for_workers_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def locust_command(launch: LocustLaunch) -> list[str]:
     ]
     if launch.expect_workers:
         cmd += ["--master", "--expect-workers", str(launch.expect_workers), "--master-bind-host",
-                launch.master_bind_host]
+                launch.master_bind_host, "--expect-workers-max-wait", str(int(launch.wait_for_workers_s))]
         if launch.master_bind_port:
             cmd += ["--master-bind-port", str(launch.master_bind_port)]
     elif launch.processes > 1:
@@ -118,12 +119,10 @@ def kill_tree(pid: int, grace_s: float = 5.0) -> None:
     psutil.wait_procs(alive, timeout=grace_s)
 
 
-def run_locust(
-    launch: LocustLaunch, wait_for_workers_s: float = 0.0, grace_s: float = SHUTDOWN_GRACE_S
-) -> LocustOutcome:
+def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> LocustOutcome:
     """Run Locust to completion or to the hard limit (+ grace), then kill it and its workers by PID."""
     log_path = launch.log_path or launch.out_dir / "locust.log"
-    deadline = launch.hard_limit_s + grace_s + wait_for_workers_s
+    deadline = launch.hard_limit_s + grace_s + (launch.wait_for_workers_s if launch.expect_workers else 0.0)
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     start = time.monotonic()
@@ -150,6 +149,7 @@ _UNRECOGNISED = re.compile(r"unrecognized arguments: (.+)$")
 _BAD_ARGUMENT = re.compile(r"error: (argument .+)$")
 _UNKNOWN_USER = re.compile(r"Unknown User\(s\): (.+)$")
 _OUR_ERROR = re.compile(r"bigday: error: (.+)$")
+_NO_WORKERS = re.compile(r"Gave up waiting for workers to connect")
 
 
 def explain_failure(outcome: LocustOutcome) -> Exception:
@@ -167,6 +167,9 @@ def explain_failure(outcome: LocustOutcome) -> Exception:
             return ConfigError(f"locust {m.group(1).strip()}")
         if m := _UNKNOWN_USER.search(line):
             return ConfigError(f"unknown user class {m.group(1).strip()}")
+        if _NO_WORKERS.search(line):
+            return RunError("the Locust master gave up waiting for its workers; start them with "
+                            "`locust -f LOCUSTFILE --worker --master-host HOST` (docs/load.md)")
     if outcome.killed:
         return RunError(f"locust did not stop within its hard time limit and was killed (log: {outcome.log_path})")
     tail = next((ln.strip() for ln in reversed(lines) if ln.strip()), "no output")

@@ -113,8 +113,9 @@ def run_rehearsal(
             master_bind_port=opts.master_bind_port,
             permission=opts.permission,
             extra_args=opts.extra_locust_args,
+            wait_for_workers_s=opts.wait_for_workers_s,
         )
-        outcome = run_locust(launch, opts.wait_for_workers_s if opts.expect_workers else 0.0)
+        outcome = run_locust(launch)
     if not folder.file(STATS).is_file():
         manifest = folder.manifest()
         manifest.update(status="failed", complete=False, finished_at=utc_now().isoformat())
