@@ -114,7 +114,10 @@ def compare_run(
         base_values = repo.run_samples(conn, base_run.run_id) if base_run else {}
     ingest_run(store, run_dir)
 
-    checks = load_checks(data, scenario, lighthouse) + load_verdict_checks(data)
+    # The scenario's thresholds and budgets are browser metrics; a load run is judged by its own verdicts
+    # (isolation, spike) and against a baseline load run.
+    checks = load_checks(data, scenario, lighthouse) if data.run["kind"] == "probe" else []
+    checks += load_verdict_checks(data)
     if base_run is not None:
         checks += regression_checks(
             data.values, base_values, scenario.regression, fail_on_regression=not base_info.environment_differences

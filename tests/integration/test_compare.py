@@ -302,3 +302,32 @@ def test_a_real_janky_page_raises_a_high_threshold_breach_within_seconds(store, 
     severities = {(a["type"], a["severity"]) for a in alerts}
     assert ("threshold_breach", "high") in severities, alerts
     assert v.outcome == "fail" and elapsed < 5.0
+
+
+def test_a_failed_isolation_verdict_of_a_load_run_raises_an_isolation_alert(store, tmp_path: Path) -> None:
+    from bigday.runfolder import RunFolder
+
+    folder = RunFolder.create("load", tmp_path / "results", run_id="load-iso")
+    folder.write("load_stats.json", {
+        "stats": [{"tenant": "lumen", "user_kind": "planner", "endpoint": "GET /api/clients", "phase": "spike",
+                   "count": 400, "rps": 40.0, "p50": 30.0, "p95": 900.0, "p99": 1500.0, "max": 2000.0,
+                   "error_rate": 0.0, "errors": {}}],
+        "timeline": [],
+        "verdicts": [
+            {"name": "tenant_isolation", "status": "fail", "trustworthy": True, "victim": "lumen",
+             "aggressor": "everafter", "reasons": ["victim p95 x3.1 while the aggressor spiked (tolerance x1.25)"],
+             "kind": "load"},
+            {"name": "saturday_spike", "status": "pass", "trustworthy": True, "reasons": [], "kind": "load"},
+        ],
+        "generator": {"cpu_samples": [], "saturated": False},
+    })
+    folder.write_manifest({"run_id": "load-iso", "kind": "load", "started_at": utc_now().isoformat(),
+                           "finished_at": utc_now().isoformat(), "complete": True, "status": "ok",
+                           "environment": {"cpu_count": 2}, "app": {"git_branch": "main"}, "scenario": {}})
+    v = compare_run(store, folder.path, SCENARIO, CompareOptions(notify=False))
+    assert v.outcome == "fail" and v.kind == "load"
+    assert {c.kind for c in v.checks} == {"isolation", "load"}  # browser thresholds do not apply
+    (iso,) = [c for c in v.checks if c.kind == "isolation"]
+    assert iso.page == "tenant:lumen" and "x3.1" in iso.message
+    alerts = json.loads((folder.path / "alerts.json").read_text())["alerts"]
+    assert [(a["type"], a["page"]) for a in alerts] == [("isolation", "tenant:lumen")]
