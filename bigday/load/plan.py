@@ -62,10 +62,13 @@ class IsolationPlan:
     warmup_s: float = 2.0
     # Seconds at the start of each phase left out of the verdict, while users start or stop (shape ticks are 1 s).
     settle_s: float = 1.5
-    victim_users: int = 10
-    # Steady pacing, so the victim's request rate does not depend on the latency being measured.
-    victim_rps_per_user: float = 4.0
-    aggressor_users: int = 40
+    # Steady pacing, so the victim's request rate does not depend on the latency being measured; 120 requests
+    # a second give ~1,000 samples in 10 s, enough for a p99 (10 samples above it) to mean something.
+    victim_users: int = 20
+    victim_rps_per_user: float = 6.0
+    # Back-to-back uploaders, fewer than the target's per-tenant queue bound (16) so the spike is queued work,
+    # not a storm of instant rejections.
+    aggressor_users: int = 12
     confidence: float = 0.95
     resamples: int = 2000
 

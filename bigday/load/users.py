@@ -138,32 +138,34 @@ class CoupleUser(BigdayUser):
 
 
 class VictimUser(BigdayUser):
-    """A small studio's steady, light traffic: one request per task at a fixed pace, whatever the latency."""
+    """A small studio's steady traffic: page views and API reads at a fixed pace, whatever the latency.
 
-    kind = "photographer"
-    fixed_count = 10
-    wait_time = constant_throughput(4.0)  # type: ignore[assignment]
+    Reads only: the victim's own uploads would load its own worker pool and make its latency depend on its
+    own queue, not on the aggressor's.  Fixed pacing keeps the victim's request rate the same in every phase.
+    """
+
+    kind = "planner"
+    fixed_count = 20
+    wait_time = constant_throughput(6.0)  # type: ignore[assignment]
 
     def choose_tenant(self) -> str:
         return CONFIG.victim
 
-    # One request in six is an upload: enough that p95 and p99 sit among uploads, not on the boundary
-    # between fast page views and slow uploads (where a percentile jumps with the mix, not the latency).
-    @task(1)
-    def upload(self) -> None:
-        self.upload_photo(user_kind="photographer")
+    @task(2)
+    def dashboard(self) -> None:
+        self.client.get("/dashboard", headers=self.headers, name="/dashboard")
 
     @task(2)
     def gallery(self) -> None:
         self.client.get("/api/photos", headers=self.headers, name="/api/photos", context={"user_kind": "couple"})
 
-    @task(2)
-    def dashboard(self) -> None:
-        self.client.get("/dashboard", headers=self.headers, name="/dashboard", context={"user_kind": "planner"})
-
     @task(1)
     def timeline(self) -> None:
-        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline", context={"user_kind": "planner"})
+        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline")
+
+    @task(1)
+    def clients(self) -> None:
+        self.client.get("/api/clients?offset=0&limit=50", headers=self.headers, name="/api/clients")
 
 
 class AggressorUser(BigdayUser):

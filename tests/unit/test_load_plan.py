@@ -48,7 +48,7 @@ def test_plan_survives_json(scenario):
     again = LoadPlan.from_json(__import__("json").loads(plan.dumps()))
     assert again == plan
     assert [s.name for s in again.stages] == ["warmup", "alone", "spike", "recovery"]
-    assert again.isolation is not None and again.isolation.phase_s == 9 and again.stages[2].users == 7 + 40
+    assert again.isolation is not None and again.isolation.phase_s == 9 and again.stages[2].users == 7 + 12
 
 
 def test_stage_clock():
