@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar
 
+import gevent
 from locust import FastHttpUser, constant, constant_throughput, task
 from locust.env import Environment
 
@@ -42,9 +43,15 @@ class _Config:
     think: tuple[float, float] = (1.0, 5.0)
     batch: tuple[int, int] = (2, 5)
     pickers: ClassVar[dict[str, TenantPicker]] = {}
-    pool: tuple[PhotoBody, ...] = ()
+    pool_key: tuple[int, ...] = ()
+    pool_job: Any = None  # gevent AsyncResult of the pool being built on a native thread
     victim: str = ""
     aggressor: str = ""
+
+    @property
+    def pool(self) -> tuple[PhotoBody, ...]:
+        result: tuple[PhotoBody, ...] = self.pool_job.get()
+        return result
 
 
 CONFIG = _Config()
@@ -212,8 +219,15 @@ def configure_user_classes(environment: Environment, plan: LoadPlan) -> None:
 
 
 def prepare_process(plan: LoadPlan) -> None:
-    """Build this process's photo pool once, before any user starts (encoding blocks the event loop)."""
-    CONFIG.pool = photo_pool(plan.photo_sizes_kb)
+    """Start building this process's photo pool once, on a native thread.
+
+    Encoding a few megapixels takes seconds on a busy machine; on the event loop that would stall a worker's
+    heartbeats until the master declared it missing.  Uploads wait for the pool; everything else carries on.
+    """
+    key = tuple(plan.photo_sizes_kb)
+    if CONFIG.pool_job is None or CONFIG.pool_key != key:
+        CONFIG.pool_key = key
+        CONFIG.pool_job = gevent.get_hub().threadpool.spawn(photo_pool, key)
 
 
 def active_classes(environment: Environment, plan: LoadPlan) -> list[type[BigdayUser]]:
