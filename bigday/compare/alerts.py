@@ -41,7 +41,7 @@ def alerts_for(
                     run_id,
                 )
             )
-        elif c.kind == "regression" and c.label == REGRESSION:
+        elif c.kind == "regression" and c.label == REGRESSION and c.gated:
             data |= {"baseline": c.baseline, "effect": c.effect, "interval": c.interval, "q_value": c.q_value}
             out.append(
                 Alert(

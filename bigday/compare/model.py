@@ -39,6 +39,7 @@ class Check:
     p_value: float | None = None
     q_value: float | None = None
     n_baseline: int | None = None
+    gated: bool | None = None  # regression checks: can this comparison fail the run?
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

@@ -10,6 +10,7 @@ from bigday.compare.checks import fmt
 from bigday.compare.model import FAIL, IMPROVEMENT, NEUTRAL, PASS, REGRESSION, SKIPPED, WARN, Check
 from bigday.compare.stats import (
     MIN_SAMPLES,
+    base_metric,
     benjamini_hochberg,
     compare_samples,
     direction_of,
@@ -21,6 +22,12 @@ from bigday.scenario import RegressionPolicy
 # Below these a relative change is not worth a verdict whatever its size: 10 % of a 3 ms TTFB on
 # loopback is 0.3 ms, which no user sees and which the harness's own jitter produces.
 ABSOLUTE_FLOOR = {Unit.MS: 10.0, Unit.BYTES: 1000.0}
+
+
+# What the regression policy gates on (DESIGN §3: "more than 10 % worse than baseline on LCP/FID/CLS, or
+# more than 5 points of score"; INP is FID's successor in Core Web Vitals). Other metrics are compared and
+# labelled too, in their own FDR family, but only warn.
+GATED_METRICS = frozenset({"lcp", "fid", "inp", "cls", "performance_score", "accessibility_score"})
 
 
 def _floor(metric: str) -> float:
@@ -40,12 +47,14 @@ def regression_checks(
     policy: RegressionPolicy,
     fail_on_regression: bool = True,
 ) -> list[Check]:
-    """One check per page x metric present on both sides, judged in two directional families.
+    """One check per page x metric present on both sides, labelled improvement / neutral / regression.
 
-    The gate asks one question per comparison, "did it get worse?", so the worse-direction p-values
-    (one-sided Mann-Whitney U) form one Benjamini-Hochberg family across the whole run, and the
-    better-direction ones a second family for the improvement labels. Comparisons of one identical
-    constant on both sides (CLS 0, an unchanged bundle) are not tests and join neither family.
+    Gated comparisons (``GATED_METRICS``, the regression policy's metrics) can fail the run; the others are
+    labelled for information and at most warn. The gate asks one question per comparison, "did it get
+    worse?", so the worse-direction p-values (one-sided Mann-Whitney U) of all gated comparisons in the run
+    form one Benjamini-Hochberg family, the better-direction ones another (improvement labels), and the
+    informational comparisons two families of their own. Comparisons of one identical constant on both
+    sides (CLS 0, an unchanged bundle) are not tests and join no family.
     """
     keys = sorted(k for k in current if k in baseline and not k[1].startswith("resource."))
     tested, out = [], []
@@ -69,12 +78,14 @@ def regression_checks(
         seed = zlib.crc32(f"{page}/{metric}".encode())
         tested.append(((page, metric), compare_samples(cur, base, effect_rule(metric, policy), 1 - policy.alpha, seed)))
     lower = [direction_of(metric) is Direction.LOWER_IS_BETTER for (_, metric), _ in tested]
-    family = [i for i, (_, c) in enumerate(tested) if not c.constant]
+    gated = [base_metric(metric) in GATED_METRICS for (_, metric), _ in tested]
     q_worse, q_better = [1.0] * len(tested), [1.0] * len(tested)
-    for i, q in zip(family, benjamini_hochberg([tested[i][1].p_worse(lower[i]) for i in family]), strict=True):
-        q_worse[i] = q
-    for i, q in zip(family, benjamini_hochberg([tested[i][1].p_better(lower[i]) for i in family]), strict=True):
-        q_better[i] = q
+    for in_gate in (True, False):
+        family = [i for i, (_, c) in enumerate(tested) if not c.constant and gated[i] is in_gate]
+        for i, q in zip(family, benjamini_hochberg([tested[i][1].p_worse(lower[i]) for i in family]), strict=True):
+            q_worse[i] = q
+        for i, q in zip(family, benjamini_hochberg([tested[i][1].p_better(lower[i]) for i in family]), strict=True):
+            q_better[i] = q
     for i, ((page, metric), c) in enumerate(tested):
         worse = c.effect if lower[i] else -c.effect  # > 0: worse than the baseline
         big_enough = abs(c.effect) >= c.minimum and (
@@ -88,7 +99,7 @@ def regression_checks(
         # The q shown is the one of the direction the effect points to.
         q = q_worse[i] if worse >= 0 else q_better[i]
         p_value = c.p_worse(lower[i]) if worse >= 0 else c.p_better(lower[i])
-        status = PASS if label != REGRESSION else (FAIL if fail_on_regression else WARN)
+        status = PASS if label != REGRESSION else (FAIL if fail_on_regression and gated[i] else WARN)
         lo, hi = c.interval
         effect_txt = _describe(c.effect, c.kind, metric)
         msg = (
@@ -117,7 +128,8 @@ def regression_checks(
                 n=len(current[(page, metric)]),
                 n_baseline=len(baseline[(page, metric)]),
                 bound=None,
-                level="error" if fail_on_regression else "warn",
+                level="error" if fail_on_regression and gated[i] else "warn",
+                gated=gated[i],
             )
         )
     return out

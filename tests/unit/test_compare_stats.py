@@ -59,10 +59,22 @@ def test_constant_comparisons_do_not_dilute_the_fdr_family() -> None:
     padded_cur = cur | {("p", f"c{i}"): np.zeros(10) for i in range(20)}
     padded = {c.metric: c for c in regression_checks(padded_cur, padded_base, POLICY)}["lcp"].q_value
     assert padded == alone
-    noisy_base = base | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
-    noisy_cur = cur | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
-    diluted = {c.metric: c for c in regression_checks(noisy_cur, noisy_base, POLICY)}["lcp"].q_value
-    assert diluted > alone  # real comparisons do count towards the family
+    noisy_base = base | {(f"page{i}", "lcp"): rng.normal(1000, 50, 10) for i in range(20)}
+    noisy_cur = cur | {(f"page{i}", "lcp"): rng.normal(1000, 50, 10) for i in range(20)}
+    diluted = {(c.page, c.metric): c for c in regression_checks(noisy_cur, noisy_base, POLICY)}[("p", "lcp")].q_value
+    assert diluted > alone  # real gated comparisons, on any page of the run, count towards the family
+    info_base = base | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
+    info_cur = cur | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
+    checks = {c.metric: c for c in regression_checks(info_cur, info_base, POLICY)}
+    assert checks["lcp"].q_value == alone and checks["lcp"].gated and not checks["n0"].gated
+
+
+def test_only_the_policy_metrics_fail_the_run() -> None:
+    base = {("p", "ttfb"): np.linspace(20, 22, 10), ("p", "lcp"): np.linspace(1000, 1020, 10)}
+    cur = {("p", "ttfb"): np.linspace(40, 44, 10), ("p", "lcp"): np.linspace(1300, 1330, 10)}
+    checks = {c.metric: c for c in regression_checks(cur, base, POLICY)}
+    assert checks["ttfb"].label == REGRESSION and checks["ttfb"].status == WARN
+    assert checks["lcp"].label == REGRESSION and checks["lcp"].status == FAIL
 
 
 def _trials(shift: float, trials: int, seed: int) -> list[str]:
