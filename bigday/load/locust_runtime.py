@@ -179,6 +179,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             STATE.plan = LoadPlan.from_json(json.loads(raw))
             _users().configure_user_classes(environment, STATE.plan)
             _users().prepare_process(STATE.plan)
+        _kill_greenlets()  # a worker is reused for every test a web-UI master starts
         STATE.greenlets = [gevent.spawn(_cpu_sampler, runner.client_id)]
         return
     plan = current_plan()
@@ -261,6 +262,10 @@ def _close_run() -> None:
     if STATE.phases:
         last = STATE.phases[-1]
         STATE.phases[-1] = PhaseSpan(last.name, last.start, now)
+    _kill_greenlets()
+
+
+def _kill_greenlets() -> None:
     for g in STATE.greenlets:
         if g is not gevent.getcurrent():
             g.kill(block=False)
@@ -332,7 +337,8 @@ def _finalise() -> None:
             finished_at=end,
             phases=tuple(STATE.phases),
             timeline=tuple(STATE.timeline),
-            cpu_samples=tuple(STATE.cpu),
+            # Workers keep sampling while idle between tests; only the run itself counts towards saturation.
+            cpu_samples=tuple(c for c in STATE.cpu if STATE.t0 <= c["t"] <= end + 1.0),
             locust_version=locust.__version__,
             processes=processes,
             stop_reason=STATE.stop_reason,
