@@ -74,6 +74,11 @@ def handle(args: argparse.Namespace) -> int:
     report_outcome(outcome.probe, as_json=args.json)
     if outcome.verdicts is not None and not args.json:
         print(render_verdicts(outcome.verdicts.to_json()))
+    if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run
+        from bigday.load.nightly import nightly_load
+
+        return max(outcome.exit_code, nightly_load(scenario, options.base_url, options.store,
+                                                   options.probe.results_dir, options.compare))
     return outcome.exit_code
 
 
@@ -84,4 +89,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_compare_options(p)
     add_store_option(p, results_dir=False)
     p.add_argument("--json", action="store_true", help="print the probe summary as JSON instead of a table")
+    p.add_argument("--load", action="store_true",
+                   help="also rehearse the Saturday upload spike and the tenant-isolation check (see bigday load)")
     p.set_defaults(handler=handle)

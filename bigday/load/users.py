@@ -83,10 +83,12 @@ class BigdayUser(FastHttpUser):
         lo, hi = CONFIG.think
         return random.uniform(lo, hi)
 
-    def upload_photo(self, **context: Any) -> None:
+    def upload_photo(self, **context: Any) -> int:
+        """Upload one photo from the pool; returns the HTTP status (0 when the connection failed)."""
         photo = random.choice(CONFIG.pool)
-        self.client.post("/api/photos", data=photo.body, headers=self.upload_headers,  # type: ignore[arg-type]
-                         name="/api/photos", context=context)
+        response = self.client.post("/api/photos", data=photo.body, headers=self.upload_headers,  # type: ignore[arg-type]
+                                    name="/api/photos", context=context)
+        return int(getattr(response, "status_code", 0) or 0)
 
     def view_gallery(self, **context: Any) -> None:
         self.client.get("/photos/gallery", headers=self.headers, name="/photos/gallery", context=context)
@@ -101,7 +103,9 @@ class PhotographerUser(BigdayUser):
     @task(1)
     def upload_batch(self) -> None:
         for _ in range(random.randint(*CONFIG.batch)):
-            self.upload_photo()
+            # Like the app's uploader: a busy server (503 + Retry-After) or a failure ends the batch for now.
+            if self.upload_photo() != 201:
+                break
 
     @task(3)
     def gallery(self) -> None:
