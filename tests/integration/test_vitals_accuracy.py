@@ -84,11 +84,10 @@ def test_tbt_of_one_300_ms_task(measure_page):
     assert task["duration"] >= 300
 
 
-def test_page_without_interaction_reports_inp_and_fid_as_not_measured(measure_page):
-    m = measure_page("/dashboard", interaction=(), runs=1, accessibility=False)
-    run = m.ok_runs[0]
-    assert run.vitals.inp is None and run.vitals.fid is None
-    assert run.vitals.lcp is not None and run.vitals.cls is not None
+@pytest.mark.bigday_page("/dashboard", interaction=(), runs=1, accessibility=False)
+def test_page_without_interaction_reports_inp_and_fid_as_not_measured(vitals):
+    assert vitals.inp is None and vitals.fid is None
+    assert vitals.lcp is not None and vitals.cls is not None
 
 
 def test_mobile_profile_keeps_cls_right(measure_page):
