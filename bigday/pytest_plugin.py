@@ -125,7 +125,10 @@ def measure_page(bigday_browser: Any, bigday_app: AppUnderTest, bigday_scenario:
     A scenario page name brings its path and scripted interaction; a path matches a scenario page's interaction
     when one has that path.  Each run gets a fresh context; a run that still fails after retries fails the test."""
     keeper = BrowserKeeper(bigday_browser)
-    assets = load_assets()
+    try:
+        assets = load_assets()
+    except BigdayError as e:
+        pytest.fail(str(e), pytrace=False)
 
     def measure(page_or_path: str, *, tenant: str | None = None, knobs: Mapping[str, Any] | None = None,
                 runs: int | None = None, profile: str | None = None,
