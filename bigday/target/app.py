@@ -207,7 +207,9 @@ class TargetApp:
                     raise HttpError(413, f"upload is over the limit of {limit} bytes")
             content_type = request.headers.get("content-type", "")
             try:
-                photo = await ticket.run(self.photos.process, tenant, bytes(body), content_type)
+                photo = await ticket.run(
+                    self.photos.process, tenant, bytes(body), content_type, self.pools.helpers(tenant).run
+                )
             except UploadRejected as e:
                 raise HttpError(e.status, e.message) from None
         finally:
@@ -223,7 +225,7 @@ class TargetApp:
         path = photo.thumb_path if thumb else photo.path
         assert path is not None
         data = await self.pooled(request, path.read_bytes)
-        return Response(data, media_type="image/webp" if thumb else photo.content_type, headers=NO_STORE)
+        return Response(data, media_type="image/jpeg" if thumb else photo.content_type, headers=NO_STORE)
 
     # ------------------------------------------------------------ static assets
 

@@ -3,13 +3,71 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 ISOLATION_MODES = ("fair", "shared")
+# Image work is background work: its helper processes run at a lower CPU priority than the server, so an
+# upload flood cannot starve page and API threads of CPU (nor hold their GIL: it is another process).
+HELPER_NICE = 10
 T = TypeVar("T")
+
+
+def _helper_init(nice: int) -> None:
+    os.nice(nice)
+    parent = os.getppid()
+
+    def watch() -> None:
+        # The forkserver that made us exits with the server; then we are orphaned and stop too.
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class HelperProcesses:
+    """A process pool for CPU-heavy upload work, started on first use and restarted if a helper dies."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size = size
+        self.name = name
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("forkserver")
+                # Helpers fork from a server that already imported Pillow, not from our threaded process.
+                ctx.set_forkserver_preload(["bigday.target.uploads"])
+                self._pool = ProcessPoolExecutor(self.size, mp_context=ctx, initializer=_helper_init,
+                                                 initargs=(HELPER_NICE,))
+            return self._pool
+
+    def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Run ``fn`` in a helper and wait (the calling worker thread stays busy, without the GIL)."""
+        pool = self._executor()
+        try:
+            return pool.submit(fn, *args).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return self._executor().submit(fn, *args).result()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class QueueFull(Exception):
@@ -55,15 +113,23 @@ class WorkerPools:
         self._rejected = {t: 0 for t in tenant_ids}
         if isolation == "shared":
             # Same total thread count as the fair pools together: only the partitioning differs.
-            shared = ThreadPoolExecutor(max_workers=workers * len(tenant_ids), thread_name_prefix="pool-shared")
+            n = workers * len(tenant_ids)
+            shared = ThreadPoolExecutor(max_workers=n, thread_name_prefix="pool-shared")
+            helpers = HelperProcesses(n, "shared")
             self._executors = {t: shared for t in tenant_ids}
+            self._helpers = {t: helpers for t in tenant_ids}
         else:
             self._executors = {
                 t: ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pool-{t}") for t in tenant_ids
             }
+            # As many helpers as the pool has threads: a worker thread never waits for a helper.
+            self._helpers = {t: HelperProcesses(workers, t) for t in tenant_ids}
 
     def executor(self, tenant: str) -> ThreadPoolExecutor:
         return self._executors[tenant]
+
+    def helpers(self, tenant: str) -> HelperProcesses:
+        return self._helpers[tenant]
 
     def admit(self, tenant: str) -> Ticket:
         """A slot for one job of ``tenant``, or QueueFull when it already has ``queue_limit`` jobs."""
@@ -94,3 +160,5 @@ class WorkerPools:
     def shutdown(self) -> None:
         for ex in set(self._executors.values()):
             ex.shutdown(wait=False, cancel_futures=True)
+        for helpers in set(self._helpers.values()):
+            helpers.shutdown()

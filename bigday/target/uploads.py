@@ -7,6 +7,7 @@ import os
 import secrets
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,10 @@ class UploadRejected(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+    def __reduce__(self) -> tuple[type[UploadRejected], tuple[int, str]]:
+        # Raised in a helper process and re-raised here: pickle both fields.
+        return (UploadRejected, (self.status, self.message))
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,70 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+@dataclass(frozen=True)
+class ProcessedImage:
+    """What the helper process found in an upload and where it wrote it."""
+
+    format: str
+    width: int | None
+    height: int | None
+    path: str
+    content_type: str
+    thumb_path: str | None
+    thumb_size: tuple[int, int] | None
+
+
+def process_image(data: bytes, folder: str, photo_id: str) -> ProcessedImage:
+    """Verify, decode, thumbnail, write and fsync one upload; runs in a helper process."""
+    base = Path(folder)
+    try:
+        fmt, size, thumb = _decode(data)
+    except UploadRejected:
+        heic = heic_dimensions(data)
+        if heic is False:
+            raise
+        path = base / f"{photo_id}.heic"
+        _write_durably(path, data)
+        dims = heic if isinstance(heic, tuple) else (None, None)
+        return ProcessedImage("HEIC", dims[0], dims[1], str(path), "image/heic", None, None)
+    path = base / f"{photo_id}.{fmt.lower()}"
+    thumb_path = base / f"{photo_id}.thumb.jpg"
+    _write_durably(path, data)
+    _write_durably(thumb_path, thumb[0])
+    return ProcessedImage(fmt, size[0], size[1], str(path), ACCEPTED_FORMATS[fmt], str(thumb_path), thumb[1])
+
+
+def _decode(data: bytes) -> tuple[str, tuple[int, int], tuple[bytes, tuple[int, int]]]:
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format or ""
+            if fmt not in ACCEPTED_FORMATS:
+                raise UploadRejected(415, f"{fmt or 'unknown'} images are not accepted; send JPEG, PNG, WebP or HEIC")
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()  # the full decode: real work for the worker
+            size = img.size
+            thumb = img if img.mode in ("RGB", "L") else img.convert("RGB")
+            thumb.thumbnail(THUMB_BOX)
+            buf = io.BytesIO()
+            # JPEG, not WebP: Pillow's WebP encoder costs ~30x more CPU for a thumbnail this size.
+            thumb.save(buf, "JPEG", quality=80)
+        return fmt, size, (buf.getvalue(), thumb.size)
+    except UploadRejected:
+        raise
+    except UnidentifiedImageError:
+        raise UploadRejected(415, "the file is not an image; send JPEG, PNG, WebP or HEIC") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise UploadRejected(415, f"the image could not be decoded: {e}") from None
+
+
+Runner = Callable[..., ProcessedImage]
+
+
+def run_here(fn: Callable[..., ProcessedImage], *args: object) -> ProcessedImage:
+    return fn(*args)
+
+
 class PhotoStore:
     """Uploaded photos per tenant under one temporary directory; each tenant only sees its own."""
 
@@ -142,56 +211,19 @@ class PhotoStore:
         with self._lock:
             return self._photos[tenant].get(photo_id)
 
-    def process(self, tenant: str, body: bytes, content_type: str) -> StoredPhoto:
-        """Parse, verify, decode, thumbnail, write and fsync; runs on the tenant's worker thread."""
+    def process(self, tenant: str, body: bytes, content_type: str, run: Runner = run_here) -> StoredPhoto:
+        """Parse the body and check its size here; ``run`` does the image work (a helper process)."""
         data = extract_file_part(body, content_type)
         if len(data) > self.limit_bytes:
             raise UploadRejected(413, f"file is {len(data)} bytes; the limit is {self.limit_bytes} bytes")
         if not data:
             raise UploadRejected(415, "the 'file' field is empty; expected a JPEG, PNG, WebP or HEIC image")
         photo_id = "ph_" + secrets.token_hex(8)
-        folder = self.root / tenant
-        try:
-            fmt, size, thumb = self._decode(data)
-        except UploadRejected:
-            heic = heic_dimensions(data)
-            if heic is False:
-                raise
-            path = folder / f"{photo_id}.heic"
-            _write_durably(path, data)
-            dims = heic if isinstance(heic, tuple) else (None, None)
-            photo = StoredPhoto(photo_id, tenant, len(data), "HEIC", dims[0], dims[1], path, "image/heic", None, None)
-        else:
-            path = folder / f"{photo_id}.{fmt.lower()}"
-            thumb_path = folder / f"{photo_id}.thumb.webp"
-            _write_durably(path, data)
-            _write_durably(thumb_path, thumb[0])
-            photo = StoredPhoto(
-                photo_id, tenant, len(data), fmt, size[0], size[1], path, ACCEPTED_FORMATS[fmt], thumb_path, thumb[1]
-            )
+        done = run(process_image, data, str(self.root / tenant), photo_id)
+        photo = StoredPhoto(
+            photo_id, tenant, len(data), done.format, done.width, done.height, Path(done.path), done.content_type,
+            Path(done.thumb_path) if done.thumb_path else None, done.thumb_size,
+        )
         with self._lock:
             self._photos[tenant][photo_id] = photo
         return photo
-
-    @staticmethod
-    def _decode(data: bytes) -> tuple[str, tuple[int, int], tuple[bytes, tuple[int, int]]]:
-        try:
-            with Image.open(io.BytesIO(data)) as probe:
-                fmt = probe.format or ""
-                if fmt not in ACCEPTED_FORMATS:
-                    raise UploadRejected(415, f"{fmt or 'unknown'} images are not accepted; send JPEG, PNG, WebP or HEIC")
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()  # the full decode: real work on the worker, with the GIL released by Pillow
-                size = img.size
-                thumb = img.convert("RGB")
-            thumb.thumbnail(THUMB_BOX)
-            buf = io.BytesIO()
-            thumb.save(buf, "WEBP", quality=80)
-            return fmt, size, (buf.getvalue(), thumb.size)
-        except UploadRejected:
-            raise
-        except UnidentifiedImageError:
-            raise UploadRejected(415, "the file is not an image; send JPEG, PNG, WebP or HEIC") from None
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-            raise UploadRejected(415, f"the image could not be decoded: {e}") from None

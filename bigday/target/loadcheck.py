@@ -1,0 +1,261 @@
+"""A small, bounded loopback check of tenant isolation: one tenant floods uploads while another is timed.
+
+The victim sends steady light requests for the whole check; the aggressor's flood is switched on and off
+on a shared clock (alone, load, alone, load, alone), so slow drifts in the machine's own load fall on both
+sides of the comparison instead of on one. The flood runs in its own process at a lower CPU priority, standing
+in for clients on other machines: it never shares a GIL or a core's priority with the victim's timer.
+``python -m bigday.target.loadcheck URL TENANT PHOTO CONCURRENCY T0 WINDOWS`` runs one flood and prints JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from bigday.target.images import draw_photo, encode
+
+GENERATOR_NICE = 10
+MAX_CHECK_S = 300.0
+
+
+def _check_loopback(base_url: str) -> None:
+    host = urlsplit(base_url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"load checks only run against loopback, not {base_url!r}")
+
+
+def sample_photo(size: tuple[int, int] = (2400, 1600), quality: int = 85) -> bytes:
+    """A real JPEG whose decode and thumbnail cost real worker time while its bytes stay modest."""
+    return encode(draw_photo(size, seed=7, noise=3), "JPEG", quality)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of the check, in seconds from its start: the victim alone, or under the flood."""
+
+    kind: str  # "alone" | "load"
+    start: float
+    end: float
+
+
+def interleaved_schedule(load_s: float = 20.0, windows: int = 2, alone_s: float = 3.0) -> tuple[Phase, ...]:
+    """alone, load, alone, ..., load, alone: ``windows`` load windows sharing ``load_s`` seconds."""
+    phases, t = [], 0.0
+    each = load_s / windows
+    for _ in range(windows):
+        phases.append(Phase("alone", t, t + alone_s))
+        t += alone_s
+        phases.append(Phase("load", t, t + each))
+        t += each
+    phases.append(Phase("alone", t, t + alone_s))
+    return tuple(phases)
+
+
+@dataclass(frozen=True)
+class FloodStats:
+    """What the aggressor sent and got back."""
+
+    sent: int
+    created: int
+    rejected_503: int
+    other_errors: int
+
+
+async def _flood(base_url: str, tenant: str, photo: bytes, concurrency: int, t0: float,
+                 windows: list[tuple[float, float]]) -> FloodStats:
+    counts = {"sent": 0, "created": 0, "503": 0, "other": 0}
+    rng = random.Random(0)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
+
+        async def user() -> None:
+            for start, end in windows:
+                wait = t0 + start - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                while time.monotonic() < t0 + end:
+                    counts["sent"] += 1
+                    try:
+                        r = await client.post("/api/photos", headers={"X-Tenant": tenant},
+                                              files={"file": ("photo.jpg", photo, "image/jpeg")})
+                    except httpx.HTTPError:
+                        counts["other"] += 1
+                        continue
+                    if r.status_code == 201:
+                        counts["created"] += 1
+                    elif r.status_code == 503:
+                        counts["503"] += 1
+                        # A polite client honours Retry-After, with jitter so rejected clients do not
+                        # come back in one synchronised burst; it stays within its window.
+                        pause = float(r.headers.get("retry-after", "1")) * rng.uniform(1.0, 1.5)
+                        await asyncio.sleep(min(pause, max(0.0, t0 + end - time.monotonic())))
+                    else:
+                        counts["other"] += 1
+
+        await asyncio.gather(*(user() for _ in range(concurrency)))
+    return FloodStats(counts["sent"], counts["created"], counts["503"], counts["other"])
+
+
+class UploadFlood:
+    """An upload flood from one tenant in a child process, on during the given windows of a shared clock."""
+
+    def __init__(self, base_url: str, tenant: str, photo: bytes, concurrency: int, t0: float,
+                 windows: list[tuple[float, float]]) -> None:
+        _check_loopback(base_url)
+        if not windows or windows[-1][1] > MAX_CHECK_S:
+            raise ValueError(f"a flood needs windows that end within {MAX_CHECK_S:g} s")
+        self._args = [base_url, tenant, "", str(concurrency), repr(t0), ",".join(f"{a}-{b}" for a, b in windows)]
+        self._photo = photo
+        self._proc: subprocess.Popen[str] | None = None
+        self._photo_path: Path | None = None
+        self._timeout = windows[-1][1] + 60
+
+    def start(self) -> None:
+        fd, name = tempfile.mkstemp(prefix="bigday-flood-", suffix=".jpg")
+        with os.fdopen(fd, "wb") as f:
+            f.write(self._photo)
+        self._photo_path = Path(name)
+        self._args[2] = name
+        self._proc = subprocess.Popen([sys.executable, "-m", "bigday.target.loadcheck", *self._args],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def join(self) -> FloodStats:
+        assert self._proc is not None and self._photo_path is not None
+        try:
+            out, err = self._proc.communicate(timeout=self._timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.communicate()
+            raise RuntimeError("the upload flood did not stop in time") from None
+        finally:
+            self._photo_path.unlink(missing_ok=True)
+        if self._proc.returncode != 0:
+            raise RuntimeError(f"the upload flood failed ({self._proc.returncode}): {err.strip()[-500:]}")
+        return FloodStats(**json.loads(out))
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        if self._photo_path is not None:
+            self._photo_path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class IsolationMeasurement:
+    """The victim's latencies alone and under the aggressor's flood, and what the flood did."""
+
+    alone_ms: tuple[float, ...]
+    load_ms: tuple[float, ...]
+    first_alone_ms: tuple[float, ...]  # the baseline before any load, for reference
+    victim_errors_alone: int
+    victim_errors_load: int
+    flood: FloodStats
+
+    @property
+    def alone_p95(self) -> float:
+        return p95(list(self.alone_ms))
+
+    @property
+    def load_p95(self) -> float:
+        return p95(list(self.load_ms))
+
+    @property
+    def ratio(self) -> float:
+        return self.load_p95 / self.alone_p95
+
+    def describe(self) -> str:
+        return (
+            f"victim p95 alone {self.alone_p95:.2f} ms (n={len(self.alone_ms)}; before any load "
+            f"{p95(list(self.first_alone_ms)):.2f} ms), under load {self.load_p95:.2f} ms (n={len(self.load_ms)}), "
+            f"ratio {self.ratio:.2f}; victim p50 {statistics.median(self.alone_ms):.2f} -> "
+            f"{statistics.median(self.load_ms):.2f} ms; victim errors {self.victim_errors_alone}+"
+            f"{self.victim_errors_load}; aggressor sent {self.flood.sent}, created {self.flood.created}, "
+            f"503 {self.flood.rejected_503}, other errors {self.flood.other_errors}"
+        )
+
+
+def measure_isolation(base_url: str, victim: str, aggressor: str, photo: bytes, concurrency: int = 32,
+                      schedule: tuple[Phase, ...] | None = None, path: str = "/api/clients?limit=50",
+                      guard_alone_s: float = 0.75, guard_load_s: float = 0.25,
+                      pause_s: float = 0.005) -> IsolationMeasurement:
+    """Time the victim's requests through ``schedule`` while the aggressor floods during its load phases.
+
+    Samples near a phase's start are left out (``guard_alone_s``: the flood's last admitted uploads still
+    draining; ``guard_load_s``: the flood ramping up), as are samples that straddle two phases.
+    """
+    _check_loopback(base_url)
+    phases = schedule or interleaved_schedule()
+    windows = [(p.start, p.end) for p in phases if p.kind == "load"]
+    end = phases[-1].end
+    samples: list[tuple[float, float, float, bool]] = []
+    with httpx.Client(base_url=base_url, headers={"X-Tenant": victim}, timeout=30.0) as client:
+        client.get(path).raise_for_status()  # warm the connection and the victim's pool
+        t0 = time.monotonic() + 1.0  # time for the flood process to start
+        flood = UploadFlood(base_url, aggressor, photo, concurrency, t0, windows)
+        flood.start()
+        try:
+            while time.monotonic() < t0:
+                time.sleep(0.01)
+            while (now := time.monotonic()) < t0 + end:
+                t_start = time.perf_counter()
+                try:
+                    ok = client.get(path).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                ms = (time.perf_counter() - t_start) * 1000
+                samples.append((now - t0, time.monotonic() - t0, ms, ok))
+                time.sleep(pause_s)
+            stats = flood.join()
+        finally:
+            flood.stop()
+    alone: list[float] = []
+    load: list[float] = []
+    first: list[float] = []
+    errors = {"alone": 0, "load": 0}
+    for begin, finish, ms, ok in samples:
+        for i, p in enumerate(phases):
+            guard = guard_load_s if p.kind == "load" else guard_alone_s
+            if p.start + guard <= begin and finish <= p.end:
+                if not ok:
+                    errors[p.kind] += 1
+                elif p.kind == "load":
+                    load.append(ms)
+                else:
+                    alone.append(ms)
+                    if i == 0:
+                        first.append(ms)
+                break
+    return IsolationMeasurement(tuple(alone), tuple(load), tuple(first), errors["alone"], errors["load"], stats)
+
+
+def main(argv: list[str]) -> int:
+    base_url, tenant, photo_path, concurrency, t0, windows = argv
+    _check_loopback(base_url)
+    os.nice(GENERATOR_NICE)
+    spans = [tuple(float(x) for x in w.split("-")) for w in windows.split(",")]
+    spans = [(a, min(b, MAX_CHECK_S)) for a, b in spans]  # bounded whatever the caller asks
+    stats = asyncio.run(_flood(base_url, tenant, Path(photo_path).read_bytes(), int(concurrency), float(t0),
+                               spans))  # type: ignore[arg-type]
+    print(json.dumps(asdict(stats)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
