@@ -167,7 +167,21 @@ def describe(result: LoadRunResult) -> list[str]:
         lines.append(f"{v['name']}: {v['status'].upper()}{trust}")
         lines += _details(v)
         lines += [f"  - {r}" for r in v.get("reasons", ())]
+        lines += _tenant_lines(result.stats, v)
     lines.append(f"  results: {result.folder}")
+    return lines
+
+
+def _tenant_lines(stats: dict[str, Any], verdict: dict[str, Any]) -> list[str]:
+    """Per tenant, the phases the verdict looked at: requests, rps, exact p95/p99, error rate."""
+    phases = ["alone", "spike"] if verdict["name"] == "tenant_isolation" else list(verdict["plateau_phases"])
+    lines = []
+    for r in stats.get("stats", ()):
+        if r["user_kind"] == "*" and r["endpoint"] == "*" and r["tenant"] != "*" and r["phase"] in phases:
+            lines.append(
+                f"    {r['tenant']:<12} {r['phase']:<9} {r['count']:>8} req {r['rps']:>8.1f} rps  "
+                f"p95 {r['p95']} ms  p99 {r['p99']} ms  errors {r['error_rate']:.2%}"
+            )
     return lines
 
 

@@ -283,12 +283,19 @@ def _cpu_sampler(node: str) -> None:
         STATE.cpu.append({"node": node, "t": round(time.time(), 3), "cpu": proc.cpu_percent(None)})
 
 
+def sync_phase(plan: LoadPlan, t: float | None = None) -> None:
+    """Bring the phase up to the clock (or to ``t`` s into the run); shapes call this before changing users,
+    so no request started by a new stage's users is tagged with the previous phase."""
+    if STATE.running:
+        t = elapsed() if t is None else t
+        _set_phase(phase_at(plan.stages, t), STATE.t0 + t)
+
+
 def _phase_keeper(plan: LoadPlan) -> None:
-    # Phases follow the clock, not the shape's tick: Locust blocks tick() while a ramp is being spawned.
+    # Phases follow the clock, not only the shape's tick: Locust blocks tick() while a ramp is being spawned.
     while True:
         gevent.sleep(PHASE_POLL_S)
-        now = time.time()
-        _set_phase(phase_at(plan.stages, now - STATE.t0), now)
+        sync_phase(plan)
 
 
 def _timeline_sampler() -> None:

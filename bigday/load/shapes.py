@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from locust import LoadTestShape
 
-from bigday.load.locust_runtime import current_plan, elapsed
+from bigday.load.locust_runtime import current_plan, elapsed, sync_phase
 from bigday.load.plan import stage_at
 from bigday.load.users import AggressorUser, VictimUser, active_classes
 
@@ -22,7 +22,9 @@ class SaturdayShape(LoadTestShape):
 
     def tick(self) -> tuple[int, float, list] | None:
         plan = current_plan()
-        found = stage_at(plan.stages, elapsed())
+        t = elapsed()
+        sync_phase(plan, t)
+        found = stage_at(plan.stages, t)
         if found is None:
             return None
         _, stage, prev_users = found
@@ -36,7 +38,9 @@ class IsolationShape(LoadTestShape):
 
     def tick(self) -> tuple[int, float, list] | None:
         plan = current_plan()
-        found = stage_at(plan.stages, elapsed())
+        t = elapsed()
+        sync_phase(plan, t)
+        found = stage_at(plan.stages, t)
         if found is None:
             return None
         _, stage, _ = found
