@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bigday.probe.assets import node_modules
 from bigday.probe.browser import CHROMIUM_ARGS, chromium_path
+from bigday.probe.profiles import get_profile
 from bigday.probe.runner import ProbeOptions, page_url, probe_app
 from bigday.scenario import load_scenario
 
@@ -90,8 +91,9 @@ def main() -> int:
     print(f"speed-up per page run on {args.page}: {ratio:.1f}x (goal >= {GOAL:.0f}x): "
           f"{'PASS' if ratio >= GOAL else 'FAIL'}; over all five paths: {lh_per_run / per_run:.1f}x")
     mine = [r for r in ok if r.target.page == args.page]
-    print("\nsame page, metrics side by side (bigday desktop profile throttles 40 ms / 10 Mbps; Lighthouse 'provided' "
-          "does not throttle):")
+    throttled = get_profile(args.profile).network is not None
+    print(f"\nsame page, metrics side by side (bigday profile {args.profile} "
+          f"{'throttles the network' if throttled else 'does not throttle'}; Lighthouse 'provided' does not throttle):")
     print(f"{'metric':6} {'bigday median':>14} {'Lighthouse median':>18}")
     for metric, audit in LH_AUDITS.items():
         b = statistics.median(v for r in mine if (v := r.vitals.get(metric)) is not None)
