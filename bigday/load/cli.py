@@ -95,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--max-error-rate", type=float, metavar="F", help="plateau error-rate bound (default 0.01)")
     i = p.add_argument_group("isolation check")
     i.add_argument("--phase", metavar="DURATION", help="length of each phase (default: load.isolation.phase)")
+    i.add_argument("--recovery", metavar="DURATION", help="length of phase 3, after the spike (default: --phase)")
     i.add_argument("--warmup", metavar="DURATION", help="victim warm-up before phase 1 (default 2s)")
     i.add_argument("--victim-users", type=_positive_int, metavar="N")
     i.add_argument("--victim-rps", type=_positive_float, metavar="F", help="requests per second per victim user")
@@ -116,6 +117,7 @@ def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
         spike_p95_sla=args.p95_sla,
         spike_max_error_rate=args.max_error_rate,
         phase=args.phase,
+        recovery=args.recovery,
         warmup=args.warmup,
         victim_users=args.victim_users,
         victim_rps_per_user=args.victim_rps,

@@ -145,6 +145,10 @@ def _on_init(environment: Environment, **_: Any) -> None:
         _fail(str(e))
         return
     STATE.plan = plan
+    if plan.kind == "isolation":
+        from bigday.load.dispatch import VictimPinnedDispatcher
+
+        environment.dispatcher_class = VictimPinnedDispatcher
     if opts is not None:
         # Custom attributes of parsed_options travel to every worker with each spawn message.
         opts.bigday_plan_json = plan.dumps()

@@ -58,17 +58,24 @@ class IsolationPlan:
     victim_p95_sla_ms: float = 500.0
     victim_max_error_rate: float = 0.01
     phase_s: float = 20.0
+    recovery_s: float | None = None  # phase 3; None: as long as the others
     # Victim users open their connections during warm-up; those first requests are not evidence.
     warmup_s: float = 2.0
     # Seconds at the start of each phase left out of the verdict, while users start or stop (shape ticks are 1 s).
     settle_s: float = 1.5
-    # Steady pacing, so the victim's request rate does not depend on the latency being measured; 120 requests
-    # a second give ~1,000 samples in 10 s, enough for a p99 (10 samples above it) to mean something.
-    victim_users: int = 20
-    victim_rps_per_user: float = 6.0
-    # Back-to-back uploaders, fewer than the target's per-tenant queue bound (16) so the spike is queued work,
-    # not a storm of instant rejections.
-    aggressor_users: int = 12
+    # Steady pacing, so the victim's request rate does not depend on the latency being measured; 120 light
+    # reads a second give ~1,000 samples per 10 s phase, where an unharmed victim's p95 interval stays
+    # inside 1.25x (at ~500 samples it would not, one run in six, from sampling alone). Ten users keep the
+    # victim's requests in flight below the reference target's per-tenant queue bound (16), so the victim
+    # can never be turned away by its own traffic.
+    victim_users: int = 10
+    victim_rps_per_user: float = 12.0
+    # Back-to-back uploaders, twice the reference target's per-tenant queue bound (16): the app queues what it
+    # admits and turns the rest away with 503 + Retry-After, which they honour.
+    aggressor_users: int = 32
+    # Phase "alone" is the baseline; if it was this much slower than the aggressor-free "recovery" phase, the
+    # machine disturbed it and a PASS against it would be unearned.
+    baseline_drift_bar: float = 1.5
     confidence: float = 0.95
     resamples: int = 2000
 
@@ -79,7 +86,7 @@ class IsolationPlan:
             Stage("warmup", self.warmup_s, v),
             Stage("alone", self.phase_s, v),
             Stage("spike", self.phase_s, a),
-            Stage("recovery", self.phase_s, v),
+            Stage("recovery", self.recovery_s or self.phase_s, v),
         )
 
 
@@ -174,6 +181,7 @@ class PlanOverrides:
     spike_p95_sla: str | None = None
     spike_max_error_rate: float | None = None
     phase: str | None = None
+    recovery: str | None = None
     warmup: str | None = None
     victim_users: int | None = None
     victim_rps_per_user: float | None = None
@@ -331,6 +339,7 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
             victim_p95_sla_ms=iso.victim_p95_sla_ms,
             victim_max_error_rate=iso.victim_max_error_rate,
             phase_s=parse_seconds("--phase", o.phase) if o.phase else iso.phase_s,
+            recovery_s=parse_seconds("--recovery", o.recovery) if o.recovery else None,
             warmup_s=parse_seconds("--warmup", o.warmup) if o.warmup else IsolationPlan.warmup_s,
             victim_users=o.victim_users if o.victim_users is not None else IsolationPlan.victim_users,
             victim_rps_per_user=(

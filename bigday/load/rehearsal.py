@@ -71,6 +71,12 @@ def resolve_processes(processes: int) -> int:
     return max(1, processes)
 
 
+def _processes_for(kind: str, requested: int) -> int:
+    # The isolation check keeps the victim's users in a Locust process of their own (see bigday.load.dispatch).
+    n = resolve_processes(requested)
+    return max(n, 2) if kind == "isolation" else n
+
+
 @contextlib.contextmanager
 def _target(base_url: str | None, isolation: str | None) -> Iterator[tuple[str, bool]]:
     if base_url:
@@ -107,7 +113,7 @@ def run_rehearsal(
             plan_path=folder.file(PLAN_FILE),
             out_dir=folder.path,
             hard_limit_s=plan.max_duration_s,
-            processes=resolve_processes(opts.processes),
+            processes=_processes_for(kind, opts.processes),
             expect_workers=opts.expect_workers,
             master_bind_host=opts.master_bind_host,
             master_bind_port=opts.master_bind_port,
@@ -135,7 +141,7 @@ def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, op
         "complete": False,
         "status": "incomplete",
         "scenario": {"name": plan.scenario_name, "path": plan.scenario_path, "sha256": plan.scenario_sha256},
-        "environment": environment_fingerprint(load_processes=resolve_processes(opts.processes)),
+        "environment": environment_fingerprint(load_processes=_processes_for(plan.kind, opts.processes)),
         "app": {"base_url": url, "embedded_target": embedded,
                 "target_isolation": (opts.target_isolation or "fair") if embedded else None},
     })

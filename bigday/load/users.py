@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 import gevent
 from locust import FastHttpUser, constant, constant_throughput, task
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
+from bigday.load.dispatch import lower_priority_once
 from bigday.load.locust_runtime import STATE
 from bigday.load.photos import CONTENT_TYPE, PhotoBody, photo_pool
 from bigday.load.plan import LoadPlan
@@ -46,6 +48,7 @@ class _Config:
     pool_key: tuple[int, ...] = ()
     pool_job: Any = None  # gevent AsyncResult of the pool being built on a native thread
     victim: str = ""
+    victim_rate: float = 12.0
     aggressor: str = ""
 
     @property
@@ -83,12 +86,17 @@ class BigdayUser(FastHttpUser):
         lo, hi = CONFIG.think
         return random.uniform(lo, hi)
 
-    def upload_photo(self, **context: Any) -> int:
-        """Upload one photo from the pool; returns the HTTP status (0 when the connection failed)."""
+    def upload_photo(self, **context: Any) -> tuple[int, float]:
+        """Upload one photo from the pool: (HTTP status or 0 if the connection failed, Retry-After seconds)."""
         photo = random.choice(CONFIG.pool)
         response = self.client.post("/api/photos", data=photo.body, headers=self.upload_headers,  # type: ignore[arg-type]
                                     name="/api/photos", context=context)
-        return int(getattr(response, "status_code", 0) or 0)
+        status = int(getattr(response, "status_code", 0) or 0)
+        try:
+            retry_after = float((getattr(response, "headers", None) or {}).get("retry-after") or 0)
+        except ValueError:
+            retry_after = 0.0
+        return status, retry_after
 
     def view_gallery(self, **context: Any) -> None:
         self.client.get("/photos/gallery", headers=self.headers, name="/photos/gallery", context=context)
@@ -104,7 +112,7 @@ class PhotographerUser(BigdayUser):
     def upload_batch(self) -> None:
         for _ in range(random.randint(*CONFIG.batch)):
             # Like the app's uploader: a busy server (503 + Retry-After) or a failure ends the batch for now.
-            if self.upload_photo() != 201:
+            if self.upload_photo()[0] != 201:
                 break
 
     @task(3)
@@ -156,11 +164,16 @@ class VictimUser(BigdayUser):
     """
 
     kind = "planner"
-    fixed_count = 20
-    wait_time = constant_throughput(6.0)  # type: ignore[assignment]
+    fixed_count = 10
+    wait_time = constant_throughput(12.0)  # type: ignore[assignment]
 
     def choose_tenant(self) -> str:
         return CONFIG.victim
+
+    def on_start(self) -> None:
+        # Users spawned together would otherwise fire in lockstep: a burst of all of them every pacing
+        # period, queueing behind each other in the victim's own pool. A random phase spreads them out.
+        gevent.sleep(random.uniform(0.0, 1.0 / CONFIG.victim_rate))
 
     @task(2)
     def dashboard(self) -> None:
@@ -180,7 +193,11 @@ class VictimUser(BigdayUser):
 
 
 class AggressorUser(BigdayUser):
-    """The premium studio's spike: photographers uploading back to back, no think time."""
+    """The premium studio's spike: photographers uploading back to back, more of them than the app admits.
+
+    Like the app's uploader, one turned away (503) waits the Retry-After the app asks for, with jitter so the
+    rejected do not return in one synchronised burst.
+    """
 
     kind = "photographer"
     wait_time = constant(0)  # type: ignore[assignment]
@@ -188,9 +205,16 @@ class AggressorUser(BigdayUser):
     def choose_tenant(self) -> str:
         return CONFIG.aggressor
 
+    def on_start(self) -> None:
+        runner = self.environment.runner
+        if isinstance(runner, WorkerRunner) and not runner.user_classes_count.get(VictimUser.__name__):
+            lower_priority_once()
+
     @task
     def upload(self) -> None:
-        self.upload_photo()
+        status, retry_after = self.upload_photo()
+        if status == 503:
+            gevent.sleep(max(retry_after, 0.5) * random.uniform(1.0, 1.5))
 
 
 KIND_CLASSES: dict[str, type[BigdayUser]] = {
@@ -219,6 +243,7 @@ def configure_user_classes(environment: Environment, plan: LoadPlan) -> None:
         iso = plan.isolation
         CONFIG.victim, CONFIG.aggressor = iso.victim, iso.aggressor
         VictimUser.fixed_count = iso.victim_users
+        CONFIG.victim_rate = iso.victim_rps_per_user
         VictimUser.wait_time = constant_throughput(iso.victim_rps_per_user)  # type: ignore[method-assign]
 
 

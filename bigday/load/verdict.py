@@ -1,10 +1,10 @@
 """Load verdicts: does the app hold the Saturday spike, and does one tenant's spike hurt another tenant.
 
-The isolation verdict compares the victim tenant's latency percentiles with the aggressor's spike beside it
-(phase ``spike``) and without it (phase ``alone``), with a percentile-bootstrap confidence interval on each
-ratio.  It passes only when the interval's upper bound is within the tolerance, so a noisy run cannot pass
-by luck, and only when the victim's SLA holds.  Any verdict from a saturated generator is marked
-untrustworthy: its numbers measure the generator, not the app.
+The isolation verdict compares the victim tenant's p95 and p99 with the aggressor's spike beside it (phase
+``spike``) and without it (phase ``alone``), with a percentile-bootstrap confidence interval on each ratio.
+It passes only when the p95 interval's upper bound is within the tolerance, so a noisy run cannot pass by
+luck, and only when the victim's SLA holds; the p99 ratio and its interval are reported beside it.  Any
+verdict from a saturated generator is marked untrustworthy: its numbers measure the generator, not the app.
 """
 
 from __future__ import annotations
@@ -138,7 +138,9 @@ class IsolationVerdict:
     p99_ratio: Interval
     error_rate_increase: Interval
     aggressor_requests_in_spike: int
+    recovery: PhaseFigures | None = None
     caveats: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     name: str = "tenant_isolation"
 
     @property
@@ -216,15 +218,19 @@ def judge_isolation(
     aggressor_n = sum(len(s) for k, s in book.series.items() if k[0] == iso.aggressor and k[3] == "spike")
 
     reasons: list[str] = []
+    notes: list[str] = []
     for label, ratio in (("p95", p95), ("p99", p99)):
         if ratio.high is None:
             reasons.append(f"victim {label}: no samples to compare")
         elif ratio.high > iso.tolerance:
-            reasons.append(
+            line = (
                 f"victim {label} rose {ratio.estimate:.2f}x during the {iso.aggressor} spike"
                 f" ({int(iso.confidence * 100)}% interval {ratio.low:.2f}-{ratio.high:.2f}x,"
                 f" tolerance {iso.tolerance:g}x)"
             )
+            # The p95 gates. A p99 from ~1,000 samples rests on its ten largest; its interval crosses 1.25x for
+            # an unharmed victim about one run in three, so it is reported, and gates only through the SLA.
+            (reasons if label == "p95" else notes).append(line)
     for label, fig in (("alone", alone), ("spike", spike)):
         if fig.p95 is not None and fig.p95 > iso.victim_p95_sla_ms:
             reasons.append(
@@ -244,6 +250,13 @@ def judge_isolation(
         caveats.append(f"too few victim samples (alone {alone.n}, spike {spike.n}; need {MIN_SAMPLES} each)")
     if aggressor_n == 0:
         caveats.append(f"the aggressor {iso.aggressor} sent no requests during the spike phase")
+    recovery_rt, _ = _victim_arrays(book, iso.victim, "recovery", starts.get("recovery", 0.0) + iso.settle_s)
+    recovery = _figures(recovery_rt, 0)
+    if alone.p95 and recovery.p95 and recovery.n >= MIN_SAMPLES and alone.p95 > iso.baseline_drift_bar * recovery.p95:
+        caveats.append(
+            f"the baseline was disturbed: victim p95 {alone.p95:.1f} ms alone but {recovery.p95:.1f} ms after the"
+            f" spike (both without the aggressor; bar {iso.baseline_drift_bar:g}x)"
+        )
     return IsolationVerdict(
         status="fail" if reasons else "pass",
         trustworthy=not caveats,
@@ -259,7 +272,9 @@ def judge_isolation(
         p99_ratio=p99,
         error_rate_increase=err,
         aggressor_requests_in_spike=int(aggressor_n),
+        recovery=recovery,
         caveats=tuple(caveats),
+        notes=tuple(notes),
     )
 
 

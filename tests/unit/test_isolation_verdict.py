@@ -90,3 +90,28 @@ def test_bootstrap_helpers_cover_the_truth():
     d = bootstrap_rate_difference(0, 1000, 50, 1000, 0.95, 1000, rng)
     assert d.estimate == 0.05 and d.low > 0.02
     assert bootstrap_quantile_ratio(a, np.empty(0), 0.95, 0.95, 10, rng).estimate is None
+
+
+def _with_tail(book: SampleBook, phase: str, start: float, n: int, value: float) -> SampleBook:
+    for i in range(n):
+        book.record(("lumen", "planner", "GET /dashboard", phase), start + 1.5 + i * 0.01, value, None)
+    return book
+
+
+def test_a_p99_rise_is_reported_but_the_p95_gates():
+    # 2% of spike requests very slow: the p99 jumps, the p95 does not.
+    book = _with_tail(_book(1.0), "spike", 12.0, 12, 5000.0)
+    v = judge_isolation(book, ISO, PHASES, HEALTHY)
+    assert v.p99_ratio.estimate > 10 and v.p95_ratio.high <= ISO.tolerance
+    assert v.status == "pass" and v.notes and "p99 rose" in v.notes[0]
+
+
+def test_a_disturbed_baseline_makes_the_verdict_untrustworthy():
+    book = _book(1.0)
+    rng = np.random.default_rng(5)
+    for i in range(300):  # an aggressor-free recovery phase twice as fast as "alone" was
+        book.record(("lumen", "planner", "GET /dashboard", "recovery"), 23.0 + i * 0.02,
+                    float(rng.lognormal(np.log(40), 0.4)), None)
+    v = judge_isolation(book, ISO, PHASES, HEALTHY)
+    assert not v.trustworthy and "baseline was disturbed" in v.caveats[0]
+    assert v.recovery is not None and v.recovery.n == 300

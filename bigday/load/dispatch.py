@@ -1,0 +1,70 @@
+"""Keeping the isolation check's victim and aggressor apart on the generator side.
+
+On one machine the aggressor's users (sending megabytes back to back) and the victim's users (timing small
+requests) would share a Locust process and its event loop, so the victim's clock would also measure the
+generator.  With two or more Locust processes this dispatcher puts every victim on the first worker and every
+other user on the rest, and an aggressor-only process lowers its own CPU priority: in production those
+uploads come from other machines, so their client-side cost must not be charged to the app under test.
+Imported only inside Locust processes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+from locust import User
+from locust.dispatch import UsersDispatcher
+from locust.runners import WorkerNode
+
+VICTIM_CLASS = "VictimUser"
+# The niceness the target's own load check gives its flood generator; the victim's process keeps 0.
+AGGRESSOR_NICE = 10
+
+
+class VictimPinnedDispatcher(UsersDispatcher):
+    """Locust's dispatcher, except that victims go to the first worker and everyone else to the others."""
+
+    def __init__(self, worker_nodes: list[WorkerNode], user_classes: list[type[User]]) -> None:
+        super().__init__(worker_nodes, user_classes)
+        self._others_ids: list[str] = []
+        self._others: Iterator[WorkerNode] = iter(())
+
+    def _pick_worker(self, user: str) -> WorkerNode:
+        workers = self._worker_nodes
+        if len(workers) == 1 or user == VICTIM_CLASS:
+            return workers[0]
+        if self._others_ids != [w.id for w in workers[1:]]:  # workers joined or left: cycle over the new set
+            self._others_ids = [w.id for w in workers[1:]]
+            self._others = itertools.cycle(workers[1:])
+        return next(self._others)
+
+    def _add_users_on_workers(self) -> dict[str, dict[str, int]]:
+        # As UsersDispatcher._add_users_on_workers, with the worker chosen by the user's class.
+        target = min(self._current_user_count + self._user_count_per_dispatch_iteration, self._target_user_count)
+        for user in self._user_generator:
+            if not user:
+                self._no_user_to_spawn = True
+                break
+            worker_node = self._pick_worker(user)
+            self._users_on_workers[worker_node.id][user] += 1
+            self._current_user_count += 1
+            self._active_users.append((worker_node, user))
+            if self._current_user_count >= target:
+                break
+        return self._users_on_workers
+
+
+_NICED = [False]
+
+
+def lower_priority_once() -> None:
+    """Renice this process (once) when it runs only aggressors; a process that also times victims never is."""
+    if _NICED[0]:
+        return
+    _NICED[0] = True
+    try:
+        os.nice(AGGRESSOR_NICE)
+    except OSError:
+        pass  # not permitted here: the run goes on at normal priority
