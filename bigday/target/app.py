@@ -19,6 +19,7 @@ from starlette.routing import Route
 from bigday.errors import ConfigError
 from bigday.scenario import Scenario
 from bigday.target.data import TenantData, make_tenant_data
+from bigday.target.helpers import HelperCrashed
 from bigday.target.images import ImageAsset, make_images
 from bigday.target.jsgen import CHUNKS, Chunk, build_chunks, padding
 from bigday.target.knobs import Knobs, overrides_query, request_overrides
@@ -212,6 +213,8 @@ class TargetApp:
                 )
             except UploadRejected as e:
                 raise HttpError(e.status, e.message) from None
+            except HelperCrashed as e:
+                raise HttpError(500, str(e)) from None
         finally:
             ticket.close_unused()
         return JSONResponse(photo.public(), status_code=201, headers=NO_STORE)

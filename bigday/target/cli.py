@@ -51,8 +51,8 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=_bounded_int(0, 65535), default=0, help="port (default 0: a free port)")
     p.add_argument("--isolation", choices=ISOLATION_MODES, default="fair",
                    help="fair: a worker pool per tenant; shared: one FIFO pool for all (default fair)")
-    p.add_argument("--workers", type=_bounded_int(1, 64), default=2,
-                   help="worker threads per pool (shared: this × tenants in one pool; default 2)")
+    p.add_argument("--workers", type=_bounded_int(1, 64), default=1,
+                   help="worker threads per pool (shared: this × tenants in one pool; default 1)")
     p.add_argument("--queue-limit", type=_bounded_int(1, 100_000), default=16,
                    help="jobs one tenant may have queued or running before 503 + Retry-After (default 16)")
     p.add_argument("--upload-limit", type=_size, default=20_000_000, metavar="SIZE",

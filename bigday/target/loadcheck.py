@@ -2,8 +2,8 @@
 
 The victim sends steady light requests for the whole check; the aggressor's flood is switched on and off
 on a shared clock (alone, load, alone, load, alone), so slow drifts in the machine's own load fall on both
-sides of the comparison instead of on one. The flood runs in its own process at a lower CPU priority, standing
-in for clients on other machines: it never shares a GIL or a core's priority with the victim's timer.
+sides of the comparison instead of on one. The flood runs in its own process as background work (SCHED_IDLE),
+standing in for clients on other machines: it never shares a GIL or a core's priority with the victim's timer.
 ``python -m bigday.target.loadcheck URL TENANT PHOTO CONCURRENCY T0 WINDOWS`` runs one flood and prints JSON.
 """
 
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bigday.target.helpers import lower_priority
 from bigday.target.images import draw_photo, encode
 
 GENERATOR_NICE = 10
@@ -248,7 +249,7 @@ def measure_isolation(base_url: str, victim: str, aggressor: str, photo: bytes, 
 def main(argv: list[str]) -> int:
     base_url, tenant, photo_path, concurrency, t0, windows = argv
     _check_loopback(base_url)
-    os.nice(GENERATOR_NICE)
+    lower_priority(GENERATOR_NICE)
     spans = [tuple(float(x) for x in w.split("-")) for w in windows.split(",")]
     spans = [(a, min(b, MAX_CHECK_S)) for a, b in spans]  # bounded whatever the caller asks
     stats = asyncio.run(_flood(base_url, tenant, Path(photo_path).read_bytes(), int(concurrency), float(t0),

@@ -3,71 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
+from bigday.target.helpers import HelperProcesses
+
 ISOLATION_MODES = ("fair", "shared")
-# Image work is background work: its helper processes run at a lower CPU priority than the server, so an
-# upload flood cannot starve page and API threads of CPU (nor hold their GIL: it is another process).
-HELPER_NICE = 10
 T = TypeVar("T")
-
-
-def _helper_init(nice: int) -> None:
-    os.nice(nice)
-    parent = os.getppid()
-
-    def watch() -> None:
-        # The forkserver that made us exits with the server; then we are orphaned and stop too.
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-class HelperProcesses:
-    """A process pool for CPU-heavy upload work, started on first use and restarted if a helper dies."""
-
-    def __init__(self, size: int, name: str) -> None:
-        self.size = size
-        self.name = name
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                ctx = multiprocessing.get_context("forkserver")
-                # Helpers fork from a server that already imported Pillow, not from our threaded process.
-                ctx.set_forkserver_preload(["bigday.target.uploads"])
-                self._pool = ProcessPoolExecutor(self.size, mp_context=ctx, initializer=_helper_init,
-                                                 initargs=(HELPER_NICE,))
-            return self._pool
-
-    def run(self, fn: Callable[..., T], *args: object) -> T:
-        """Run ``fn`` in a helper and wait (the calling worker thread stays busy, without the GIL)."""
-        pool = self._executor()
-        try:
-            return pool.submit(fn, *args).result()
-        except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            return self._executor().submit(fn, *args).result()
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class QueueFull(Exception):

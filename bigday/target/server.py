@@ -34,7 +34,7 @@ class TargetConfig:
     host: str = "127.0.0.1"
     port: int = 0  # 0: a free port chosen by the OS
     isolation: str = "fair"
-    workers: int = 2  # threads per pool (fair: per tenant; shared: this × tenants in one pool)
+    workers: int = 1  # threads per pool (fair: per tenant; shared: this × tenants in one pool)
     queue_limit: int = 16  # jobs one tenant may have queued or running; more get 503 + Retry-After
     upload_limit_bytes: int = 20_000_000
     scenario: Path | None = None  # None: scenarios/wedsync.yaml

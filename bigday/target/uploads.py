@@ -185,10 +185,21 @@ def _decode(data: bytes) -> tuple[str, tuple[int, int], tuple[bytes, tuple[int, 
         raise UploadRejected(415, f"the image could not be decoded: {e}") from None
 
 
-Runner = Callable[..., ProcessedImage]
+def process_upload(body: bytes, content_type: str, limit_bytes: int, folder: str,
+                   photo_id: str) -> tuple[int, ProcessedImage]:
+    """The whole upload job: parse the multipart body, check the file's size, then ``process_image``."""
+    data = extract_file_part(body, content_type)
+    if len(data) > limit_bytes:
+        raise UploadRejected(413, f"file is {len(data)} bytes; the limit is {limit_bytes} bytes")
+    if not data:
+        raise UploadRejected(415, "the 'file' field is empty; expected a JPEG, PNG, WebP or HEIC image")
+    return len(data), process_image(data, folder, photo_id)
 
 
-def run_here(fn: Callable[..., ProcessedImage], *args: object) -> ProcessedImage:
+Runner = Callable[..., tuple[int, ProcessedImage]]
+
+
+def run_here(fn: Callable[..., tuple[int, ProcessedImage]], *args: object) -> tuple[int, ProcessedImage]:
     return fn(*args)
 
 
@@ -212,16 +223,11 @@ class PhotoStore:
             return self._photos[tenant].get(photo_id)
 
     def process(self, tenant: str, body: bytes, content_type: str, run: Runner = run_here) -> StoredPhoto:
-        """Parse the body and check its size here; ``run`` does the image work (a helper process)."""
-        data = extract_file_part(body, content_type)
-        if len(data) > self.limit_bytes:
-            raise UploadRejected(413, f"file is {len(data)} bytes; the limit is {self.limit_bytes} bytes")
-        if not data:
-            raise UploadRejected(415, "the 'file' field is empty; expected a JPEG, PNG, WebP or HEIC image")
+        """Hand the whole job to ``run`` (a helper process), then index the result for the tenant."""
         photo_id = "ph_" + secrets.token_hex(8)
-        done = run(process_image, data, str(self.root / tenant), photo_id)
+        size, done = run(process_upload, body, content_type, self.limit_bytes, str(self.root / tenant), photo_id)
         photo = StoredPhoto(
-            photo_id, tenant, len(data), done.format, done.width, done.height, Path(done.path), done.content_type,
+            photo_id, tenant, size, done.format, done.width, done.height, Path(done.path), done.content_type,
             Path(done.thumb_path) if done.thumb_path else None, done.thumb_size,
         )
         with self._lock:
