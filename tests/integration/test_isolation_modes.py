@@ -22,7 +22,12 @@ pytestmark = [pytest.mark.load, pytest.mark.slow]
 
 VICTIM, AGGRESSOR = "lumen", "everafter"
 CONCURRENCY = 32  # the aggressor's concurrent upload clients (its queue bound is 16: the rest get 503s)
-SCHEDULE = interleaved_schedule(load_s=20.0, windows=4, alone_s=1.5)
+# Both modes get 20 s of load. Fair mode's verdict sits near its bar, so it gets eight short load windows (more
+# alone/load alternations cancel more of the machine's drift); shared mode's effect is ~100x and two will do.
+SCHEDULES = {
+    "shared": interleaved_schedule(load_s=20.0, windows=2, alone_s=1.5),
+    "fair": interleaved_schedule(load_s=20.0, windows=8, alone_s=1.5),
+}
 
 
 def test_shared_pool_lets_an_upload_flood_hurt_another_tenant_and_fair_pools_do_not():
@@ -31,7 +36,7 @@ def test_shared_pool_lets_an_upload_flood_hurt_another_tenant_and_fair_pools_do_
     results = {}
     for mode in ("shared", "fair"):
         with running_target(isolation=mode) as url:
-            results[mode] = measure_isolation(url, VICTIM, AGGRESSOR, photo, CONCURRENCY, SCHEDULE)
+            results[mode] = measure_isolation(url, VICTIM, AGGRESSOR, photo, CONCURRENCY, SCHEDULES[mode])
         print(f"\n{mode}: {results[mode].describe()}")
     elapsed = time.monotonic() - started
     print(f"isolation check took {elapsed:.1f} s")
@@ -43,4 +48,4 @@ def test_shared_pool_lets_an_upload_flood_hurt_another_tenant_and_fair_pools_do_
     assert len(fair.load_ms) >= 1000, fair.describe()
     assert shared.ratio > 3.0, shared.describe()
     assert fair.ratio < 1.3, fair.describe()
-    assert elapsed < 75, f"took {elapsed:.0f} s"
+    assert elapsed < 80, f"took {elapsed:.0f} s"
