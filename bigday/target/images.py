@@ -75,8 +75,8 @@ def draw_photo(size: tuple[int, int], seed: int, noise: float) -> Image.Image:
         pts.append((float(w), float(h)))
         d.polygon(pts, fill=(40 + 20 * k, 110 - 15 * k + rng.randrange(20), 50 + 10 * k))
     for _ in range(10):
-        x, y, s = rng.uniform(0, w), h * rng.uniform(0.5, 0.85), h * rng.uniform(0.04, 0.11)
-        d.ellipse((x - s, y - 2 * s, x + s, y), fill=(30, rng.randrange(70, 110), 40))
+        tx, ty, s = rng.uniform(0, w), h * rng.uniform(0.5, 0.85), h * rng.uniform(0.04, 0.11)
+        d.ellipse((tx - s, ty - 2 * s, tx + s, ty), fill=(30, rng.randrange(70, 110), 40))
     # Two figures in the foreground, the couple.
     cx = w * rng.uniform(0.3, 0.6)
     for dx, colour in ((0.0, (250, 250, 245)), (h * 0.07, (35, 35, 45))):

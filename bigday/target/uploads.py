@@ -56,6 +56,15 @@ class StoredPhoto:
         }
 
 
+class _PartState:
+    """The multipart part being parsed: its field name and the header being read."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.header = b""
+        self.value = b""
+
+
 def extract_file_part(body: bytes, content_type: str, field: str = "file") -> bytes:
     """The content of multipart field ``field``; UploadRejected (400/415) when there is none."""
     ctype, params = parse_options_header(content_type)
@@ -65,29 +74,29 @@ def extract_file_part(body: bytes, content_type: str, field: str = "file") -> by
     if not boundary:
         raise UploadRejected(400, "multipart body without a boundary")
     parts: dict[str, list[bytes]] = {}
-    state: dict[str, object] = {"name": None, "header": b"", "value": b""}
+    state = _PartState()
 
     def on_part_begin() -> None:
-        state["name"] = None
+        state.name = None
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["header"] = bytes(state["header"]) + data[start:end]  # type: ignore[arg-type]
+        state.header += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] = bytes(state["value"]) + data[start:end]  # type: ignore[arg-type]
+        state.value += data[start:end]
 
     def on_header_end() -> None:
-        if bytes(state["header"]).lower() == b"content-disposition":  # type: ignore[arg-type]
-            _, disp = parse_options_header(bytes(state["value"]))  # type: ignore[arg-type]
+        if state.header.lower() == b"content-disposition":
+            _, disp = parse_options_header(state.value)
             name = disp.get(b"name")
-            state["name"] = name.decode("utf-8", "replace") if name else None
-            if state["name"]:
-                parts.setdefault(str(state["name"]), [])
-        state["header"], state["value"] = b"", b""
+            state.name = name.decode("utf-8", "replace") if name else None
+            if state.name:
+                parts.setdefault(state.name, [])
+        state.header, state.value = b"", b""
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state["name"]:
-            parts[str(state["name"])].append(data[start:end])
+        if state.name:
+            parts[state.name].append(data[start:end])
 
     parser = MultipartParser(
         boundary,
