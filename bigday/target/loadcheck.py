@@ -2,8 +2,10 @@
 
 The victim sends steady light requests for the whole check; the aggressor's flood is switched on and off
 on a shared clock (alone, load, alone, load, alone), so slow drifts in the machine's own load fall on both
-sides of the comparison instead of on one. The flood runs in its own process as background work (SCHED_IDLE),
-standing in for clients on other machines: it never shares a GIL or a core's priority with the victim's timer.
+sides of the comparison instead of on one; each load window is compared with the alone windows around it
+and the verdict takes the median of those ratios, so a burst of other work moves one ratio, not the verdict.
+The flood runs in its own process as background work (SCHED_IDLE), standing in for clients on other
+machines: it never shares a GIL or a core's priority with the victim's timer.
 ``python -m bigday.target.loadcheck URL TENANT PHOTO CONCURRENCY T0 WINDOWS`` runs one flood and prints JSON.
 """
 
@@ -160,35 +162,70 @@ class UploadFlood:
 
 @dataclass(frozen=True)
 class IsolationMeasurement:
-    """The victim's latencies alone and under the aggressor's flood, and what the flood did."""
+    """The victim's latencies alone and under the aggressor's flood (per phase), and what the flood did."""
 
-    alone_ms: tuple[float, ...]
-    load_ms: tuple[float, ...]
-    first_alone_ms: tuple[float, ...]  # the baseline before any load, for reference
+    phases: tuple[Phase, ...]
+    samples_ms: tuple[tuple[float, ...], ...]  # the victim's successful latencies, one tuple per phase
     victim_errors_alone: int
     victim_errors_load: int
     flood: FloodStats
 
+    def _of(self, kind: str) -> list[float]:
+        return [ms for p, xs in zip(self.phases, self.samples_ms, strict=True) if p.kind == kind for ms in xs]
+
+    @property
+    def alone_ms(self) -> list[float]:
+        return self._of("alone")
+
+    @property
+    def load_ms(self) -> list[float]:
+        return self._of("load")
+
     @property
     def alone_p95(self) -> float:
-        return p95(list(self.alone_ms))
+        return p95(self.alone_ms)
 
     @property
     def load_p95(self) -> float:
-        return p95(list(self.load_ms))
+        return p95(self.load_ms)
+
+    @property
+    def pooled_ratio(self) -> float:
+        """p95 of every sample under load over p95 of every sample alone."""
+        return self.load_p95 / self.alone_p95
+
+    @property
+    def cycle_ratios(self) -> list[float]:
+        """Per load window: its p95 over the p95 of the alone windows on either side of it."""
+        out = []
+        for i, phase in enumerate(self.phases):
+            if phase.kind != "load":
+                continue
+            around = [ms for j in (i - 1, i + 1) if 0 <= j < len(self.phases) and self.phases[j].kind == "alone"
+                      for ms in self.samples_ms[j]]
+            if len(self.samples_ms[i]) >= 20 and len(around) >= 20:
+                out.append(p95(list(self.samples_ms[i])) / p95(around))
+        return out
 
     @property
     def ratio(self) -> float:
-        return self.load_p95 / self.alone_p95
+        """The verdict's figure: the median of the per-window ratios.
+
+        Each load window is compared with the alone windows right around it, so a burst of other work on the
+        machine moves one or two window ratios, not the median; with one window this is the pooled ratio.
+        """
+        return statistics.median(self.cycle_ratios)
 
     def describe(self) -> str:
+        first = [ms for ms in self.samples_ms[0]]
         return (
+            f"victim p95 ratio {self.ratio:.2f} (median of {len(self.cycle_ratios)} windows: "
+            f"{', '.join(f'{r:.2f}' for r in self.cycle_ratios)}; pooled {self.pooled_ratio:.2f}); "
             f"victim p95 alone {self.alone_p95:.2f} ms (n={len(self.alone_ms)}; before any load "
-            f"{p95(list(self.first_alone_ms)):.2f} ms), under load {self.load_p95:.2f} ms (n={len(self.load_ms)}), "
-            f"ratio {self.ratio:.2f}; victim p50 {statistics.median(self.alone_ms):.2f} -> "
-            f"{statistics.median(self.load_ms):.2f} ms; victim errors {self.victim_errors_alone}+"
-            f"{self.victim_errors_load}; aggressor sent {self.flood.sent}, created {self.flood.created}, "
-            f"503 {self.flood.rejected_503}, other errors {self.flood.other_errors}"
+            f"{p95(first):.2f} ms), under load {self.load_p95:.2f} ms (n={len(self.load_ms)}); victim p50 "
+            f"{statistics.median(self.alone_ms):.2f} -> {statistics.median(self.load_ms):.2f} ms; victim errors "
+            f"{self.victim_errors_alone}+{self.victim_errors_load}; aggressor sent {self.flood.sent}, created "
+            f"{self.flood.created}, 503 {self.flood.rejected_503}, other errors {self.flood.other_errors}"
         )
 
 
@@ -226,24 +263,19 @@ def measure_isolation(base_url: str, victim: str, aggressor: str, photo: bytes, 
             stats = flood.join()
         finally:
             flood.stop()
-    alone: list[float] = []
-    load: list[float] = []
-    first: list[float] = []
+    per_phase: list[list[float]] = [[] for _ in phases]
     errors = {"alone": 0, "load": 0}
     for begin, finish, ms, ok in samples:
         for i, p in enumerate(phases):
             guard = guard_load_s if p.kind == "load" else guard_alone_s
             if p.start + guard <= begin and finish <= p.end:
-                if not ok:
-                    errors[p.kind] += 1
-                elif p.kind == "load":
-                    load.append(ms)
+                if ok:
+                    per_phase[i].append(ms)
                 else:
-                    alone.append(ms)
-                    if i == 0:
-                        first.append(ms)
+                    errors[p.kind] += 1
                 break
-    return IsolationMeasurement(tuple(alone), tuple(load), tuple(first), errors["alone"], errors["load"], stats)
+    return IsolationMeasurement(phases, tuple(tuple(xs) for xs in per_phase), errors["alone"], errors["load"],
+                                stats)
 
 
 def main(argv: list[str]) -> int:
