@@ -85,12 +85,11 @@ class _Helper:
         theirs.close()
         self.conn: Connection = ours
 
-    def call(self, fn: Callable[..., T], args: tuple[object, ...]) -> T:
+    def call(self, fn: Callable[..., T], args: tuple[object, ...]) -> tuple[bool, Any]:
+        """(True, result) or (False, the exception the job raised)."""
         self.conn.send((fn, args))
-        ok, value = self.conn.recv()
-        if ok:
-            return value  # type: ignore[no-any-return]
-        raise value
+        reply: tuple[bool, Any] = self.conn.recv()
+        return reply
 
     def close(self) -> None:
         self.conn.close()
@@ -133,17 +132,20 @@ class HelperProcesses:
         """Run ``fn(*args)`` in a helper; the calling thread waits on the pipe without the GIL."""
         helper = self._borrow()
         try:
-            result = helper.call(fn, args)
-        except (EOFError, OSError) as e:
+            ok, value = helper.call(fn, args)
+        except BaseException as e:
+            # A helper whose conversation broke off (it died, or we stopped midway) may still owe a reply:
+            # never lend it again.
             helper.close()
             with self._lock:
                 self._alive -= 1
-            raise HelperCrashed(f"an upload helper of pool {self.name!r} died: {type(e).__name__}") from None
-        except BaseException:
-            self._idle.put(helper)
+            if isinstance(e, (EOFError, OSError)):
+                raise HelperCrashed(f"an upload helper of pool {self.name!r} died: {type(e).__name__}") from None
             raise
         self._idle.put(helper)
-        return result
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
 
     def shutdown(self) -> None:
         self._closed = True
