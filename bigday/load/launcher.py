@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -72,6 +73,13 @@ def check_extra_args(args: tuple[str, ...]) -> None:
             raise ConfigError(f"locust option {opt} is set by bigday; use {OWNED_OPTIONS[opt]} instead")
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def locust_command(launch: LocustLaunch) -> list[str]:
     cmd = [
         sys.executable, "-m", "locust",
@@ -91,7 +99,11 @@ def locust_command(launch: LocustLaunch) -> list[str]:
         if launch.master_bind_port:
             cmd += ["--master-bind-port", str(launch.master_bind_port)]
     elif launch.processes > 1:
-        cmd += ["--processes", str(launch.processes)]
+        # Locust's implicit master binds every interface on 5557 by default: bind loopback on a free port
+        # instead, so two runs on one machine cannot collide and nothing listens beyond this host.
+        port = launch.master_bind_port or free_port()
+        cmd += ["--processes", str(launch.processes), "--master-bind-host", "127.0.0.1",
+                "--master-bind-port", str(port), "--master-port", str(port)]
     if launch.permission:
         cmd.append("--i-have-permission")
     cmd += list(launch.extra_args)

@@ -41,6 +41,24 @@ def test_a_full_tenant_is_refused_while_others_are_admitted():
         pools.shutdown()
 
 
+def _run_in_own_loop(scenario) -> None:
+    """asyncio.run on a thread of its own: a session-wide sync Playwright keeps a loop running in this one."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as e:  # re-raised in the test's thread
+            errors.append(e)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(30)
+    assert not t.is_alive(), "the pool scenario did not finish within 30 s"
+    if errors:
+        raise errors[0]
+
+
 def test_a_slot_is_held_until_the_job_really_ends():
     pools = WorkerPools(TENANTS, "shared", workers=1, queue_limit=1)
     gate = threading.Event()
@@ -61,7 +79,7 @@ def test_a_slot_is_held_until_the_job_really_ends():
         pools.admit("a").close_unused()
 
     try:
-        asyncio.run(scenario())
+        _run_in_own_loop(scenario)
     finally:
         gate.set()
         pools.shutdown()
@@ -85,7 +103,7 @@ def test_shared_pool_is_fifo_across_tenants():
         await asyncio.gather(*jobs)
 
     try:
-        asyncio.run(scenario())
+        _run_in_own_loop(scenario)
     finally:
         pools.shutdown()
     # b1 was queued behind a3: with both threads busy, it cannot start before a3 does.
