@@ -53,6 +53,11 @@ class _Config:
 
     @property
     def pool(self) -> tuple[PhotoBody, ...]:
+        if self.pool_job is None:
+            # First upload in this process: build the pool on a native thread (encoding a few megapixels takes
+            # seconds on a busy machine; on the event loop it would stall a worker's heartbeats until the
+            # master declared it missing). Processes that never upload never pay for it.
+            self.pool_job = gevent.get_hub().threadpool.spawn(photo_pool, self.pool_key)
         result: tuple[PhotoBody, ...] = self.pool_job.get()
         return result
 
@@ -248,15 +253,11 @@ def configure_user_classes(environment: Environment, plan: LoadPlan) -> None:
 
 
 def prepare_process(plan: LoadPlan) -> None:
-    """Start building this process's photo pool once, on a native thread.
-
-    Encoding a few megapixels takes seconds on a busy machine; on the event loop that would stall a worker's
-    heartbeats until the master declared it missing.  Uploads wait for the pool; everything else carries on.
-    """
+    """Note the plan's photo sizes; the pool itself is built once, on the first upload (see ``_Config.pool``)."""
     key = tuple(plan.photo_sizes_kb)
-    if CONFIG.pool_job is None or CONFIG.pool_key != key:
+    if CONFIG.pool_key != key:
         CONFIG.pool_key = key
-        CONFIG.pool_job = gevent.get_hub().threadpool.spawn(photo_pool, key)
+        CONFIG.pool_job = None
 
 
 def active_classes(environment: Environment, plan: LoadPlan) -> list[type[BigdayUser]]:

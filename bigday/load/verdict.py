@@ -252,7 +252,11 @@ def judge_isolation(
         caveats.append(f"the aggressor {iso.aggressor} sent no requests during the spike phase")
     recovery_rt, _ = _victim_arrays(book, iso.victim, "recovery", starts.get("recovery", 0.0) + iso.settle_s)
     recovery = _figures(recovery_rt, 0)
-    if alone.p95 and recovery.p95 and recovery.n >= MIN_SAMPLES and alone.p95 > iso.baseline_drift_bar * recovery.p95:
+    # A baseline slowed by the machine makes the ratio smaller: that can only flatter a PASS, never cause a FAIL.
+    disturbed = alone.p95 and recovery.p95 and recovery.n >= MIN_SAMPLES and (
+        alone.p95 > iso.baseline_drift_bar * recovery.p95
+    )
+    if disturbed and not reasons:
         caveats.append(
             f"the baseline was disturbed: victim p95 {alone.p95:.1f} ms alone but {recovery.p95:.1f} ms after the"
             f" spike (both without the aggressor; bar {iso.baseline_drift_bar:g}x)"

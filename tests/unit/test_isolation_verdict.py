@@ -115,3 +115,11 @@ def test_a_disturbed_baseline_makes_the_verdict_untrustworthy():
     v = judge_isolation(book, ISO, PHASES, HEALTHY)
     assert not v.trustworthy and "baseline was disturbed" in v.caveats[0]
     assert v.recovery is not None and v.recovery.n == 300
+
+
+def test_a_disturbed_baseline_cannot_discredit_a_failure():
+    book = _book(3.0)
+    for i in range(300):
+        book.record(("lumen", "planner", "GET /dashboard", "recovery"), 23.0 + i * 0.02, 10.0, None)
+    v = judge_isolation(book, ISO, PHASES, HEALTHY)
+    assert v.status == "fail" and v.trustworthy  # a slower baseline only shrinks the ratio
