@@ -70,9 +70,10 @@ class IsolationPlan:
     # can never be turned away by its own traffic.
     victim_users: int = 10
     victim_rps_per_user: float = 12.0
-    # Back-to-back uploaders, twice the reference target's per-tenant queue bound (16): the app queues what it
-    # admits and turns the rest away with 503 + Retry-After, which they honour.
-    aggressor_users: int = 32
+    # Back-to-back uploaders, as many as the reference target admits per tenant (its queue bound, 16): the
+    # aggressor's admission stays full for the whole spike, the strongest spike the app accepts. Users beyond
+    # that would only add uploads turned away with 503 (which they would honour, see AggressorUser).
+    aggressor_users: int = 16
     # Phase "alone" is the baseline; if it was this much slower than the aggressor-free "recovery" phase, the
     # machine disturbed it and a PASS against it would be unearned.
     baseline_drift_bar: float = 1.5

@@ -48,7 +48,7 @@ def test_plan_survives_json(scenario):
     again = LoadPlan.from_json(__import__("json").loads(plan.dumps()))
     assert again == plan
     assert [s.name for s in again.stages] == ["warmup", "alone", "spike", "recovery"]
-    assert again.isolation is not None and again.isolation.phase_s == 9 and again.stages[2].users == 7 + 32
+    assert again.isolation is not None and again.isolation.phase_s == 9 and again.stages[2].users == 7 + 16
 
 
 def test_stage_clock():
@@ -115,4 +115,4 @@ def test_isolation_phases_and_recovery(scenario):
     plan = build_plan(scenario, "isolation", PlanOverrides(phase="12s", recovery="4s", warmup="1s"))
     assert [(s.name, s.duration_s) for s in plan.stages] == [("warmup", 1), ("alone", 12), ("spike", 12),
                                                             ("recovery", 4)]
-    assert plan.stages[1].users == 10 and plan.stages[2].users == 10 + 32
+    assert plan.stages[1].users == 10 and plan.stages[2].users == 10 + 16
