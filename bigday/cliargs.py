@@ -6,7 +6,6 @@ import argparse
 import os
 from pathlib import Path
 
-from bigday.errors import NotYetAvailable
 from bigday.scenario import Scenario, load_scenario
 
 
@@ -38,13 +37,3 @@ def base_url_from_args(args: argparse.Namespace, scenario: Scenario) -> str | No
 def results_dir_from_args(args: argparse.Namespace) -> Path | None:
     d = getattr(args, "results_dir", None) or os.environ.get("BIGDAY_RESULTS_DIR")
     return Path(d) if d else None
-
-
-
-def pending(verb: str, what: str):
-    """A handler for a verb whose engine has not landed: says so and exits 2, never a fake result."""
-
-    def handler(_: argparse.Namespace) -> int:
-        raise NotYetAvailable(f"'bigday {verb}' is not available yet: {what} has not been built")
-
-    return handler

@@ -26,10 +26,6 @@ class UsageError(BigdayError):
     exit_code = EXIT_USAGE
 
 
-class NotYetAvailable(UsageError):
-    """A verb whose implementation has not landed yet."""
-
-
 class RunError(BigdayError):
     """The run could not be carried out: target down, browser failed to start, store unreachable."""
 
