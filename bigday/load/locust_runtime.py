@@ -218,9 +218,11 @@ def _on_request(request_type: str, name: str, response_time: float, response_len
                 context: dict[str, Any] | None = None, exception: BaseException | None = None,
                 start_time: float | None = None, **_: Any) -> None:
     ctx = context or {}
-    key = (ctx.get("tenant", "-"), ctx.get("user_kind", "-"), f"{request_type} {name}", ctx.get("phase", STATE.phase))
     error = None if exception is None else _error_kind(response, exception)
-    STATE.book.record(key, start_time or time.time(), float(response_time or 0.0), error)
+    STATE.book.record_request(
+        ctx.get("tenant", "-"), ctx.get("user_kind", "-"), request_type, name, ctx.get("phase", STATE.phase),
+        start_time or time.time(), response_time or 0.0, error,
+    )
 
 
 def _error_kind(response: Any, exception: BaseException) -> str:

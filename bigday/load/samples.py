@@ -58,12 +58,35 @@ class SampleBook:
 
     def __init__(self) -> None:
         self.series: dict[Key, Series] = {}
+        # The request hook's shortcut: (tenant, kind, method, name, phase) straight to its Series, so the hot
+        # path builds no endpoint string and does one dictionary lookup per request.
+        self._by_request: dict[tuple[str, str, str, str, str], Series] = {}
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.series.values())
 
     def clear(self) -> None:
         self.series = {}
+        self._by_request = {}
+
+    def record_request(self, tenant: str, kind: str, method: str, name: str, phase: str, start: float,
+                       response_ms: float, error: str | None) -> None:
+        """``record`` for one Locust request event, keyed by method and name (endpoint ``"METHOD name"``)."""
+        raw = (tenant, kind, method, name, phase)
+        s = self._by_request.get(raw)
+        if s is None:
+            key = (tenant, kind, f"{method} {name}", phase)
+            s = self.series.get(key)
+            if s is None:
+                s = self.series[key] = Series()
+            self._by_request[raw] = s
+        s.t.append(start)
+        s.rt.append(response_ms)
+        if error is None:
+            s.ok.append(1)
+        else:
+            s.ok.append(0)
+            s.errors[error] += 1
 
     def record(self, key: Key, start: float, response_ms: float, error: str | None) -> None:
         s = self.series.get(key)
@@ -79,6 +102,7 @@ class SampleBook:
             if len(s)
         ]
         self.series = {}
+        self._by_request = {}
         return rows
 
     def merge(self, rows: list[list[Any]]) -> None:

@@ -75,17 +75,21 @@ class BigdayUser(FastHttpUser):
     network_timeout = 60.0
 
     def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
         self.tenant = self.choose_tenant()
-        self.headers = {"X-Tenant": self.tenant}
-        self.upload_headers = {"X-Tenant": self.tenant, "Content-Type": CONTENT_TYPE}
+        # The tenant travels as a default header of this user's client: set once, not merged per request.
+        self.default_headers = {"X-Tenant": self.tenant}
+        super().__init__(environment)
+        self.upload_headers = {"Content-Type": CONTENT_TYPE}
+        self._context = {"tenant": self.tenant, "user_kind": self.kind, "phase": STATE.phase}
 
     def choose_tenant(self) -> str:
         picker = CONFIG.pickers.get(self.kind)
         return picker.next() if picker else "-"
 
     def context(self) -> dict[str, Any]:
-        return {"tenant": self.tenant, "user_kind": self.kind, "phase": STATE.phase}
+        # Locust copies this into each request's context, so one dict per user can be updated in place.
+        self._context["phase"] = STATE.phase
+        return self._context
 
     def wait_time(self) -> float:
         lo, hi = CONFIG.think
@@ -103,9 +107,16 @@ class BigdayUser(FastHttpUser):
             retry_after = 0.0
         return status, retry_after
 
+    def open_page(self, page: str, api: str, api_name: str, **context: Any) -> None:
+        """A page view: the document, then the API call its script makes."""
+        self.client.get(page, name=page, context=context)
+        # Yield before the follow-up call: with thousands of users per process, a user whose response just
+        # arrived would otherwise send again ahead of every other user already waiting to run.
+        gevent.sleep(0)
+        self.client.get(api, name=api_name, context=context)
+
     def view_gallery(self, **context: Any) -> None:
-        self.client.get("/photos/gallery", headers=self.headers, name="/photos/gallery", context=context)
-        self.client.get("/api/photos", headers=self.headers, name="/api/photos", context=context)
+        self.open_page("/photos/gallery", "/api/photos", "/api/photos", **context)
 
 
 class PhotographerUser(BigdayUser):
@@ -119,6 +130,7 @@ class PhotographerUser(BigdayUser):
             # Like the app's uploader: a busy server (503 + Retry-After) or a failure ends the batch for now.
             if self.upload_photo()[0] != 201:
                 break
+            gevent.sleep(0)  # let other users' ready requests go between photos
 
     @task(3)
     def gallery(self) -> None:
@@ -132,19 +144,17 @@ class PlannerUser(BigdayUser):
 
     @task(3)
     def dashboard(self) -> None:
-        self.client.get("/dashboard", headers=self.headers, name="/dashboard")
+        self.client.get("/dashboard", name="/dashboard")
 
     @task(2)
     def clients(self) -> None:
-        self.client.get("/clients", headers=self.headers, name="/clients")
         q = random.choice(SEARCH_TERMS)
         offset = random.randrange(0, 200, 50)
-        self.client.get(f"/api/clients?offset={offset}&limit=50&q={q}", headers=self.headers, name="/api/clients")
+        self.open_page("/clients", f"/api/clients?offset={offset}&limit=50&q={q}", "/api/clients")
 
     @task(2)
     def timeline_edit(self) -> None:
-        self.client.get("/timeline/edit", headers=self.headers, name="/timeline/edit")
-        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline")
+        self.open_page("/timeline/edit", "/api/timeline", "/api/timeline")
 
 
 class CoupleUser(BigdayUser):
@@ -158,7 +168,7 @@ class CoupleUser(BigdayUser):
 
     @task(1)
     def timeline(self) -> None:
-        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline")
+        self.client.get("/api/timeline", name="/api/timeline")
 
 
 class VictimUser(BigdayUser):
@@ -182,19 +192,19 @@ class VictimUser(BigdayUser):
 
     @task(2)
     def dashboard(self) -> None:
-        self.client.get("/dashboard", headers=self.headers, name="/dashboard")
+        self.client.get("/dashboard", name="/dashboard")
 
     @task(2)
     def gallery(self) -> None:
-        self.client.get("/api/photos", headers=self.headers, name="/api/photos", context={"user_kind": "couple"})
+        self.client.get("/api/photos", name="/api/photos", context={"user_kind": "couple"})
 
     @task(1)
     def timeline(self) -> None:
-        self.client.get("/api/timeline", headers=self.headers, name="/api/timeline")
+        self.client.get("/api/timeline", name="/api/timeline")
 
     @task(1)
     def clients(self) -> None:
-        self.client.get("/api/clients?offset=0&limit=50", headers=self.headers, name="/api/clients")
+        self.client.get("/api/clients?offset=0&limit=50", name="/api/clients")
 
 
 class AggressorUser(BigdayUser):

@@ -73,3 +73,15 @@ def test_rollups_per_tenant_endpoint_phase(tmp_path):
     book.write_csv_gz(tmp_path / "raw.csv.gz", 1000.0)
     with gzip.open(tmp_path / "raw.csv.gz", "rt") as f:
         assert sum(1 for _ in f) == 601
+
+
+def test_the_request_hook_shortcut_files_samples_like_record():
+    book = SampleBook()
+    book.record_request("lumen", "planner", "GET", "/dashboard", "alone", 1.0, 12.5, None)
+    book.record_request("lumen", "planner", "GET", "/dashboard", "alone", 2.0, 40.0, "HTTP 503")
+    book.record(("lumen", "planner", "GET /dashboard", "alone"), 3.0, 7.0, None)
+    s = book.series[("lumen", "planner", "GET /dashboard", "alone")]
+    assert list(s.rt) == [12.5, 40.0, 7.0] and list(s.ok) == [1, 0, 1] and s.errors == {"HTTP 503": 1}
+    rows = book.drain()
+    book.record_request("lumen", "planner", "GET", "/dashboard", "alone", 4.0, 1.0, None)  # after a drain
+    assert len(rows) == 1 and len(book) == 1
