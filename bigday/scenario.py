@@ -124,6 +124,8 @@ class IsolationPolicy:
     victim_p95_sla_ms: float = 500.0
     victim_max_error_rate: float = 0.01
     phase_s: float = 20.0
+    # A victim slow-down counts only when its p95 rise could also reach this many ms (0: the ratio alone).
+    min_effect_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -580,11 +582,19 @@ def _parse_load(root: _Node, tenant_ids: set[str]) -> LoadShape:
                 sla = parse_duration_ms(sla_raw)
             except ValueError as e:
                 iso_node.fail(f"expected {e}", "victim_p95_sla")
+        effect_raw = iso_node._get("min_effect", False)
+        min_effect = 0.0
+        if effect_raw is not None:
+            try:
+                min_effect = parse_duration_ms(effect_raw)
+            except ValueError as e:
+                iso_node.fail(f"expected {e}", "min_effect")
         isolation = IsolationPolicy(
             victim=victim,
             aggressor=aggressor,
             tolerance=tolerance,
             victim_p95_sla_ms=sla,
+            min_effect_ms=min_effect,
             victim_max_error_rate=iso_node.number("victim_max_error_rate", default=0.01, minimum=0),
             phase_s=iso_node.duration_s("phase", default=20.0),
         )

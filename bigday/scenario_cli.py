@@ -42,7 +42,8 @@ def describe(s: Scenario) -> str:
     lines.append(f"  load: peak {s.load.peak_users} users; {stages or 'no stages'}")
     if s.load.isolation:
         iso = s.load.isolation
-        lines.append(f"  isolation: victim {iso.victim} vs aggressor {iso.aggressor}, tolerance {iso.tolerance:g}x")
+        lines.append(f"  isolation: victim {iso.victim} vs aggressor {iso.aggressor}, tolerance {iso.tolerance:g}x"
+                     + (f" (min effect {iso.min_effect_ms:g} ms)" if iso.min_effect_ms else ""))
     return "\n".join(lines)
 
 

@@ -101,6 +101,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--victim-rps", type=_positive_float, metavar="F", help="requests per second per victim user")
     i.add_argument("--aggressor-users", type=_positive_int, metavar="N")
     i.add_argument("--tolerance", type=float, metavar="X", help="allowed slow-down factor (default load.isolation)")
+    i.add_argument("--min-effect", metavar="DURATION",
+                   help="a victim p95 rise smaller than this is not harm, whatever its ratio (default "
+                        "load.isolation.min_effect, else 0ms)")
     p.set_defaults(handler=handle)
 
 
@@ -123,6 +126,7 @@ def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
         victim_rps_per_user=args.victim_rps,
         aggressor_users=args.aggressor_users,
         tolerance=args.tolerance,
+        min_effect=args.min_effect,
     )
 
 
@@ -187,13 +191,20 @@ def _tenant_lines(stats: dict[str, Any], verdict: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:+.2f}"
+
+
 def _details(v: dict[str, Any]) -> list[str]:
     if v["name"] == "tenant_isolation":
         a, s = v["alone"], v["spike"]
+        inc = v.get("p95_increase_ms") or {}
         return [
             f"  victim {v['victim']}: p95 {a['p95']} -> {s['p95']} ms, p99 {a['p99']} -> {s['p99']} ms, "
             f"errors {a['error_rate']:.2%} -> {s['error_rate']:.2%} (n {a['n']} / {s['n']})",
             f"  p95 ratio {v['p95_ratio']['estimate']} [{v['p95_ratio']['low']}, {v['p95_ratio']['high']}], "
+            f"p95 rise {_ms(inc.get('estimate'))} [{_ms(inc.get('low'))}, {_ms(inc.get('high'))}] ms "
+            f"(min effect {v.get('min_effect_ms', 0):g} ms), "
             f"p99 ratio {v['p99_ratio']['estimate']} [{v['p99_ratio']['low']}, {v['p99_ratio']['high']}], "
             f"tolerance {v['tolerance']}x; aggressor {v['aggressor']} requests in spike: "
             f"{v['aggressor_requests_in_spike']}",

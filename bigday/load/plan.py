@@ -55,6 +55,8 @@ class IsolationPlan:
     victim: str
     aggressor: str
     tolerance: float = 1.25
+    # The p95 rise (ms) below which a slow-down is not counted as harm, whatever its ratio (0: ratio alone).
+    min_effect_ms: float = 0.0
     victim_p95_sla_ms: float = 500.0
     victim_max_error_rate: float = 0.01
     phase_s: float = 20.0
@@ -188,6 +190,7 @@ class PlanOverrides:
     victim_rps_per_user: float | None = None
     aggressor_users: int | None = None
     tolerance: float | None = None
+    min_effect: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -229,6 +232,13 @@ def parse_seconds(option: str, value: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"{option}: expected a positive duration, got {value!r}")
     return seconds
+
+
+def _min_effect_ms(value: str) -> float:
+    try:
+        return parse_duration_ms(value, default_unit="ms")
+    except ValueError as e:
+        raise ConfigError(f"--min-effect: expected {e}") from None
 
 
 def parse_think_time(value: str) -> tuple[float, float]:
@@ -337,6 +347,7 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
             victim=iso.victim,
             aggressor=iso.aggressor,
             tolerance=o.tolerance if o.tolerance is not None else iso.tolerance,
+            min_effect_ms=_min_effect_ms(o.min_effect) if o.min_effect is not None else iso.min_effect_ms,
             victim_p95_sla_ms=iso.victim_p95_sla_ms,
             victim_max_error_rate=iso.victim_max_error_rate,
             phase_s=parse_seconds("--phase", o.phase) if o.phase else iso.phase_s,

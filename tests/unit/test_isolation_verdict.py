@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -22,14 +24,15 @@ PHASES = (
 HEALTHY = generator_health([{"node": "local", "t": i, "cpu": 20.0} for i in range(30)], 90.0, 0.10)
 
 
-def _book(slowdown: float, n: int = 600, seed: int = 3, errors_in_spike: int = 0, aggressor: bool = True) -> SampleBook:
+def _book(slowdown: float, n: int = 600, seed: int = 3, errors_in_spike: int = 0, aggressor: bool = True,
+          base_ms: float = 80.0) -> SampleBook:
     rng = np.random.default_rng(seed)
     book = SampleBook()
     for phase, start, factor in (("alone", 2.0, 1.0), ("spike", 12.0, slowdown)):
         for i in range(n):
             spread = n // max(errors_in_spike, 1)
             err = "HTTP 503" if phase == "spike" and errors_in_spike and i % spread == 0 else None
-            rt = float(rng.lognormal(np.log(80), 0.4)) * factor
+            rt = float(rng.lognormal(np.log(base_ms), 0.4)) * factor
             book.record(("lumen", "photographer", "POST /api/photos", phase), start + 10.0 * i / n, rt, err)
     if aggressor:
         book.record(("everafter", "photographer", "POST /api/photos", "spike"), 13.0, 900.0, None)
@@ -54,6 +57,30 @@ def test_a_modest_slowdown_inside_a_wide_interval_still_fails():
     # Too few samples to rule out a breach of the tolerance: the upper bound decides, not the estimate.
     v = judge_isolation(_book(1.1, n=60), ISO, PHASES, HEALTHY)
     assert v.p95_ratio.high > ISO.tolerance and v.status == "fail"
+
+
+def test_a_rise_under_the_minimum_effect_is_noted_not_failed():
+    # A 3 ms read slowed 1.3x: p95 ~5.8 -> ~7.5 ms. Beyond the ratio, but under 5 ms even at the interval's top.
+    book = _book(1.3, base_ms=3.0)
+    strict = judge_isolation(book, ISO, PHASES, HEALTHY)
+    assert strict.status == "fail" and strict.p95_ratio.low > 1.1
+    lenient = judge_isolation(book, replace(ISO, min_effect_ms=5.0), PHASES, HEALTHY)
+    assert lenient.status == "pass" and lenient.trustworthy, lenient.reasons
+    assert lenient.p95_ratio.high > ISO.tolerance
+    assert 0 < lenient.p95_increase_ms.low <= lenient.p95_increase_ms.estimate <= lenient.p95_increase_ms.high <= 5.0
+    assert lenient.p95_increase_ms.estimate == pytest.approx(lenient.spike.p95 - lenient.alone.p95, abs=0.01)
+    assert any("under the minimum effect of 5 ms" in n for n in lenient.notes)
+    assert lenient.to_json()["min_effect_ms"] == 5.0
+
+
+def test_a_rise_that_may_reach_the_minimum_effect_still_fails():
+    # 80 ms reads slowed 1.6x: +~80 ms at p95, far over a 5 ms minimum effect.
+    v = judge_isolation(_book(1.6), replace(ISO, min_effect_ms=5.0), PHASES, HEALTHY)
+    assert v.status == "fail" and v.p95_increase_ms.low > 5.0
+    assert any("p95 rose" in r and "ms" in r for r in v.reasons)
+    # The minimum effect is judged at the interval's top: a rise of ~1.7 ms estimated is harm under a 1 ms floor.
+    v = judge_isolation(_book(1.3, base_ms=3.0), replace(ISO, min_effect_ms=1.0), PHASES, HEALTHY)
+    assert v.status == "fail" and v.p95_increase_ms.high > 1.0
 
 
 def test_sla_and_errors_fail_even_without_a_slowdown():

@@ -99,6 +99,11 @@ def test_bad_overrides_fail_in_one_line(scenario, overrides, fragments):
 def test_isolation_needs_sane_numbers(scenario):
     with pytest.raises(ConfigError, match="--tolerance"):
         build_plan(scenario, "isolation", PlanOverrides(tolerance=0.9))
+    with pytest.raises(ConfigError, match="--min-effect: expected a duration"):
+        build_plan(scenario, "isolation", PlanOverrides(min_effect="small"))
+    assert build_plan(scenario, "isolation").isolation.min_effect_ms == 5.0
+    assert build_plan(scenario, "isolation", PlanOverrides(min_effect="0")).isolation.min_effect_ms == 0.0
+    assert build_plan(scenario, "isolation", PlanOverrides(min_effect="1.5s")).isolation.min_effect_ms == 1500.0
     with pytest.raises(ConfigError, match="unknown rehearsal"):
         build_plan(scenario, "sunday")
 

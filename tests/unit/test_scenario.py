@@ -28,6 +28,7 @@ def test_bundled_scenario_is_complete():
     assert {b.chunk: b.max_bytes for b in s.budgets}["vendor"] == 300_000
     assert s.load.peak_users == 10_000 and s.load.isolation is not None
     assert s.load.isolation.victim == "lumen" and s.load.isolation.tolerance == 1.25
+    assert s.load.isolation.min_effect_ms == 5.0
     assert len(s.sha256) == 64
 
 
@@ -93,6 +94,7 @@ BAD_FILES = [
     ("stage-bad-duration", _mutate(lambda d: d["load"]["stages"][0].update(duration="soon")), ["load.stages[0].duration", "duration"]),
     ("unknown-user-kind", _mutate(lambda d: d["load"]["user_mix"].update(florist=0.1)), ["load.user_mix.florist", "photographer"]),
     ("unknown-victim", _mutate(lambda d: d["load"]["isolation"].update(victim="nobody")), ["load.isolation.victim", "nobody"]),
+    ("bad-min-effect", _mutate(lambda d: d["load"]["isolation"].update(min_effect="tiny")), ["load.isolation.min_effect", "duration"]),
     ("bad-base-url", _mutate(lambda d: d.update(base_url="ftp://example")), ["base_url", "http(s) URL"]),
     ("bands-out-of-order", _mutate(lambda d: d["alert_bands"]["lcp"].update(critical="1s")), ["alert_bands.lcp.critical", "warning"]),
     ("interaction-two-actions", _mutate(lambda d: d["pages"][0].update(interaction=[{"click": "#a", "press": {"selector": "#b", "key": "Enter"}}])), ["pages[0].interaction[0]", "exactly one"]),
