@@ -311,7 +311,7 @@ def measure(browser: Browser, target: PageTarget, settings: MeasureSettings, ass
 
     runs: list[PageRun] = []
     try:
-        context = browser.new_context(**profile.context_options())
+        context = browser.new_context(**profile.context_options(browser.version))
     except PlaywrightError as e:
         raise RunFailed(f"browser crash: {_first_line(e)}", crashed=True) from None
     try:

@@ -45,13 +45,19 @@ class Profile:
     device: str  # "desktop" | "mobile", recorded with every sample
     connection: str  # what the network emulates, recorded with every sample
     score_curves: str  # "desktop" | "mobile": Lighthouse v12 control points for the performance score
+    # The User-Agent, with {major} for the real browser's major version; None keeps the browser's own.
+    user_agent: str | None = None
 
-    def context_options(self) -> dict[str, Any]:
+    def context_options(self, browser_version: str | None = None) -> dict[str, Any]:
         """Playwright ``new_context`` options (deliberately without ``is_mobile``, see module docstring)."""
-        return {
+        options: dict[str, Any] = {
             "viewport": {"width": self.width, "height": self.height},
             "device_scale_factor": self.device_scale_factor,
         }
+        if self.user_agent:
+            major = (browser_version or "").split(".")[0]
+            options["user_agent"] = self.user_agent.format(major=major if major.isdigit() else "0")
+        return options
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -64,26 +70,35 @@ class Profile:
                 "upload_kbps": self.network.upload_kbps,
             },
             "cpu_slowdown": self.cpu_slowdown,
+            "user_agent": self.user_agent,
         }
 
 
 PROFILES: dict[str, Profile] = {
     # Lighthouse desktop: 1350x940, RTT 40 ms, 10 Mbps, CPU x1 (desktopDense4G).  Lighthouse itself leaves the
     # network unthrottled in its devtools mode; bigday applies the 40 ms / 10 Mbps through CDP so a desktop run
-    # still pays for bytes and round trips.
+    # still pays for bytes and round trips. Lighthouse's desktop User-Agent replaces "HeadlessChrome", which
+    # apps and CDNs may treat as a bot.
     "desktop": Profile(
         name="desktop", width=1350, height=940, device_scale_factor=1.0,
         network=NetworkConditions(latency_ms=40, download_kbps=10 * 1024, upload_kbps=10 * 1024),
         cpu_slowdown=1.0, device="desktop", connection="dense-4g", score_curves="desktop",
+        user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)"
+                   " Chrome/{major}.0.0.0 Safari/537.36",
     ),
     # Lighthouse mobile "slow 4G" in its devtools form: RTT 150 ms x 3.75 = 562.5 ms request latency,
-    # 1.6 Mbps x 0.9 down, 750 kbps x 0.9 up; CPU x4; Moto G Power screen 412x823 at DPR 1.75.
+    # 1.6 Mbps x 0.9 down, 750 kbps x 0.9 up; CPU x4; Moto G Power screen 412x823 at DPR 1.75, and that
+    # phone's User-Agent (Lighthouse's string, with the real Chromium's major version), so an app that serves
+    # phones a different page serves it here too.
     "mobile": Profile(
         name="mobile", width=412, height=823, device_scale_factor=1.75,
         network=NetworkConditions(latency_ms=562.5, download_kbps=1474.56, upload_kbps=675),
         cpu_slowdown=4.0, device="mobile", connection="slow-4g", score_curves="mobile",
+        user_agent="Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko)"
+                   " Chrome/{major}.0.0.0 Mobile Safari/537.36",
     ),
-    # No throttling at all: the machine's own speed over loopback, the desktop viewport and curves.
+    # No throttling at all: the machine's own speed over loopback, the desktop viewport and curves, and the
+    # browser's own User-Agent.
     "none": Profile(
         name="none", width=1350, height=940, device_scale_factor=1.0,
         network=None, cpu_slowdown=1.0, device="desktop", connection="unthrottled", score_curves="desktop",

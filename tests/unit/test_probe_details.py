@@ -9,6 +9,7 @@ import pytest
 
 from bigday.metrics import METRICS
 from bigday.probe import details as d
+from bigday.probe.profiles import PROFILES
 from bigday.probe.results import SAMPLE_METRICS, Vitals
 from bigday.probe.runner import page_url
 from bigday.probe.stats import aggregate, coefficient_of_variation, summarize
@@ -123,3 +124,14 @@ def test_summary_table_marks_unmeasured_metrics():
     assert lines[1].split() == ["dashboard", "median", "812", "-", "0.012", "-", "-", "-", "454", "2/3"]
     assert lines[3].split()[:3] == ["p95", "850", "-"]
     assert lines[4].split() == ["clients", "median", "-", "-", "-", "-", "-", "-", "-", "0/3"]
+
+
+def test_profiles_send_lighthouse_user_agents_with_the_real_major_version():
+    opts = PROFILES["mobile"].context_options("156.0.7702.3")
+    assert "is_mobile" not in opts and opts["viewport"] == {"width": 412, "height": 823}
+    assert "Android 11; moto g power (2022)" in opts["user_agent"]
+    assert "Chrome/156.0.0.0 Mobile Safari/537.36" in opts["user_agent"]
+    assert "Chrome/0.0.0.0" in PROFILES["mobile"].context_options(None)["user_agent"]
+    desktop = PROFILES["desktop"].context_options("156.0.7702.3")["user_agent"]
+    assert "Chrome/156.0.0.0 Safari/537.36" in desktop and "Headless" not in desktop and "Mobile" not in desktop
+    assert "user_agent" not in PROFILES["none"].context_options()
