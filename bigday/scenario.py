@@ -283,6 +283,16 @@ class _Node:
             self.fail(f"expected a positive duration, got {v!r}", key)
         return ms / 1000.0
 
+    def duration_ms(self, key: str, default: float) -> float:
+        """A duration in ms (a bare number is ms); zero allowed."""
+        v = self._get(key, False)
+        if v is None:
+            return default
+        try:
+            return parse_duration_ms(v)
+        except ValueError as e:
+            self.fail(f"expected {e}", key)
+
     def seq(self, key: str, required: bool = False) -> list[Any]:
         v = self._get(key, required)
         if v is None:
@@ -575,26 +585,12 @@ def _parse_load(root: _Node, tenant_ids: set[str]) -> LoadShape:
         if victim == aggressor:
             iso_node.fail("victim and aggressor must be different tenants", "aggressor")
         tolerance = iso_node.number("tolerance", default=1.25, minimum=1.0)
-        sla_raw = iso_node._get("victim_p95_sla", False)
-        sla = 500.0
-        if sla_raw is not None:
-            try:
-                sla = parse_duration_ms(sla_raw)
-            except ValueError as e:
-                iso_node.fail(f"expected {e}", "victim_p95_sla")
-        effect_raw = iso_node._get("min_effect", False)
-        min_effect = 0.0
-        if effect_raw is not None:
-            try:
-                min_effect = parse_duration_ms(effect_raw)
-            except ValueError as e:
-                iso_node.fail(f"expected {e}", "min_effect")
         isolation = IsolationPolicy(
             victim=victim,
             aggressor=aggressor,
             tolerance=tolerance,
-            victim_p95_sla_ms=sla,
-            min_effect_ms=min_effect,
+            victim_p95_sla_ms=iso_node.duration_ms("victim_p95_sla", 500.0),
+            min_effect_ms=iso_node.duration_ms("min_effect", 0.0),
             victim_max_error_rate=iso_node.number("victim_max_error_rate", default=0.01, minimum=0),
             phase_s=iso_node.duration_s("phase", default=20.0),
         )

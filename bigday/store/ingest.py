@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import math
 import re
+import zlib
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, select
 
 from bigday.errors import ConfigError, StoreError
@@ -23,6 +28,12 @@ LOAD_STATS_FILE = "load_stats.json"
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_.:-]{0,39}$")
 # Locust-style latency columns kept per endpoint of a load run, as metrics latency_p50 ... latency_max.
 LOAD_COLUMNS = ("p50", "p95", "p99", "max")
+# A load run's raw samples (bigday.load.results writes them); a seeded random subset of each tenant x endpoint
+# x phase's successful response times is stored as metric "latency", so a later run can be compared with it
+# sample against sample (rank test, interval, minimum effect) rather than one p95 against another.
+LOAD_SAMPLES_FILE = "load_samples.csv.gz"
+LOAD_SAMPLE_COLUMNS = ("tenant", "endpoint", "phase", "response_ms", "ok")
+RAW_LATENCY_PER_KEY = 200
 INSERT_CHUNK = 5000
 
 
@@ -179,13 +190,61 @@ def load_sample_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, A
     return rows
 
 
+def load_latency_label(endpoint: str, tenant: str, phase: str) -> str:
+    """The ``page`` under which one tenant's raw latencies of one endpoint in one phase are stored."""
+    return f"{endpoint} [{tenant}, {phase}]"[:200]
+
+
+def load_latency_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Up to RAW_LATENCY_PER_KEY successful response times per tenant x endpoint x phase, as ``latency`` rows."""
+    path = folder.file(LOAD_SAMPLES_FILE)
+    if not path.is_file():
+        return []
+    groups: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in LOAD_SAMPLE_COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise ConfigError(f"{path}: expected columns {', '.join(LOAD_SAMPLE_COLUMNS)}; missing {', '.join(missing)}")
+            for line, rec in enumerate(reader, start=2):
+                if rec["ok"] != "1":
+                    continue
+                try:
+                    ms = float(rec["response_ms"])
+                except (TypeError, ValueError):
+                    ms = math.nan
+                if not math.isfinite(ms) or ms < 0:
+                    raise ConfigError(f"{path}: line {line}: response_ms: expected milliseconds >= 0, "
+                                      f"got {rec['response_ms']!r}")
+                groups[(rec["tenant"], rec["endpoint"], rec["phase"])].append(ms)
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as e:
+        raise ConfigError(f"{path}: not a readable gzipped CSV of load samples ({type(e).__name__}: {e})") from None
+    at = run["finished_at"] or run["started_at"]
+    rows = []
+    for (tenant, endpoint, phase), values in sorted(groups.items()):
+        arr = np.asarray(values, dtype=float)
+        if arr.size > RAW_LATENCY_PER_KEY:
+            # Seeded by run and key: ingesting the same folder again stores the same subset.
+            rng = np.random.default_rng(zlib.crc32(f"{run['run_id']}/{tenant}/{endpoint}/{phase}".encode()))
+            arr = rng.choice(arr, RAW_LATENCY_PER_KEY, replace=False)
+        common = {
+            "run_id": run["run_id"], "page": load_latency_label(endpoint, tenant, phase), "metric": "latency",
+            "day": at.date(), "recorded_at": at, "run_index": None, "warm": None, "tenant": tenant,
+            "device": None, "profile": phase[:40], "connection": None, "browser": None,
+        }
+        rows.extend({**common, "value": float(v)} for v in arr)
+    return rows
+
+
 def read_run(run_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Validate a run folder and return its run row and sample rows; nothing is written."""
     folder = RunFolder.open(run_dir)
     manifest = folder.manifest()
     run = run_row(folder, manifest)
-    rows = probe_sample_rows(folder, run) if run["kind"] == "probe" else load_sample_rows(folder, run)
-    return run, rows
+    if run["kind"] == "probe":
+        return run, probe_sample_rows(folder, run)
+    return run, load_sample_rows(folder, run) + load_latency_rows(folder, run)
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:

@@ -331,3 +331,69 @@ def test_a_failed_isolation_verdict_of_a_load_run_raises_an_isolation_alert(stor
     assert iso.page == "tenant:lumen" and "x3.1" in iso.message
     alerts = json.loads((folder.path / "alerts.json").read_text())["alerts"]
     assert [(a["type"], a["page"]) for a in alerts] == [("isolation", "tenant:lumen")]
+
+
+def _load_run_with_samples(root: Path, run_id: str, victim_ms: float, seed: int) -> Path:
+    """A load run folder with raw samples: the victim's GET /api/clients around ``victim_ms``, some failures."""
+    import gzip
+
+    from bigday.runfolder import RunFolder
+
+    rng = np.random.default_rng(seed)
+    folder = RunFolder.create("load", root, run_id=run_id)
+    folder.write("load_stats.json", {"stats": [], "timeline": [], "verdicts": [],
+                                     "generator": {"cpu_samples": [], "saturated": False}})
+    lines = ["tenant,user_kind,endpoint,phase,t_s,response_ms,ok"]
+    for i in range(900):
+        lines.append(f"lumen,planner,GET /api/clients,spike,{i * 0.01:.3f},{rng.lognormal(np.log(victim_ms), 0.3):.3f},1")
+    for i in range(40):  # failures never count as latency
+        lines.append(f"lumen,planner,GET /api/clients,spike,{i * 0.01:.3f},30000.000,0")
+    for i in range(120):
+        lines.append(f"everafter,photographer,POST /api/photos,spike,{i * 0.1:.3f},{rng.lognormal(np.log(800), 0.2):.3f},1")
+    with gzip.open(folder.file("load_samples.csv.gz"), "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    folder.write_manifest({"run_id": run_id, "kind": "load", "started_at": utc_now().isoformat(),
+                           "finished_at": utc_now().isoformat(), "complete": True, "status": "ok",
+                           "environment": {"cpu_count": 2}, "app": {"git_branch": "main"}, "scenario": {}})
+    return folder.path
+
+
+def test_load_runs_are_compared_sample_against_sample_per_tenant_endpoint_and_phase(store, tmp_path: Path) -> None:
+    from bigday.store.ingest import RAW_LATENCY_PER_KEY, read_run
+
+    base = _load_run_with_samples(tmp_path / "results", "load-base", 100.0, seed=1)
+    run, rows = read_run(base)
+    latency = [r for r in rows if r["metric"] == "latency"]
+    victim = [r["value"] for r in latency if r["page"] == "GET /api/clients [lumen, spike]"]
+    assert len(victim) == RAW_LATENCY_PER_KEY and max(victim) < 30000  # a seeded subset of the successes
+    assert [r["value"] for r in read_run(base)[1] if r["metric"] == "latency"] == [r["value"] for r in latency]
+    assert len([r for r in latency if r["tenant"] == "everafter"]) == 120 and {r["profile"] for r in latency} == {"spike"}
+    compare_run(store, base, SCENARIO, CompareOptions(notify=False))
+
+    def victim_check(run_dir: Path):
+        v = compare_run(store, run_dir, SCENARIO, CompareOptions(baseline="run:load-base", notify=False))
+        (check,) = [c for c in v.checks if c.page == "GET /api/clients [lumen, spike]" and c.metric == "latency"]
+        (upload,) = [c for c in v.checks if c.page == "POST /api/photos [everafter, spike]"]
+        return check, upload
+
+    same, upload = victim_check(_load_run_with_samples(tmp_path / "results", "load-same", 100.0, seed=2))
+    assert same.label == "neutral" and same.status == "pass" and upload.label == "neutral"
+    slower, upload = victim_check(_load_run_with_samples(tmp_path / "results", "load-slow", 140.0, seed=3))
+    assert slower.label == "regression" and slower.status == "warn", slower.message  # latency informs, never gates
+    assert slower.interval[0] > 0.25 and slower.n == slower.n_baseline == RAW_LATENCY_PER_KEY
+    assert upload.label == "neutral"
+
+
+def test_a_damaged_load_samples_file_is_named_and_nothing_is_stored(store, tmp_path: Path) -> None:
+    import gzip
+
+    run_dir = _load_run_with_samples(tmp_path / "results", "load-bad", 100.0, seed=1)
+    (run_dir / "load_samples.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ConfigError, match=r"load_samples\.csv\.gz: not a readable gzipped CSV"):
+        compare_run(store, run_dir, SCENARIO, CompareOptions(notify=False))
+    with gzip.open(run_dir / "load_samples.csv.gz", "wt") as f:
+        f.write("tenant,user_kind,endpoint,phase,t_s,response_ms,ok\nlumen,planner,GET /x,spike,0.1,fast,1\n")
+    with pytest.raises(ConfigError, match=r"line 2: response_ms: expected milliseconds >= 0, got 'fast'"):
+        compare_run(store, run_dir, SCENARIO, CompareOptions(notify=False))
+    with store.begin("counting") as conn:
+        assert conn.execute(select(func.count()).select_from(schema.runs)).scalar() == 0
