@@ -43,7 +43,8 @@ def describe(mode: str, i: int, v: dict) -> str:
     a, s, r, d = v["alone"], v["spike"], v["p95_ratio"], v["p95_increase_ms"]
     return (
         f"{mode:<6} run {i}: {v['status'].upper():<4} trustworthy={v['trustworthy']}  "
-        f"victim p50 {a['p50']:.2f} -> {s['p50']:.2f} ms, p95 {a['p95']:.2f} -> {s['p95']:.2f} ms (n {a['n']}/{s['n']})  "
+        f"victim p50 {a['p50']:.2f} -> {s['p50']:.2f} ms, p95 {a['p95']:.2f} -> {s['p95']:.2f} ms "
+        f"(n {a['n']}/{s['n']})  "
         f"p95 ratio {r['estimate']:.2f}x [{r['low']:.2f}, {r['high']:.2f}]  "
         f"rise {d['estimate']:+.2f} ms [{d['low']:+.2f}, {d['high']:+.2f}]  "
         f"aggressor {v['aggressor_requests_in_spike']} req  {v['seconds']:.0f} s"
@@ -68,9 +69,10 @@ def main() -> None:
             continue
         tolerance, min_effect = vs[0]["tolerance"], vs[0]["min_effect_ms"]
         passed = sum(v["status"] == "pass" for v in vs)
+        ratio = statistics.median(v["p95_ratio"]["estimate"] for v in vs)
+        rise = statistics.median(v["p95_increase_ms"]["estimate"] for v in vs)
         print(
-            f"{mode}: {passed}/{len(vs)} PASS; median p95 ratio {statistics.median(v['p95_ratio']['estimate'] for v in vs):.2f}x, "
-            f"median p95 rise {statistics.median(v['p95_increase_ms']['estimate'] for v in vs):+.2f} ms, "
+            f"{mode}: {passed}/{len(vs)} PASS; median p95 ratio {ratio:.2f}x, median p95 rise {rise:+.2f} ms, "
             f"highest rise upper bound {max(v['p95_increase_ms']['high'] for v in vs):+.2f} ms"
         )
     print(f"bar: shared FAIL, fair PASS (tolerance {tolerance}x; a rise counts only if it can reach {min_effect} ms)")

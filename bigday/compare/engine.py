@@ -28,7 +28,7 @@ from bigday.scenario import Scenario
 from bigday.store import repo
 from bigday.store.alerts import Alert, raise_alert
 from bigday.store.engine import Store
-from bigday.store.ingest import ingest_run
+from bigday.store.ingest import store_run
 
 VERDICTS_FILE = "verdicts.json"
 ALERTS_FILE = "alerts.json"
@@ -112,7 +112,7 @@ def compare_run(
     with store.begin("choosing the baseline") as conn:
         base_run, base_info = resolve_baseline(conn, options.baseline, data.run, explicit=options.baseline is not None)
         base_values = repo.run_samples(conn, base_run.run_id) if base_run else {}
-    ingest_run(store, run_dir)
+    store_run(store, data.run, list(data.rows))  # the folder was read and validated once, above
 
     # The scenario's thresholds and budgets are browser metrics; a load run is judged by its own verdicts
     # (isolation, spike) and against a baseline load run.

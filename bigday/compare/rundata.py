@@ -25,6 +25,7 @@ class RunData:
     pages: tuple[str, ...]
     failed_page_runs: int
     load_verdicts: tuple[dict[str, Any], ...] = ()
+    rows: tuple[dict[str, Any], ...] = ()  # the samples rows, as ingest stores them
 
     @property
     def run_id(self) -> str:
@@ -121,4 +122,5 @@ def read_run_data(run_dir: str | Path) -> RunData:
         tuple(pages),
         failed,
         verdicts,
+        tuple(rows),
     )

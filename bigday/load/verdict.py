@@ -101,13 +101,6 @@ def bootstrap_quantile_change(
     )
 
 
-def bootstrap_quantile_ratio(
-    before: np.ndarray, after: np.ndarray, q: float, confidence: float, resamples: int, rng: np.random.Generator
-) -> Interval:
-    """Ratio quantile(after) / quantile(before) with a percentile-bootstrap interval (both samples resampled)."""
-    return bootstrap_quantile_change(before, after, q, confidence, resamples, rng)[0]
-
-
 def bootstrap_rate_difference(
     errors_before: int, n_before: int, errors_after: int, n_after: int, confidence: float, resamples: int,
     rng: np.random.Generator,

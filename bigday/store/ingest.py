@@ -206,7 +206,9 @@ def load_latency_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, 
             reader = csv.DictReader(f)
             missing = [c for c in LOAD_SAMPLE_COLUMNS if c not in (reader.fieldnames or ())]
             if missing:
-                raise ConfigError(f"{path}: expected columns {', '.join(LOAD_SAMPLE_COLUMNS)}; missing {', '.join(missing)}")
+                raise ConfigError(
+                    f"{path}: expected columns {', '.join(LOAD_SAMPLE_COLUMNS)}; missing {', '.join(missing)}"
+                )
             for line, rec in enumerate(reader, start=2):
                 if rec["ok"] != "1":
                     continue
@@ -268,7 +270,11 @@ def _stored(conn: Connection, run_id: str) -> bool:
 
 def ingest_run(store: Store, run_dir: str | Path) -> IngestResult:
     """Store a probe or load run folder; idempotent per run_id, all or nothing."""
-    run, rows = read_run(run_dir)
+    return store_run(store, *read_run(run_dir))
+
+
+def store_run(store: Store, run: dict[str, Any], rows: list[dict[str, Any]]) -> IngestResult:
+    """Store a run already read and validated by ``read_run``; idempotent per run_id, all or nothing."""
     try:
         with store.begin(f"ingesting {run['run_id']}") as conn:
             if _stored(conn, run["run_id"]):

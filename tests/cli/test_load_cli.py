@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 import yaml
 
 from bigday.cli import main
-from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, run_locust
+from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, free_port, run_locust
 from bigday.load.plan import build_plan
 from bigday.scenario import DEFAULT_SCENARIO, load_scenario
 
@@ -60,12 +59,6 @@ def static_url() -> Iterator[str]:
             proc.stdout.close()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -107,7 +100,7 @@ def test_bad_stage_in_the_scenario_names_the_key(tmp_path):
 
 def test_unreachable_target_exits_3(tmp_path):
     """Through the real console command: exit 3, one line, no traceback."""
-    out = bigday_load("saturday", "--base-url", f"http://127.0.0.1:{closed_port()}", tmp_path=tmp_path)
+    out = bigday_load("saturday", "--base-url", f"http://127.0.0.1:{free_port()}", tmp_path=tmp_path)
     assert out.returncode == 3 and "unreachable" in one_line_error(out)
 
 

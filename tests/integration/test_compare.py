@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +10,6 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from bigday.cli import main
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.errors import ConfigError
 from bigday.runfolder import utc_now
@@ -26,37 +19,6 @@ from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run
 
 SCENARIO = load_scenario()
-BIGDAY = [sys.executable, "-m", "bigday"]
-
-
-@dataclass(frozen=True)
-class CliResult:
-    """What one ``bigday`` command line did."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def _cli(*args: str, env: dict[str, str] | None = None, subprocess_: bool = False) -> CliResult:
-    """Run the real CLI entry point in-process (fast), or as a real process when ``subprocess_``."""
-    if subprocess_:
-        r = subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=120,
-                           env={**os.environ, **(env or {})})
-        return CliResult(r.returncode, r.stdout, r.stderr)
-    out, err = io.StringIO(), io.StringIO()
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return CliResult(code, out.getvalue(), err.getvalue())
 CHUNKS = {
     "resources": {
         "js_chunks": {"main": {"body_bytes": 150_000}, "vendor": {"body_bytes": 250_000}},
@@ -234,12 +196,11 @@ def test_bad_input_writes_nothing(store, tmp_path: Path) -> None:
         assert conn.execute(select(func.count()).select_from(schema.runs)).scalar_one() == 0
 
 
-
-def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
+def test_cli_exit_codes_and_lighthouse_files(cli, tmp_path: Path) -> None:
     store_url = str(tmp_path / "cli.sqlite")
     rng = np.random.default_rng(12)
     base = run(tmp_path, healthy(rng), days_ago=1, run_id="cli-base")
-    ok = _cli("compare", str(base), "--store", store_url, "--no-notify")
+    ok = cli("compare", str(base), "--store", store_url, "--no-notify")
     assert ok.returncode == 0 and "PASS" in ok.stdout, ok.stderr
     slow = run(tmp_path, healthy(rng, lcp=1200.0), run_id="cli-slow")
     rc = tmp_path / "lighthouserc.json"
@@ -261,7 +222,7 @@ def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
             }
         )
     )
-    failed = _cli(
+    failed = cli(
         "compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc), subprocess_=True
     )
     assert failed.returncode == 1, failed.stderr
@@ -272,15 +233,15 @@ def test_cli_exit_codes_and_lighthouse_files(tmp_path: Path) -> None:
     assert any("speed-index" in u for u in verdicts["unsupported"])
     bad = tmp_path / "lhrc.json"
     bad.write_text('{"ci": {"assert": {"assertions": {"largest-contentful-paint": ["fatal"]}}}}')
-    usage = _cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(bad))
+    usage = cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(bad))
     assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "lhrc.json" in usage.stderr
-    unknown = _cli("compare", str(slow), "--store", store_url, "--baseline", "nightly-42", "--no-notify")
+    unknown = cli("compare", str(slow), "--store", store_url, "--baseline", "nightly-42", "--no-notify")
     assert unknown.returncode == 2 and "nightly-42" in unknown.stderr
-    down = _cli(
+    down = cli(
         "compare", str(slow), "--store", "postgresql://bigday:pw-xyz@127.0.0.1:9/db", "--no-notify", subprocess_=True
     )
     assert down.returncode == 3 and "pw-xyz" not in down.stderr and down.stderr.count("\n") == 1
-    missing = _cli("compare", str(tmp_path / "nowhere"), "--store", store_url)
+    missing = cli("compare", str(tmp_path / "nowhere"), "--store", store_url)
     assert missing.returncode == 2 and "nowhere" in missing.stderr
 
 
@@ -345,11 +306,13 @@ def _load_run_with_samples(root: Path, run_id: str, victim_ms: float, seed: int)
                                      "generator": {"cpu_samples": [], "saturated": False}})
     lines = ["tenant,user_kind,endpoint,phase,t_s,response_ms,ok"]
     for i in range(900):
-        lines.append(f"lumen,planner,GET /api/clients,spike,{i * 0.01:.3f},{rng.lognormal(np.log(victim_ms), 0.3):.3f},1")
+        ms = rng.lognormal(np.log(victim_ms), 0.3)
+        lines.append(f"lumen,planner,GET /api/clients,spike,{i * 0.01:.3f},{ms:.3f},1")
     for i in range(40):  # failures never count as latency
         lines.append(f"lumen,planner,GET /api/clients,spike,{i * 0.01:.3f},30000.000,0")
     for i in range(120):
-        lines.append(f"everafter,photographer,POST /api/photos,spike,{i * 0.1:.3f},{rng.lognormal(np.log(800), 0.2):.3f},1")
+        ms = rng.lognormal(np.log(800), 0.2)
+        lines.append(f"everafter,photographer,POST /api/photos,spike,{i * 0.1:.3f},{ms:.3f},1")
     with gzip.open(folder.file("load_samples.csv.gz"), "wt", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     folder.write_manifest({"run_id": run_id, "kind": "load", "started_at": utc_now().isoformat(),
@@ -367,7 +330,8 @@ def test_load_runs_are_compared_sample_against_sample_per_tenant_endpoint_and_ph
     victim = [r["value"] for r in latency if r["page"] == "GET /api/clients [lumen, spike]"]
     assert len(victim) == RAW_LATENCY_PER_KEY and max(victim) < 30000  # a seeded subset of the successes
     assert [r["value"] for r in read_run(base)[1] if r["metric"] == "latency"] == [r["value"] for r in latency]
-    assert len([r for r in latency if r["tenant"] == "everafter"]) == 120 and {r["profile"] for r in latency} == {"spike"}
+    assert len([r for r in latency if r["tenant"] == "everafter"]) == 120
+    assert {r["profile"] for r in latency} == {"spike"}
     compare_run(store, base, SCENARIO, CompareOptions(notify=False))
 
     def victim_check(run_dir: Path):

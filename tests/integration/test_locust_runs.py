@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bigday.load.launcher import LOCUSTFILE_FOR, kill_tree
+from bigday.load.launcher import LOCUSTFILE_FOR, free_port, kill_tree
 from bigday.target.server import running_target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +30,6 @@ pytestmark = pytest.mark.load
 def target() -> Iterator[str]:
     with running_target() as url:
         yield url
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def locust_total(csv_prefix: Path) -> int:

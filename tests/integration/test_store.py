@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,8 +18,8 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
-from bigday.cli import main
 from bigday.errors import ConfigError, StoreError
+from bigday.load.launcher import free_port
 from bigday.runfolder import RunFolder, utc_now
 from bigday.store import alerts as alert_store
 from bigday.store import repo, schema
@@ -33,45 +29,10 @@ from bigday.store.ingest import ingest_run
 from bigday.store.migrations import LATEST
 from bigday.store.synthetic import write_probe_run
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PG_PASSWORD = "s3cret-Pw-for-tests"
 BIGDAY = [sys.executable, "-m", "bigday"]
 
-
-@dataclass(frozen=True)
-class CliResult:
-    """What one ``bigday`` command line did."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def _cli(*args: str, env: dict[str, str] | None = None, subprocess_: bool = False) -> CliResult:
-    """Run the real CLI entry point in-process (fast), or as a real process when ``subprocess_``."""
-    if subprocess_:
-        r = subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=120,
-                           env={**os.environ, **(env or {})})
-        return CliResult(r.returncode, r.stdout, r.stderr)
-    out, err = io.StringIO(), io.StringIO()
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return CliResult(code, out.getvalue(), err.getvalue())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_PASSWORD = "s3cret-Pw-for-tests"
 
 
 class PgCluster:
@@ -85,7 +46,7 @@ class PgCluster:
         pwfile.write_text(PG_PASSWORD + "\n")
         for p in (self.dir, self.sock, pwfile):
             shutil.chown(p, "postgres", "postgres")
-        self.port = _free_port()
+        self.port = free_port()
         self._pg(
             "initdb",
             "-D",
@@ -435,53 +396,52 @@ def test_concurrent_raisers_share_one_open_alert(store_url: str) -> None:
     assert len(rows) == 1 and rows[0]["occurrences"] == 20
 
 
-
 @pytest.mark.postgres
-def test_store_url_errors_are_one_line_and_never_show_the_password(pg: PgCluster, tmp_path: Path) -> None:
+def test_store_url_errors_are_one_line_and_never_show_the_password(cli, pg: PgCluster, tmp_path: Path) -> None:
     wrong = pg.url(password="Wr0ng-Secret-xyz")
-    r = _cli("baseline", "list", "--store", wrong, subprocess_=True)  # a real process, end to end
+    r = cli("baseline", "list", "--store", wrong, subprocess_=True)  # a real process, end to end
     assert r.returncode == 3, r.stderr
     assert "password authentication failed" in r.stderr and "Wr0ng-Secret-xyz" not in r.stderr + r.stdout
     assert r.stderr.count("\n") == 1
 
-    r = _cli(
-        "baseline", "list", env={"BIGDAY_STORE": f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{_free_port()}/x"}
+    r = cli(
+        "baseline", "list", env={"BIGDAY_STORE": f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{free_port()}/x"}
     )
     assert r.returncode == 3 and PG_PASSWORD not in r.stderr and "Connection refused" in r.stderr
     assert r.stderr.count("\n") == 1
 
-    r = _cli("baseline", "list", "--store", f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:notaport/db")
+    r = cli("baseline", "list", "--store", f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:notaport/db")
     assert r.returncode == 2 and PG_PASSWORD not in r.stderr and "malformed" in r.stderr
 
-    r = _cli("baseline", "list", "--store", "mysql://u:p@h/db")
+    r = cli("baseline", "list", "--store", "mysql://u:p@h/db")
     assert r.returncode == 2 and "unsupported scheme" in r.stderr
 
-    ok = _cli("baseline", "list", "--store", pg.new_database())
+    ok = cli("baseline", "list", "--store", pg.new_database())
     assert ok.returncode == 0 and "no baselines" in ok.stdout
 
 
-def test_cli_ingest_baseline_prune_alerts(tmp_path: Path) -> None:
+def test_cli_ingest_baseline_prune_alerts(cli, tmp_path: Path) -> None:
     store_url = str(tmp_path / "cli.sqlite")
     run = write_probe_run(tmp_path / "results", _pages(np.random.default_rng(7)), run_id="cli-run")
-    r = _cli("ingest", str(run), "--store", store_url, subprocess_=True)
+    r = cli("ingest", str(run), "--store", store_url, subprocess_=True)
     assert r.returncode == 0 and "ingested 60 samples" in r.stdout
-    assert "already in" in _cli("ingest", str(run), "--store", store_url).stdout
-    assert _cli("baseline", "set", "nightly", "cli-run", "--store", store_url).returncode == 0
-    shown = _cli("baseline", "show", "nightly", "--store", store_url)
+    assert "already in" in cli("ingest", str(run), "--store", store_url).stdout
+    assert cli("baseline", "set", "nightly", "cli-run", "--store", store_url).returncode == 0
+    shown = cli("baseline", "show", "nightly", "--store", store_url)
     assert shown.returncode == 0 and "cli-run" in shown.stdout
-    unknown = _cli("baseline", "show", "nope", "--store", store_url)
+    unknown = cli("baseline", "show", "nope", "--store", store_url)
     assert unknown.returncode == 2 and "nope" in unknown.stderr
-    assert _cli("prune", "--older-than", "soon", "--store", store_url).returncode == 2
-    pruned = _cli("prune", "--older-than", "90d", "--store", store_url)
+    assert cli("prune", "--older-than", "soon", "--store", store_url).returncode == 2
+    pruned = cli("prune", "--older-than", "90d", "--store", store_url)
     assert pruned.returncode == 0 and "pruned 0 run(s)" in pruned.stdout
     with open_store(store_url) as store, store.begin() as conn:
         alert_id = alert_store.raise_alert(conn, _alert()).id
-    listed = _cli("alerts", "list", "--store", store_url)
+    listed = cli("alerts", "list", "--store", store_url)
     assert listed.returncode == 0 and f"#{alert_id}" in listed.stdout and "threshold_breach" in listed.stdout
-    assert _cli("alerts", "ack", str(alert_id), "--by", "ana", "--store", store_url).returncode == 0
-    assert _cli("alerts", "resolve", str(alert_id), "--note", "fixed", "--store", store_url).returncode == 0
-    assert "no open alerts" in _cli("alerts", "list", "--store", store_url).stdout
-    as_json = json.loads(_cli("alerts", "list", "--status", "all", "--json", "--store", store_url).stdout)
+    assert cli("alerts", "ack", str(alert_id), "--by", "ana", "--store", store_url).returncode == 0
+    assert cli("alerts", "resolve", str(alert_id), "--note", "fixed", "--store", store_url).returncode == 0
+    assert "no open alerts" in cli("alerts", "list", "--store", store_url).stdout
+    as_json = json.loads(cli("alerts", "list", "--status", "all", "--json", "--store", store_url).stdout)
     assert as_json[0]["acknowledged_by"] == "ana" and as_json[0]["notes"] == "fixed"
-    missing = _cli("alerts", "ack", "999", "--by", "ana", "--store", store_url)
+    missing = cli("alerts", "ack", "999", "--by", "ana", "--store", store_url)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1

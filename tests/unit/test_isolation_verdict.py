@@ -11,7 +11,7 @@ from bigday.load.plan import IsolationPlan
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
 from bigday.load.verdict import (
-    bootstrap_quantile_ratio,
+    bootstrap_quantile_change,
     bootstrap_rate_difference,
     generator_health,
     judge_isolation,
@@ -112,11 +112,13 @@ def test_bootstrap_helpers_cover_the_truth():
     rng = np.random.default_rng(11)
     a = rng.exponential(100, 2000)
     b = rng.exponential(200, 2000)
-    iv = bootstrap_quantile_ratio(a, b, 0.95, 0.95, 1000, rng)
+    iv, rise = bootstrap_quantile_change(a, b, 0.95, 0.95, 1000, rng)
     assert iv.low < 2.0 < iv.high
+    true_p95 = 100 * np.log(20)  # of an exponential with mean 100: the rise from mean 100 to 200 is one p95
+    assert rise.low < true_p95 < rise.high
     d = bootstrap_rate_difference(0, 1000, 50, 1000, 0.95, 1000, rng)
     assert d.estimate == 0.05 and d.low > 0.02
-    assert bootstrap_quantile_ratio(a, np.empty(0), 0.95, 0.95, 10, rng).estimate is None
+    assert bootstrap_quantile_change(a, np.empty(0), 0.95, 0.95, 10, rng)[0].estimate is None
 
 
 def _with_tail(book: SampleBook, phase: str, start: float, n: int, value: float) -> SampleBook:
