@@ -130,7 +130,8 @@ def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
     )
 
 
-def _env_processes() -> int:
+def env_processes() -> int:
+    """Locust processes from $BIGDAY_LOAD_PROCESSES (N >= 1, or -1 for one per core); 1 when unset."""
     raw = os.environ.get("BIGDAY_LOAD_PROCESSES")
     if not raw:
         return 1
@@ -143,7 +144,7 @@ def _env_processes() -> int:
 def options_from_args(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(
         overrides=overrides_from_args(args),
-        processes=args.processes if args.processes is not None else _env_processes(),
+        processes=args.processes if args.processes is not None else env_processes(),
         expect_workers=args.expect_workers,
         master_bind_host=args.master_bind_host,
         master_bind_port=args.master_bind_port,

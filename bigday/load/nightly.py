@@ -6,28 +6,16 @@ reported with the probe's; the returned exit code is the worst of the rehearsals
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from bigday.errors import EXIT_OK, ConfigError
-from bigday.load.cli import describe
+from bigday.errors import EXIT_OK
+from bigday.load.cli import describe, env_processes
 from bigday.load.rehearsal import LoadOptions, run_rehearsal
 from bigday.scenario import Scenario
 
 NIGHTLY_REHEARSALS = ("saturday", "isolation")
-
-
-def _processes() -> int:
-    raw = os.environ.get("BIGDAY_LOAD_PROCESSES", "1")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"BIGDAY_LOAD_PROCESSES: expected a whole number or -1, got {raw!r}") from None
-    if value == 0 or value < -1:
-        raise ConfigError(f"BIGDAY_LOAD_PROCESSES: expected a whole number >= 1 or -1, got {value}")
-    return value
 
 
 def nightly_load(scenario: Scenario, base_url: str | None, store_url: str | None, results_dir: Path | None,
@@ -37,7 +25,7 @@ def nightly_load(scenario: Scenario, base_url: str | None, store_url: str | None
     from bigday.report.terminal import render_verdicts
     from bigday.store.engine import open_store
 
-    options = LoadOptions(processes=_processes(), results_dir=results_dir)
+    options = LoadOptions(processes=env_processes(), results_dir=results_dir)
     worst = EXIT_OK
     for kind in NIGHTLY_REHEARSALS:
         result = run_rehearsal(scenario, kind, base_url, options,

@@ -160,3 +160,18 @@ def test_parent_kills_a_locust_that_outlives_its_deadline(tmp_path, static_url):
     assert outcome.killed and outcome.elapsed_s < 15
     assert len(seen) >= 3  # master + 2 workers (--processes 2) were running
     assert not [pid for pid in seen if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+
+def test_processes_from_the_environment(monkeypatch):
+    from bigday.errors import ConfigError
+    from bigday.load.cli import env_processes
+
+    monkeypatch.delenv("BIGDAY_LOAD_PROCESSES", raising=False)
+    assert env_processes() == 1
+    for raw, n in (("2", 2), ("-1", -1)):
+        monkeypatch.setenv("BIGDAY_LOAD_PROCESSES", raw)
+        assert env_processes() == n
+    for raw in ("0", "two", "-3"):
+        monkeypatch.setenv("BIGDAY_LOAD_PROCESSES", raw)
+        with pytest.raises(ConfigError, match=f"BIGDAY_LOAD_PROCESSES: expected .*{raw}"):
+            env_processes()
