@@ -8,10 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, text
 
 from bigday.metrics import METRICS, Direction
 from bigday.store import schema
+
+# Key of the PostgreSQL advisory lock that serialises trend rebuilds ("bigday trends" as a number).
+TRENDS_LOCK_KEY = 0x6269_6764_7472_6E64 & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def day_value(conn: Connection, d: date) -> Any:
@@ -109,6 +112,12 @@ def compute_trends(keys: list[str], values: np.ndarray) -> list[dict[str, Any]]:
 def rebuild_trends(conn: Connection, days: Iterable[date] | None = None) -> int:
     """Recompute the trend rows of ``days`` (all days when None) from the samples; returns rows written."""
     day_set = set(days) if days is not None else None
+    if conn.dialect.name == "postgresql":
+        # Under READ COMMITTED two ingests would each aggregate without the other's uncommitted samples
+        # and the later commit would overwrite the earlier trend rows. The lock is held to commit, and
+        # the read below starts after it is granted, so it sees every run committed before ours.
+        # (SQLite needs nothing: BEGIN IMMEDIATE already makes writers take turns.)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRENDS_LOCK_KEY})
     rows = compute_trends(*_fetch(conn, day_set))
     t = schema.daily_trends
     if day_set is None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,7 +26,7 @@ from bigday.store import alerts as alert_store
 from bigday.store import repo, schema
 from bigday.store.alerts import Alert
 from bigday.store.engine import open_store
-from bigday.store.ingest import ingest_run
+from bigday.store.ingest import ingest_run, read_run, store_run, write_run
 from bigday.store.migrations import LATEST
 from bigday.store.synthetic import write_probe_run
 
@@ -264,6 +265,33 @@ def test_two_ingests_at_once_lose_nothing(store_url: str, tmp_path: Path) -> Non
             assert conn.execute(select(func.sum(schema.daily_trends.c.count))).scalar_one() == 3 * 2 * 3 * 400
 
 
+def test_an_ingest_rebuilds_trends_only_after_an_uncommitted_one_commits(store_url: str, tmp_path: Path) -> None:
+    """The race above made certain: the first ingest has rebuilt the day's trends but not committed when
+    the second reads the samples. Both runs must end up counted in the trends, and the second must not fail."""
+    rng = np.random.default_rng(4)
+    first, second = (read_run(write_probe_run(tmp_path, _pages(rng, n=50), run_id=f"overlap-{i}")) for i in range(2))
+    errors: list[BaseException] = []
+    with open_store(store_url) as store:
+
+        def ingest_second() -> None:
+            try:
+                store_run(store, *second)
+            except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+                errors.append(e)
+
+        with store.begin() as conn:
+            write_run(conn, *first)
+            other = threading.Thread(target=ingest_second)
+            other.start()
+            other.join(1.0)
+            assert other.is_alive(), "the second ingest did not wait for the first to commit"
+        other.join(60)
+        assert not other.is_alive() and errors == []
+        assert _count(store, schema.runs) == 2
+        with store.begin() as conn:
+            assert conn.execute(select(func.sum(schema.daily_trends.c.count))).scalar_one() == 2 * 2 * 3 * 50
+
+
 def _writing_started(store_url: str) -> bool:
     if store_url.startswith("postgresql"):
         with open_store(store_url, migrate=False) as store, store.begin() as conn:
@@ -404,9 +432,7 @@ def test_store_url_errors_are_one_line_and_never_show_the_password(cli, pg: PgCl
     assert "password authentication failed" in r.stderr and "Wr0ng-Secret-xyz" not in r.stderr + r.stdout
     assert r.stderr.count("\n") == 1
 
-    r = cli(
-        "baseline", "list", env={"BIGDAY_STORE": f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{free_port()}/x"}
-    )
+    r = cli("baseline", "list", env={"BIGDAY_STORE": f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{free_port()}/x"})
     assert r.returncode == 3 and PG_PASSWORD not in r.stderr and "Connection refused" in r.stderr
     assert r.stderr.count("\n") == 1
 
