@@ -261,7 +261,9 @@ class _Node:
             self.fail(f"expected a number >= {minimum}, got {v}", key)
         return v
 
-    def number(self, key: str, default: float | None = None, required: bool = False, minimum: float | None = None) -> Any:
+    def number(
+        self, key: str, default: float | None = None, required: bool = False, minimum: float | None = None
+    ) -> Any:
         v = self._get(key, required)
         if v is None:
             return default
@@ -493,7 +495,11 @@ def _parse_alert_bands(root: _Node) -> tuple[AlertBand, ...]:
         if warning is not None and critical is not None:
             ordered = warning <= critical if direction is Direction.LOWER_IS_BETTER else warning >= critical
             if not ordered:
-                sub.fail(f"warning ({warning:g}) must come before critical ({critical:g}) for a {direction.value}-is-better metric", "critical")
+                sub.fail(
+                    f"warning ({warning:g}) must come before critical ({critical:g})"
+                    f" for a {direction.value}-is-better metric",
+                    "critical",
+                )
         sub.done()
         bands.append(AlertBand(key, warning, critical, direction))
     node.done()

@@ -35,15 +35,19 @@ def describe(s: Scenario) -> str:
     op = {"lower": "<=", "higher": ">="}
     for t in s.thresholds:
         scope = ", ".join(t.pages) if t.pages else "all pages"
-        lines.append(f"    [{t.level}] {t.metric} {t.aggregate} {op[t.direction.value]} {_fmt(t.metric, t.bound)} ({scope})")
+        lines.append(
+            f"    [{t.level}] {t.metric} {t.aggregate} {op[t.direction.value]} {_fmt(t.metric, t.bound)} ({scope})"
+        )
     if s.budgets:
         lines.append("  budgets: " + ", ".join(f"{b.chunk} <= {b.max_bytes / 1000:g} KB" for b in s.budgets))
     stages = " -> ".join(f"{st.name} {st.users}u/{st.duration_s:g}s" for st in s.load.stages)
     lines.append(f"  load: peak {s.load.peak_users} users; {stages or 'no stages'}")
     if s.load.isolation:
         iso = s.load.isolation
-        lines.append(f"  isolation: victim {iso.victim} vs aggressor {iso.aggressor}, tolerance {iso.tolerance:g}x"
-                     + (f" (min effect {iso.min_effect_ms:g} ms)" if iso.min_effect_ms else ""))
+        lines.append(
+            f"  isolation: victim {iso.victim} vs aggressor {iso.aggressor}, tolerance {iso.tolerance:g}x"
+            + (f" (min effect {iso.min_effect_ms:g} ms)" if iso.min_effect_ms else "")
+        )
     return "\n".join(lines)
 
 

@@ -80,25 +80,83 @@ BAD_FILES = [
     ("missing-page-path", _mutate(lambda d: d["pages"][1].pop("path")), ["pages[1].path", "missing"]),
     ("path-not-absolute", _mutate(lambda d: d["pages"][0].update(path="dashboard")), ["pages[0].path", "'/'"]),
     ("duplicate-page", _mutate(lambda d: d["pages"][1].update(name="dashboard")), ["pages[1].name", "duplicate"]),
-    ("clients-not-int", _mutate(lambda d: d["tenants"][0].update(clients="lots")), ["tenants[0].clients", "whole number"]),
-    ("small-studio-too-big", _mutate(lambda d: d["tenants"][1].update(clients=5000)), ["tenants[1].clients", "at most 1000"]),
+    (
+        "clients-not-int",
+        _mutate(lambda d: d["tenants"][0].update(clients="lots")),
+        ["tenants[0].clients", "whole number"],
+    ),
+    (
+        "small-studio-too-big",
+        _mutate(lambda d: d["tenants"][1].update(clients=5000)),
+        ["tenants[1].clients", "at most 1000"],
+    ),
     ("bad-plan", _mutate(lambda d: d["tenants"][0].update(plan="gold")), ["tenants[0].plan", "premium, small"]),
-    ("unknown-metric", _mutate(lambda d: d["thresholds"][0].update(metric="lpc")), ["thresholds[0].metric", "'lpc'", "lcp"]),
-    ("bad-duration-unit", _mutate(lambda d: d["thresholds"][0].update(bound="2000 parsecs")), ["thresholds[0].bound", "duration"]),
+    (
+        "unknown-metric",
+        _mutate(lambda d: d["thresholds"][0].update(metric="lpc")),
+        ["thresholds[0].metric", "'lpc'", "lcp"],
+    ),
+    (
+        "bad-duration-unit",
+        _mutate(lambda d: d["thresholds"][0].update(bound="2000 parsecs")),
+        ["thresholds[0].bound", "duration"],
+    ),
     ("bad-size-unit", _mutate(lambda d: d["budgets"][0].update(max="200 furlongs")), ["budgets[0].max", "size like"]),
-    ("bad-aggregate", _mutate(lambda d: d["thresholds"][1].update(aggregate="p42")), ["thresholds[1].aggregate", "p95"]),
+    (
+        "bad-aggregate",
+        _mutate(lambda d: d["thresholds"][1].update(aggregate="p42")),
+        ["thresholds[1].aggregate", "p95"],
+    ),
     ("bad-level", _mutate(lambda d: d["thresholds"][1].update(level="panic")), ["thresholds[1].level", "warn, error"]),
-    ("unknown-page-in-threshold", _mutate(lambda d: d["thresholds"][0].update(pages=["checkout"])), ["thresholds[0].pages", "checkout"]),
+    (
+        "unknown-page-in-threshold",
+        _mutate(lambda d: d["thresholds"][0].update(pages=["checkout"])),
+        ["thresholds[0].pages", "checkout"],
+    ),
     ("bool-as-number", _mutate(lambda d: d["load"].update(peak_users=True)), ["load.peak_users", "boolean"]),
-    ("stage-over-peak", _mutate(lambda d: d["load"]["stages"][1].update(users=20000)), ["load.stages[1].users", "peak_users"]),
-    ("stage-bad-duration", _mutate(lambda d: d["load"]["stages"][0].update(duration="soon")), ["load.stages[0].duration", "duration"]),
-    ("unknown-user-kind", _mutate(lambda d: d["load"]["user_mix"].update(florist=0.1)), ["load.user_mix.florist", "photographer"]),
-    ("unknown-victim", _mutate(lambda d: d["load"]["isolation"].update(victim="nobody")), ["load.isolation.victim", "nobody"]),
-    ("bad-min-effect", _mutate(lambda d: d["load"]["isolation"].update(min_effect="tiny")), ["load.isolation.min_effect", "duration"]),
+    (
+        "stage-over-peak",
+        _mutate(lambda d: d["load"]["stages"][1].update(users=20000)),
+        ["load.stages[1].users", "peak_users"],
+    ),
+    (
+        "stage-bad-duration",
+        _mutate(lambda d: d["load"]["stages"][0].update(duration="soon")),
+        ["load.stages[0].duration", "duration"],
+    ),
+    (
+        "unknown-user-kind",
+        _mutate(lambda d: d["load"]["user_mix"].update(florist=0.1)),
+        ["load.user_mix.florist", "photographer"],
+    ),
+    (
+        "unknown-victim",
+        _mutate(lambda d: d["load"]["isolation"].update(victim="nobody")),
+        ["load.isolation.victim", "nobody"],
+    ),
+    (
+        "bad-min-effect",
+        _mutate(lambda d: d["load"]["isolation"].update(min_effect="tiny")),
+        ["load.isolation.min_effect", "duration"],
+    ),
     ("bad-base-url", _mutate(lambda d: d.update(base_url="ftp://example")), ["base_url", "http(s) URL"]),
-    ("bands-out-of-order", _mutate(lambda d: d["alert_bands"]["lcp"].update(critical="1s")), ["alert_bands.lcp.critical", "warning"]),
-    ("interaction-two-actions", _mutate(lambda d: d["pages"][0].update(interaction=[{"click": "#a", "press": {"selector": "#b", "key": "Enter"}}])), ["pages[0].interaction[0]", "exactly one"]),
-    ("regression-not-percent", _mutate(lambda d: d["regression"].update(timing=10)), ["regression.timing", "percentage"]),
+    (
+        "bands-out-of-order",
+        _mutate(lambda d: d["alert_bands"]["lcp"].update(critical="1s")),
+        ["alert_bands.lcp.critical", "warning"],
+    ),
+    (
+        "interaction-two-actions",
+        _mutate(
+            lambda d: d["pages"][0].update(interaction=[{"click": "#a", "press": {"selector": "#b", "key": "Enter"}}])
+        ),
+        ["pages[0].interaction[0]", "exactly one"],
+    ),
+    (
+        "regression-not-percent",
+        _mutate(lambda d: d["regression"].update(timing=10)),
+        ["regression.timing", "percentage"],
+    ),
     ("unknown-tenant-on-page", _mutate(lambda d: d["pages"][0].update(tenant="ghost")), ["pages[0].tenant", "ghost"]),
 ]
 
