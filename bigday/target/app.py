@@ -19,7 +19,7 @@ from starlette.routing import Route
 from bigday.errors import ConfigError
 from bigday.scenario import Scenario
 from bigday.target.data import TenantData, make_tenant_data
-from bigday.target.helpers import HelperCrashed
+from bigday.target.helpers import DEFAULT_CPU_SHARE, HelperCrashed
 from bigday.target.images import ImageAsset, make_images
 from bigday.target.jsgen import CHUNKS, Chunk, build_chunks, padding
 from bigday.target.knobs import Knobs, overrides_query, request_overrides
@@ -44,6 +44,7 @@ class AppSettings:
     queue_limit: int
     upload_limit_bytes: int
     knobs: Knobs
+    upload_cpu_share: float = DEFAULT_CPU_SHARE
 
 
 class HttpError(Exception):
@@ -71,7 +72,9 @@ class TargetApp:
         self.chunks: dict[str, Chunk] = build_chunks()
         self.css_bytes = (STATIC_DIR / "app.css").read_bytes()
         self.heroes, self.gallery = make_images()
-        self.pools = WorkerPools(self.tenant_ids, settings.isolation, settings.workers, settings.queue_limit)
+        self.pools = WorkerPools(
+            self.tenant_ids, settings.isolation, settings.workers, settings.queue_limit, settings.upload_cpu_share
+        )
         self.upload_dir = Path(tempfile.mkdtemp(prefix="bigday-target-uploads-"))
         self.photos = PhotoStore(self.upload_dir, self.tenant_ids, settings.upload_limit_bytes)
 

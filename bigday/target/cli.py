@@ -12,9 +12,10 @@ from pathlib import Path
 
 from bigday.errors import EXIT_USAGE, BigdayError, ConfigError
 from bigday.scenario import parse_size_bytes
+from bigday.target.helpers import DEFAULT_CPU_SHARE
 from bigday.target.knobs import KNOB_SPECS, Knobs, knobs_from_env, parse_knob
 from bigday.target.pools import ISOLATION_MODES
-from bigday.target.server import TargetConfig, serve
+from bigday.target.server import MIN_CPU_SHARE, TargetConfig, serve
 
 
 def _bounded_int(lo: int, hi: int):
@@ -33,6 +34,16 @@ def _size(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"expected {e}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive size, got {raw!r}")
+    return value
+
+
+def _cpu_share(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not MIN_CPU_SHARE <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share of one core from {MIN_CPU_SHARE:g} to 1, got {raw!r}")
     return value
 
 
@@ -57,6 +68,9 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
                    help="jobs one tenant may have queued or running before 503 + Retry-After (default 16)")
     p.add_argument("--upload-limit", type=_size, default=20_000_000, metavar="SIZE",
                    help="largest accepted photo upload, e.g. 20MB (default 20MB)")
+    p.add_argument("--upload-cpu-share", type=_cpu_share, default=DEFAULT_CPU_SHARE, metavar="SHARE",
+                   help="share of one core each upload helper may spend on image work, averaged over its "
+                   f"jobs ({MIN_CPU_SHARE:g}..1; default {DEFAULT_CPU_SHARE:g})")
     p.add_argument("--scenario", "-s", metavar="FILE", help="scenario whose tenants to serve (default wedsync.yaml)")
     knobs = p.add_argument_group("fault knobs (also BIGDAY_TARGET_<KNOB>; a request's query string wins)")
     for spec in KNOB_SPECS:
@@ -73,7 +87,8 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
     flags = {s.name: getattr(args, f"knob_{s.name}") for s in KNOB_SPECS if getattr(args, f"knob_{s.name}") is not None}
     return TargetConfig(
         host=args.host, port=args.port, isolation=args.isolation, workers=args.workers, queue_limit=args.queue_limit,
-        upload_limit_bytes=args.upload_limit, scenario=Path(args.scenario) if args.scenario else None,
+        upload_limit_bytes=args.upload_limit, upload_cpu_share=args.upload_cpu_share,
+        scenario=Path(args.scenario) if args.scenario else None,
         knobs=replace(knobs, **flags),
     )
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from bigday.target.helpers import HelperProcesses
+from bigday.target.helpers import DEFAULT_CPU_SHARE, HelperProcesses
 
 ISOLATION_MODES = ("fair", "shared")
 T = TypeVar("T")
@@ -46,12 +46,20 @@ class Ticket:
 class WorkerPools:
     """Bounded worker threads and per-tenant admission; ``fair`` gives each tenant its own pool."""
 
-    def __init__(self, tenant_ids: tuple[str, ...], isolation: str, workers: int, queue_limit: int) -> None:
+    def __init__(
+        self,
+        tenant_ids: tuple[str, ...],
+        isolation: str,
+        workers: int,
+        queue_limit: int,
+        upload_cpu_share: float = DEFAULT_CPU_SHARE,
+    ) -> None:
         if isolation not in ISOLATION_MODES:
             raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got {isolation!r}")
         self.isolation = isolation
         self.workers = workers
         self.queue_limit = queue_limit
+        self.upload_cpu_share = upload_cpu_share
         self._lock = threading.Lock()
         self._pending = {t: 0 for t in tenant_ids}
         self._rejected = {t: 0 for t in tenant_ids}
@@ -59,7 +67,7 @@ class WorkerPools:
             # Same total thread count as the fair pools together: only the partitioning differs.
             n = workers * len(tenant_ids)
             shared = ThreadPoolExecutor(max_workers=n, thread_name_prefix="pool-shared")
-            helpers = HelperProcesses(n, "shared")
+            helpers = HelperProcesses(n, "shared", upload_cpu_share)
             self._executors = {t: shared for t in tenant_ids}
             self._helpers = {t: helpers for t in tenant_ids}
         else:
@@ -67,7 +75,7 @@ class WorkerPools:
                 t: ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pool-{t}") for t in tenant_ids
             }
             # As many helpers as the pool has threads: a worker thread never waits for a helper.
-            self._helpers = {t: HelperProcesses(workers, t) for t in tenant_ids}
+            self._helpers = {t: HelperProcesses(workers, t, upload_cpu_share) for t in tenant_ids}
 
     def executor(self, tenant: str) -> ThreadPoolExecutor:
         return self._executors[tenant]
@@ -97,6 +105,7 @@ class WorkerPools:
                 "isolation": self.isolation,
                 "workers_per_pool": self.workers,
                 "queue_limit": self.queue_limit,
+                "upload_cpu_share": self.upload_cpu_share,
                 "pending": dict(self._pending),
                 "rejected": dict(self._rejected),
             }

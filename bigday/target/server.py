@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from bigday.errors import ConfigError, RunError
+from bigday.target.helpers import DEFAULT_CPU_SHARE
 from bigday.target.knobs import KNOB_NAMES, Knobs, check_knob
 from bigday.target.pools import ISOLATION_MODES
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 GIL_SWITCH_INTERVAL_S = 0.0005
+MIN_CPU_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class TargetConfig:
     workers: int = 1  # threads per pool (fair: per tenant; shared: this × tenants in one pool)
     queue_limit: int = 16  # jobs one tenant may have queued or running; more get 503 + Retry-After
     upload_limit_bytes: int = 20_000_000
+    upload_cpu_share: float = DEFAULT_CPU_SHARE  # of one core, per upload helper (one per worker thread)
     scenario: Path | None = None  # None: scenarios/wedsync.yaml
     knobs: Knobs = field(default_factory=Knobs)
     start_timeout_s: float = 30.0
@@ -55,6 +58,11 @@ class TargetConfig:
             raise ConfigError(f"target workers: expected 1..64 threads per pool, got {self.workers}")
         if not 1 <= self.queue_limit <= 100_000:
             raise ConfigError(f"target queue_limit: expected 1..100000, got {self.queue_limit}")
+        if not MIN_CPU_SHARE <= self.upload_cpu_share <= 1:
+            raise ConfigError(
+                f"target upload_cpu_share: expected a share of one core from {MIN_CPU_SHARE:g} to 1, "
+                f"got {self.upload_cpu_share:g}"
+            )
         if not 1 <= self.upload_limit_bytes <= 2_000_000_000:
             raise ConfigError(f"target upload limit: expected 1 B..2 GB, got {self.upload_limit_bytes} bytes")
         if self.start_timeout_s <= 0:
@@ -140,7 +148,7 @@ def serve(
     # waiting page/API thread from sitting out CPython's default 5 ms slice behind them.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     settings = AppSettings(config.isolation, config.workers, config.queue_limit, config.upload_limit_bytes,
-                           config.knobs)
+                           config.knobs, config.upload_cpu_share)
     app = build_app(scenario, settings)
     if sock is None:
         sock = bind_socket(config.host, config.port)
@@ -169,6 +177,7 @@ def _child_command(config: TargetConfig, fd: int) -> list[str]:
         "--workers", str(config.workers),
         "--queue-limit", str(config.queue_limit),
         "--upload-limit", str(config.upload_limit_bytes),
+        "--upload-cpu-share", repr(config.upload_cpu_share),
     ]
     if config.scenario is not None:
         cmd += ["--scenario", str(config.scenario)]

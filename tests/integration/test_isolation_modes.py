@@ -8,10 +8,16 @@ This machine is shared and its background load drifts by the second, so the floo
 a shared clock (alone, load, alone, ...; see bigday/target/loadcheck.py): each load window's victim p95 is
 compared with the victim's p95 in the alone windows on either side, and a mode's ratio is the median of those
 window ratios (the pooled ratio of all samples is printed beside it). Run with -s to see the figures.
+
+Fair mode's figure sits at 1.0-1.3x and moves from one server start to the next (the aggressor's worker thread
+shares the server's GIL with the victim's; see docs/reference-target.md), so fair mode is measured on three
+fresh servers, each under its own 20 s flood, and judged on the median of the three ratios, as the
+benchmarks quote medians of several runs. Shared mode's effect is ~100x and one server will do.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import pytest
@@ -31,22 +37,30 @@ SCHEDULES = {
 }
 
 
+FAIR_RUNS = 3
+
+
 def test_shared_pool_lets_an_upload_flood_hurt_another_tenant_and_fair_pools_do_not():
     photo = sample_photo()
     started = time.monotonic()
-    results = {}
-    for mode in ("shared", "fair"):
-        with running_target(isolation=mode) as url:
-            results[mode] = measure_isolation(url, VICTIM, AGGRESSOR, photo, CONCURRENCY, SCHEDULES[mode])
-        print(f"\n{mode}: {results[mode].describe()}")
+    runs = {"shared": [], "fair": []}
+    for mode, count in (("shared", 1), ("fair", FAIR_RUNS)):
+        for i in range(count):
+            with running_target(isolation=mode) as url:
+                runs[mode].append(measure_isolation(url, VICTIM, AGGRESSOR, photo, CONCURRENCY, SCHEDULES[mode]))
+            print(f"\n{mode} run {i + 1}: {runs[mode][-1].describe()}")
     elapsed = time.monotonic() - started
     print(f"isolation check took {elapsed:.1f} s")
-    shared, fair = results["shared"], results["fair"]
-    for m in (shared, fair):
+    for m in runs["shared"] + runs["fair"]:
         assert m.victim_errors_alone == 0 and m.victim_errors_load == 0, m.describe()
         assert m.flood.created > 50 and m.flood.other_errors == 0, m.describe()
         assert len(m.alone_ms) >= 200, m.describe()
-    assert len(fair.load_ms) >= 1000 and len(fair.cycle_ratios) == 8, fair.describe()
-    assert shared.ratio > 3.0, shared.describe()
-    assert fair.ratio < 1.3, fair.describe()
-    assert elapsed < 80, f"took {elapsed:.0f} s"
+    for m in runs["fair"]:
+        assert len(m.load_ms) >= 1000 and len(m.cycle_ratios) == 8, m.describe()
+    shared = runs["shared"][0].ratio
+    fair = statistics.median(m.ratio for m in runs["fair"])
+    each = ", ".join(f"{m.ratio:.2f}" for m in runs["fair"])
+    print(f"victim p95 ratio: shared {shared:.2f}x, fair {fair:.2f}x (median of {each})")
+    assert shared > 3.0, runs["shared"][0].describe()
+    assert fair < 1.3, [m.describe() for m in runs["fair"]]
+    assert elapsed < 170, f"took {elapsed:.0f} s"

@@ -24,6 +24,7 @@ BAD_FLAGS = [
     (["--jank-every", "0"], {}, "--jank-every"),
     (["--upload-limit", "lots"], {}, "--upload-limit"),
     (["--workers", "0"], {}, "--workers"),
+    (["--upload-cpu-share", "2"], {}, "--upload-cpu-share"),
     (["--scenario", "/nonexistent/wedsync.yaml"], {}, "no such scenario file"),
     ([], {"BIGDAY_TARGET_JANK": "lots"}, "BIGDAY_TARGET_JANK"),
 ]

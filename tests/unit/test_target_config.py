@@ -11,12 +11,14 @@ from bigday.target.server import TargetConfig
 def test_defaults():
     c = TargetConfig()
     assert (c.host, c.port, c.isolation, c.workers, c.upload_limit_bytes) == ("127.0.0.1", 0, "fair", 1, 20_000_000)
+    assert c.upload_cpu_share == 0.5
 
 
 @pytest.mark.parametrize(
     "kwargs, word",
     [({"host": "0.0.0.0"}, "loopback"), ({"isolation": "fifo"}, "isolation"), ({"workers": 0}, "workers"),
-     ({"port": 70000}, "port"), ({"upload_limit_bytes": 0}, "upload")],
+     ({"port": 70000}, "port"), ({"upload_limit_bytes": 0}, "upload"), ({"upload_cpu_share": 0}, "upload_cpu_share"),
+     ({"upload_cpu_share": 1.5}, "share of one core")],
 )
 def test_bad_values_are_config_errors(kwargs, word):
     with pytest.raises(ConfigError, match=word):
