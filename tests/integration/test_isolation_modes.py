@@ -10,7 +10,7 @@ compared with the victim's p95 in the alone windows on either side, and a mode's
 window ratios (the pooled ratio of all samples is printed beside it). Run with -s to see the figures.
 
 Fair mode's figure moves from one server start to the next (with the upload CPU budget it measured
-0.96-1.07x; without it 1.01-1.54x, see docs/reference-target.md), so fair mode is measured on three fresh
+1.01-1.07x in six runs; without it 1.01-1.54x, see docs/reference-target.md), so fair mode is measured on three fresh
 servers, each under its own 20 s flood, and judged on the median of the three ratios, as the benchmarks
 quote medians of several runs. Shared mode's effect is ~100x and one server will do.
 """
