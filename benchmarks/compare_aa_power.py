@@ -124,23 +124,31 @@ def main() -> None:
         f"B/A = {med_b / med_a:.3f}"
     )
     aa, power, effects, n_metrics = trials(pool_a, pool_b, page, TRIALS, np.random.default_rng(args.seed))
-    print(f"each trial judges {n_metrics} metrics of the page (one-sided Mann-Whitney U, Benjamini-Hochberg over the "
-          f"gated ones - lcp fid inp cls scores - and separately over the rest, minimum effect), {PER_SIDE} runs per "
-          "side drawn without replacement within the trial")
+    print(
+        f"each trial judges {n_metrics} metrics of the page (one-sided Mann-Whitney U, Benjamini-Hochberg over the "
+        f"gated ones - lcp fid inp cls scores - and separately over the rest, minimum effect), {PER_SIDE} runs per "
+        "side drawn without replacement within the trial"
+    )
     flagged = [m for t in aa for m in t]
     aa_flags = sum(any(not m.endswith("(info)") for m in t) for t in aa)
-    print(f"A/A: {aa_flags} of {TRIALS} trials raised a regression verdict (bar: <= 1) "
-          f"{'PASS' if aa_flags <= 1 else 'FAIL'}" + (f"; flagged: {flagged}" if flagged else ""))
-    print(f"power: 15 % LCP step flagged in {power} of {TRIALS} trials (bar: >= 19) "
-          f"{'PASS' if power >= 19 else 'FAIL'}; LCP effect median {statistics.median(effects):+.1%}, "
-          f"range {min(effects):+.1%} .. {max(effects):+.1%}")
+    print(
+        f"A/A: {aa_flags} of {TRIALS} trials raised a regression verdict (bar: <= 1) "
+        f"{'PASS' if aa_flags <= 1 else 'FAIL'}" + (f"; flagged: {flagged}" if flagged else "")
+    )
+    print(
+        f"power: 15 % LCP step flagged in {power} of {TRIALS} trials (bar: >= 19) "
+        f"{'PASS' if power >= 19 else 'FAIL'}; LCP effect median {statistics.median(effects):+.1%}, "
+        f"range {min(effects):+.1%} .. {max(effects):+.1%}"
+    )
     many = 1000
     aa_m, power_m, _, _ = trials(pool_a, pool_b, page, many, np.random.default_rng(args.seed + 1))
     raised = sum(any(not m.endswith("(info)") for m in t) for t in aa_m)
     info = sum(any(m.endswith("(info)") for m in t) for t in aa_m)
-    print(f"the same pools over {many} resampled trials (how robust the 20-trial figures are): A/A trials raising a "
-          f"regression verdict {raised / many:.1%} (informational labels {info / many:.1%}), "
-          f"power {power_m / many:.1%}")
+    print(
+        f"the same pools over {many} resampled trials (how robust the 20-trial figures are): A/A trials raising a "
+        f"regression verdict {raised / many:.1%} (informational labels {info / many:.1%}), "
+        f"power {power_m / many:.1%}"
+    )
 
 
 def trials(

@@ -55,8 +55,9 @@ class MemoryWatch:
 
     def _locust_procs(self) -> list[psutil.Process]:
         try:
-            return [p for p in psutil.Process(self.parent_pid).children(recursive=True)
-                    if "locust" in " ".join(p.cmdline())]
+            return [
+                p for p in psutil.Process(self.parent_pid).children(recursive=True) if "locust" in " ".join(p.cmdline())
+            ]
         except psutil.Error:
             return []
 
@@ -99,11 +100,26 @@ def main() -> None:
     stages = f"ramp:{opts.ramp}s:{opts.users},spike:{opts.hold}s:{opts.users},ramp-down:10s:0"
     load_before = psutil.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, running_target() as url:
-        target_pid = next((c.pid for c in psutil.Process().children(recursive=True)
-                           if "bigday.target" in " ".join(c.cmdline())), None)
-        cmd = [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", url, "--stages", stages,
-               "--processes", str(opts.processes), "--results-dir", tmp,
-               "--run-time", f"{opts.ramp + opts.hold + 120}s"]
+        target_pid = next(
+            (c.pid for c in psutil.Process().children(recursive=True) if "bigday.target" in " ".join(c.cmdline())), None
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "bigday",
+            "load",
+            "saturday",
+            "--base-url",
+            url,
+            "--stages",
+            stages,
+            "--processes",
+            str(opts.processes),
+            "--results-dir",
+            tmp,
+            "--run-time",
+            f"{opts.ramp + opts.hold + 120}s",
+        ]
         started = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
         with MemoryWatch(proc.pid, target_pid) as watch:
@@ -120,26 +136,39 @@ def main() -> None:
     health = stats["generator"]["health"]
     peak = stats["peak_users_reached"]
     print(f"command: {' '.join(cmd[1:])}")
-    print(f"machine: {psutil.cpu_count()} cores, load average before {load_before[0]:.1f}; open-file limit {nofile}; "
-          f"target: reference target as shipped (fair pools)")
+    print(
+        f"machine: {psutil.cpu_count()} cores, load average before {load_before[0]:.1f}; open-file limit {nofile}; "
+        f"target: reference target as shipped (fair pools)"
+    )
     print(f"run: {elapsed:.0f} s wall, exit code {proc.returncode}; results {run_dir.name}")
-    print(f"users reached:       {peak} (planned {opts.users}); held at >= {opts.users} for {held_s:.0f} s "
-          f"(bar >= 60 s: {'PASS' if peak >= opts.users and held_s >= 60 else 'FAIL'})")
-    print(f"plateau rps:         {plateau_rps:.0f} (median of 1 s samples); {verdict['plateau_count']} requests "
-          f"in the plateau phase")
-    print(f"plateau p95 / p99:   {verdict['plateau_p95_ms']} / {verdict['plateau_p99_ms']} ms "
-          f"(exact, from raw samples)")
+    print(
+        f"users reached:       {peak} (planned {opts.users}); held at >= {opts.users} for {held_s:.0f} s "
+        f"(bar >= 60 s: {'PASS' if peak >= opts.users and held_s >= 60 else 'FAIL'})"
+    )
+    print(
+        f"plateau rps:         {plateau_rps:.0f} (median of 1 s samples); {verdict['plateau_count']} requests "
+        f"in the plateau phase"
+    )
+    print(
+        f"plateau p95 / p99:   {verdict['plateau_p95_ms']} / {verdict['plateau_p99_ms']} ms (exact, from raw samples)"
+    )
     print(f"plateau error rate:  {verdict['plateau_error_rate']:.2%}")
     for node, h in sorted(health["per_process"].items()):
-        print(f"generator CPU {node[:18]:18s} median {h['median']:5.1f}%  max {h['max']:5.1f}%  "
-              f"above 90%: {h['fraction_above_bar']:.1%} of {h['samples']} s")
+        print(
+            f"generator CPU {node[:18]:18s} median {h['median']:5.1f}%  max {h['max']:5.1f}%  "
+            f"above 90%: {h['fraction_above_bar']:.1%} of {h['samples']} s"
+        )
     print(f"generator saturated: {health['saturated']}")
-    print(f"generator memory:    peak {watch.peak_rss / 1e6:.0f} MB across Locust processes = "
-          f"{watch.peak_rss / 1e6 / (max(peak, 1) / 1000):.1f} MB per 1,000 users")
+    print(
+        f"generator memory:    peak {watch.peak_rss / 1e6:.0f} MB across Locust processes = "
+        f"{watch.peak_rss / 1e6 / (max(peak, 1) / 1000):.1f} MB per 1,000 users"
+    )
     if watch.target_cpu:
         tc = sorted(watch.target_cpu)
-        print(f"target CPU:          median {tc[len(tc) // 2]:.0f}% (100% = one core); machine CPU median "
-              f"{sorted(watch.machine_cpu)[len(watch.machine_cpu) // 2]:.0f}%")
+        print(
+            f"target CPU:          median {tc[len(tc) // 2]:.0f}% (100% = one core); machine CPU median "
+            f"{sorted(watch.machine_cpu)[len(watch.machine_cpu) // 2]:.0f}%"
+        )
     errors = {}
     for row in stats["stats"]:
         if row["tenant"] == row["user_kind"] == row["endpoint"] == "*" and row["phase"] == "spike":

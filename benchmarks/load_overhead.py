@@ -34,7 +34,7 @@ from bigday.load.launcher import kill_tree  # noqa: E402
 from bigday.load.plan import PlanOverrides, build_plan  # noqa: E402
 from bigday.scenario import load_scenario  # noqa: E402
 
-BARE = '''
+BARE = """
 from locust import FastHttpUser, constant, task
 
 
@@ -44,7 +44,7 @@ class BareUser(FastHttpUser):
     @task
     def get(self):
         self.client.get("/")
-'''
+"""
 WARM_S = 3.0
 
 
@@ -56,8 +56,12 @@ def measure(
     args: list[str], url: str, window_s: float, server: psutil.Process, cwd: Path
 ) -> tuple[float, float, float]:
     """(req/s, generator CPU %, server CPU %) over a steady window of one Locust run."""
-    proc = subprocess.Popen([sys.executable, "-m", "locust", *args, "--headless", "--only-summary", "--loglevel",
-                             "ERROR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "locust", *args, "--headless", "--only-summary", "--loglevel", "ERROR"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+    )
     try:
         gen = psutil.Process(proc.pid)
         time.sleep(WARM_S)
@@ -83,8 +87,9 @@ def main() -> None:
     opts = ap.parse_args()
     run_s = int(WARM_S + opts.window + 2)
 
-    server_proc = subprocess.Popen([sys.executable, "-m", "bigday.load.static_server"], stdout=subprocess.PIPE,
-                                   text=True)
+    server_proc = subprocess.Popen(
+        [sys.executable, "-m", "bigday.load.static_server"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server_proc.stdout is not None
         url = server_proc.stdout.readline().split()[-1]
@@ -93,15 +98,38 @@ def main() -> None:
             work = Path(tmp)
             (work / "bare.py").write_text(BARE)
             plan = build_plan(
-                load_scenario(), "saturday",
-                PlanOverrides(stages=f"start:1s:{opts.users},bench:{run_s - 1}s:{opts.users}", think_time="0",
-                              photo_sizes_kb=(2,), batch_size=(1, 3)),
+                load_scenario(),
+                "saturday",
+                PlanOverrides(
+                    stages=f"start:1s:{opts.users},bench:{run_s - 1}s:{opts.users}",
+                    think_time="0",
+                    photo_sizes_kb=(2,),
+                    batch_size=(1, 3),
+                ),
             )
             (work / "plan.json").write_text(plan.dumps())
-            bare_args = ["-f", str(work / "bare.py"), "--host", url, "-u", str(opts.users), "-r", str(opts.users),
-                         "--run-time", f"{run_s}s"]
-            ours_args = ["-f", str(ROOT / "locustfiles" / "saturday_spike.py"), "--host", url,
-                         "--bigday-plan", str(work / "plan.json"), "--bigday-out", str(work / "run")]
+            bare_args = [
+                "-f",
+                str(work / "bare.py"),
+                "--host",
+                url,
+                "-u",
+                str(opts.users),
+                "-r",
+                str(opts.users),
+                "--run-time",
+                f"{run_s}s",
+            ]
+            ours_args = [
+                "-f",
+                str(ROOT / "locustfiles" / "saturday_spike.py"),
+                "--host",
+                url,
+                "--bigday-plan",
+                str(work / "plan.json"),
+                "--bigday-out",
+                str(work / "run"),
+            ]
             bare, ours = [], []
             for r in range(opts.rounds):
                 b = measure(bare_args, url, opts.window, server, work)
@@ -110,9 +138,12 @@ def main() -> None:
                     p.unlink()
                 bare.append(b[0])
                 ours.append(o[0])
-                print(f"round {r + 1}: bare {b[0]:6.0f} req/s (gen CPU {b[1]:3.0f}%, server {b[2]:3.0f}%)   "
-                      f"bigday {o[0]:6.0f} req/s (gen CPU {o[1]:3.0f}%, server {o[2]:3.0f}%)   "
-                      f"ratio {o[0] / b[0]:.2f}", flush=True)
+                print(
+                    f"round {r + 1}: bare {b[0]:6.0f} req/s (gen CPU {b[1]:3.0f}%, server {b[2]:3.0f}%)   "
+                    f"bigday {o[0]:6.0f} req/s (gen CPU {o[1]:3.0f}%, server {o[2]:3.0f}%)   "
+                    f"ratio {o[0] / b[0]:.2f}",
+                    flush=True,
+                )
     finally:
         server_proc.terminate()
         server_proc.wait(10)
@@ -120,8 +151,10 @@ def main() -> None:
             server_proc.stdout.close()
     mb, mo = statistics.median(bare), statistics.median(ours)
     ratio = mo / mb
-    print(f"median of {opts.rounds} rounds; {opts.users} users, 1 Locust process each, {opts.window:g} s windows; "
-          f"{psutil.cpu_count()} cores, load average {psutil.getloadavg()[0]:.1f}")
+    print(
+        f"median of {opts.rounds} rounds; {opts.users} users, 1 Locust process each, {opts.window:g} s windows; "
+        f"{psutil.cpu_count()} cores, load average {psutil.getloadavg()[0]:.1f}"
+    )
     print(f"  bare FastHttpUser    {mb:7.0f} req/s")
     print(f"  bigday user classes  {mo:7.0f} req/s")
     print(f"  ratio bigday/bare    {ratio:.2f}  (bar >= 0.80: {'PASS' if ratio >= 0.80 else 'FAIL'})")

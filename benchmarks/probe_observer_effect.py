@@ -95,8 +95,10 @@ def main() -> int:
         worst = max(worst, abs(diff))
         paired = statistics.median((x - y) / y for x, y in zip(full[metric], bare[metric], strict=True))
         floor = statistics.median(bare[metric][0::2]) / statistics.median(bare[metric][1::2]) - 1
-        print(f"{metric:6} {f:12.1f} {b:12.1f} {diff:+11.2%}   (median of paired differences {paired:+.2%}; "
-              f"A/A bare halves {floor:+.2%})")
+        print(
+            f"{metric:6} {f:12.1f} {b:12.1f} {diff:+11.2%}   (median of paired differences {paired:+.2%}; "
+            f"A/A bare halves {floor:+.2%})"
+        )
         print(f"       full: {' '.join(f'{v:g}' for v in full[metric])}")
         print(f"       bare: {' '.join(f'{v:g}' for v in bare[metric])}")
     print(f"largest median difference: {worst:.2%} (bar < {BAR:.0%}): {'PASS' if worst < BAR else 'FAIL'}")

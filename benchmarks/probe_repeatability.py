@@ -1,6 +1,6 @@
 """Repeatability: 10 runs of an unchanged page on the reference target; LCP coefficient of variation (bar < 5%).
 
-    .venv/bin/python benchmarks/probe_repeatability.py [--runs 10] [--page dashboard] [--profile desktop]
+.venv/bin/python benchmarks/probe_repeatability.py [--runs 10] [--page dashboard] [--profile desktop]
 """
 
 from __future__ import annotations
@@ -25,8 +25,14 @@ def main() -> int:
     ap.add_argument("--profile", default="desktop")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        options = ProbeOptions(scenario=load_scenario(), results_dir=Path(tmp), runs=args.runs, pages=(args.page,),
-                               profile=args.profile, accessibility="off")
+        options = ProbeOptions(
+            scenario=load_scenario(),
+            results_dir=Path(tmp),
+            runs=args.runs,
+            pages=(args.page,),
+            profile=args.profile,
+            accessibility="off",
+        )
         outcome = run_probe(options)
     ok = [r for r in outcome.runs if r.ok]
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -38,8 +44,10 @@ def main() -> int:
         if len(values) < 2:
             continue
         cv = coefficient_of_variation(values)
-        print(f"{metric:8} {statistics.mean(values):9.1f} {statistics.stdev(values):8.1f} {cv:7.2%}   "
-              + " ".join(f"{v:g}" for v in values))
+        print(
+            f"{metric:8} {statistics.mean(values):9.1f} {statistics.stdev(values):8.1f} {cv:7.2%}   "
+            + " ".join(f"{v:g}" for v in values)
+        )
     lcp_cv = coefficient_of_variation([r.vitals.lcp for r in ok if r.vitals.lcp is not None])
     print(f"LCP coefficient of variation: {lcp_cv:.2%} (bar < {BAR:.0%}): {'PASS' if lcp_cv < BAR else 'FAIL'}")
     return 0 if lcp_cv < BAR and len(ok) == args.runs else 1

@@ -28,18 +28,32 @@ from bigday.probe.runner import ProbeOptions, page_url, probe_app
 from bigday.scenario import load_scenario
 
 GOAL = 10.0
-LH_AUDITS = {"fcp": "first-contentful-paint", "lcp": "largest-contentful-paint", "tbt": "total-blocking-time",
-             "cls": "cumulative-layout-shift"}
+LH_AUDITS = {
+    "fcp": "first-contentful-paint",
+    "lcp": "largest-contentful-paint",
+    "tbt": "total-blocking-time",
+    "cls": "cumulative-layout-shift",
+}
 
 
 def lighthouse_run(url: str, out: Path) -> tuple[float, dict]:
     binary = node_modules() / ".bin" / "lighthouse"
     flags = " ".join(("--headless=new", *CHROMIUM_ARGS))
-    cmd = [str(binary), url, "--output=json", f"--output-path={out}", "--quiet", f"--chrome-flags={flags}",
-           "--preset=desktop", "--throttling-method=provided", "--only-categories=performance,accessibility"]
+    cmd = [
+        str(binary),
+        url,
+        "--output=json",
+        f"--output-path={out}",
+        "--quiet",
+        f"--chrome-flags={flags}",
+        "--preset=desktop",
+        "--throttling-method=provided",
+        "--only-categories=performance,accessibility",
+    ]
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, env=dict(os.environ, CHROME_PATH=chromium_path()), capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        cmd, env=dict(os.environ, CHROME_PATH=chromium_path()), capture_output=True, text=True, timeout=300
+    )
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         raise SystemExit(f"lighthouse failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
@@ -52,15 +66,24 @@ def main() -> int:
     ap.add_argument("--lighthouse-runs", type=int, default=3)
     ap.add_argument("--page", default="dashboard", help="the page Lighthouse measures")
     ap.add_argument("--profile", default="desktop", help="bigday's profile (Lighthouse runs unthrottled)")
-    ap.add_argument("--accessibility", default="every", choices=("first", "every", "off"),
-                    help="bigday's axe audits; 'every' (default here) does what Lighthouse does on each run")
+    ap.add_argument(
+        "--accessibility",
+        default="every",
+        choices=("first", "every", "off"),
+        help="bigday's axe audits; 'every' (default here) does what Lighthouse does on each run",
+    )
     args = ap.parse_args()
     from bigday.probe.app import app_under_test
 
     scenario = load_scenario()
     with tempfile.TemporaryDirectory() as tmp, app_under_test(None, scenario) as app:
-        options = ProbeOptions(scenario=scenario, results_dir=Path(tmp), runs=args.runs, profile=args.profile,
-                               accessibility=args.accessibility)
+        options = ProbeOptions(
+            scenario=scenario,
+            results_dir=Path(tmp),
+            runs=args.runs,
+            profile=args.profile,
+            accessibility=args.accessibility,
+        )
         t0 = time.monotonic()
         outcome = probe_app(options, app)
         probe_wall = time.monotonic() - t0
@@ -79,21 +102,31 @@ def main() -> int:
     lh_walls = [w for w, _ in lh]
     lh_per_run = statistics.median(lh_walls)
     print(f"bigday profile {args.profile}, accessibility audit {args.accessibility}")
-    print(f"bigday probe: {len(scenario.pages)} paths x {args.runs} runs = {len(page_runs)} page runs "
-          f"({len(ok)} ok) in {probe_wall:.1f} s wall (browser launch, axe, everything)")
+    print(
+        f"bigday probe: {len(scenario.pages)} paths x {args.runs} runs = {len(page_runs)} page runs "
+        f"({len(ok)} ok) in {probe_wall:.1f} s wall (browser launch, axe, everything)"
+    )
     median_run = statistics.median(r.duration_s for r in ok)
     print(f"  per page run: {per_run:.2f} s (wall / runs); median run duration {median_run:.2f} s")
-    print(f"  {args.page}: median run {statistics.median(same_page):.2f} s + {launch_s / len(page_runs):.2f} s "
-          f"of browser launch and bookkeeping per run = {same_page_per_run:.2f} s per page run")
-    print(f"Lighthouse {lh[0][1]['lighthouseVersion']} on {args.page}: {len(lh)} runs, "
-          f"wall {' '.join(f'{w:.1f}' for w in lh_walls)} s; median {lh_per_run:.1f} s per page run")
+    print(
+        f"  {args.page}: median run {statistics.median(same_page):.2f} s + {launch_s / len(page_runs):.2f} s "
+        f"of browser launch and bookkeeping per run = {same_page_per_run:.2f} s per page run"
+    )
+    print(
+        f"Lighthouse {lh[0][1]['lighthouseVersion']} on {args.page}: {len(lh)} runs, "
+        f"wall {' '.join(f'{w:.1f}' for w in lh_walls)} s; median {lh_per_run:.1f} s per page run"
+    )
     ratio = lh_per_run / same_page_per_run
-    print(f"speed-up per page run on {args.page}: {ratio:.1f}x (goal >= {GOAL:.0f}x): "
-          f"{'PASS' if ratio >= GOAL else 'FAIL'}; over all five paths: {lh_per_run / per_run:.1f}x")
+    print(
+        f"speed-up per page run on {args.page}: {ratio:.1f}x (goal >= {GOAL:.0f}x): "
+        f"{'PASS' if ratio >= GOAL else 'FAIL'}; over all five paths: {lh_per_run / per_run:.1f}x"
+    )
     mine = [r for r in ok if r.target.page == args.page]
     throttled = get_profile(args.profile).network is not None
-    print(f"\nsame page, metrics side by side (bigday profile {args.profile} "
-          f"{'throttles the network' if throttled else 'does not throttle'}; Lighthouse 'provided' does not throttle):")
+    print(
+        f"\nsame page, metrics side by side (bigday profile {args.profile} "
+        f"{'throttles the network' if throttled else 'does not throttle'}; Lighthouse 'provided' does not throttle):"
+    )
     print(f"{'metric':6} {'bigday median':>14} {'Lighthouse median':>18}")
     for metric, audit in LH_AUDITS.items():
         b = statistics.median(v for r in mine if (v := r.vitals.get(metric)) is not None)

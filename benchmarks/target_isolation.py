@@ -64,8 +64,10 @@ def main() -> None:
             ratios[mode].append(m.ratio)
             print(f"run {i + 1} {mode:<6}: {m.describe()}")
     shared, fair = statistics.median(ratios["shared"]), statistics.median(ratios["fair"])
-    print(f"victim p95 ratio (load / alone), median of {args.runs}: shared {shared:.2f}x, fair {fair:.2f}x; "
-          f"shared/fair {shared / fair:.1f}x  [bars: shared > 3, fair < 1.3]")
+    print(
+        f"victim p95 ratio (load / alone), median of {args.runs}: shared {shared:.2f}x, fair {fair:.2f}x; "
+        f"shared/fair {shared / fair:.1f}x  [bars: shared > 3, fair < 1.3]"
+    )
 
 
 if __name__ == "__main__":

@@ -11,15 +11,20 @@ from bigday.scenario import Scenario, load_scenario
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--scenario", "-s", metavar="FILE",
+        "--scenario",
+        "-s",
+        metavar="FILE",
         help="scenario YAML (default: $BIGDAY_SCENARIO or scenarios/wedsync.yaml)",
     )
     parser.add_argument(
-        "--base-url", metavar="URL",
+        "--base-url",
+        metavar="URL",
         help="app under test (default: $BIGDAY_BASE_URL, the scenario's base_url, else the embedded target)",
     )
     parser.add_argument(
-        "--results-dir", metavar="DIR", type=Path,
+        "--results-dir",
+        metavar="DIR",
+        type=Path,
         help="where run folders go (default: $BIGDAY_RESULTS_DIR or ./results)",
     )
 

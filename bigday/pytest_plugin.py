@@ -67,17 +67,27 @@ class Measurement:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("bigday", "bigday browser probes")
-    group.addoption("--bigday-runs", type=int, default=None, metavar="N",
-                    help=f"runs per measured page (default: {DEFAULT_RUNS})")
-    group.addoption("--bigday-profile", choices=tuple(PROFILES), default=None,
-                    help="throttling profile for measured pages (default: desktop)")
-    group.addoption("--bigday-scenario", default=None, metavar="FILE",
-                    help="scenario YAML for page names, tenants and thresholds (default: scenarios/wedsync.yaml)")
+    group.addoption(
+        "--bigday-runs", type=int, default=None, metavar="N", help=f"runs per measured page (default: {DEFAULT_RUNS})"
+    )
+    group.addoption(
+        "--bigday-profile",
+        choices=tuple(PROFILES),
+        default=None,
+        help="throttling profile for measured pages (default: desktop)",
+    )
+    group.addoption(
+        "--bigday-scenario",
+        default=None,
+        metavar="FILE",
+        help="scenario YAML for page names, tenants and thresholds (default: scenarios/wedsync.yaml)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "bigday_page(page, tenant=None, knobs=None, runs=None): what the `vitals` fixture measures")
+        "markers", "bigday_page(page, tenant=None, knobs=None, runs=None): what the `vitals` fixture measures"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -118,8 +128,9 @@ MeasurePage = Callable[..., Measurement]
 
 
 @pytest.fixture
-def measure_page(bigday_browser: Any, bigday_app: AppUnderTest, bigday_scenario: Scenario,
-                 pytestconfig: pytest.Config) -> Iterator[MeasurePage]:
+def measure_page(
+    bigday_browser: Any, bigday_app: AppUnderTest, bigday_scenario: Scenario, pytestconfig: pytest.Config
+) -> Iterator[MeasurePage]:
     """``measure_page(page_or_path, tenant=, knobs=, runs=, profile=, interaction=) -> Measurement``.
 
     A scenario page name brings its path and scripted interaction; a path matches a scenario page's interaction
@@ -130,10 +141,17 @@ def measure_page(bigday_browser: Any, bigday_app: AppUnderTest, bigday_scenario:
     except BigdayError as e:
         pytest.fail(str(e), pytrace=False)
 
-    def measure(page_or_path: str, *, tenant: str | None = None, knobs: Mapping[str, Any] | None = None,
-                runs: int | None = None, profile: str | None = None,
-                interaction: tuple[InteractionStep, ...] | None = None, timeout_s: float = 30.0,
-                accessibility: bool = True) -> Measurement:
+    def measure(
+        page_or_path: str,
+        *,
+        tenant: str | None = None,
+        knobs: Mapping[str, Any] | None = None,
+        runs: int | None = None,
+        profile: str | None = None,
+        interaction: tuple[InteractionStep, ...] | None = None,
+        timeout_s: float = 30.0,
+        accessibility: bool = True,
+    ) -> Measurement:
         page = _scenario_page(bigday_scenario, page_or_path)
         path = page.path if page else page_or_path
         name = page.name if page else page_or_path
@@ -148,8 +166,9 @@ def measure_page(bigday_browser: Any, bigday_app: AppUnderTest, bigday_scenario:
         for i in range(n):
             # axe audits the first measured run only: the DOM after the interaction does not change run to run.
             audit = accessibility and not any(r.vitals.accessibility_score is not None for r in records)
-            attempt_records = measure_with_retries(keeper, target, replace(settings, accessibility=audit), assets, i,
-                                                   max_attempts=3)
+            attempt_records = measure_with_retries(
+                keeper, target, replace(settings, accessibility=audit), assets, i, max_attempts=3
+            )
             records.extend(attempt_records)
             if not any(r.ok for r in attempt_records):
                 pytest.fail(f"{url}: run {i + 1} could not be measured: {attempt_records[-1].error}", pytrace=False)
@@ -177,6 +196,6 @@ def _scenario_page(scenario: Scenario, page_or_path: str) -> Any:
     if not page_or_path.startswith("/"):
         names = ", ".join(p.name for p in scenario.pages)
         raise pytest.UsageError(
-            f"{scenario.source}: no page named {page_or_path!r}; pages are {names} (or give a path)")
+            f"{scenario.source}: no page named {page_or_path!r}; pages are {names} (or give a path)"
+        )
     return None
-

@@ -67,9 +67,13 @@ def run_nightly(options: NightlyOptions, on_run: Callable[[PageRun], None] | Non
 
 def handle(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
-    options = NightlyOptions(scenario=scenario, base_url=base_url_from_args(args, scenario),
-                             probe=probe_options_from_args(args, scenario), compare=compare_options_from_args(args),
-                             store=args.store)
+    options = NightlyOptions(
+        scenario=scenario,
+        base_url=base_url_from_args(args, scenario),
+        probe=probe_options_from_args(args, scenario),
+        compare=compare_options_from_args(args),
+        store=args.store,
+    )
     outcome = run_nightly(options, on_run=lambda run: print(progress_line(run), file=sys.stderr, flush=True))
     report_outcome(outcome.probe, as_json=args.json)
     if outcome.verdicts is not None and not args.json:
@@ -77,8 +81,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run
         from bigday.load.nightly import nightly_load
 
-        return max(outcome.exit_code, nightly_load(scenario, options.base_url, options.store,
-                                                   options.probe.results_dir, options.compare))
+        return max(
+            outcome.exit_code,
+            nightly_load(scenario, options.base_url, options.store, options.probe.results_dir, options.compare),
+        )
     return outcome.exit_code
 
 
@@ -89,6 +95,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_compare_options(p)
     add_store_option(p, results_dir=False)
     p.add_argument("--json", action="store_true", help="print the probe summary as JSON instead of a table")
-    p.add_argument("--load", action="store_true",
-                   help="also rehearse the Saturday upload spike and the tenant-isolation check (see bigday load)")
+    p.add_argument(
+        "--load",
+        action="store_true",
+        help="also rehearse the Saturday upload spike and the tenant-isolation check (see bigday load)",
+    )
     p.set_defaults(handler=handle)

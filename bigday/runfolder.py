@@ -69,7 +69,11 @@ def git_info(cwd: Path | None = None) -> dict[str, str | None]:
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
-            cwd=cwd, capture_output=True, text=True, timeout=5, check=True,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.split()
         return {"git_sha": sha or out[0], "git_branch": branch or out[1]}
     except (OSError, subprocess.SubprocessError, IndexError):

@@ -38,8 +38,9 @@ def _breaches(m: Measurement, scenario: Scenario, level: str) -> list[str]:
     return out
 
 
-def test_critical_path_meets_thresholds(critical_page: str, measure_page: Any, bigday_scenario: Scenario,
-                                        record_property: Any) -> None:
+def test_critical_path_meets_thresholds(
+    critical_page: str, measure_page: Any, bigday_scenario: Scenario, record_property: Any
+) -> None:
     m = measure_page(critical_page)
     warnings = _breaches(m, bigday_scenario, "warn")
     record_property("threshold_warnings", warnings)

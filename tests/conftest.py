@@ -29,8 +29,9 @@ class CliResult:
 def run_cli(*args: str, env: dict[str, str] | None = None, subprocess_: bool = False) -> CliResult:
     """Run the real CLI entry point in-process (fast), or as a real process when ``subprocess_``."""
     if subprocess_:
-        r = subprocess.run([*BIGDAY, *args], capture_output=True, text=True, timeout=120,
-                           env={**os.environ, **(env or {})})
+        r = subprocess.run(
+            [*BIGDAY, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+        )
         return CliResult(r.returncode, r.stdout, r.stderr)
     out, err = io.StringIO(), io.StringIO()
     saved = {k: os.environ.get(k) for k in (env or {})}

@@ -25,7 +25,11 @@ def alerts_for(
     out = []
     for c in checks:
         data: dict[str, Any] = {
-            "message": c.message, "source": c.source, "aggregate": c.aggregate, "level": c.level, "n": c.n,
+            "message": c.message,
+            "source": c.source,
+            "aggregate": c.aggregate,
+            "level": c.level,
+            "n": c.n,
         }
         if c.kind in ("threshold", "budget") and c.status in (FAIL, WARN):
             out.append(

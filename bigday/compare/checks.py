@@ -76,10 +76,15 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
             breached = t.breached_by(actual)
             status = (FAIL if t.level == "error" else WARN) if breached else PASS
             rel = _cmp(t.direction) if breached else ("<=" if t.direction is Direction.LOWER_IS_BETTER else ">=")
-            msg = (f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
-                   f"({t.level}, n={len(values)})")
-            out.append(Check(status=status, message=msg, actual=actual, n=len(values),
-                             typical=float(np.median(values)), **base))
+            msg = (
+                f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
+                f"({t.level}, n={len(values)})"
+            )
+            out.append(
+                Check(
+                    status=status, message=msg, actual=actual, n=len(values), typical=float(np.median(values)), **base
+                )
+            )
     return out
 
 

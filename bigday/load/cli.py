@@ -60,34 +60,62 @@ def _range(text: str) -> tuple[int, int]:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "load", help="rehearse the Saturday upload spike and judge tenant isolation",
+        "load",
+        help="rehearse the Saturday upload spike and judge tenant isolation",
         description="Run Locust against the app (loopback, or an allow-listed host with --i-have-permission) "
         "and write per-tenant results and verdicts to a run folder.",
     )
-    p.add_argument("rehearsal", nargs="?", choices=REHEARSALS, default="all",
-                   help="which rehearsal (default: all = saturday, then isolation)")
+    p.add_argument(
+        "rehearsal",
+        nargs="?",
+        choices=REHEARSALS,
+        default="all",
+        help="which rehearsal (default: all = saturday, then isolation)",
+    )
     add_scenario_options(p)
     g = p.add_argument_group("scale and safety")
-    g.add_argument("--processes", type=_processes, default=None,
-                   help="Locust processes on this machine, one per core (-1: all cores; default 1 or "
-                   "$BIGDAY_LOAD_PROCESSES)")
-    g.add_argument("--expect-workers", type=_positive_int, metavar="N",
-                   help="run as a Locust master and wait for N workers (see docs/load.md)")
+    g.add_argument(
+        "--processes",
+        type=_processes,
+        default=None,
+        help="Locust processes on this machine, one per core (-1: all cores; default 1 or $BIGDAY_LOAD_PROCESSES)",
+    )
+    g.add_argument(
+        "--expect-workers",
+        type=_positive_int,
+        metavar="N",
+        help="run as a Locust master and wait for N workers (see docs/load.md)",
+    )
     g.add_argument("--master-bind-host", default="127.0.0.1", metavar="HOST")
     g.add_argument("--master-bind-port", type=_positive_int, metavar="PORT")
     g.add_argument("--run-time", metavar="DURATION", help="hard time limit (default: the scenario's load.max_duration)")
-    g.add_argument("--i-have-permission", action="store_true",
-                   help="confirm you may load a non-loopback host listed in load.allow_hosts")
-    g.add_argument("--locust-args", default="", metavar="'OPTIONS'",
-                   help="extra Locust options as one string, e.g. --locust-args='--stop-timeout 10'")
-    g.add_argument("--target-isolation", choices=("fair", "shared"),
-                   help="isolation mode of the embedded reference target (when no --base-url)")
+    g.add_argument(
+        "--i-have-permission",
+        action="store_true",
+        help="confirm you may load a non-loopback host listed in load.allow_hosts",
+    )
+    g.add_argument(
+        "--locust-args",
+        default="",
+        metavar="'OPTIONS'",
+        help="extra Locust options as one string, e.g. --locust-args='--stop-timeout 10'",
+    )
+    g.add_argument(
+        "--target-isolation",
+        choices=("fair", "shared"),
+        help="isolation mode of the embedded reference target (when no --base-url)",
+    )
     s = p.add_argument_group("saturday spike")
     s.add_argument("--peak-users", type=_positive_int, metavar="N", help="scale the stages to this peak")
     s.add_argument("--time-scale", type=_positive_float, metavar="F", help="multiply stage durations by F")
     s.add_argument("--stages", metavar="SPEC", help="replace the stages: NAME:DURATION:USERS,...")
-    s.add_argument("--user-class", action="append", default=[], metavar="NAME",
-                   help="only these user classes (photographer, planner, couple); repeatable")
+    s.add_argument(
+        "--user-class",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only these user classes (photographer, planner, couple); repeatable",
+    )
     s.add_argument("--think-time", metavar="MIN:MAX", help="think time between tasks, e.g. 2s:8s")
     s.add_argument("--photo-sizes", type=_sizes, metavar="KB,...", help="photo pool sizes in KB")
     s.add_argument("--batch-size", type=_range, metavar="MIN:MAX", help="photos per batch upload")
@@ -101,9 +129,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--victim-rps", type=_positive_float, metavar="F", help="requests per second per victim user")
     i.add_argument("--aggressor-users", type=_positive_int, metavar="N")
     i.add_argument("--tolerance", type=float, metavar="X", help="allowed slow-down factor (default load.isolation)")
-    i.add_argument("--min-effect", metavar="DURATION",
-                   help="a victim p95 rise smaller than this is not harm, whatever its ratio (default "
-                        "load.isolation.min_effect, else 0ms)")
+    i.add_argument(
+        "--min-effect",
+        metavar="DURATION",
+        help="a victim p95 rise smaller than this is not harm, whatever its ratio (default "
+        "load.isolation.min_effect, else 0ms)",
+    )
     p.set_defaults(handler=handle)
 
 

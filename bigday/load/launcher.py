@@ -25,13 +25,23 @@ LOCUSTFILES = Path(__file__).resolve().parent.parent.parent / "locustfiles"
 LOCUSTFILE_FOR = {"saturday": LOCUSTFILES / "saturday_spike.py", "isolation": LOCUSTFILES / "tenant_isolation.py"}
 # Options bigday sets itself; passing them through would fight the plan.
 OWNED_OPTIONS = {
-    "-f": "the rehearsal name", "--locustfile": "the rehearsal name", "-H": "--base-url", "--host": "--base-url",
-    "--headless": "(always headless)", "--processes": "--processes",
+    "-f": "the rehearsal name",
+    "--locustfile": "the rehearsal name",
+    "-H": "--base-url",
+    "--host": "--base-url",
+    "--headless": "(always headless)",
+    "--processes": "--processes",
     # Locust ignores its own --run-time when a shape is present; bigday enforces the limit itself.
-    "-t": "bigday's --run-time", "--run-time": "bigday's --run-time",
-    "--html": "(always written to the run folder)", "--worker": "plain `locust --worker` (see docs/load.md)",
-    "--master": "--expect-workers", "-u": "--peak-users", "--users": "--peak-users", "-r": "--peak-users",
-    "--spawn-rate": "--peak-users", "--expect-workers": "--expect-workers",
+    "-t": "bigday's --run-time",
+    "--run-time": "bigday's --run-time",
+    "--html": "(always written to the run folder)",
+    "--worker": "plain `locust --worker` (see docs/load.md)",
+    "--master": "--expect-workers",
+    "-u": "--peak-users",
+    "--users": "--peak-users",
+    "-r": "--peak-users",
+    "--spawn-rate": "--peak-users",
+    "--expect-workers": "--expect-workers",
 }
 # Time Locust gets beyond the plan's hard limit to stop users, gather the last worker reports and write results.
 SHUTDOWN_GRACE_S = 45.0
@@ -82,28 +92,52 @@ def free_port() -> int:
 
 def locust_command(launch: LocustLaunch) -> list[str]:
     cmd = [
-        sys.executable, "-m", "locust",
-        "-f", str(launch.locustfile),
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(launch.locustfile),
         "--headless",
-        "--host", launch.host,
-        "--bigday-plan", str(launch.plan_path),
-        "--bigday-out", str(launch.out_dir),
-        "--html", str(launch.out_dir / "locust_report.html"),
-        "--stop-timeout", "5",
+        "--host",
+        launch.host,
+        "--bigday-plan",
+        str(launch.plan_path),
+        "--bigday-out",
+        str(launch.out_dir),
+        "--html",
+        str(launch.out_dir / "locust_report.html"),
+        "--stop-timeout",
+        "5",
         "--only-summary",
-        "--loglevel", "WARNING",
+        "--loglevel",
+        "WARNING",
     ]
     if launch.expect_workers:
-        cmd += ["--master", "--expect-workers", str(launch.expect_workers), "--master-bind-host",
-                launch.master_bind_host, "--expect-workers-max-wait", str(int(launch.wait_for_workers_s))]
+        cmd += [
+            "--master",
+            "--expect-workers",
+            str(launch.expect_workers),
+            "--master-bind-host",
+            launch.master_bind_host,
+            "--expect-workers-max-wait",
+            str(int(launch.wait_for_workers_s)),
+        ]
         if launch.master_bind_port:
             cmd += ["--master-bind-port", str(launch.master_bind_port)]
     elif launch.processes > 1:
         # Locust's implicit master binds every interface on 5557 by default: bind loopback on a free port
         # instead, so two runs on one machine cannot collide and nothing listens beyond this host.
         port = launch.master_bind_port or free_port()
-        cmd += ["--processes", str(launch.processes), "--master-bind-host", "127.0.0.1",
-                "--master-bind-port", str(port), "--master-port", str(port)]
+        cmd += [
+            "--processes",
+            str(launch.processes),
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port),
+            "--master-port",
+            str(port),
+        ]
     if launch.permission:
         cmd.append("--i-have-permission")
     cmd += list(launch.extra_args)
@@ -140,7 +174,11 @@ def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> Locus
     start = time.monotonic()
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            locust_command(launch), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            locust_command(launch),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
             cwd=launch.out_dir,
         )
         try:
@@ -180,8 +218,10 @@ def explain_failure(outcome: LocustOutcome) -> Exception:
         if m := _UNKNOWN_USER.search(line):
             return ConfigError(f"unknown user class {m.group(1).strip()}")
         if _NO_WORKERS.search(line):
-            return RunError("the Locust master gave up waiting for its workers; start them with "
-                            "`locust -f LOCUSTFILE --worker --master-host HOST` (docs/load.md)")
+            return RunError(
+                "the Locust master gave up waiting for its workers; start them with "
+                "`locust -f LOCUSTFILE --worker --master-host HOST` (docs/load.md)"
+            )
     if outcome.killed:
         return RunError(f"locust did not stop within its hard time limit and was killed (log: {outcome.log_path})")
     tail = next((ln.strip() for ln in reversed(lines) if ln.strip()), "no output")

@@ -103,20 +103,48 @@ def _users() -> Any:
 
 def _add_arguments(parser: Any) -> None:
     g = parser  # Locust's web-UI flags (include_in_web_ui) only work on the top-level parser, not on groups
-    g.add_argument("--scenario", default=os.environ.get("BIGDAY_SCENARIO"), include_in_web_ui=False,
-                   help="scenario YAML (default: $BIGDAY_SCENARIO or scenarios/wedsync.yaml)")
-    g.add_argument("--bigday-plan", default=None, include_in_web_ui=False,
-                   help="a resolved plan.json written by `bigday load` (overrides --scenario)")
-    g.add_argument("--bigday-out", default=None, include_in_web_ui=False,
-                   help="run folder for the results (default: a new folder under $BIGDAY_RESULTS_DIR or results/)")
-    g.add_argument("--peak-users", type=int, default=None, include_in_web_ui=False,
-                   help="scale the Saturday stages so their peak is this many users")
-    g.add_argument("--time-scale", type=float, default=None, include_in_web_ui=False,
-                   help="multiply every stage duration by this factor")
-    g.add_argument("--phase", default=None, include_in_web_ui=False,
-                   help="isolation check: length of each phase, e.g. 20s")
-    g.add_argument("--i-have-permission", action="store_true", default=False, include_in_web_ui=False,
-                   help="confirm that you may send load to a non-loopback host from the scenario's allow_hosts")
+    g.add_argument(
+        "--scenario",
+        default=os.environ.get("BIGDAY_SCENARIO"),
+        include_in_web_ui=False,
+        help="scenario YAML (default: $BIGDAY_SCENARIO or scenarios/wedsync.yaml)",
+    )
+    g.add_argument(
+        "--bigday-plan",
+        default=None,
+        include_in_web_ui=False,
+        help="a resolved plan.json written by `bigday load` (overrides --scenario)",
+    )
+    g.add_argument(
+        "--bigday-out",
+        default=None,
+        include_in_web_ui=False,
+        help="run folder for the results (default: a new folder under $BIGDAY_RESULTS_DIR or results/)",
+    )
+    g.add_argument(
+        "--peak-users",
+        type=int,
+        default=None,
+        include_in_web_ui=False,
+        help="scale the Saturday stages so their peak is this many users",
+    )
+    g.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        include_in_web_ui=False,
+        help="multiply every stage duration by this factor",
+    )
+    g.add_argument(
+        "--phase", default=None, include_in_web_ui=False, help="isolation check: length of each phase, e.g. 20s"
+    )
+    g.add_argument(
+        "--i-have-permission",
+        action="store_true",
+        default=False,
+        include_in_web_ui=False,
+        help="confirm that you may send load to a non-loopback host from the scenario's allow_hosts",
+    )
 
 
 def _resolve_plan(opts: Any) -> LoadPlan:
@@ -188,8 +216,11 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         return
     plan = current_plan()
     try:
-        check_host_allowed(environment.host or "", plan.allow_hosts,
-                           bool(environment.parsed_options and environment.parsed_options.i_have_permission))
+        check_host_allowed(
+            environment.host or "",
+            plan.allow_hosts,
+            bool(environment.parsed_options and environment.parsed_options.i_have_permission),
+        )
     except BigdayError as e:
         log.error("bigday: error: %s", e)
         environment.process_exit_code = 2
@@ -214,14 +245,28 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     ]
 
 
-def _on_request(request_type: str, name: str, response_time: float, response_length: int, response: Any = None,
-                context: dict[str, Any] | None = None, exception: BaseException | None = None,
-                start_time: float | None = None, **_: Any) -> None:
+def _on_request(
+    request_type: str,
+    name: str,
+    response_time: float,
+    response_length: int,
+    response: Any = None,
+    context: dict[str, Any] | None = None,
+    exception: BaseException | None = None,
+    start_time: float | None = None,
+    **_: Any,
+) -> None:
     ctx = context or {}
     error = None if exception is None else _error_kind(response, exception)
     STATE.book.record_request(
-        ctx.get("tenant", "-"), ctx.get("user_kind", "-"), request_type, name, ctx.get("phase", STATE.phase),
-        start_time or time.time(), response_time or 0.0, error,
+        ctx.get("tenant", "-"),
+        ctx.get("user_kind", "-"),
+        request_type,
+        name,
+        ctx.get("phase", STATE.phase),
+        start_time or time.time(),
+        response_time or 0.0,
+        error,
     )
 
 
@@ -310,13 +355,15 @@ def _timeline_sampler() -> None:
     while True:
         gevent.sleep(TIMELINE_INTERVAL_S)
         total = env.runner.stats.total
-        STATE.timeline.append({
-            "t": round(time.time() - STATE.t0, 1),
-            "users": env.runner.user_count,
-            "rps": round(total.current_rps, 1),
-            "fail_rps": round(total.current_fail_per_sec, 1),
-            "phase": STATE.phase,
-        })
+        STATE.timeline.append(
+            {
+                "t": round(time.time() - STATE.t0, 1),
+                "users": env.runner.user_count,
+                "rps": round(total.current_rps, 1),
+                "fail_rps": round(total.current_fail_per_sec, 1),
+                "phase": STATE.phase,
+            }
+        )
 
 
 def _hard_limit(seconds: float) -> None:
@@ -363,8 +410,13 @@ def _finalise() -> None:
         return
     for v in doc["verdicts"]:
         trust = "" if v["trustworthy"] else " (untrustworthy: " + "; ".join(v["caveats"]) + ")"
-        log.warning("bigday: %s verdict %s%s%s", v["name"], v["status"].upper(), trust,
-                    "".join(f"\n  - {r}" for r in v["reasons"]))
+        log.warning(
+            "bigday: %s verdict %s%s%s",
+            v["name"],
+            v["status"].upper(),
+            trust,
+            "".join(f"\n  - {r}" for r in v["reasons"]),
+        )
     log.warning("bigday: results in %s", folder.path)
 
 
@@ -384,4 +436,3 @@ def install(kind: str) -> None:
     events.report_to_master.add_listener(_on_report_to_master)
     events.worker_report.add_listener(_on_worker_report)
     events.quit.add_listener(_on_quit)
-

@@ -18,8 +18,9 @@ from bigday.scenario import Scenario
 NIGHTLY_REHEARSALS = ("saturday", "isolation")
 
 
-def nightly_load(scenario: Scenario, base_url: str | None, store_url: str | None, results_dir: Path | None,
-                 compare_options: Any) -> int:
+def nightly_load(
+    scenario: Scenario, base_url: str | None, store_url: str | None, results_dir: Path | None, compare_options: Any
+) -> int:
     """Run the Saturday spike and the isolation check, compare each run, print verdicts; return the exit code."""
     from bigday.compare.engine import compare_run
     from bigday.report.terminal import render_verdicts
@@ -28,8 +29,9 @@ def nightly_load(scenario: Scenario, base_url: str | None, store_url: str | None
     options = LoadOptions(processes=env_processes(), results_dir=results_dir)
     worst = EXIT_OK
     for kind in NIGHTLY_REHEARSALS:
-        result = run_rehearsal(scenario, kind, base_url, options,
-                               lambda line: print(f"bigday load: {line}", file=sys.stderr, flush=True))
+        result = run_rehearsal(
+            scenario, kind, base_url, options, lambda line: print(f"bigday load: {line}", file=sys.stderr, flush=True)
+        )
         for line in describe(result):
             print(line)
         with open_store(store_url, results_dir) as store:

@@ -62,7 +62,7 @@ def make_jpeg(target_kb: int, rng: np.random.Generator, bpp: float | None = None
 
 def multipart_body(filename: str, jpeg: bytes, field: str = "file") -> bytes:
     head = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
         "Content-Type: image/jpeg\r\n\r\n"
     ).encode()
     return head + jpeg + f"\r\n--{BOUNDARY}--\r\n".encode()

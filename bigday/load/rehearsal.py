@@ -92,7 +92,10 @@ def _target(base_url: str | None, isolation: str | None) -> Iterator[tuple[str, 
 
 
 def run_rehearsal(
-    scenario: Scenario, kind: str, base_url: str | None, options: LoadOptions | None = None,
+    scenario: Scenario,
+    kind: str,
+    base_url: str | None,
+    options: LoadOptions | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> LoadRunResult:
     """Run one rehearsal ("saturday" or "isolation"); ConfigError/RunError on bad input or an unusable target."""
@@ -133,27 +136,40 @@ def run_rehearsal(
 
 def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, opts: LoadOptions) -> None:
     folder.write(PLAN_FILE, plan.to_json())
-    folder.write_manifest({
-        "kind": "load",
-        "rehearsal": plan.kind,
-        "started_at": utc_now().isoformat(),
-        "finished_at": None,
-        "complete": False,
-        "status": "incomplete",
-        "scenario": {"name": plan.scenario_name, "path": plan.scenario_path, "sha256": plan.scenario_sha256},
-        "environment": environment_fingerprint(load_processes=_processes_for(plan.kind, opts.processes)),
-        "app": {"base_url": url, "embedded_target": embedded,
-                "target_isolation": (opts.target_isolation or "fair") if embedded else None},
-    })
+    folder.write_manifest(
+        {
+            "kind": "load",
+            "rehearsal": plan.kind,
+            "started_at": utc_now().isoformat(),
+            "finished_at": None,
+            "complete": False,
+            "status": "incomplete",
+            "scenario": {"name": plan.scenario_name, "path": plan.scenario_path, "sha256": plan.scenario_sha256},
+            "environment": environment_fingerprint(load_processes=_processes_for(plan.kind, opts.processes)),
+            "app": {
+                "base_url": url,
+                "embedded_target": embedded,
+                "target_isolation": (opts.target_isolation or "fair") if embedded else None,
+            },
+        }
+    )
 
 
-def run_saturday_spike(scenario: Scenario, base_url: str | None, options: LoadOptions | None = None,
-                       say: Callable[[str], None] = lambda _: None) -> LoadRunResult:
+def run_saturday_spike(
+    scenario: Scenario,
+    base_url: str | None,
+    options: LoadOptions | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> LoadRunResult:
     """The Saturday upload spike (scenario ``load.stages``); its verdict: did the app hold the plateau."""
     return run_rehearsal(scenario, "saturday", base_url, options, say)
 
 
-def run_isolation_check(scenario: Scenario, base_url: str | None, options: LoadOptions | None = None,
-                        say: Callable[[str], None] = lambda _: None) -> LoadRunResult:
+def run_isolation_check(
+    scenario: Scenario,
+    base_url: str | None,
+    options: LoadOptions | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> LoadRunResult:
     """The tenant-isolation check (scenario ``load.isolation``); its verdict: did the victim stay unharmed."""
     return run_rehearsal(scenario, "isolation", base_url, options, say)

@@ -69,8 +69,17 @@ class SampleBook:
         self.series = {}
         self._by_request = {}
 
-    def record_request(self, tenant: str, kind: str, method: str, name: str, phase: str, start: float,
-                       response_ms: float, error: str | None) -> None:
+    def record_request(
+        self,
+        tenant: str,
+        kind: str,
+        method: str,
+        name: str,
+        phase: str,
+        start: float,
+        response_ms: float,
+        error: str | None,
+    ) -> None:
         """``record`` for one Locust request event, keyed by method and name (endpoint ``"METHOD name"``)."""
         raw = (tenant, kind, method, name, phase)
         s = self._by_request.get(raw)

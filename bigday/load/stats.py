@@ -70,8 +70,13 @@ def _percentiles(rt: np.ndarray) -> tuple[float | None, ...]:
     if rt.size == 0:
         return (None, None, None, None, None)
     p50, p95, p99 = np.percentile(rt, [50, 95, 99])
-    return (round(float(p50), 3), round(float(p95), 3), round(float(p99), 3), round(float(rt.max()), 3),
-            round(float(rt.mean()), 3))
+    return (
+        round(float(p50), 3),
+        round(float(p95), 3),
+        round(float(p99), 3),
+        round(float(rt.max()), 3),
+        round(float(rt.mean()), 3),
+    )
 
 
 def _group(book: SampleBook, keep: tuple[bool, bool, bool, bool]) -> dict[Key, list[Key]]:
@@ -139,8 +144,9 @@ def write_timeline_csv(path: Path, timeline: list[dict[str, Any]]) -> None:
         w.writerows(timeline)
 
 
-def find(rows: list[EndpointStats], tenant: str = ALL, user_kind: str = ALL, endpoint: str = ALL,
-         phase: str = ALL) -> EndpointStats | None:
+def find(
+    rows: list[EndpointStats], tenant: str = ALL, user_kind: str = ALL, endpoint: str = ALL, phase: str = ALL
+) -> EndpointStats | None:
     for r in rows:
         if (r.tenant, r.user_kind, r.endpoint, r.phase) == (tenant, user_kind, endpoint, phase):
             return r

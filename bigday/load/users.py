@@ -121,8 +121,13 @@ class BigdayUser(FastHttpUser):
     def upload_photo(self, **context: Any) -> tuple[int, float]:
         """Upload one photo from the pool: (HTTP status or 0 if the connection failed, Retry-After seconds)."""
         photo = random.choice(CONFIG.pool)
-        response = self.client.post("/api/photos", data=photo.body, headers=self.upload_headers,  # type: ignore[arg-type]
-                                    name="/api/photos", context=context)
+        response = self.client.post(
+            "/api/photos",
+            data=photo.body,
+            headers=self.upload_headers,  # type: ignore[arg-type]
+            name="/api/photos",
+            context=context,
+        )
         status = int(getattr(response, "status_code", 0) or 0)
         try:
             retry_after = float((getattr(response, "headers", None) or {}).get("retry-after") or 0)
@@ -291,5 +296,8 @@ def prepare_process(plan: LoadPlan) -> None:
 def active_classes(environment: Environment, plan: LoadPlan) -> list[type[BigdayUser]]:
     """The scenario's user kinds with a positive weight, as the classes this locustfile exposes."""
     kinds = set(plan.user_kinds)
-    return [c for c in environment.user_classes if issubclass(c, BigdayUser) and c.kind in kinds
-            and c in KIND_CLASSES.values()]
+    return [
+        c
+        for c in environment.user_classes
+        if issubclass(c, BigdayUser) and c.kind in kinds and c in KIND_CLASSES.values()
+    ]

@@ -102,7 +102,12 @@ def bootstrap_quantile_change(
 
 
 def bootstrap_rate_difference(
-    errors_before: int, n_before: int, errors_after: int, n_after: int, confidence: float, resamples: int,
+    errors_before: int,
+    n_before: int,
+    errors_after: int,
+    n_after: int,
+    confidence: float,
+    resamples: int,
     rng: np.random.Generator,
 ) -> Interval:
     """Error rate after minus before, with a parametric (binomial) bootstrap interval."""
@@ -274,8 +279,8 @@ def judge_isolation(
     recovery_rt, _ = _victim_arrays(book, iso.victim, "recovery", starts.get("recovery", 0.0) + iso.settle_s)
     recovery = _figures(recovery_rt, 0)
     # A baseline slowed by the machine makes the ratio smaller: that can only flatter a PASS, never cause a FAIL.
-    disturbed = alone.p95 and recovery.p95 and recovery.n >= MIN_SAMPLES and (
-        alone.p95 > iso.baseline_drift_bar * recovery.p95
+    disturbed = (
+        alone.p95 and recovery.p95 and recovery.n >= MIN_SAMPLES and (alone.p95 > iso.baseline_drift_bar * recovery.p95)
     )
     if disturbed and not reasons:
         caveats.append(

@@ -20,16 +20,26 @@ from bigday.scenario import Scenario
 def add_probe_options(p: argparse.ArgumentParser) -> None:
     """The options that select what the probe measures (shared with ``bigday run``)."""
     p.add_argument("--runs", "-n", type=int, metavar="N", help="runs per page (default: $BIGDAY_RUNS or 5)")
-    p.add_argument("--profile", choices=tuple(PROFILES),
-                   help="throttling profile (default: $BIGDAY_PROFILE or desktop)")
+    p.add_argument(
+        "--profile", choices=tuple(PROFILES), help="throttling profile (default: $BIGDAY_PROFILE or desktop)"
+    )
     p.add_argument("--pages", metavar="A,B", help="comma-separated page names (default: every page of the scenario)")
     p.add_argument("--tenant", metavar="ID", help="measure as this tenant (default: each page's tenant or the first)")
     p.add_argument("--warm", action="store_true", help="also measure a warm-cache run after each cold run")
     p.add_argument("--timeout", type=float, metavar="S", default=30.0, help="seconds per page run (default: 30)")
-    p.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
-                   help="query parameter added to every page URL, e.g. a reference-target fault knob lcp_delay=1500")
-    p.add_argument("--accessibility", choices=ACCESSIBILITY_MODES, default="first",
-                   help="axe-core audit on each page's first measured run (default), every cold run, or off")
+    p.add_argument(
+        "--knob",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="query parameter added to every page URL, e.g. a reference-target fault knob lcp_delay=1500",
+    )
+    p.add_argument(
+        "--accessibility",
+        choices=ACCESSIBILITY_MODES,
+        default="first",
+        help="axe-core audit on each page's first measured run (default), every cold run, or off",
+    )
 
 
 def _int_env(name: str, default: int) -> int:
@@ -86,15 +96,21 @@ def progress_line(run: PageRun) -> str:
         return "-" if x is None else f"{x:.0f}"
 
     cls = "-" if v.cls is None else f"{v.cls:.3f}"
-    return (f"  {label}: LCP {ms(v.lcp)} ms, INP {ms(v.inp)} ms, CLS {cls}, TTFB {ms(v.ttfb)} ms, "
-            f"TBT {ms(v.tbt)} ms ({run.duration_s:.1f} s)")
+    return (
+        f"  {label}: LCP {ms(v.lcp)} ms, INP {ms(v.inp)} ms, CLS {cls}, TTFB {ms(v.ttfb)} ms, "
+        f"TBT {ms(v.tbt)} ms ({run.duration_s:.1f} s)"
+    )
 
 
 def report_outcome(outcome: ProbeOutcome, as_json: bool) -> None:
     """The per-page table (or JSON) on stdout; what is missing on stderr."""
     if as_json:
-        payload: dict[str, Any] = {"run_folder": str(outcome.folder.path), "complete": outcome.complete,
-                                   "missing": list(outcome.missing), **outcome.summary}
+        payload: dict[str, Any] = {
+            "run_folder": str(outcome.folder.path),
+            "complete": outcome.complete,
+            "missing": list(outcome.missing),
+            **outcome.summary,
+        }
         print(json.dumps(payload, indent=2))
     else:
         print(summary_table(outcome.summary))

@@ -18,13 +18,31 @@ MODERN_IMAGE_TYPES = ("image/webp", "image/avif")
 LONG_TASK_BLOCKING_MS = 50.0
 
 _EXTENSION_KIND = {
-    ".js": "script", ".mjs": "script", ".css": "stylesheet",
-    ".png": "image", ".jpg": "image", ".jpeg": "image", ".gif": "image", ".webp": "image", ".avif": "image",
-    ".svg": "image", ".ico": "image", ".heic": "image",
-    ".woff": "font", ".woff2": "font", ".ttf": "font", ".otf": "font",
+    ".js": "script",
+    ".mjs": "script",
+    ".css": "stylesheet",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".gif": "image",
+    ".webp": "image",
+    ".avif": "image",
+    ".svg": "image",
+    ".ico": "image",
+    ".heic": "image",
+    ".woff": "font",
+    ".woff2": "font",
+    ".ttf": "font",
+    ".otf": "font",
 }
-_IMAGE_TYPE_BY_EXTENSION = {".webp": "image/webp", ".avif": "image/avif", ".jpg": "image/jpeg",
-                            ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif"}
+_IMAGE_TYPE_BY_EXTENSION = {
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+}
 
 
 def _num(x: Any) -> float:
@@ -179,13 +197,15 @@ def attribute_long_tasks(
             f_start = _num(frame.get("start"))
             if f_start <= end and start <= f_start + _num(frame.get("duration")):
                 scripts.extend(s for s in frame.get("scripts", []) if _num(s.get("duration")) > 0)
-        out.append({
-            "start": round(start, 1),
-            "duration": round(_num(task.get("duration")), 1),
-            "blocking": round(max(_num(task.get("duration")) - LONG_TASK_BLOCKING_MS, 0.0), 1),
-            "attribution": task.get("attribution", []),
-            "scripts": scripts[:5],
-        })
+        out.append(
+            {
+                "start": round(start, 1),
+                "duration": round(_num(task.get("duration")), 1),
+                "blocking": round(max(_num(task.get("duration")) - LONG_TASK_BLOCKING_MS, 0.0), 1),
+                "attribution": task.get("attribution", []),
+                "scripts": scripts[:5],
+            }
+        )
     return out
 
 

@@ -155,12 +155,20 @@ def wait_for_settle(page: Page, watch: PageWatch, settings: MeasureSettings, clo
             if not probe["instrumented"]:
                 raise RunFailed("instrumentation missing: the collector did not run in the page")
             if probe["now"] - probe["last_change"] >= quiet:
-                return {"waited_ms": round((time.monotonic() - started) * 1000), "timed_out": False,
-                        "lcp_candidates": probe["candidates"], "observation_end": probe["now"]}
+                return {
+                    "waited_ms": round((time.monotonic() - started) * 1000),
+                    "timed_out": False,
+                    "lcp_candidates": probe["candidates"],
+                    "observation_end": probe["now"],
+                }
         if time.monotonic() >= bound:
             probe = page.evaluate(SETTLE_PROBE_JS)
-            return {"waited_ms": round((time.monotonic() - started) * 1000), "timed_out": True,
-                    "lcp_candidates": probe["candidates"], "observation_end": probe["now"]}
+            return {
+                "waited_ms": round((time.monotonic() - started) * 1000),
+                "timed_out": True,
+                "lcp_candidates": probe["candidates"],
+                "observation_end": probe["now"],
+            }
         page.wait_for_timeout(50)
 
 
@@ -194,8 +202,13 @@ def _run_axe(page: Page, assets: ProbeAssets, cdp: CDPSession, profile: Profile)
     page.evaluate(f"() => {{ {assets.axe_source}\n }}")
     result: dict[str, Any] = page.evaluate(AXE_RUN_JS)
     score = accessibility_score((v["id"] for v in result["violations"]), result["inapplicable"])
-    return {"score": score, "axe_version": result["version"], "violations": result["violations"],
-            "rules_inapplicable": len(result["inapplicable"]), "rules_incomplete": result["incomplete"]}
+    return {
+        "score": score,
+        "axe_version": result["version"],
+        "violations": result["violations"],
+        "rules_inapplicable": len(result["inapplicable"]),
+        "rules_incomplete": result["incomplete"],
+    }
 
 
 def _close(page: Page, clock: Clock) -> None:
@@ -208,9 +221,15 @@ def _close(page: Page, clock: Clock) -> None:
         pass  # already gone, or slow to go: the context is closed next either way
 
 
-def _vitals(raw: dict[str, Any], reports: dict[str, dict[str, Any]], settle: dict[str, Any],
-            heap: dict[str, Any] | None, resources: dict[str, Any], a11y: dict[str, Any] | None,
-            curves: str) -> tuple[Vitals, dict[str, Any]]:
+def _vitals(
+    raw: dict[str, Any],
+    reports: dict[str, dict[str, Any]],
+    settle: dict[str, Any],
+    heap: dict[str, Any] | None,
+    resources: dict[str, Any],
+    a11y: dict[str, Any] | None,
+    curves: str,
+) -> tuple[Vitals, dict[str, Any]]:
     state = raw["state"]
     final = {**state["vitals"], **reports}  # the reports heard at close are the finalised values
 
@@ -225,21 +244,33 @@ def _vitals(raw: dict[str, Any], reports: dict[str, dict[str, Any]], settle: dic
     nav = raw["navigation"] or {}
     lab = {"lcp": value("LCP"), "fcp": fcp, "tbt": tbt, "cls": value("CLS")}
     vitals = Vitals(
-        lcp=lab["lcp"], inp=value("INP"), cls=lab["cls"], fcp=fcp, ttfb=value("TTFB"),
-        fid=d.first_input_delay(state["firstInput"]), tbt=tbt,
+        lcp=lab["lcp"],
+        inp=value("INP"),
+        cls=lab["cls"],
+        fcp=fcp,
+        ttfb=value("TTFB"),
+        fid=d.first_input_delay(state["firstInput"]),
+        tbt=tbt,
         page_load=round(nav["loadEventEnd"] - nav["startTime"], 1) if nav.get("loadEventEnd") else None,
         js_bytes=float(d.js_bytes(resources)),
         js_heap_used=float(heap["usedSize"]) if heap else None,
         performance_score=performance_score(lab, curves),
         accessibility_score=a11y["score"] if a11y else None,
     )
-    attribution = {name.lower(): final[name].get("attribution") for name in ("LCP", "CLS", "INP", "FCP", "TTFB")
-                   if name in final}
+    attribution = {
+        name.lower(): final[name].get("attribution") for name in ("LCP", "CLS", "INP", "FCP", "TTFB") if name in final
+    }
     return vitals, attribution
 
 
-def _measure_page(context: BrowserContext, target: PageTarget, settings: MeasureSettings, assets: ProbeAssets,
-                  reports_by_page: dict[Page, dict[str, dict[str, Any]]], warm: bool) -> tuple[Vitals, dict[str, Any]]:
+def _measure_page(
+    context: BrowserContext,
+    target: PageTarget,
+    settings: MeasureSettings,
+    assets: ProbeAssets,
+    reports_by_page: dict[Page, dict[str, dict[str, Any]]],
+    warm: bool,
+) -> tuple[Vitals, dict[str, Any]]:
     clock = Clock(settings.timeout_s)
     watch = PageWatch()
     page = context.new_page()
@@ -275,38 +306,64 @@ def _measure_page(context: BrowserContext, target: PageTarget, settings: Measure
     resources = d.resource_summary(raw["resources"])
     vitals, attribution = _vitals(raw, watch.reports, settle, heap, resources, a11y, settings.profile.score_curves)
     state = raw["state"]
-    info.update({
-        "final_url": raw["url"],
-        "attribution": attribution,
-        "navigation": d.navigation_breakdown(raw["navigation"]),
-        "resources": resources,
-        "long_tasks": d.attribute_long_tasks(state["longTasks"], state["longAnimationFrames"], raw["now"]),
-        "tbt_window_ms": [vitals.fcp, round(settle["observation_end"], 1)],
-        "first_input": state["firstInput"],
-        "interactions": state["interactions"],
-        "heap": {"used": heap.get("usedSize"), "total": heap.get("totalSize")} if heap else None,
-        "dom_nodes": raw["dom_nodes"],
-        "settle": {k: settle[k] for k in ("waited_ms", "timed_out", "lcp_candidates")},
-        "accessibility": a11y,
-        "phases_ms": phases.durations,
-    })
+    info.update(
+        {
+            "final_url": raw["url"],
+            "attribution": attribution,
+            "navigation": d.navigation_breakdown(raw["navigation"]),
+            "resources": resources,
+            "long_tasks": d.attribute_long_tasks(state["longTasks"], state["longAnimationFrames"], raw["now"]),
+            "tbt_window_ms": [vitals.fcp, round(settle["observation_end"], 1)],
+            "first_input": state["firstInput"],
+            "interactions": state["interactions"],
+            "heap": {"used": heap.get("usedSize"), "total": heap.get("totalSize")} if heap else None,
+            "dom_nodes": raw["dom_nodes"],
+            "settle": {k: settle[k] for k in ("waited_ms", "timed_out", "lcp_candidates")},
+            "accessibility": a11y,
+            "phases_ms": phases.durations,
+        }
+    )
     return vitals, info
 
 
-def measure(browser: Browser, target: PageTarget, settings: MeasureSettings, assets: ProbeAssets,
-            run_index: int = 0, attempt: int = 1) -> list[PageRun]:
+def measure(
+    browser: Browser,
+    target: PageTarget,
+    settings: MeasureSettings,
+    assets: ProbeAssets,
+    run_index: int = 0,
+    attempt: int = 1,
+) -> list[PageRun]:
     """One cold run of ``target`` in a fresh context (plus a warm one in the same context if asked).
 
     Returns the PageRun records; a run that could not be measured comes back with ``ok=False`` and its reason,
     and RunFailed is raised only when the browser itself crashed (the caller restarts it)."""
     profile = settings.profile
 
-    def record(warm: bool, started: str, t0: float, ok: bool, error: str | None = None,
-               vitals: Vitals | None = None, info: dict[str, Any] | None = None) -> PageRun:
+    def record(
+        warm: bool,
+        started: str,
+        t0: float,
+        ok: bool,
+        error: str | None = None,
+        vitals: Vitals | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> PageRun:
         return PageRun(
-            target=target, run_index=run_index, warm=warm, profile=profile.name, device=profile.device,
-            connection=profile.connection, browser_version=browser.version, attempt=attempt, started_at=started,
-            ok=ok, error=error, vitals=vitals or Vitals(), details=info or {}, duration_s=time.monotonic() - t0,
+            target=target,
+            run_index=run_index,
+            warm=warm,
+            profile=profile.name,
+            device=profile.device,
+            connection=profile.connection,
+            browser_version=browser.version,
+            attempt=attempt,
+            started_at=started,
+            ok=ok,
+            error=error,
+            vitals=vitals or Vitals(),
+            details=info or {},
+            duration_s=time.monotonic() - t0,
         )
 
     runs: list[PageRun] = []
@@ -316,8 +373,10 @@ def measure(browser: Browser, target: PageTarget, settings: MeasureSettings, ass
         raise RunFailed(f"browser crash: {_first_line(e)}", crashed=True) from None
     try:
         reports_by_page: dict[Page, dict[str, dict[str, Any]]] = {}
-        context.expose_binding(BINDING_NAME, lambda source, report: reports_by_page.setdefault(
-            source["page"], {}).__setitem__(report["name"], report))
+        context.expose_binding(
+            BINDING_NAME,
+            lambda source, report: reports_by_page.setdefault(source["page"], {}).__setitem__(report["name"], report),
+        )
         context.add_init_script(script=init_script(assets))
         for warm in (False, True) if settings.warm else (False,):
             started = datetime.now(UTC).isoformat(timespec="milliseconds")

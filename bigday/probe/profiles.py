@@ -64,7 +64,9 @@ class Profile:
             "name": self.name,
             "viewport": [self.width, self.height],
             "device_scale_factor": self.device_scale_factor,
-            "network": None if self.network is None else {
+            "network": None
+            if self.network is None
+            else {
                 "latency_ms": self.network.latency_ms,
                 "download_kbps": self.network.download_kbps,
                 "upload_kbps": self.network.upload_kbps,
@@ -80,28 +82,47 @@ PROFILES: dict[str, Profile] = {
     # still pays for bytes and round trips. Lighthouse's desktop User-Agent replaces "HeadlessChrome", which
     # apps and CDNs may treat as a bot.
     "desktop": Profile(
-        name="desktop", width=1350, height=940, device_scale_factor=1.0,
+        name="desktop",
+        width=1350,
+        height=940,
+        device_scale_factor=1.0,
         network=NetworkConditions(latency_ms=40, download_kbps=10 * 1024, upload_kbps=10 * 1024),
-        cpu_slowdown=1.0, device="desktop", connection="dense-4g", score_curves="desktop",
+        cpu_slowdown=1.0,
+        device="desktop",
+        connection="dense-4g",
+        score_curves="desktop",
         user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)"
-                   " Chrome/{major}.0.0.0 Safari/537.36",
+        " Chrome/{major}.0.0.0 Safari/537.36",
     ),
     # Lighthouse mobile "slow 4G" in its devtools form: RTT 150 ms x 3.75 = 562.5 ms request latency,
     # 1.6 Mbps x 0.9 down, 750 kbps x 0.9 up; CPU x4; Moto G Power screen 412x823 at DPR 1.75, and that
     # phone's User-Agent (Lighthouse's string, with the real Chromium's major version), so an app that serves
     # phones a different page serves it here too.
     "mobile": Profile(
-        name="mobile", width=412, height=823, device_scale_factor=1.75,
+        name="mobile",
+        width=412,
+        height=823,
+        device_scale_factor=1.75,
         network=NetworkConditions(latency_ms=562.5, download_kbps=1474.56, upload_kbps=675),
-        cpu_slowdown=4.0, device="mobile", connection="slow-4g", score_curves="mobile",
+        cpu_slowdown=4.0,
+        device="mobile",
+        connection="slow-4g",
+        score_curves="mobile",
         user_agent="Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko)"
-                   " Chrome/{major}.0.0.0 Mobile Safari/537.36",
+        " Chrome/{major}.0.0.0 Mobile Safari/537.36",
     ),
     # No throttling at all: the machine's own speed over loopback, the desktop viewport and curves, and the
     # browser's own User-Agent.
     "none": Profile(
-        name="none", width=1350, height=940, device_scale_factor=1.0,
-        network=None, cpu_slowdown=1.0, device="desktop", connection="unthrottled", score_curves="desktop",
+        name="none",
+        width=1350,
+        height=940,
+        device_scale_factor=1.0,
+        network=None,
+        cpu_slowdown=1.0,
+        device="desktop",
+        connection="unthrottled",
+        score_curves="desktop",
     ),
 }
 

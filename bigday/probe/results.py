@@ -7,8 +7,18 @@ from typing import Any
 
 # The metrics every sample carries, in the order of docs/run-folder.md; units are those of bigday/metrics.py.
 SAMPLE_METRICS: tuple[str, ...] = (
-    "lcp", "inp", "cls", "fcp", "ttfb", "fid", "tbt", "page_load",
-    "js_bytes", "js_heap_used", "performance_score", "accessibility_score",
+    "lcp",
+    "inp",
+    "cls",
+    "fcp",
+    "ttfb",
+    "fid",
+    "tbt",
+    "page_load",
+    "js_bytes",
+    "js_heap_used",
+    "performance_score",
+    "accessibility_score",
 )
 
 

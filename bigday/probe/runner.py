@@ -56,8 +56,9 @@ class ProbeOptions:
             raise ConfigError(f"max_attempts: expected at least 1, got {self.max_attempts}")
         get_profile(self.profile)
         if self.accessibility not in ACCESSIBILITY_MODES:
-            raise ConfigError(f"--accessibility: expected one of {', '.join(ACCESSIBILITY_MODES)}, "
-                              f"got {self.accessibility!r}")
+            raise ConfigError(
+                f"--accessibility: expected one of {', '.join(ACCESSIBILITY_MODES)}, got {self.accessibility!r}"
+            )
         for name in self.pages:
             self.scenario.page(name)
         if self.tenant is not None:
@@ -95,8 +96,9 @@ def page_targets(options: ProbeOptions, base_url: str) -> list[PageTarget]:
     targets = []
     for p in pages:
         tenant = options.tenant or p.tenant or scenario.default_tenant.id
-        targets.append(PageTarget(p.name, p.path, page_url(base_url, p.path, tenant, options.knobs), tenant,
-                                  p.interaction))
+        targets.append(
+            PageTarget(p.name, p.path, page_url(base_url, p.path, tenant, options.knobs), tenant, p.interaction)
+        )
     return targets
 
 
@@ -153,9 +155,15 @@ def _browser(given: Browser | None) -> Iterator[BrowserKeeper]:
             keeper.close_replacement()
 
 
-def measure_with_retries(keeper: BrowserKeeper, target: PageTarget, settings: MeasureSettings,
-                         assets: ProbeAssets, run_index: int, max_attempts: int,
-                         on_run: Callable[[PageRun], None] | None = None) -> list[PageRun]:
+def measure_with_retries(
+    keeper: BrowserKeeper,
+    target: PageTarget,
+    settings: MeasureSettings,
+    assets: ProbeAssets,
+    run_index: int,
+    max_attempts: int,
+    on_run: Callable[[PageRun], None] | None = None,
+) -> list[PageRun]:
     """Every attempt's records, until one succeeds or ``max_attempts`` is reached; the browser restarts on crash."""
     records: list[PageRun] = []
     for attempt in range(1, max_attempts + 1):
@@ -163,11 +171,23 @@ def measure_with_retries(keeper: BrowserKeeper, target: PageTarget, settings: Me
         try:
             runs = measure(keeper.browser, target, settings, assets, run_index=run_index, attempt=attempt)
         except RunFailed as crash:
-            runs = [PageRun(target=target, run_index=run_index, warm=False, profile=settings.profile.name,
-                            device=settings.profile.device, connection=settings.profile.connection,
-                            browser_version=_version(keeper.browser), attempt=attempt,
-                            started_at=utc_now().isoformat(timespec="milliseconds"), ok=False,
-                            error=crash.reason, details=crash.details, duration_s=time.monotonic() - t0)]
+            runs = [
+                PageRun(
+                    target=target,
+                    run_index=run_index,
+                    warm=False,
+                    profile=settings.profile.name,
+                    device=settings.profile.device,
+                    connection=settings.profile.connection,
+                    browser_version=_version(keeper.browser),
+                    attempt=attempt,
+                    started_at=utc_now().isoformat(timespec="milliseconds"),
+                    ok=False,
+                    error=crash.reason,
+                    details=crash.details,
+                    duration_s=time.monotonic() - t0,
+                )
+            ]
             keeper.restart()
         records.extend(runs)
         for run in runs:
@@ -185,8 +205,15 @@ def _version(browser: Browser) -> str:
         return "unknown"
 
 
-def _manifest(options: ProbeOptions, app: AppUnderTest, assets: ProbeAssets, browser_version: str,
-              started: str, finished: str | None, status: str) -> dict[str, Any]:
+def _manifest(
+    options: ProbeOptions,
+    app: AppUnderTest,
+    assets: ProbeAssets,
+    browser_version: str,
+    started: str,
+    finished: str | None,
+    status: str,
+) -> dict[str, Any]:
     profile = get_profile(options.profile)
     return {
         "kind": "probe",
@@ -194,24 +221,40 @@ def _manifest(options: ProbeOptions, app: AppUnderTest, assets: ProbeAssets, bro
         "finished_at": finished,
         "complete": status == "ok",
         "status": status,
-        "scenario": {"name": options.scenario.name, "path": str(options.scenario.source),
-                     "sha256": options.scenario.sha256},
+        "scenario": {
+            "name": options.scenario.name,
+            "path": str(options.scenario.source),
+            "sha256": options.scenario.sha256,
+        },
         "environment": environment_fingerprint(
-            browser="chromium", browser_version=browser_version, web_vitals_version=assets.web_vitals_version,
-            axe_core_version=assets.axe_version, profile=profile.name, profile_settings=profile.describe(),
+            browser="chromium",
+            browser_version=browser_version,
+            web_vitals_version=assets.web_vitals_version,
+            axe_core_version=assets.axe_version,
+            profile=profile.name,
+            profile_settings=profile.describe(),
         ),
         "app": app.describe(),
         "probe": {
-            "runs": options.runs, "pages": list(options.pages), "tenant": options.tenant, "warm": options.warm,
-            "timeout_s": options.timeout_s, "max_attempts": options.max_attempts, "knobs": dict(options.knobs),
+            "runs": options.runs,
+            "pages": list(options.pages),
+            "tenant": options.tenant,
+            "warm": options.warm,
+            "timeout_s": options.timeout_s,
+            "max_attempts": options.max_attempts,
+            "knobs": dict(options.knobs),
             "accessibility": options.accessibility,
             "tbt_window": "first contentful paint to the end of the settle wait (just before the interaction)",
         },
     }
 
 
-def probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None = None,
-              on_run: Callable[[PageRun], None] | None = None) -> ProbeOutcome:
+def probe_app(
+    options: ProbeOptions,
+    app: AppUnderTest,
+    browser: Browser | None = None,
+    on_run: Callable[[PageRun], None] | None = None,
+) -> ProbeOutcome:
     """Probe an app that is already answering; write the run folder; never raises for a failed page run.
 
     Without ``browser`` the probe starts its own Playwright and Chromium; where this thread already runs a
@@ -221,11 +264,16 @@ def probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None 
     return _probe_app(options, app, browser, on_run)
 
 
-def _probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None,
-               on_run: Callable[[PageRun], None] | None) -> ProbeOutcome:
+def _probe_app(
+    options: ProbeOptions, app: AppUnderTest, browser: Browser | None, on_run: Callable[[PageRun], None] | None
+) -> ProbeOutcome:
     assets = load_assets()
-    settings = MeasureSettings(profile=get_profile(options.profile), timeout_s=options.timeout_s,
-                               accessibility=options.accessibility != "off", warm=options.warm)
+    settings = MeasureSettings(
+        profile=get_profile(options.profile),
+        timeout_s=options.timeout_s,
+        accessibility=options.accessibility != "off",
+        warm=options.warm,
+    )
     audited: set[str] = set()
     targets = page_targets(options, app.base_url)
     started = utc_now().isoformat()
@@ -238,9 +286,17 @@ def _probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None
         for run_index in range(options.runs):
             for target in targets:
                 audit = options.accessibility == "every" or (
-                    options.accessibility == "first" and target.page not in audited)
-                records = measure_with_retries(keeper, target, replace(settings, accessibility=audit), assets,
-                                               run_index, options.max_attempts, on_run)
+                    options.accessibility == "first" and target.page not in audited
+                )
+                records = measure_with_retries(
+                    keeper,
+                    target,
+                    replace(settings, accessibility=audit),
+                    assets,
+                    run_index,
+                    options.max_attempts,
+                    on_run,
+                )
                 if any(r.vitals.accessibility_score is not None for r in records):
                     audited.add(target.page)
                 runs.extend(records)
@@ -251,9 +307,11 @@ def _probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None
     if options.warm:
         summary["warm_pages"] = summarize_runs(runs, warm=True)
     summary["runs"] = {
-        t.page: {"ok": sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
-                 "failed_attempts": sum(1 for r in runs if not r.ok and r.target.page == t.page),
-                 "wanted": options.runs}
+        t.page: {
+            "ok": sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
+            "failed_attempts": sum(1 for r in runs if not r.ok and r.target.page == t.page),
+            "wanted": options.runs,
+        }
         for t in targets
     }
     folder.write("samples.json", {"samples": [r.to_sample() for r in runs]})
@@ -261,12 +319,12 @@ def _probe_app(options: ProbeOptions, app: AppUnderTest, browser: Browser | None
     any_ok = any(r.ok for r in runs)
     status = "ok" if not missing else ("incomplete" if any_ok else "failed")
     folder.write_manifest(_manifest(options, app, assets, browser_version, started, utc_now().isoformat(), status))
-    return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing,
-                        missing=tuple(missing))
+    return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing, missing=tuple(missing))
 
 
-def run_probe(options: ProbeOptions, browser: Browser | None = None,
-              on_run: Callable[[PageRun], None] | None = None) -> ProbeOutcome:
+def run_probe(
+    options: ProbeOptions, browser: Browser | None = None, on_run: Callable[[PageRun], None] | None = None
+) -> ProbeOutcome:
     """Probe the scenario's pages: the embedded target is started (and stopped) when no base URL is given."""
     load_assets()  # a missing npm asset fails before a target or browser is started
     with app_under_test(options.base_url, options.scenario) as app:

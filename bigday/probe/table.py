@@ -38,8 +38,15 @@ def summary_table(summary: Mapping[str, Any]) -> str:
         for i, stat in enumerate(STATS):
             js = metrics.get("js_bytes")
             js_cell = NOT_MEASURED if not js or js.get(stat) is None else f"{js[stat] / 1000:.0f}"
-            rows.append([page if i == 0 else "", stat, *(_cell(metrics.get(m), stat, f) for m, _, f in COLUMNS),
-                         js_cell, runs if i == 0 else ""])
+            rows.append(
+                [
+                    page if i == 0 else "",
+                    stat,
+                    *(_cell(metrics.get(m), stat, f) for m, _, f in COLUMNS),
+                    js_cell,
+                    runs if i == 0 else "",
+                ]
+            )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = []
     for r in [header, *rows]:

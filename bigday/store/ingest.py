@@ -217,8 +217,9 @@ def load_latency_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, 
                 except (TypeError, ValueError):
                     ms = math.nan
                 if not math.isfinite(ms) or ms < 0:
-                    raise ConfigError(f"{path}: line {line}: response_ms: expected milliseconds >= 0, "
-                                      f"got {rec['response_ms']!r}")
+                    raise ConfigError(
+                        f"{path}: line {line}: response_ms: expected milliseconds >= 0, got {rec['response_ms']!r}"
+                    )
                 groups[(rec["tenant"], rec["endpoint"], rec["phase"])].append(ms)
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as e:
         raise ConfigError(f"{path}: not a readable gzipped CSV of load samples ({type(e).__name__}: {e})") from None
@@ -231,9 +232,18 @@ def load_latency_rows(folder: RunFolder, run: dict[str, Any]) -> list[dict[str, 
             rng = np.random.default_rng(zlib.crc32(f"{run['run_id']}/{tenant}/{endpoint}/{phase}".encode()))
             arr = rng.choice(arr, RAW_LATENCY_PER_KEY, replace=False)
         common = {
-            "run_id": run["run_id"], "page": load_latency_label(endpoint, tenant, phase), "metric": "latency",
-            "day": at.date(), "recorded_at": at, "run_index": None, "warm": None, "tenant": tenant,
-            "device": None, "profile": phase[:40], "connection": None, "browser": None,
+            "run_id": run["run_id"],
+            "page": load_latency_label(endpoint, tenant, phase),
+            "metric": "latency",
+            "day": at.date(),
+            "recorded_at": at,
+            "run_index": None,
+            "warm": None,
+            "tenant": tenant,
+            "device": None,
+            "profile": phase[:40],
+            "connection": None,
+            "browser": None,
         }
         rows.extend({**common, "value": float(v)} for v in arr)
     return rows

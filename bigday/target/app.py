@@ -125,14 +125,27 @@ class TargetApp:
 
     def gallery_photos(self, tenant: str) -> tuple[GalleryPhoto, ...]:
         stock = tuple(
-            GalleryPhoto(f"{tenant}-stock-{i + 1}", f"/static/img/gallery/{a.name}", a.width, a.height, a.alt,
-                         a.content_type.split("/")[1].upper())
+            GalleryPhoto(
+                f"{tenant}-stock-{i + 1}",
+                f"/static/img/gallery/{a.name}",
+                a.width,
+                a.height,
+                a.alt,
+                a.content_type.split("/")[1].upper(),
+            )
             for i, a in enumerate(self.gallery.values())
         )
         uploaded = tuple(
-            GalleryPhoto(p.id, f"/media/photos/{p.id}/thumb?tenant={tenant}", p.thumb_size[0], p.thumb_size[1],
-                         f"Uploaded photo {p.id}", p.format)
-            for p in self.photos.list(tenant) if p.thumb_size
+            GalleryPhoto(
+                p.id,
+                f"/media/photos/{p.id}/thumb?tenant={tenant}",
+                p.thumb_size[0],
+                p.thumb_size[1],
+                f"Uploaded photo {p.id}",
+                p.format,
+            )
+            for p in self.photos.list(tenant)
+            if p.thumb_size
         )
         return stock + uploaded
 
@@ -141,7 +154,10 @@ class TargetApp:
         tenant = self.tenant_of(request)
         knobs, overrides = self.knobs_of(request)
         ctx = PageContext(
-            spec, tenant, knobs, overrides_query(overrides, tenant.tenant.id),
+            spec,
+            tenant,
+            knobs,
+            overrides_query(overrides, tenant.tenant.id),
             self.gallery_photos(tenant.tenant.id) if spec.key == "gallery" else (),
         )
         html = await self.pooled(request, lambda: render_page(ctx).encode("utf-8"))
@@ -161,9 +177,14 @@ class TargetApp:
 
         def work() -> bytes:
             matches = tenant.search(q)
-            page = [c.as_dict() for c in matches[offset:offset + limit]]
-            body = {"tenant": tenant.tenant.id, "total": len(matches), "offset": offset, "limit": limit,
-                    "clients": page}
+            page = [c.as_dict() for c in matches[offset : offset + limit]]
+            body = {
+                "tenant": tenant.tenant.id,
+                "total": len(matches),
+                "offset": offset,
+                "limit": limit,
+                "clients": page,
+            }
             return json.dumps(body, separators=(",", ":")).encode()
 
         return _json_bytes(await self.pooled(request, work))
@@ -173,9 +194,11 @@ class TargetApp:
 
         def work() -> bytes:
             nw = tenant.next_wedding
-            body = {"tenant": tenant.tenant.id, "wedding": {"client": nw.id, "couple": nw.couple,
-                                                            "date": nw.wedding_date, "venue": nw.venue},
-                    "events": [{"id": e.id, "time": e.time, "title": e.title} for e in tenant.timeline]}
+            body = {
+                "tenant": tenant.tenant.id,
+                "wedding": {"client": nw.id, "couple": nw.couple, "date": nw.wedding_date, "venue": nw.venue},
+                "events": [{"id": e.id, "time": e.time, "title": e.title} for e in tenant.timeline],
+            }
             return json.dumps(body, separators=(",", ":")).encode()
 
         return _json_bytes(await self.pooled(request, work))
@@ -320,6 +343,7 @@ def build_app(scenario: Scenario, settings: AppSettings) -> Starlette:
         Route("/static/img/hero/{page}.jpg", _handle(target.hero)),
         Route("/static/img/gallery/{name}", _handle(target.gallery_image)),
     ]
+
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         what = "no such path" if status == 404 else f"method {request.method} not allowed"

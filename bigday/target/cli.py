@@ -60,22 +60,49 @@ def _knob_type(name: str):
 def add_target_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="loopback address to serve on (default 127.0.0.1)")
     p.add_argument("--port", type=_bounded_int(0, 65535), default=0, help="port (default 0: a free port)")
-    p.add_argument("--isolation", choices=ISOLATION_MODES, default="fair",
-                   help="fair: a worker pool per tenant; shared: one FIFO pool for all (default fair)")
-    p.add_argument("--workers", type=_bounded_int(1, 64), default=1,
-                   help="worker threads per pool (shared: this × tenants in one pool; default 1)")
-    p.add_argument("--queue-limit", type=_bounded_int(1, 100_000), default=16,
-                   help="jobs one tenant may have queued or running before 503 + Retry-After (default 16)")
-    p.add_argument("--upload-limit", type=_size, default=20_000_000, metavar="SIZE",
-                   help="largest accepted photo upload, e.g. 20MB (default 20MB)")
-    p.add_argument("--upload-cpu-share", type=_cpu_share, default=DEFAULT_CPU_SHARE, metavar="SHARE",
-                   help="share of one core each upload helper may spend on image work, averaged over its "
-                   f"jobs ({MIN_CPU_SHARE:g}..1; default {DEFAULT_CPU_SHARE:g})")
+    p.add_argument(
+        "--isolation",
+        choices=ISOLATION_MODES,
+        default="fair",
+        help="fair: a worker pool per tenant; shared: one FIFO pool for all (default fair)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_bounded_int(1, 64),
+        default=1,
+        help="worker threads per pool (shared: this × tenants in one pool; default 1)",
+    )
+    p.add_argument(
+        "--queue-limit",
+        type=_bounded_int(1, 100_000),
+        default=16,
+        help="jobs one tenant may have queued or running before 503 + Retry-After (default 16)",
+    )
+    p.add_argument(
+        "--upload-limit",
+        type=_size,
+        default=20_000_000,
+        metavar="SIZE",
+        help="largest accepted photo upload, e.g. 20MB (default 20MB)",
+    )
+    p.add_argument(
+        "--upload-cpu-share",
+        type=_cpu_share,
+        default=DEFAULT_CPU_SHARE,
+        metavar="SHARE",
+        help="share of one core each upload helper may spend on image work, averaged over its "
+        f"jobs ({MIN_CPU_SHARE:g}..1; default {DEFAULT_CPU_SHARE:g})",
+    )
     p.add_argument("--scenario", "-s", metavar="FILE", help="scenario whose tenants to serve (default wedsync.yaml)")
     knobs = p.add_argument_group("fault knobs (also BIGDAY_TARGET_<KNOB>; a request's query string wins)")
     for spec in KNOB_SPECS:
-        knobs.add_argument(f"--{spec.name.replace('_', '-')}", dest=f"knob_{spec.name}", type=_knob_type(spec.name),
-                           metavar="N", help=f"{spec.help} (default {spec.default})")
+        knobs.add_argument(
+            f"--{spec.name.replace('_', '-')}",
+            dest=f"knob_{spec.name}",
+            type=_knob_type(spec.name),
+            metavar="N",
+            help=f"{spec.help} (default {spec.default})",
+        )
     # Used by running_target: the listening socket it bound, and its own pid to stop with it.
     p.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
@@ -86,8 +113,13 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
     knobs = knobs_from_env(os.environ if environ is None else environ, Knobs())
     flags = {s.name: getattr(args, f"knob_{s.name}") for s in KNOB_SPECS if getattr(args, f"knob_{s.name}") is not None}
     return TargetConfig(
-        host=args.host, port=args.port, isolation=args.isolation, workers=args.workers, queue_limit=args.queue_limit,
-        upload_limit_bytes=args.upload_limit, upload_cpu_share=args.upload_cpu_share,
+        host=args.host,
+        port=args.port,
+        isolation=args.isolation,
+        workers=args.workers,
+        queue_limit=args.queue_limit,
+        upload_limit_bytes=args.upload_limit,
+        upload_cpu_share=args.upload_cpu_share,
         scenario=Path(args.scenario) if args.scenario else None,
         knobs=replace(knobs, **flags),
     )
@@ -106,7 +138,8 @@ def run_target(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "target", help="serve the embedded reference target",
+        "target",
+        help="serve the embedded reference target",
         description="Serve the multi-tenant reference wedding app on loopback, with fault knobs "
         "(see docs/reference-target.md).",
     )

@@ -114,5 +114,5 @@ def make_images() -> tuple[dict[str, ImageAsset], dict[str, ImageAsset]]:
     with ThreadPoolExecutor(max_workers=4) as ex:
         made = list(ex.map(_make, heroes + gallery))
     hero_assets = {spec.name.rsplit(".", 1)[0]: a for spec, a in zip(heroes, made[: len(heroes)], strict=True)}
-    gallery_assets = {a.name: a for a in made[len(heroes):]}
+    gallery_assets = {a.name: a for a in made[len(heroes) :]}
     return hero_assets, gallery_assets

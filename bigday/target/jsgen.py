@@ -97,8 +97,13 @@ _TEMPLATES: tuple[str, ...] = (
 
 def _function(rng: random.Random, n: int) -> tuple[str, str]:
     template = rng.choice(_TEMPLATES)
-    code = template.format(n=n, a=rng.randrange(10, 9999), b=rng.randrange(1, 28), c=rng.randrange(0, 24),
-                           tail="" if rng.random() < 0.9 else ".")
+    code = template.format(
+        n=n,
+        a=rng.randrange(10, 9999),
+        b=rng.randrange(1, 28),
+        c=rng.randrange(0, 24),
+        tail="" if rng.random() < 0.9 else ".",
+    )
     name = code.split("function ", 1)[1].split("(", 1)[0]
     return name, code
 

@@ -80,8 +80,9 @@ class FloodStats:
     other_errors: int
 
 
-async def _flood(base_url: str, tenant: str, photo: bytes, concurrency: int, t0: float,
-                 windows: list[tuple[float, float]]) -> FloodStats:
+async def _flood(
+    base_url: str, tenant: str, photo: bytes, concurrency: int, t0: float, windows: list[tuple[float, float]]
+) -> FloodStats:
     counts = {"sent": 0, "created": 0, "503": 0, "other": 0}
     rng = random.Random(0)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -95,8 +96,11 @@ async def _flood(base_url: str, tenant: str, photo: bytes, concurrency: int, t0:
                 while time.monotonic() < t0 + end:
                     counts["sent"] += 1
                     try:
-                        r = await client.post("/api/photos", headers={"X-Tenant": tenant},
-                                              files={"file": ("photo.jpg", photo, "image/jpeg")})
+                        r = await client.post(
+                            "/api/photos",
+                            headers={"X-Tenant": tenant},
+                            files={"file": ("photo.jpg", photo, "image/jpeg")},
+                        )
                     except httpx.HTTPError:
                         counts["other"] += 1
                         continue
@@ -118,8 +122,9 @@ async def _flood(base_url: str, tenant: str, photo: bytes, concurrency: int, t0:
 class UploadFlood:
     """An upload flood from one tenant in a child process, on during the given windows of a shared clock."""
 
-    def __init__(self, base_url: str, tenant: str, photo: bytes, concurrency: int, t0: float,
-                 windows: list[tuple[float, float]]) -> None:
+    def __init__(
+        self, base_url: str, tenant: str, photo: bytes, concurrency: int, t0: float, windows: list[tuple[float, float]]
+    ) -> None:
         _check_loopback(base_url)
         if not windows or windows[-1][1] > MAX_CHECK_S:
             raise ValueError(f"a flood needs windows that end within {MAX_CHECK_S:g} s")
@@ -135,8 +140,12 @@ class UploadFlood:
             f.write(self._photo)
         self._photo_path = Path(name)
         self._args[2] = name
-        self._proc = subprocess.Popen([sys.executable, "-m", "bigday.target.loadcheck", *self._args],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "bigday.target.loadcheck", *self._args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def join(self) -> FloodStats:
         assert self._proc is not None and self._photo_path is not None
@@ -201,8 +210,12 @@ class IsolationMeasurement:
         for i, phase in enumerate(self.phases):
             if phase.kind != "load":
                 continue
-            around = [ms for j in (i - 1, i + 1) if 0 <= j < len(self.phases) and self.phases[j].kind == "alone"
-                      for ms in self.samples_ms[j]]
+            around = [
+                ms
+                for j in (i - 1, i + 1)
+                if 0 <= j < len(self.phases) and self.phases[j].kind == "alone"
+                for ms in self.samples_ms[j]
+            ]
             if len(self.samples_ms[i]) >= 20 and len(around) >= 20:
                 out.append(p95(list(self.samples_ms[i])) / p95(around))
         return out
@@ -229,10 +242,18 @@ class IsolationMeasurement:
         )
 
 
-def measure_isolation(base_url: str, victim: str, aggressor: str, photo: bytes, concurrency: int = 32,
-                      schedule: tuple[Phase, ...] | None = None, path: str = "/api/clients?limit=50",
-                      guard_alone_s: float = 0.75, guard_load_s: float = 0.25,
-                      pause_s: float = 0.005) -> IsolationMeasurement:
+def measure_isolation(
+    base_url: str,
+    victim: str,
+    aggressor: str,
+    photo: bytes,
+    concurrency: int = 32,
+    schedule: tuple[Phase, ...] | None = None,
+    path: str = "/api/clients?limit=50",
+    guard_alone_s: float = 0.75,
+    guard_load_s: float = 0.25,
+    pause_s: float = 0.005,
+) -> IsolationMeasurement:
     """Time the victim's requests through ``schedule`` while the aggressor floods during its load phases.
 
     Samples near a phase's start are left out (``guard_alone_s``: the flood's last admitted uploads still
@@ -274,8 +295,7 @@ def measure_isolation(base_url: str, victim: str, aggressor: str, photo: bytes, 
                 else:
                     errors[p.kind] += 1
                 break
-    return IsolationMeasurement(phases, tuple(tuple(xs) for xs in per_phase), errors["alone"], errors["load"],
-                                stats)
+    return IsolationMeasurement(phases, tuple(tuple(xs) for xs in per_phase), errors["alone"], errors["load"], stats)
 
 
 def main(argv: list[str]) -> int:
@@ -284,8 +304,7 @@ def main(argv: list[str]) -> int:
     lower_priority(GENERATOR_NICE)
     spans = [tuple(float(x) for x in w.split("-")) for w in windows.split(",")]
     spans = [(a, min(b, MAX_CHECK_S)) for a, b in spans]  # bounded whatever the caller asks
-    stats = asyncio.run(_flood(base_url, tenant, Path(photo_path).read_bytes(), int(concurrency), float(t0),
-                               spans))  # type: ignore[arg-type]
+    stats = asyncio.run(_flood(base_url, tenant, Path(photo_path).read_bytes(), int(concurrency), float(t0), spans))  # type: ignore[arg-type]
     print(json.dumps(asdict(stats)))
     return 0
 

@@ -129,8 +129,12 @@ def _dashboard(ctx: PageContext) -> str:
     d = ctx.data
     stats = d.stats()
     months = d.monthly_bookings()
-    cards = [("clients", "Clients"), ("weddings", "Weddings this weekend"), ("booked", "Booked"),
-             ("planning", "In planning")]
+    cards = [
+        ("clients", "Clients"),
+        ("weddings", "Weddings this weekend"),
+        ("booked", "Booked"),
+        ("planning", "In planning"),
+    ]
     card_html = "".join(
         f'<li class="stat"><span class="stat-label">{label}</span>'
         f'<span class="stat-value" data-stat="{key}">{stats[key]:,}</span></li>'

@@ -47,8 +47,7 @@ class TargetConfig:
     def __post_init__(self) -> None:
         if self.host not in LOOPBACK_HOSTS:
             raise ConfigError(
-                f"target host {self.host!r}: the reference target only serves on loopback "
-                f"({', '.join(LOOPBACK_HOSTS)})"
+                f"target host {self.host!r}: the reference target only serves on loopback ({', '.join(LOOPBACK_HOSTS)})"
             )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"target port: expected 0..65535, got {self.port}")
@@ -147,16 +146,29 @@ def serve(
     # Upload threads run Python glue between Pillow's GIL-free C calls; a short switch interval keeps a
     # waiting page/API thread from sitting out CPython's default 5 ms slice behind them.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    settings = AppSettings(config.isolation, config.workers, config.queue_limit, config.upload_limit_bytes,
-                           config.knobs, config.upload_cpu_share)
+    settings = AppSettings(
+        config.isolation,
+        config.workers,
+        config.queue_limit,
+        config.upload_limit_bytes,
+        config.knobs,
+        config.upload_cpu_share,
+    )
     app = build_app(scenario, settings)
     if sock is None:
         sock = bind_socket(config.host, config.port)
     if parent_pid is not None:
         _watch_parent(parent_pid)
     uv_config = uvicorn.Config(
-        app, http=_http_impl(), loop=_loop_impl(), lifespan="on", log_level="warning", access_log=False,
-        timeout_keep_alive=5, timeout_graceful_shutdown=3, backlog=2048,
+        app,
+        http=_http_impl(),
+        loop=_loop_impl(),
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=3,
+        backlog=2048,
     )
     server = uvicorn.Server(uv_config)
     # uvicorn re-raises the signal it caught after its graceful shutdown; these handlers make that a no-op
@@ -171,13 +183,23 @@ def serve(
 
 def _child_command(config: TargetConfig, fd: int) -> list[str]:
     cmd = [
-        sys.executable, "-m", "bigday.target",
-        "--fd", str(fd), "--parent-pid", str(os.getpid()),
-        "--isolation", config.isolation,
-        "--workers", str(config.workers),
-        "--queue-limit", str(config.queue_limit),
-        "--upload-limit", str(config.upload_limit_bytes),
-        "--upload-cpu-share", repr(config.upload_cpu_share),
+        sys.executable,
+        "-m",
+        "bigday.target",
+        "--fd",
+        str(fd),
+        "--parent-pid",
+        str(os.getpid()),
+        "--isolation",
+        config.isolation,
+        "--workers",
+        str(config.workers),
+        "--queue-limit",
+        str(config.queue_limit),
+        "--upload-limit",
+        str(config.upload_limit_bytes),
+        "--upload-cpu-share",
+        repr(config.upload_cpu_share),
     ]
     if config.scenario is not None:
         cmd += ["--scenario", str(config.scenario)]
@@ -220,7 +242,11 @@ class TargetServer:
         try:
             self._proc = subprocess.Popen(
                 _child_command(self.config, sock.fileno()),
-                stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, pass_fds=(sock.fileno(),), env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=fd,
+                stderr=fd,
+                pass_fds=(sock.fileno(),),
+                env=env,
             )
         except OSError as e:
             raise RunError(f"cannot start the reference target: {e}") from None

@@ -51,8 +51,12 @@ class StoredPhoto:
 
     def public(self) -> dict[str, object]:
         return {
-            "id": self.id, "tenant": self.tenant, "bytes": self.bytes, "format": self.format,
-            "width": self.width, "height": self.height,
+            "id": self.id,
+            "tenant": self.tenant,
+            "bytes": self.bytes,
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
         }
 
 
@@ -101,8 +105,11 @@ def extract_file_part(body: bytes, content_type: str, field: str = "file") -> by
     parser = MultipartParser(
         boundary,
         callbacks={
-            "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-            "on_header_value": on_header_value, "on_header_end": on_header_end, "on_part_data": on_part_data,
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
         },
     )
     try:
@@ -120,13 +127,13 @@ def heic_dimensions(data: bytes) -> tuple[int, int] | None | bool:
     if len(data) < 16 or data[4:8] != b"ftyp":
         return False
     box_size = struct.unpack(">I", data[0:4])[0]
-    brands = {data[8:12]} | {data[i:i + 4] for i in range(16, min(box_size, 64), 4)}
+    brands = {data[8:12]} | {data[i : i + 4] for i in range(16, min(box_size, 64), 4)}
     if not brands & HEIC_BRANDS:
         return False
     at = data.find(b"ispe", 0, 1 << 16)
     if at < 0 or at + 16 > len(data):
         return None
-    width, height = struct.unpack(">II", data[at + 8:at + 16])
+    width, height = struct.unpack(">II", data[at + 8 : at + 16])
     return (width, height)
 
 
@@ -194,8 +201,9 @@ def _decode(data: bytes) -> tuple[str, tuple[int, int], tuple[bytes, tuple[int, 
         raise UploadRejected(415, f"the image could not be decoded: {e}") from None
 
 
-def process_upload(body: bytes, content_type: str, limit_bytes: int, folder: str,
-                   photo_id: str) -> tuple[int, ProcessedImage]:
+def process_upload(
+    body: bytes, content_type: str, limit_bytes: int, folder: str, photo_id: str
+) -> tuple[int, ProcessedImage]:
     """The whole upload job: parse the multipart body, check the file's size, then ``process_image``."""
     data = extract_file_part(body, content_type)
     if len(data) > limit_bytes:
@@ -236,8 +244,16 @@ class PhotoStore:
         photo_id = "ph_" + secrets.token_hex(8)
         size, done = run(process_upload, body, content_type, self.limit_bytes, str(self.root / tenant), photo_id)
         photo = StoredPhoto(
-            photo_id, tenant, size, done.format, done.width, done.height, Path(done.path), done.content_type,
-            Path(done.thumb_path) if done.thumb_path else None, done.thumb_size,
+            photo_id,
+            tenant,
+            size,
+            done.format,
+            done.width,
+            done.height,
+            Path(done.path),
+            done.content_type,
+            Path(done.thumb_path) if done.thumb_path else None,
+            done.thumb_size,
         )
         with self._lock:
             self._photos[tenant][photo_id] = photo

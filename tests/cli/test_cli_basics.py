@@ -15,9 +15,7 @@ VERBS = ("run", "probe", "load", "compare", "report", "target", "ingest", "prune
 
 
 def bigday(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bigday", *args], capture_output=True, text=True, timeout=60, env=env
-    )
+    return subprocess.run([sys.executable, "-m", "bigday", *args], capture_output=True, text=True, timeout=60, env=env)
 
 
 def test_help_lists_every_verb_and_exit_codes():

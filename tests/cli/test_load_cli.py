@@ -83,8 +83,15 @@ def test_allow_listed_host_still_needs_permission(tmp_path, capsys):
     data["load"]["allow_hosts"] = ["staging.example.invalid"]
     scenario = tmp_path / "s.yaml"
     scenario.write_text(yaml.safe_dump(data))
-    out = bigday_load_here(capsys, "isolation", "--scenario", str(scenario), "--base-url",
-                           "https://staging.example.invalid", tmp_path=tmp_path)
+    out = bigday_load_here(
+        capsys,
+        "isolation",
+        "--scenario",
+        str(scenario),
+        "--base-url",
+        "https://staging.example.invalid",
+        tmp_path=tmp_path,
+    )
     assert out.returncode == 2 and "--i-have-permission" in one_line_error(out)
 
 
@@ -106,8 +113,16 @@ def test_unreachable_target_exits_3(tmp_path):
 
 @pytest.mark.load
 def test_unknown_locust_option_is_translated(tmp_path, static_url, capsys):
-    out = bigday_load_here(capsys, "isolation", "--phase", "2s", "--base-url", static_url,
-                           "--locust-args=--no-such-flag 3", tmp_path=tmp_path)
+    out = bigday_load_here(
+        capsys,
+        "isolation",
+        "--phase",
+        "2s",
+        "--base-url",
+        static_url,
+        "--locust-args=--no-such-flag 3",
+        tmp_path=tmp_path,
+    )
     assert out.returncode == 2
     assert "locust option not recognised: --no-such-flag" in one_line_error(out)
     manifest = json.loads(next((tmp_path / "results").glob("*/manifest.json")).read_text())
@@ -129,8 +144,20 @@ def test_locust_stops_itself_at_the_hard_limit(tmp_path, static_url):
     plan["max_duration_s"] = 3.0  # the shape lasts 62 s
     (tmp_path / "plan.json").write_text(json.dumps(plan))
     start = time.monotonic()
-    out = run("-m", "locust", "-f", str(LOCUSTFILE_FOR["isolation"]), "--headless", "--host", static_url,
-              "--bigday-plan", str(tmp_path / "plan.json"), "--bigday-out", str(tmp_path / "run"), timeout=40)
+    out = run(
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE_FOR["isolation"]),
+        "--headless",
+        "--host",
+        static_url,
+        "--bigday-plan",
+        str(tmp_path / "plan.json"),
+        "--bigday-out",
+        str(tmp_path / "run"),
+        timeout=40,
+    )
     assert time.monotonic() - start < 20, out.stderr[-2000:]
     stats = json.loads((tmp_path / "run" / "load_stats.json").read_text())
     assert stats["stop_reason"] == "hard time limit 3s"
@@ -142,8 +169,14 @@ def test_parent_kills_a_locust_that_outlives_its_deadline(tmp_path, static_url):
     """Belt and braces: past the hard limit plus grace, bigday kills Locust and its workers by PID."""
     plan = build_plan(load_scenario(), "isolation")
     (tmp_path / "plan.json").write_text(plan.dumps())
-    launch = LocustLaunch(locustfile=LOCUSTFILE_FOR["isolation"], host=static_url, plan_path=tmp_path / "plan.json",
-                          out_dir=tmp_path, hard_limit_s=2.0, processes=2)
+    launch = LocustLaunch(
+        locustfile=LOCUSTFILE_FOR["isolation"],
+        host=static_url,
+        plan_path=tmp_path / "plan.json",
+        out_dir=tmp_path,
+        hard_limit_s=2.0,
+        processes=2,
+    )
     seen: list[int] = []
 
     def watch() -> None:

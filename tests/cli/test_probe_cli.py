@@ -15,8 +15,9 @@ from bigday.runfolder import RunFolder
 
 
 def bigday(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bigday", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "bigday", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def _one_line_error(out: subprocess.CompletedProcess) -> str:
@@ -63,13 +64,16 @@ def test_unreachable_base_url_exits_3_with_one_line(tmp_path):
     assert not any(tmp_path.iterdir())  # no run folder for a run that never started
 
 
-@pytest.mark.parametrize("args, expected", [
-    (("--pages", "nope"), "no page named 'nope'"),
-    (("--runs", "0"), "--runs: expected at least 1"),
-    (("--tenant", "nobody"), "no tenant 'nobody'"),
-    (("--knob", "lcp_delay"), "expected NAME=VALUE"),
-    (("--accessibility", "sometimes"), "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("--pages", "nope"), "no page named 'nope'"),
+        (("--runs", "0"), "--runs: expected at least 1"),
+        (("--tenant", "nobody"), "no tenant 'nobody'"),
+        (("--knob", "lcp_delay"), "expected NAME=VALUE"),
+        (("--accessibility", "sometimes"), "invalid choice"),
+    ],
+)
 def test_bad_options_exit_2_with_one_line(tmp_path, args, expected):
     out = bigday("probe", *args, "--results-dir", str(tmp_path))
     assert out.returncode == 2

@@ -222,9 +222,7 @@ def test_cli_exit_codes_and_lighthouse_files(cli, tmp_path: Path) -> None:
             }
         )
     )
-    failed = cli(
-        "compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc), subprocess_=True
-    )
+    failed = cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc), subprocess_=True)
     assert failed.returncode == 1, failed.stderr
     assert "regression" in failed.stdout and "<lighthouserc:lighthouserc.json>" in failed.stdout
     assert "not checked: lighthouserc speed-index" in failed.stdout
@@ -252,8 +250,14 @@ def test_a_real_janky_page_raises_a_high_threshold_breach_within_seconds(store, 
 
     from bigday.probe.runner import ProbeOptions, run_probe
 
-    options = ProbeOptions(SCENARIO, results_dir=tmp_path / "results", runs=3, pages=("dashboard",),
-                           knobs=(("jank", "200"), ("jank_every", "100")), accessibility="off")
+    options = ProbeOptions(
+        SCENARIO,
+        results_dir=tmp_path / "results",
+        runs=3,
+        pages=("dashboard",),
+        knobs=(("jank", "200"), ("jank_every", "100")),
+        accessibility="off",
+    )
     outcome = run_probe(options)
     assert outcome.complete, outcome.missing
     t0 = time.monotonic()
@@ -269,22 +273,54 @@ def test_a_failed_isolation_verdict_of_a_load_run_raises_an_isolation_alert(stor
     from bigday.runfolder import RunFolder
 
     folder = RunFolder.create("load", tmp_path / "results", run_id="load-iso")
-    folder.write("load_stats.json", {
-        "stats": [{"tenant": "lumen", "user_kind": "planner", "endpoint": "GET /api/clients", "phase": "spike",
-                   "count": 400, "rps": 40.0, "p50": 30.0, "p95": 900.0, "p99": 1500.0, "max": 2000.0,
-                   "error_rate": 0.0, "errors": {}}],
-        "timeline": [],
-        "verdicts": [
-            {"name": "tenant_isolation", "status": "fail", "trustworthy": True, "victim": "lumen",
-             "aggressor": "everafter", "reasons": ["victim p95 x3.1 while the aggressor spiked (tolerance x1.25)"],
-             "kind": "load"},
-            {"name": "saturday_spike", "status": "pass", "trustworthy": True, "reasons": [], "kind": "load"},
-        ],
-        "generator": {"cpu_samples": [], "saturated": False},
-    })
-    folder.write_manifest({"run_id": "load-iso", "kind": "load", "started_at": utc_now().isoformat(),
-                           "finished_at": utc_now().isoformat(), "complete": True, "status": "ok",
-                           "environment": {"cpu_count": 2}, "app": {"git_branch": "main"}, "scenario": {}})
+    folder.write(
+        "load_stats.json",
+        {
+            "stats": [
+                {
+                    "tenant": "lumen",
+                    "user_kind": "planner",
+                    "endpoint": "GET /api/clients",
+                    "phase": "spike",
+                    "count": 400,
+                    "rps": 40.0,
+                    "p50": 30.0,
+                    "p95": 900.0,
+                    "p99": 1500.0,
+                    "max": 2000.0,
+                    "error_rate": 0.0,
+                    "errors": {},
+                }
+            ],
+            "timeline": [],
+            "verdicts": [
+                {
+                    "name": "tenant_isolation",
+                    "status": "fail",
+                    "trustworthy": True,
+                    "victim": "lumen",
+                    "aggressor": "everafter",
+                    "reasons": ["victim p95 x3.1 while the aggressor spiked (tolerance x1.25)"],
+                    "kind": "load",
+                },
+                {"name": "saturday_spike", "status": "pass", "trustworthy": True, "reasons": [], "kind": "load"},
+            ],
+            "generator": {"cpu_samples": [], "saturated": False},
+        },
+    )
+    folder.write_manifest(
+        {
+            "run_id": "load-iso",
+            "kind": "load",
+            "started_at": utc_now().isoformat(),
+            "finished_at": utc_now().isoformat(),
+            "complete": True,
+            "status": "ok",
+            "environment": {"cpu_count": 2},
+            "app": {"git_branch": "main"},
+            "scenario": {},
+        }
+    )
     v = compare_run(store, folder.path, SCENARIO, CompareOptions(notify=False))
     assert v.outcome == "fail" and v.kind == "load"
     assert {c.kind for c in v.checks} == {"isolation", "load"}  # browser thresholds do not apply
@@ -302,8 +338,10 @@ def _load_run_with_samples(root: Path, run_id: str, victim_ms: float, seed: int)
 
     rng = np.random.default_rng(seed)
     folder = RunFolder.create("load", root, run_id=run_id)
-    folder.write("load_stats.json", {"stats": [], "timeline": [], "verdicts": [],
-                                     "generator": {"cpu_samples": [], "saturated": False}})
+    folder.write(
+        "load_stats.json",
+        {"stats": [], "timeline": [], "verdicts": [], "generator": {"cpu_samples": [], "saturated": False}},
+    )
     lines = ["tenant,user_kind,endpoint,phase,t_s,response_ms,ok"]
     for i in range(900):
         ms = rng.lognormal(np.log(victim_ms), 0.3)
@@ -315,9 +353,19 @@ def _load_run_with_samples(root: Path, run_id: str, victim_ms: float, seed: int)
         lines.append(f"everafter,photographer,POST /api/photos,spike,{i * 0.1:.3f},{ms:.3f},1")
     with gzip.open(folder.file("load_samples.csv.gz"), "wt", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    folder.write_manifest({"run_id": run_id, "kind": "load", "started_at": utc_now().isoformat(),
-                           "finished_at": utc_now().isoformat(), "complete": True, "status": "ok",
-                           "environment": {"cpu_count": 2}, "app": {"git_branch": "main"}, "scenario": {}})
+    folder.write_manifest(
+        {
+            "run_id": run_id,
+            "kind": "load",
+            "started_at": utc_now().isoformat(),
+            "finished_at": utc_now().isoformat(),
+            "complete": True,
+            "status": "ok",
+            "environment": {"cpu_count": 2},
+            "app": {"git_branch": "main"},
+            "scenario": {},
+        }
+    )
     return folder.path
 
 

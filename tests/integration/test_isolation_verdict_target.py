@@ -34,8 +34,20 @@ def test_isolation_verdict_fails_shared_and_passes_fair(tmp_path):
         verdicts[mode] = result.verdicts[0]
     elapsed = time.monotonic() - start
     shared, fair = verdicts["shared"], verdicts["fair"]
-    summary = {m: (v["status"], v["alone"], v["spike"], v["recovery"], v["p95_ratio"], v["p95_increase_ms"],
-                   v["reasons"], v["notes"], v["caveats"]) for m, v in verdicts.items()}
+    summary = {
+        m: (
+            v["status"],
+            v["alone"],
+            v["spike"],
+            v["recovery"],
+            v["p95_ratio"],
+            v["p95_increase_ms"],
+            v["reasons"],
+            v["notes"],
+            v["caveats"],
+        )
+        for m, v in verdicts.items()
+    }
     assert shared["trustworthy"] and fair["trustworthy"], summary
     assert shared["min_effect_ms"] == fair["min_effect_ms"] == 5.0
     # shared: harm beyond doubt on both counts, the ratio and the milliseconds.
@@ -44,8 +56,9 @@ def test_isolation_verdict_fails_shared_and_passes_fair(tmp_path):
     assert shared["p95_increase_ms"]["low"] > 10 * shared["min_effect_ms"], summary
     # fair: at the top of its interval the victim's p95 is within 1.25x or rose by under 5 ms.
     assert fair["status"] == "pass", summary
-    assert (fair["p95_ratio"]["high"] <= fair["tolerance"]
-            or fair["p95_increase_ms"]["high"] <= fair["min_effect_ms"]), summary
+    assert fair["p95_ratio"]["high"] <= fair["tolerance"] or fair["p95_increase_ms"]["high"] <= fair["min_effect_ms"], (
+        summary
+    )
     assert min(fair["alone"]["n"], fair["spike"]["n"]) >= 1800 and shared["alone"]["n"] >= 300
     assert shared["aggressor_requests_in_spike"] > 0 and fair["aggressor_requests_in_spike"] > 0
     assert elapsed < 90, f"took {elapsed:.0f}s"

@@ -26,8 +26,10 @@ def test_run_has_a_load_flag():
 
 def test_nightly_load_compares_and_stores_both_rehearsals(tmp_path, capsys):
     data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
-    data["load"]["stages"] = [{"name": "baseline", "duration": "2s", "users": 5},
-                              {"name": "spike", "duration": "4s", "users": 20}]
+    data["load"]["stages"] = [
+        {"name": "baseline", "duration": "2s", "users": 5},
+        {"name": "spike", "duration": "4s", "users": 20},
+    ]
     data["load"]["isolation"]["phase"] = "2s"
     scenario_path = tmp_path / "s.yaml"
     scenario_path.write_text(yaml.safe_dump(data))

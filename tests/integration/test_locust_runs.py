@@ -44,10 +44,31 @@ def fine_rows(stats: dict) -> list[dict]:
 def test_saturday_spike_under_plain_locust(target, tmp_path):
     out_dir = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["saturday"]), "--headless", "--host", target,
-         "--peak-users", "30", "--time-scale", "0.02", "--bigday-out", str(out_dir),
-         "--html", str(out_dir / "locust_report.html"), "--csv", str(tmp_path / "locust"), "--only-summary"],
-        capture_output=True, text=True, timeout=90, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE_FOR["saturday"]),
+            "--headless",
+            "--host",
+            target,
+            "--peak-users",
+            "30",
+            "--time-scale",
+            "0.02",
+            "--bigday-out",
+            str(out_dir),
+            "--html",
+            str(out_dir / "locust_report.html"),
+            "--csv",
+            str(tmp_path / "locust"),
+            "--only-summary",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     stats = json.loads((out_dir / "load_stats.json").read_text())
@@ -81,9 +102,26 @@ def test_isolation_locustfile_in_the_web_ui(target, tmp_path):
     port = free_port()
     out_dir = tmp_path / "ui-run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["isolation"]), "--host", target,
-         "--web-host", "127.0.0.1", "--web-port", str(port), "--phase", "1s", "--bigday-out", str(out_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE_FOR["isolation"]),
+            "--host",
+            target,
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(port),
+            "--phase",
+            "1s",
+            "--bigday-out",
+            str(out_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
     )
     try:
         ui = f"http://127.0.0.1:{port}"
@@ -121,18 +159,50 @@ def test_master_and_two_workers_keep_per_tenant_samples(target, tmp_path):
     port = free_port()
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["saturday"]), "--worker",
-             "--master-host", "127.0.0.1", "--master-port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(LOCUSTFILE_FOR["saturday"]),
+                "--worker",
+                "--master-host",
+                "127.0.0.1",
+                "--master-port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
         )
         for _ in range(2)
     ]
     try:
         master = subprocess.run(
-            [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", target, "--peak-users", "40",
-             "--time-scale", "0.02", "--expect-workers", "2", "--master-bind-port", str(port),
-             "--results-dir", str(tmp_path / "results"), f"--locust-args=--csv {tmp_path / 'locust'}"],
-            capture_output=True, text=True, timeout=120, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "bigday",
+                "load",
+                "saturday",
+                "--base-url",
+                target,
+                "--peak-users",
+                "40",
+                "--time-scale",
+                "0.02",
+                "--expect-workers",
+                "2",
+                "--master-bind-port",
+                str(port),
+                "--results-dir",
+                str(tmp_path / "results"),
+                f"--locust-args=--csv {tmp_path / 'locust'}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
         )
         for w in workers:
             assert w.wait(30) == 0

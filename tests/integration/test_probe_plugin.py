@@ -20,8 +20,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def pytest_probes(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "probes/", "-p", "no:cacheprovider", "-q", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "probes/", "-p", "no:cacheprovider", "-q", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_critical_path_probes_pass_on_the_reference_target():
@@ -32,8 +37,9 @@ def test_critical_path_probes_pass_on_the_reference_target():
 
 def test_a_breached_threshold_fails_the_probe_naming_metric_and_aggregate(tmp_path):
     data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
-    data["thresholds"].append({"metric": "lcp", "aggregate": "median", "bound": "5ms", "level": "error",
-                               "pages": ["timeline-editor"]})
+    data["thresholds"].append(
+        {"metric": "lcp", "aggregate": "median", "bound": "5ms", "level": "error", "pages": ["timeline-editor"]}
+    )
     strict = tmp_path / "strict.yaml"
     strict.write_text(yaml.safe_dump(data))
     out = pytest_probes("-k", "thresholds and timeline", "--bigday-scenario", str(strict), "--bigday-runs", "1")

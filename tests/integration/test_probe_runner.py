@@ -19,8 +19,24 @@ from bigday.runfolder import RunFolder
 from bigday.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
 pytestmark = pytest.mark.browser
-SAMPLE_KEYS = {"page", "path", "tenant", "run_index", "warm", "profile", "device", "connection", "browser",
-               "browser_version", "ok", "error", "attempt", "started_at", "metrics", "details"}
+SAMPLE_KEYS = {
+    "page",
+    "path",
+    "tenant",
+    "run_index",
+    "warm",
+    "profile",
+    "device",
+    "connection",
+    "browser",
+    "browser_version",
+    "ok",
+    "error",
+    "attempt",
+    "started_at",
+    "metrics",
+    "details",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +46,9 @@ def reference_app(bigday_scenario: Scenario) -> Iterator[AppUnderTest]:
 
 
 def test_run_folder_holds_manifest_samples_and_summary(tmp_path, bigday_browser, reference_app, bigday_scenario):
-    options = ProbeOptions(scenario=bigday_scenario, results_dir=tmp_path, runs=2, pages=("dashboard",), warm=True,
-                           accessibility="every")
+    options = ProbeOptions(
+        scenario=bigday_scenario, results_dir=tmp_path, runs=2, pages=("dashboard",), warm=True, accessibility="every"
+    )
     outcome = probe_app(options, reference_app, browser=bigday_browser)
     assert outcome.complete and outcome.exit_code == 0
 
@@ -78,8 +95,14 @@ def _scenario_with_missing_page(tmp_path: Path) -> Scenario:
 
 def test_http_error_is_recorded_retried_and_the_other_pages_go_on(tmp_path, bigday_browser, reference_app):
     scenario = _scenario_with_missing_page(tmp_path)
-    options = ProbeOptions(scenario=scenario, results_dir=tmp_path, runs=1, pages=("gone", "timeline-editor"),
-                           max_attempts=2, accessibility="off")
+    options = ProbeOptions(
+        scenario=scenario,
+        results_dir=tmp_path,
+        runs=1,
+        pages=("gone", "timeline-editor"),
+        max_attempts=2,
+        accessibility="off",
+    )
     outcome = probe_app(options, reference_app, browser=bigday_browser)
     assert not outcome.complete and outcome.exit_code == 3
     assert outcome.missing == ("gone run 1: HTTP 404 for " + reference_app.base_url + "/no-such-page?tenant=everafter",)
@@ -95,8 +118,15 @@ def test_http_error_is_recorded_retried_and_the_other_pages_go_on(tmp_path, bigd
 
 
 def test_timeout_is_a_failed_run_with_its_reason(tmp_path, bigday_browser, reference_app, bigday_scenario):
-    options = ProbeOptions(scenario=bigday_scenario, results_dir=tmp_path, runs=1, pages=("new-form",),
-                           knobs=(("server_delay", "3000"),), timeout_s=1.0, max_attempts=1)
+    options = ProbeOptions(
+        scenario=bigday_scenario,
+        results_dir=tmp_path,
+        runs=1,
+        pages=("new-form",),
+        knobs=(("server_delay", "3000"),),
+        timeout_s=1.0,
+        max_attempts=1,
+    )
     outcome = probe_app(options, reference_app, browser=bigday_browser)
     assert outcome.exit_code == 3
     (run,) = outcome.runs
@@ -156,7 +186,8 @@ finally:
 
 def test_run_probe_works_where_a_sync_playwright_already_runs(tmp_path):
     """In a subprocess, so that this process keeps one browser; there the probe runs in a thread of its own."""
-    out = subprocess.run([sys.executable, "-c", BUSY_THREAD_SCRIPT, str(tmp_path)], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", BUSY_THREAD_SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["True", "True"]

@@ -58,6 +58,7 @@ def _perf(page) -> dict:
 
 def expected_cls(shift: int, vw: int = 1350, vh: int = 940) -> float:
     """docs/reference-target.md: the union of the old and new boxes, clipped to the viewport, x the distance."""
+
     def visible(top: int) -> int:
         return max(0, min(top + 200, vh) - max(top, 0))
 
@@ -164,7 +165,9 @@ def test_client_list_is_virtualised(context, target):
 def test_axe_finds_no_violations(context, target, path):
     page, _ = _open(context, f"{target}{path}?tenant=lumen", settle_ms=300)
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run().then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
-                           "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))")
+    result = page.evaluate(
+        "axe.run().then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
+        "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
     assert result == []
     page.close()

@@ -56,12 +56,20 @@ def test_bad_flags_in_process(args, env, words, capsys, monkeypatch):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serves_announces_and_stops_cleanly(sig):
     env = {**os.environ, "BIGDAY_TARGET_LCP_DELAY": "300"}
-    with subprocess.Popen(BIGDAY + ["--port", "0", "--isolation", "shared"], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, env=env) as proc:
+    with subprocess.Popen(
+        BIGDAY + ["--port", "0", "--isolation", "shared"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as proc:
         try:
             line = proc.stdout.readline().strip()
-            m = re.fullmatch(r"bigday target: serving (http://127\.0\.0\.1:\d+) \(isolation=shared, "
-                             r"tenants=everafter,lumen,petal\)", line)
+            m = re.fullmatch(
+                r"bigday target: serving (http://127\.0\.0\.1:\d+) \(isolation=shared, "
+                r"tenants=everafter,lumen,petal\)",
+                line,
+            )
             assert m, line
             url = m.group(1)
             for _ in range(100):

@@ -118,9 +118,11 @@ def test_oversized_and_non_image_uploads_get_json_errors():
 def test_a_tenant_over_its_queue_bound_gets_503_and_others_do_not():
     photo = _jpeg(size=(2400, 1800), noise=10)
     with running_target(queue_limit=2, workers=1) as url, httpx.Client(base_url=url, timeout=60) as c:
+
         def upload(_: int) -> httpx.Response:
-            return c.post("/api/photos", headers={"X-Tenant": "everafter"},
-                          files={"file": ("p.jpg", photo, "image/jpeg")})
+            return c.post(
+                "/api/photos", headers={"X-Tenant": "everafter"}, files={"file": ("p.jpg", photo, "image/jpeg")}
+            )
 
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             flood = [ex.submit(upload, i) for i in range(8)]

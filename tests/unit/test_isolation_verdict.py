@@ -19,13 +19,22 @@ from bigday.load.verdict import (
 
 ISO = IsolationPlan(victim="lumen", aggressor="everafter", phase_s=10.0, settle_s=1.0)
 PHASES = (
-    PhaseSpan("warmup", 0, 2), PhaseSpan("alone", 2, 12), PhaseSpan("spike", 12, 22), PhaseSpan("recovery", 22, 32)
+    PhaseSpan("warmup", 0, 2),
+    PhaseSpan("alone", 2, 12),
+    PhaseSpan("spike", 12, 22),
+    PhaseSpan("recovery", 22, 32),
 )
 HEALTHY = generator_health([{"node": "local", "t": i, "cpu": 20.0} for i in range(30)], 90.0, 0.10)
 
 
-def _book(slowdown: float, n: int = 600, seed: int = 3, errors_in_spike: int = 0, aggressor: bool = True,
-          base_ms: float = 80.0) -> SampleBook:
+def _book(
+    slowdown: float,
+    n: int = 600,
+    seed: int = 3,
+    errors_in_spike: int = 0,
+    aggressor: bool = True,
+    base_ms: float = 80.0,
+) -> SampleBook:
     rng = np.random.default_rng(seed)
     book = SampleBook()
     for phase, start, factor in (("alone", 2.0, 1.0), ("spike", 12.0, slowdown)):
@@ -139,8 +148,12 @@ def test_a_disturbed_baseline_makes_the_verdict_untrustworthy():
     book = _book(1.0)
     rng = np.random.default_rng(5)
     for i in range(300):  # an aggressor-free recovery phase twice as fast as "alone" was
-        book.record(("lumen", "planner", "GET /dashboard", "recovery"), 23.0 + i * 0.02,
-                    float(rng.lognormal(np.log(40), 0.4)), None)
+        book.record(
+            ("lumen", "planner", "GET /dashboard", "recovery"),
+            23.0 + i * 0.02,
+            float(rng.lognormal(np.log(40), 0.4)),
+            None,
+        )
     v = judge_isolation(book, ISO, PHASES, HEALTHY)
     assert not v.trustworthy and "baseline was disturbed" in v.caveats[0]
     assert v.recovery is not None and v.recovery.n == 300

@@ -118,6 +118,10 @@ def test_stage_specs():
 
 def test_isolation_phases_and_recovery(scenario):
     plan = build_plan(scenario, "isolation", PlanOverrides(phase="12s", recovery="4s", warmup="1s"))
-    assert [(s.name, s.duration_s) for s in plan.stages] == [("warmup", 1), ("alone", 12), ("spike", 12),
-                                                            ("recovery", 4)]
+    assert [(s.name, s.duration_s) for s in plan.stages] == [
+        ("warmup", 1),
+        ("alone", 12),
+        ("spike", 12),
+        ("recovery", 4),
+    ]
     assert plan.stages[1].users == 10 and plan.stages[2].users == 10 + 16

@@ -36,8 +36,14 @@ def test_fid_is_processing_start_minus_start_and_none_without_input():
 
 
 def _res(name, kind="", ctype="", transfer=0, body=0, duration=10.0):
-    return {"name": name, "initiatorType": kind, "contentType": ctype, "transferSize": transfer,
-            "encodedBodySize": body, "duration": duration}
+    return {
+        "name": name,
+        "initiatorType": kind,
+        "contentType": ctype,
+        "transferSize": transfer,
+        "encodedBodySize": body,
+        "duration": duration,
+    }
 
 
 def test_resource_summary_by_type_chunks_and_named_offenders():
@@ -55,8 +61,10 @@ def test_resource_summary_by_type_chunks_and_named_offenders():
     assert s["by_type"]["script"] == {"count": 2, "transfer_bytes": 120_300, "body_bytes": 370_000}
     assert s["by_type"]["image"]["count"] == 3
     assert s["by_type"]["fetch"]["count"] == 1 and s["by_type"]["stylesheet"]["count"] == 1
-    assert s["js_chunks"] == {"main": {"transfer_bytes": 120_300, "body_bytes": 120_000},
-                              "vendor": {"transfer_bytes": 0, "body_bytes": 250_000}}
+    assert s["js_chunks"] == {
+        "main": {"transfer_bytes": 120_300, "body_bytes": 120_000},
+        "vendor": {"transfer_bytes": 0, "body_bytes": 250_000},
+    }
     assert d.js_bytes(s) == 370_000  # body bytes: a cached chunk still counts
     assert [r["url"] for r in s["slow"]] == ["/img/big.jpg"]
     assert [r["url"] for r in s["large"]] == ["/img/big.jpg"]
@@ -65,20 +73,44 @@ def test_resource_summary_by_type_chunks_and_named_offenders():
 
 
 def test_navigation_breakdown_phases():
-    nav = {"startTime": 0, "redirectStart": 0, "redirectEnd": 0, "domainLookupStart": 2, "domainLookupEnd": 5,
-           "connectStart": 5, "connectEnd": 9, "requestStart": 10, "responseStart": 420, "responseEnd": 450,
-           "domInteractive": 600, "domContentLoadedEventStart": 610, "domContentLoadedEventEnd": 615,
-           "loadEventStart": 900, "loadEventEnd": 905}
+    nav = {
+        "startTime": 0,
+        "redirectStart": 0,
+        "redirectEnd": 0,
+        "domainLookupStart": 2,
+        "domainLookupEnd": 5,
+        "connectStart": 5,
+        "connectEnd": 9,
+        "requestStart": 10,
+        "responseStart": 420,
+        "responseEnd": 450,
+        "domInteractive": 600,
+        "domContentLoadedEventStart": 610,
+        "domContentLoadedEventEnd": 615,
+        "loadEventStart": 900,
+        "loadEventEnd": 905,
+    }
     b = d.navigation_breakdown(nav)
-    assert b == {"redirect": 0, "dns": 3, "connect": 4, "ttfb": 410, "download": 30, "dom_parse": 150,
-                 "dom_content_loaded": 5, "resources": 300, "total": 905}
+    assert b == {
+        "redirect": 0,
+        "dns": 3,
+        "connect": 4,
+        "ttfb": 410,
+        "download": 30,
+        "dom_parse": 150,
+        "dom_content_loaded": 5,
+        "resources": 300,
+        "total": 905,
+    }
     assert d.navigation_breakdown(None) is None
 
 
 def test_long_tasks_get_the_scripts_of_their_animation_frame():
     tasks = [{"start": 100, "duration": 300, "attribution": [{"name": "self"}]}, {"start": 5000, "duration": 80}]
-    frames = [{"start": 90, "duration": 320, "scripts": [{"invoker": "BUTTON#go.onclick", "duration": 299}]},
-              {"start": 3000, "duration": 60, "scripts": [{"invoker": "other", "duration": 55}]}]
+    frames = [
+        {"start": 90, "duration": 320, "scripts": [{"invoker": "BUTTON#go.onclick", "duration": 299}]},
+        {"start": 3000, "duration": 60, "scripts": [{"invoker": "other", "duration": 55}]},
+    ]
     out = d.attribute_long_tasks(tasks, frames, until=1000)
     assert len(out) == 1
     assert out[0]["blocking"] == 250 and out[0]["scripts"][0]["invoker"] == "BUTTON#go.onclick"
@@ -106,21 +138,41 @@ def test_vitals_fields_are_the_sample_metrics_of_the_run_folder_format():
 def test_page_url_adds_tenant_and_knobs_to_existing_query():
     assert page_url("http://h:1/", "/dashboard", "lumen") == "http://h:1/dashboard?tenant=lumen"
     assert page_url("http://h:1", "/clients?view=all&tenant=x", "lumen", (("lcp_delay", "1500"),)) == (
-        "http://h:1/clients?view=all&tenant=lumen&lcp_delay=1500")
+        "http://h:1/clients?view=all&tenant=lumen&lcp_delay=1500"
+    )
     assert page_url("https://app.example", "/forms/new", None) == "https://app.example/forms/new"
 
 
 def test_summary_table_marks_unmeasured_metrics():
     summary = {
-        "pages": {"dashboard": {"lcp": {"n": 2, "median": 812.4, "p75": 830, "p95": 850, "min": 800, "max": 860},
-                                "cls": {"n": 2, "median": 0.01234, "p75": 0.02, "p95": 0.03, "min": 0, "max": 0.04},
-                                "js_bytes": {"n": 2, "median": 454_141, "p75": 454_141, "p95": 454_141,
-                                             "min": 454_141, "max": 454_141}}},
+        "pages": {
+            "dashboard": {
+                "lcp": {"n": 2, "median": 812.4, "p75": 830, "p95": 850, "min": 800, "max": 860},
+                "cls": {"n": 2, "median": 0.01234, "p75": 0.02, "p95": 0.03, "min": 0, "max": 0.04},
+                "js_bytes": {"n": 2, "median": 454_141, "p75": 454_141, "p95": 454_141, "min": 454_141, "max": 454_141},
+            }
+        },
         "runs": {"dashboard": {"ok": 2, "wanted": 3}, "clients": {"ok": 0, "wanted": 3}},
     }
     lines = summary_table(summary).splitlines()
-    assert lines[0].split() == ["page", "stat", "LCP", "ms", "INP", "ms", "CLS", "FCP", "ms", "TTFB", "ms",
-                                "TBT", "ms", "JS", "KB", "runs"]
+    assert lines[0].split() == [
+        "page",
+        "stat",
+        "LCP",
+        "ms",
+        "INP",
+        "ms",
+        "CLS",
+        "FCP",
+        "ms",
+        "TTFB",
+        "ms",
+        "TBT",
+        "ms",
+        "JS",
+        "KB",
+        "runs",
+    ]
     assert lines[1].split() == ["dashboard", "median", "812", "-", "0.012", "-", "-", "-", "454", "2/3"]
     assert lines[3].split()[:3] == ["p95", "850", "-"]
     assert lines[4].split() == ["clients", "median", "-", "-", "-", "-", "-", "-", "-", "0/3"]

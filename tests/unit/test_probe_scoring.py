@@ -20,8 +20,12 @@ from bigday.probe.scoring import (
     performance_score,
 )
 
-VALUES = {"fcp": (200, 934, 1200, 1600, 4000), "lcp": (300, 1200, 1500, 2400, 9000),
-          "tbt": (0, 50, 150, 250, 350, 2000), "cls": (0, 0.02, 0.1, 0.2, 0.25, 0.6)}
+VALUES = {
+    "fcp": (200, 934, 1200, 1600, 4000),
+    "lcp": (300, 1200, 1500, 2400, 9000),
+    "tbt": (0, 50, 150, 250, 350, 2000),
+    "cls": (0, 0.02, 0.1, 0.2, 0.25, 0.6),
+}
 
 
 def _lighthouse_scores(cases: list[tuple[float, float, float]]) -> list[float]:
@@ -33,8 +37,9 @@ def _lighthouse_scores(cases: list[tuple[float, float, float]]) -> list[float]:
         f"const cases = {json.dumps(cases)};"
         "console.log(JSON.stringify(cases.map(([p10, median, v]) => getLogNormalScore({p10, median}, v))));"
     )
-    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30,
-                         check=True)
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30, check=True
+    )
     return json.loads(out.stdout)
 
 

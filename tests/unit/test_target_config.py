@@ -16,9 +16,15 @@ def test_defaults():
 
 @pytest.mark.parametrize(
     "kwargs, word",
-    [({"host": "0.0.0.0"}, "loopback"), ({"isolation": "fifo"}, "isolation"), ({"workers": 0}, "workers"),
-     ({"port": 70000}, "port"), ({"upload_limit_bytes": 0}, "upload"), ({"upload_cpu_share": 0}, "upload_cpu_share"),
-     ({"upload_cpu_share": 1.5}, "share of one core")],
+    [
+        ({"host": "0.0.0.0"}, "loopback"),
+        ({"isolation": "fifo"}, "isolation"),
+        ({"workers": 0}, "workers"),
+        ({"port": 70000}, "port"),
+        ({"upload_limit_bytes": 0}, "upload"),
+        ({"upload_cpu_share": 0}, "upload_cpu_share"),
+        ({"upload_cpu_share": 1.5}, "share of one core"),
+    ],
 )
 def test_bad_values_are_config_errors(kwargs, word):
     with pytest.raises(ConfigError, match=word):

@@ -18,8 +18,10 @@ def test_chunks_fit_the_scenario_budgets_with_room():
     assert set(CHUNKS) == {"main", "vendor", "forms", "dashboard"}
     for name, chunk in chunks.items():
         assert 0.4 * budgets[name] < len(chunk.source) < 0.8 * budgets[name], (name, len(chunk.source))
-    per_page = max(len(chunks["main"].source) + len(chunks["vendor"].source) + len(chunks[c].source)
-                   for c in ("forms", "dashboard"))
+    per_page = max(
+        len(chunks["main"].source) + len(chunks["vendor"].source) + len(chunks[c].source)
+        for c in ("forms", "dashboard")
+    )
     assert per_page < budgets["total"]
 
 

@@ -12,8 +12,17 @@ from bigday.target.knobs import KNOB_NAMES, Knobs, knobs_from_env, overrides_que
 
 
 def test_defaults_and_names_match_the_contract():
-    assert KNOB_NAMES == ("server_delay", "lcp_delay", "shift", "shift_at", "long_task", "jank", "jank_every",
-                          "slow_handler", "extra_js")
+    assert KNOB_NAMES == (
+        "server_delay",
+        "lcp_delay",
+        "shift",
+        "shift_at",
+        "long_task",
+        "jank",
+        "jank_every",
+        "slow_handler",
+        "extra_js",
+    )
     k = Knobs()
     assert (k.shift_at, k.jank_every, k.lcp_delay) == (300, 100, 0)
     assert k.non_default() == {}

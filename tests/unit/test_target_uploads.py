@@ -14,8 +14,12 @@ from bigday.target.uploads import PhotoStore, UploadRejected, extract_file_part,
 
 
 def _multipart(data: bytes, field: str = "file") -> tuple[bytes, str]:
-    req = httpx.Request("POST", "http://127.0.0.1/", files={field: ("x.bin", data, "application/octet-stream")},
-                        data={"caption": "first look"})
+    req = httpx.Request(
+        "POST",
+        "http://127.0.0.1/",
+        files={field: ("x.bin", data, "application/octet-stream")},
+        data={"caption": "first look"},
+    )
     return req.read(), req.headers["content-type"]
 
 
