@@ -30,7 +30,7 @@ from bigday.compare.regression import regression_checks
 from bigday.probe.app import AppUnderTest
 from bigday.probe.browser import chromium
 from bigday.probe.runner import ProbeOptions, probe_app
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 from bigday.target.server import running_target
 
 SCENARIO = load_scenario()

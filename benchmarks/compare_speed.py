@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.runfolder import utc_now
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 from bigday.store import schema
 from bigday.store.engine import open_store
 from bigday.store.ingest import write_run

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bigday.load.plan import PlanOverrides  # noqa: E402
 from bigday.load.rehearsal import LoadOptions, run_isolation_check  # noqa: E402
-from bigday.scenario import load_scenario  # noqa: E402
+from bigday.settings.scenario import load_scenario  # noqa: E402
 from bigday.target.server import running_target  # noqa: E402
 
 PHASES = {"shared": PlanOverrides(phase="5s", recovery="3s"), "fair": PlanOverrides(phase="20s", recovery="3s")}

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bigday.load.launcher import kill_tree  # noqa: E402
 from bigday.load.plan import PlanOverrides, build_plan  # noqa: E402
-from bigday.scenario import load_scenario  # noqa: E402
+from bigday.settings.scenario import load_scenario  # noqa: E402
 
 BARE = """
 from locust import FastHttpUser, constant, task

@@ -25,7 +25,7 @@ from bigday.probe.measure import Clock, MeasureSettings, PageWatch, measure, wai
 from bigday.probe.profiles import apply_profile, get_profile
 from bigday.probe.results import PageTarget
 from bigday.probe.runner import page_url
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 
 BAR = 0.03
 # The same globals the settle wait reads (window.__bigday.lastLcpCandidateAt / lcpCandidates), nothing more.

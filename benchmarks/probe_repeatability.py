@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bigday.probe.runner import ProbeOptions, run_probe
 from bigday.probe.stats import coefficient_of_variation
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 
 BAR = 0.05
 

@@ -25,7 +25,7 @@ from bigday.probe.assets import node_modules
 from bigday.probe.browser import CHROMIUM_ARGS, chromium_path
 from bigday.probe.profiles import get_profile
 from bigday.probe.runner import ProbeOptions, page_url, probe_app
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 
 GOAL = 10.0
 LH_AUDITS = {

@@ -33,7 +33,7 @@ from bigday.probe.profiles import PROFILES, get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget, Vitals
 from bigday.probe.runner import BrowserKeeper, measure_with_retries, page_url
 from bigday.probe.stats import aggregate
-from bigday.scenario import InteractionStep, Scenario, load_scenario
+from bigday.settings.scenario import InteractionStep, Scenario, load_scenario
 
 DEFAULT_RUNS = 3
 

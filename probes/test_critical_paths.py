@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bigday.pytest_plugin import Measurement
-from bigday.scenario import Scenario, load_scenario
+from bigday.settings.scenario import Scenario, load_scenario
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from bigday.compare.checks import band_severity, breach_severity
 from bigday.compare.model import FAIL, REGRESSION, WARN, ChangePointFinding, Check
-from bigday.scenario import AlertBand
+from bigday.settings.scenario import AlertBand
 from bigday.store.alerts import Alert
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from bigday.compare.model import BaselineInfo
 from bigday.errors import ConfigError
-from bigday.scenario import parse_duration_ms
+from bigday.settings.scenario import parse_duration_ms
 from bigday.store import repo
 from bigday.store.repo import StoredRun
 

@@ -11,7 +11,7 @@ from bigday.compare.model import FAIL, PASS, SKIPPED, WARN, Check
 from bigday.compare.rundata import RunData
 from bigday.compare.stats import aggregate
 from bigday.metrics import METRICS, Direction, Unit
-from bigday.scenario import AlertBand, Budget, Threshold
+from bigday.settings.scenario import AlertBand, Budget, Threshold
 
 
 @dataclass(frozen=True)

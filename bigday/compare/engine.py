@@ -24,7 +24,7 @@ from bigday.compare.rundata import RunData, read_run_data
 from bigday.compare.webhook import notify
 from bigday.errors import ConfigError
 from bigday.runfolder import write_json_atomic
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 from bigday.store import repo
 from bigday.store.alerts import Alert, raise_alert
 from bigday.store.engine import Store

@@ -18,7 +18,7 @@ from scipy.stats import norm
 from bigday.compare.checks import SourcedBudget, SourcedThreshold
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction
-from bigday.scenario import Budget, Page, Threshold
+from bigday.settings.scenario import Budget, Page, Threshold
 
 KIB = 1024  # Lighthouse budget sizes are KiB
 

@@ -17,7 +17,7 @@ from bigday.compare.stats import (
     effect_rule,
 )
 from bigday.metrics import METRICS, Direction, Unit
-from bigday.scenario import RegressionPolicy
+from bigday.settings.scenario import RegressionPolicy
 
 # Below these a relative change is not worth a verdict whatever its size: 10 % of a 3 ms TTFB on
 # loopback is 0.3 ms, which no user sees and which the harness's own jitter produces.

@@ -10,7 +10,7 @@ import numpy as np
 from scipy.stats import mannwhitneyu
 
 from bigday.metrics import METRICS, Direction, Unit
-from bigday.scenario import RegressionPolicy
+from bigday.settings.scenario import RegressionPolicy
 
 BOOTSTRAP_RESAMPLES = 2000
 MIN_SAMPLES = 3

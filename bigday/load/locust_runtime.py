@@ -34,7 +34,7 @@ from bigday.load.safety import check_host_allowed
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
 from bigday.runfolder import RunFolder
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 
 log = logging.getLogger("bigday.load")
 PHASE_MESSAGE = "bigday_phase"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bigday.errors import ConfigError
-from bigday.scenario import USER_KINDS, Scenario, parse_duration_ms
+from bigday.settings.scenario import USER_KINDS, Scenario, parse_duration_ms
 
 KINDS = ("saturday", "isolation")
 # Locust class names of the user kinds; the locustfiles expose exactly these.

@@ -19,7 +19,7 @@ from bigday.load.plan import PLAN_FILE, LoadPlan, PlanOverrides, build_plan
 from bigday.load.results import STATS, read_stats
 from bigday.load.safety import check_host_allowed, check_reachable
 from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 
 
 @dataclass(frozen=True)

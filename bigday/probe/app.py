@@ -13,7 +13,7 @@ import httpx
 from bigday.errors import TargetUnreachable
 from bigday.probe.assets import REPO_ROOT
 from bigday.runfolder import git_info
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class PageTarget:
     path: str
     url: str
     tenant: str | None
-    interaction: tuple[Any, ...] = ()  # bigday.scenario.InteractionStep
+    interaction: tuple[Any, ...] = ()  # bigday.settings.scenario.InteractionStep
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
 from bigday.probe.stats import summarize
 from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 3

@@ -2,6 +2,6 @@
 
 import sys
 
-from bigday.target.cli import main
+from bigday.target.main import main
 
 sys.exit(main())

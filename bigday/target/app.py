@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bigday.errors import ConfigError
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 from bigday.target.data import TenantData, make_tenant_data
 from bigday.target.helpers import DEFAULT_CPU_SHARE, HelperCrashed
 from bigday.target.images import ImageAsset, make_images

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bigday.scenario import Tenant
+from bigday.settings.scenario import Tenant
 
 _FIRST = (
     "Ada",

@@ -139,7 +139,7 @@ def serve(
     """Serve in the foreground until SIGINT/SIGTERM; returns the exit code (0 on a clean stop)."""
     import uvicorn  # here, so importing this module for running_target stays light
 
-    from bigday.scenario import load_scenario
+    from bigday.settings.scenario import load_scenario
     from bigday.target.app import AppSettings, build_app
 
     scenario = load_scenario(config.scenario)

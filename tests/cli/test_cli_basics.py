@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bigday.scenario import DEFAULT_SCENARIO
+from bigday.settings.scenario import DEFAULT_SCENARIO
 
 VERBS = ("run", "probe", "load", "compare", "report", "target", "ingest", "prune", "baseline", "alerts", "scenario")
 

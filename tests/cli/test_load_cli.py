@@ -16,7 +16,7 @@ import yaml
 from bigday.cli import main
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, free_port, run_locust
 from bigday.load.plan import build_plan
-from bigday.scenario import DEFAULT_SCENARIO, load_scenario
+from bigday.settings.scenario import DEFAULT_SCENARIO, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -196,8 +196,8 @@ def test_parent_kills_a_locust_that_outlives_its_deadline(tmp_path, static_url):
 
 
 def test_processes_from_the_environment(monkeypatch):
+    from bigday.cli.load import env_processes
     from bigday.errors import ConfigError
-    from bigday.load.cli import env_processes
 
     monkeypatch.delenv("BIGDAY_LOAD_PROCESSES", raising=False)
     assert env_processes() == 1

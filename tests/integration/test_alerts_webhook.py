@@ -14,7 +14,7 @@ import pytest
 
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.compare.webhook import WEBHOOK_ENV, notify
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 from bigday.store.alerts import Alert
 from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run

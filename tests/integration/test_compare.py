@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.errors import ConfigError
 from bigday.runfolder import utc_now
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 from bigday.store import repo, schema
 from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run

@@ -16,7 +16,7 @@ import pytest
 
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, run_isolation_check
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 from bigday.target.server import running_target
 
 pytestmark = [pytest.mark.load, pytest.mark.slow]

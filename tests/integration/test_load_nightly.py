@@ -9,9 +9,9 @@ import yaml
 from sqlalchemy import select
 
 from bigday.cli import build_parser
+from bigday.cli.run import nightly_load
 from bigday.compare.engine import CompareOptions
-from bigday.load.nightly import nightly_load
-from bigday.scenario import DEFAULT_SCENARIO, load_scenario
+from bigday.settings.scenario import DEFAULT_SCENARIO, load_scenario
 from bigday.store import schema
 from bigday.store.engine import open_store
 from bigday.target.server import running_target

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bigday.scenario import DEFAULT_SCENARIO
+from bigday.settings.scenario import DEFAULT_SCENARIO
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -16,7 +16,7 @@ from bigday.probe.assets import package_version
 from bigday.probe.results import SAMPLE_METRICS
 from bigday.probe.runner import ProbeOptions, probe_app
 from bigday.runfolder import RunFolder
-from bigday.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
+from bigday.settings.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
 pytestmark = pytest.mark.browser
 SAMPLE_KEYS = {
@@ -143,7 +143,7 @@ from bigday.probe.measure import MeasureSettings
 from bigday.probe.profiles import get_profile
 from bigday.probe.results import PageTarget
 from bigday.probe.runner import BrowserKeeper, measure_with_retries, page_url
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 
 scenario = load_scenario()
 with app_under_test(None, scenario) as app, chromium() as browser:
@@ -172,7 +172,7 @@ import sys
 from pathlib import Path
 from playwright.sync_api import sync_playwright
 from bigday.probe.runner import ProbeOptions, run_probe
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 
 driver = sync_playwright().start()  # as pytest-playwright's session fixture leaves this thread
 try:

@@ -17,7 +17,7 @@ from bigday.compare.engine import CompareOptions, compare_run
 from bigday.errors import ConfigError
 from bigday.report.render import render
 from bigday.runfolder import utc_now
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run
 

@@ -13,7 +13,7 @@ import pytest
 
 from bigday.probe.app import AppUnderTest, app_under_test
 from bigday.probe.profiles import PROFILES
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 
 pytestmark = pytest.mark.browser
 RUNS = 3

@@ -7,7 +7,7 @@ import pytest
 
 from bigday.compare.changepoint import best_split, change_points, detect, qhat_matrix, ttest
 from bigday.compare.history import nightly_change_points
-from bigday.scenario import RegressionPolicy
+from bigday.settings.scenario import RegressionPolicy
 
 # apache/otava tests/change_point_divisive_test.py
 OTAVA_SEQUENCE = np.array([0.3, 2.4, 1.5, -0.9, -0.5, 99.7, 98.3, 99.1, 149.0, 149.7, 149.5, 149.1, 148.8, 150.0])

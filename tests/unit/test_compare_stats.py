@@ -18,7 +18,7 @@ from bigday.compare.stats import aggregate, benjamini_hochberg, compare_samples,
 from bigday.errors import ConfigError
 from bigday.metrics import Direction
 from bigday.runfolder import RunFolder
-from bigday.scenario import AlertBand, RegressionPolicy, Threshold, load_scenario
+from bigday.settings.scenario import AlertBand, RegressionPolicy, Threshold, load_scenario
 
 POLICY = RegressionPolicy()
 SCENARIO = load_scenario()

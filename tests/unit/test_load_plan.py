@@ -16,7 +16,7 @@ from bigday.load.plan import (
     phase_at,
     stage_at,
 )
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import yaml
 
 from bigday.errors import ConfigError
 from bigday.metrics import Direction
-from bigday.scenario import DEFAULT_SCENARIO, load_scenario, parse_duration_ms, parse_size_bytes
+from bigday.settings.scenario import DEFAULT_SCENARIO, load_scenario, parse_duration_ms, parse_size_bytes
 
 
 def test_bundled_scenario_is_complete():

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from bigday.scenario import load_scenario
+from bigday.settings.scenario import load_scenario
 from bigday.target.jsgen import CHUNKS, build_chunks, padding
 
 

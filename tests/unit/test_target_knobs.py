@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from bigday.errors import ConfigError
-from bigday.target.cli import add_target_arguments, config_from_args
 from bigday.target.knobs import KNOB_NAMES, Knobs, knobs_from_env, overrides_query, request_overrides
+from bigday.target.main import add_target_arguments, config_from_args
 
 
 def test_defaults_and_names_match_the_contract():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -20,7 +21,8 @@ from bigday.metrics import METRICS, Direction, Unit
 AGGREGATES = ("median", "p75", "p95", "p99", "mean", "min", "max")
 LEVELS = ("warn", "error")
 USER_KINDS = ("photographer", "planner", "couple")
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "wedsync.yaml"
+# The example scenario ships inside the package (scenarios/wedsync.yaml in a checkout links to it).
+DEFAULT_SCENARIO = Path(str(resources.files("bigday") / "scenarios" / "wedsync.yaml"))
 
 
 # ---------------------------------------------------------------- model

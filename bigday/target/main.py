@@ -1,4 +1,4 @@
-"""``bigday target``: serve the embedded reference target in the foreground."""
+"""The reference target's process entry: ``python -m bigday.target`` and ``bigday target`` share these flags."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bigday.errors import EXIT_USAGE, BigdayError, ConfigError
-from bigday.scenario import parse_size_bytes
+from bigday.settings.scenario import parse_size_bytes
 from bigday.target.helpers import DEFAULT_CPU_SHARE
 from bigday.target.knobs import KNOB_SPECS, Knobs, knobs_from_env, parse_knob
 from bigday.target.pools import ISOLATION_MODES
@@ -134,17 +134,6 @@ def run_target(args: argparse.Namespace) -> int:
         except OSError as e:
             raise ConfigError(f"--fd {args.fd}: not a listening socket: {e.strerror}") from None
     return serve(config, sock=sock, parent_pid=args.parent_pid)
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "target",
-        help="serve the embedded reference target",
-        description="Serve the multi-tenant reference wedding app on loopback, with fault knobs "
-        "(see docs/reference-target.md).",
-    )
-    add_target_arguments(p)
-    p.set_defaults(handler=run_target)
 
 
 class _Parser(argparse.ArgumentParser):

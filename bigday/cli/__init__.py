@@ -28,24 +28,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
-    from bigday import run as run_cmd
-    from bigday import scenario_cli
-    from bigday.compare import cli as compare_cli
-    from bigday.load import cli as load_cli
-    from bigday.probe import cli as probe_cli
-    from bigday.report import cli as report_cli
-    from bigday.store import cli as store_cli
-    from bigday.target import cli as target_cli
+    from bigday.cli import compare, load, probe, report, run, scenario, store, target
 
     return [
-        run_cmd.register,
-        probe_cli.register,
-        load_cli.register,
-        compare_cli.register,
-        report_cli.register,
-        store_cli.register,
-        target_cli.register,
-        scenario_cli.register,
+        run.register,
+        probe.register,
+        load.register,
+        compare.register,
+        report.register,
+        store.register,
+        target.register,
+        scenario.register,
     ]
 
 

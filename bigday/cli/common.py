@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from bigday.scenario import Scenario, load_scenario
+from bigday.settings.scenario import Scenario, load_scenario
 
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:

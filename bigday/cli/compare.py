@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bigday.cliargs import scenario_from_args
+from bigday.cli.common import scenario_from_args
+from bigday.cli.store import add_store_option, store_from_args
 from bigday.runfolder import RunFolder
-from bigday.scenario import Scenario, load_scenario
-from bigday.store.cli import add_store_option, store_from_args
+from bigday.settings.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from bigday.compare.engine import CompareOptions

@@ -8,7 +8,7 @@ import shlex
 import sys
 from typing import Any
 
-from bigday.cliargs import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
+from bigday.cli.common import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, LoadRunResult, run_rehearsal

@@ -7,9 +7,9 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bigday.cliargs import results_dir_from_args
+from bigday.cli.common import results_dir_from_args
 from bigday.errors import EXIT_OK, ConfigError
-from bigday.scenario import parse_duration_ms
+from bigday.settings.scenario import parse_duration_ms
 
 if TYPE_CHECKING:
     from bigday.store.engine import Store

@@ -8,13 +8,13 @@ import os
 import sys
 from typing import Any
 
-from bigday.cliargs import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
+from bigday.cli.common import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
 from bigday.errors import ConfigError
 from bigday.probe.profiles import PROFILES
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions, ProbeOutcome, run_probe
 from bigday.probe.table import summary_table
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 
 
 def add_probe_options(p: argparse.ArgumentParser) -> None:

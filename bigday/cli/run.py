@@ -11,20 +11,24 @@ import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from bigday.cliargs import add_scenario_options, base_url_from_args, scenario_from_args
-from bigday.compare.cli import add_compare_options, compare_options_from_args
+from bigday.cli.common import add_scenario_options, base_url_from_args, scenario_from_args
+from bigday.cli.compare import add_compare_options, compare_options_from_args
+from bigday.cli.load import describe, env_processes
+from bigday.cli.probe import add_probe_options, probe_options_from_args, progress_line, report_outcome
+from bigday.cli.store import add_store_option
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
 from bigday.compare.model import Verdicts
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
+from bigday.load.rehearsal import LoadOptions, run_rehearsal
 from bigday.probe.app import app_under_test
 from bigday.probe.assets import load_assets
-from bigday.probe.cli import add_probe_options, probe_options_from_args, progress_line, report_outcome
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
 from bigday.report.terminal import render_verdicts
-from bigday.scenario import Scenario
-from bigday.store.cli import add_store_option
+from bigday.settings.scenario import Scenario
 from bigday.store.engine import open_store
 
 
@@ -79,8 +83,6 @@ def handle(args: argparse.Namespace) -> int:
     if outcome.verdicts is not None and not args.json:
         print(render_verdicts(outcome.verdicts.to_json()))
     if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run
-        from bigday.load.nightly import nightly_load
-
         return max(
             outcome.exit_code,
             nightly_load(scenario, options.base_url, options.store, options.probe.results_dir, options.compare),
@@ -101,3 +103,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also rehearse the Saturday upload spike and the tenant-isolation check (see bigday load)",
     )
     p.set_defaults(handler=handle)
+
+
+NIGHTLY_REHEARSALS = ("saturday", "isolation")
+
+
+def nightly_load(
+    scenario: Scenario, base_url: str | None, store_url: str | None, results_dir: Path | None, compare_options: Any
+) -> int:
+    """Run the Saturday spike and the isolation check, compare each run, print verdicts; return the exit code."""
+    options = LoadOptions(processes=env_processes(), results_dir=results_dir)
+    worst = EXIT_OK
+    for kind in NIGHTLY_REHEARSALS:
+        result = run_rehearsal(
+            scenario, kind, base_url, options, lambda line: print(f"bigday load: {line}", file=sys.stderr, flush=True)
+        )
+        for line in describe(result):
+            print(line)
+        with open_store(store_url, results_dir) as store:
+            verdicts = compare_run(store, result.folder, scenario, compare_options)
+        print(render_verdicts(verdicts.to_json()))
+        worst = max(worst, result.exit_code, verdicts.exit_code)
+    return worst

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from bigday.cliargs import scenario_from_args
+from bigday.cli.common import scenario_from_args
 from bigday.metrics import METRICS, Unit
-from bigday.scenario import Scenario
+from bigday.settings.scenario import Scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
