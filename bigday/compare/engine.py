@@ -50,7 +50,7 @@ def load_checks(data: RunData, scenario: Scenario, lighthouse: LighthouseChecks)
     budgets = [SourcedBudget(b) for b in scenario.budgets] + list(lighthouse.budgets)
     checks = threshold_checks(data, thresholds) + budget_checks(data, budgets)
     covered = {(c.page, c.metric) for c in checks if c.kind == "threshold"}
-    checks += band_checks(data, {b.metric: b for b in scenario.alert_bands}, covered)
+    checks += band_checks(data, dict(scenario.alert_bands), covered)
     return checks
 
 
@@ -141,7 +141,7 @@ def compare_run(
         tuple(notes),
     )
 
-    bands = {b.metric: b for b in scenario.alert_bands}
+    bands = dict(scenario.alert_bands)
     raised = alerts_for(data.run_id, checks, list(found), bands)
     with store.begin("recording verdict and alerts") as conn:
         stored = [raise_alert(conn, a) for a in raised]

@@ -1,163 +1,401 @@
 """The scenario: the app under test and what good looks like, parsed once into frozen typed objects.
 
-Every error names the file, the key path (``thresholds[2].bound``) and what is expected, in one line.
+The models are pydantic dataclasses: pydantic validates the YAML (unknown keys refused, strict numbers, units
+through ``bigday.settings.units``) while the objects stay ordinary frozen dataclasses that code can build
+positionally and that refuse assignment with ``AttributeError``. Every error is one line naming the file, the
+key path (``thresholds[2].bound``) and what is expected.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
-from dataclasses import dataclass, field
+import types
+import typing
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction, Unit
+from bigday.settings.units import DurationMs, Percent, PositiveSeconds, SizeBytes, parse_duration_ms, parse_size_bytes
 
-AGGREGATES = ("median", "p75", "p95", "p99", "mean", "min", "max")
-LEVELS = ("warn", "error")
-USER_KINDS = ("photographer", "planner", "couple")
+__all__ = [
+    "AGGREGATES",
+    "DEFAULT_SCENARIO",
+    "LEVELS",
+    "USER_KINDS",
+    "AlertBand",
+    "Budget",
+    "InteractionStep",
+    "IsolationPolicy",
+    "LoadShape",
+    "LoadStage",
+    "Page",
+    "RegressionPolicy",
+    "Scenario",
+    "Tenant",
+    "ThinkTime",
+    "Threshold",
+    "load_scenario",
+    "parse_duration_ms",
+    "parse_scenario",
+    "parse_size_bytes",
+]
+
+Aggregate = Literal["median", "p75", "p95", "p99", "mean", "min", "max"]
+Level = Literal["warn", "error"]
+UserKind = Literal["photographer", "planner", "couple"]
+AGGREGATES: tuple[str, ...] = typing.get_args(Aggregate)
+LEVELS: tuple[str, ...] = typing.get_args(Level)
+USER_KINDS: tuple[str, ...] = typing.get_args(UserKind)
+INTERACTION_ACTIONS = ("click", "type", "press")
+_DEFAULT_MIX: dict[UserKind, float] = {"photographer": 0.5, "planner": 0.3, "couple": 0.2}
 # The example scenario ships inside the package (scenarios/wedsync.yaml in a checkout links to it).
 DEFAULT_SCENARIO = Path(str(resources.files("bigday") / "scenarios" / "wedsync.yaml"))
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+# Fields are also accepted by their Python names, so code can build the objects as it reads them.
+_CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+
+
+def _metric_value(metric: str | None, raw: Any) -> Any:
+    """A bound in the metric's own unit: durations for ms metrics, sizes for byte metrics, else a number."""
+    if raw is None or metric not in METRICS:
+        return raw
+    unit = METRICS[metric].unit
+    if unit is Unit.MS:
+        return parse_duration_ms(raw)
+    if unit is Unit.BYTES:
+        return float(parse_size_bytes(raw))
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ValueError(f"a plain number for {metric}, got {_kind(raw)}")
+    return float(raw)
+
+
+def _metric_name(value: Any) -> Any:
+    if isinstance(value, str) and value not in METRICS:
+        raise ValueError(f"unknown metric {value!r}; expected one of {', '.join(sorted(METRICS))}")
+    return value
 
 
 # ---------------------------------------------------------------- model
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class InteractionStep:
-    """One trusted input step: click a selector, or type text into a field."""
+    """One trusted input step: click a selector, type text into a field, or press a key in it.
 
-    action: str  # "click" | "type" | "press"
-    selector: str
-    text: str = ""
+    Written in the scenario as ``click: SELECTOR``, ``type: {selector, text}`` or ``press: {selector, key}``.
+    """
+
+    action: Literal["click", "type", "press"]
+    selector: Text
+    text: StrictStr = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_scenario(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "action" in data:
+            return data
+        actions = [a for a in INTERACTION_ACTIONS if a in data]
+        if len(actions) != 1 or len(data) != 1:
+            raise ValueError("expected exactly one of click, type or press")
+        action = actions[0]
+        value = data[action]
+        if action == "click":
+            return {"action": "click", "selector": value}
+        if not isinstance(value, dict):
+            raise ValueError(f"{action}: expected a mapping with selector and {'text' if action == 'type' else 'key'}")
+        key = "text" if action == "type" else "key"
+        unknown = sorted(set(value) - {"selector", key})
+        if unknown:
+            raise ValueError(f"{action}.{unknown[0]}: unknown key; expected one of: selector, {key}")
+        if not isinstance(value.get(key), str) or not value[key]:
+            raise ValueError(f"{action}.{key}: missing required key (a non-empty string)")
+        return {"action": action, "selector": value.get("selector"), "text": value[key]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class Page:
     """A critical path of the app and the interaction performed on it after load."""
 
-    name: str
-    path: str
+    name: Text
+    path: Text
     interaction: tuple[InteractionStep, ...] = ()
-    tenant: str | None = None
+    tenant: StrictStr | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.fullmatch(v):
+            raise ValueError(f"expected a lower-case slug (letters, digits, - and _), got {v!r}")
+        return v
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError(f"expected a path starting with '/', got {v!r}")
+        return v
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class Tenant:
     """A studio using the app."""
 
-    id: str
-    name: str
-    plan: str  # "premium" | "small"
-    clients: int
-    concurrent_weddings: int
+    id: Text
+    plan: Literal["premium", "small"]
+    clients: Annotated[StrictInt, Field(ge=1)]
+    name: Text | None = Field(default=None, validate_default=True)  # None in the file: the id
+    concurrent_weddings: Annotated[StrictInt, Field(ge=0)] = 1
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _TENANT_ID.fullmatch(v):
+            raise ValueError(f"expected a lower-case slug (letters, digits, -), got {v!r}")
+        return v
+
+    @field_validator("name", mode="after")
+    @classmethod
+    def _default_name(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return v if v is not None else info.data.get("id")
+
+    @field_validator("clients")
+    @classmethod
+    def _small_studio(cls, v: int, info: ValidationInfo) -> int:
+        if info.data.get("plan") == "small" and v > 1000:
+            raise ValueError(f"expected at most 1000 clients for a small studio, got {v}")
+        return v
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class Threshold:
-    """A bound on one aggregate of one metric, for some or all pages."""
+    """A bound on one aggregate of one metric, for some or all pages (``pages`` empty: every page)."""
 
-    metric: str
-    aggregate: str
+    metric: Text
+    aggregate: Aggregate
     bound: float
-    level: str  # "warn" | "error"
-    direction: Direction
-    pages: tuple[str, ...] = ()  # empty: every page
+    level: Level = "error"
+    direction: Direction | None = Field(default=None, validate_default=True)  # None in the file: the metric's own
+    pages: tuple[StrictStr, ...] = ()
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _known_metric(cls, v: Any, info: ValidationInfo) -> Any:
+        # A scenario file names a metric of the registry; code (Lighthouse budgets) may also derive its own.
+        return _metric_name(v) if info.context is not None else v
+
+    @field_validator("bound", mode="before")
+    @classmethod
+    def _in_unit(cls, v: Any, info: ValidationInfo) -> Any:
+        return _metric_value(info.data.get("metric"), v)
+
+    @field_validator("direction", mode="after")
+    @classmethod
+    def _default_direction(cls, v: Direction | None, info: ValidationInfo) -> Direction | None:
+        metric = info.data.get("metric")
+        return v if v is not None or metric not in METRICS else METRICS[metric].direction
+
+    @field_validator("pages", mode="before")
+    @classmethod
+    def _all_pages(cls, v: Any) -> Any:
+        if v == "all" or v is None:
+            return ()
+        if not isinstance(v, (list, tuple)) or not all(isinstance(p, str) for p in v):
+            raise ValueError(f"expected 'all' or a list of page names, got {_kind(v)}")
+        return v
 
     def applies_to(self, page: str) -> bool:
         return not self.pages or page in self.pages
 
     def breached_by(self, value: float) -> bool:
-        if self.direction is Direction.LOWER_IS_BETTER:
-            return value > self.bound
-        return value < self.bound
+        if self.direction is Direction.HIGHER_IS_BETTER:
+            return value < self.bound
+        return value > self.bound
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class AlertBand:
     """Where a metric's alert severity turns high (warning) and critical."""
 
-    metric: str
-    warning: float | None
-    critical: float | None
-    direction: Direction
+    metric: Text
+    warning: float | None = None
+    critical: float | None = None
+    direction: Direction | None = Field(default=None, validate_default=True)
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _known_metric(cls, v: Any, info: ValidationInfo) -> Any:
+        # A scenario file names a metric of the registry; code (Lighthouse budgets) may also derive its own.
+        return _metric_name(v) if info.context is not None else v
+
+    @field_validator("warning", "critical", mode="before")
+    @classmethod
+    def _in_unit(cls, v: Any, info: ValidationInfo) -> Any:
+        return _metric_value(info.data.get("metric"), v)
+
+    @field_validator("direction", mode="after")
+    @classmethod
+    def _default_direction(cls, v: Direction | None, info: ValidationInfo) -> Direction | None:
+        metric = info.data.get("metric")
+        return v if v is not None or metric not in METRICS else METRICS[metric].direction
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class Budget:
     """A size budget in bytes on one JS chunk (or ``total`` for all JS)."""
 
-    chunk: str
-    max_bytes: int
-    level: str = "error"
+    chunk: Text
+    max_bytes: Annotated[SizeBytes, Field(validation_alias="max")]
+    level: Level = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class RegressionPolicy:
     """Minimum effect sizes for a regression verdict against a baseline."""
 
-    timing_pct: float = 10.0
-    cls_abs: float = 0.02
-    score_points: float = 5.0
-    alpha: float = 0.05
+    timing_pct: Percent = Field(default=10.0, validation_alias="timing")
+    cls_abs: StrictFloat = Field(default=0.02, ge=0, validation_alias="cls")
+    score_points: StrictFloat = Field(default=5.0, ge=0)
+    alpha: StrictFloat = Field(default=0.05, gt=0, lt=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class LoadStage:
     """One stage of the Saturday shape: reach ``users`` over ``duration_s`` seconds."""
 
-    name: str
-    duration_s: float
-    users: int
+    name: Text
+    duration_s: Annotated[PositiveSeconds, Field(validation_alias="duration")]
+    users: Annotated[StrictInt, Field(ge=0)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class IsolationPolicy:
     """Which tenants play victim and aggressor, and how much slow-down is tolerated."""
 
-    victim: str
-    aggressor: str
-    tolerance: float = 1.25
-    victim_p95_sla_ms: float = 500.0
-    victim_max_error_rate: float = 0.01
-    phase_s: float = 20.0
+    victim: Text
+    aggressor: Text
+    tolerance: StrictFloat = Field(default=1.25, ge=1.0)
+    victim_p95_sla_ms: DurationMs = Field(default=500.0, validation_alias="victim_p95_sla")
+    victim_max_error_rate: StrictFloat = Field(default=0.01, ge=0)
+    phase_s: PositiveSeconds = Field(default=20.0, validation_alias="phase")
     # A victim slow-down counts only when its p95 rise could also reach this many ms (0: the ratio alone).
-    min_effect_ms: float = 0.0
+    min_effect_ms: DurationMs = Field(default=0.0, validation_alias="min_effect")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
+class ThinkTime:
+    """Seconds a load user waits between tasks, drawn uniformly from [min, max]."""
+
+    min: PositiveSeconds
+    max: PositiveSeconds
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class LoadShape:
     """Load rehearsal parameters."""
 
-    peak_users: int = 10_000
+    peak_users: StrictInt = Field(default=10_000, ge=1)
     stages: tuple[LoadStage, ...] = ()
-    user_mix: tuple[tuple[str, float], ...] = (("photographer", 0.5), ("planner", 0.3), ("couple", 0.2))
-    think_time_s: tuple[float, float] = (1.0, 5.0)
-    max_duration_s: float = 1800.0
-    allow_hosts: tuple[str, ...] = ()
+    user_mix: dict[UserKind, float] = Field(default_factory=lambda: dict(_DEFAULT_MIX))
+    think_time: ThinkTime = ThinkTime(1.0, 5.0)
+    max_duration_s: PositiveSeconds = Field(default=1800.0, validation_alias="max_duration")
+    allow_hosts: tuple[StrictStr, ...] = ()
     isolation: IsolationPolicy | None = None
 
+    @field_validator("user_mix", mode="before")
+    @classmethod
+    def _weights(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for kind, w in v.items():
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                    raise ValueError(f"{kind}: expected a weight >= 0, got {_kind(w)}")
+            if v and sum(v.values()) <= 0:
+                raise ValueError("expected at least one positive weight")
+        return v
 
-@dataclass(frozen=True)
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for h in v:
+            if not h.strip() or "/" in h:
+                raise ValueError(f"expected host names, got {h!r}")
+        return v
+
+    @property
+    def think_time_s(self) -> tuple[float, float]:
+        return (self.think_time.min, self.think_time.max)
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class Scenario:
-    """The app under test and what good looks like."""
+    """The app under test and what good looks like; ``source`` and ``sha256`` say which file it came from."""
 
-    name: str
-    source: Path
-    sha256: str
-    base_url: str | None
-    pages: tuple[Page, ...]
+    name: Text
     tenants: tuple[Tenant, ...]
-    thresholds: tuple[Threshold, ...]
-    alert_bands: tuple[AlertBand, ...] = ()
+    pages: tuple[Page, ...]
+    version: StrictInt = 1
+    base_url: StrictStr | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    alert_bands: dict[str, AlertBand] = Field(default_factory=dict)  # metric -> its band
     budgets: tuple[Budget, ...] = ()
-    regression: RegressionPolicy = field(default_factory=RegressionPolicy)
-    load: LoadShape = field(default_factory=LoadShape)
+    regression: RegressionPolicy = RegressionPolicy()
+    load: LoadShape = LoadShape()
+    source: Path = Field(default=Path("<scenario>"), exclude=True)
+    sha256: str = Field(default="", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or info.context is None:
+            return data
+        for key in ("source", "sha256"):  # set from the file itself, never written in it
+            if key in data:
+                raise ValueError(f"{key}: unknown key; it is not a scenario setting")
+        out = {**data, "source": info.context["source"], "sha256": info.context["sha256"]}
+        bands = data.get("alert_bands")
+        if isinstance(bands, dict):  # each band learns its metric from its key, to read bounds in its unit
+            out["alert_bands"] = {k: {"metric": k, **v} if isinstance(v, dict) else v for k, v in bands.items()}
+        return out
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: int) -> int:
+        if v != 1:
+            raise ValueError(f"expected scenario format version 1, got {v}")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an http(s) URL like https://app.example.com, got {v!r}")
+        return v.rstrip("/")
 
     def page(self, name: str) -> Page:
         for p in self.pages:
@@ -178,147 +416,75 @@ class Scenario:
         return self.tenants[0]
 
 
-# ---------------------------------------------------------------- units
-
-_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_DURATION_FACTOR_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$")
-_SIZE_FACTOR = {"B": 1, "KB": 1000, "KiB": 1024, "MB": 1000**2, "MiB": 1024**2, "GB": 1000**3, "GiB": 1024**3}
+_SCENARIO = TypeAdapter(Scenario)
 
 
-def parse_duration_ms(value: Any, default_unit: str = "ms") -> float:
-    """``1500``, ``"1500ms"``, ``"1.5s"``, ``"2m"`` to milliseconds; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("a duration, not a boolean")
-    if isinstance(value, (int, float)):
-        return float(value) * _DURATION_FACTOR_MS[default_unit]
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _DURATION_FACTOR_MS[m.group(2) or default_unit]
-    raise ValueError(f"a duration like 1500ms, 2s or 5m, got {value!r}")
+# ---------------------------------------------------------------- cross-references
 
 
-def parse_size_bytes(value: Any) -> int:
-    """``1024``, ``"200KB"`` (1000 B), ``"200KiB"`` (1024 B), ``"1.5MB"`` to bytes; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("a size, not a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        m = _SIZE.match(value)
-        if m:
-            return int(float(m.group(1)) * _SIZE_FACTOR[m.group(2) or "B"])
-    raise ValueError(f"a size like 200KB, 300KiB or 1.5MB, got {value!r}")
+class _Refused(Exception):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
 
 
-# ---------------------------------------------------------------- parsing helpers
+def _unique(items: tuple[Any, ...], attr: str, section: str, what: str) -> None:
+    seen: set[str] = set()
+    if not items:
+        raise _Refused(section, f"expected at least one {what}")
+    for i, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in seen:
+            raise _Refused(f"{section}[{i}].{attr}", f"duplicate {what} {attr if attr != 'id' else 'id'} {value!r}")
+        seen.add(value)
 
 
-class _Node:
-    """A mapping being read, which remembers its file and key path for error messages."""
+def _check_references(s: Scenario) -> None:
+    """What one section says about another: tenants and pages named elsewhere exist, stages fit the peak."""
+    _unique(s.tenants, "id", "tenants", "tenant")
+    _unique(s.pages, "name", "pages", "page")
+    tenant_ids = {t.id for t in s.tenants}
+    known_tenants = ", ".join(sorted(tenant_ids))
+    page_names = {p.name for p in s.pages}
+    for i, p in enumerate(s.pages):
+        if p.tenant is not None and p.tenant not in tenant_ids:
+            raise _Refused(f"pages[{i}].tenant", f"unknown tenant {p.tenant!r}; tenants are {known_tenants}")
+    for i, t in enumerate(s.thresholds):
+        for name in t.pages:
+            if name not in page_names:
+                raise _Refused(
+                    f"thresholds[{i}].pages", f"unknown page {name!r}; pages are {', '.join(sorted(page_names))}"
+                )
+    for metric, band in s.alert_bands.items():
+        if band.warning is None and band.critical is None:
+            raise _Refused(f"alert_bands.{metric}", "expected a warning and/or critical bound")
+        if band.warning is not None and band.critical is not None:
+            lower = band.direction is not Direction.HIGHER_IS_BETTER
+            if not (band.warning <= band.critical if lower else band.warning >= band.critical):
+                raise _Refused(
+                    f"alert_bands.{metric}.critical",
+                    f"warning ({band.warning:g}) must come before critical ({band.critical:g})"
+                    f" for a {'lower' if lower else 'higher'}-is-better metric",
+                )
+    load = s.load
+    for i, st in enumerate(load.stages):
+        if st.users > load.peak_users:
+            raise _Refused(
+                f"load.stages[{i}].users", f"expected at most peak_users ({load.peak_users}), got {st.users}"
+            )
+    if load.think_time.min > load.think_time.max:
+        raise _Refused("load.think_time.min", f"min ({load.think_time.min}s) exceeds max ({load.think_time.max}s)")
+    iso = load.isolation
+    if iso is not None:
+        for key, tid in (("victim", iso.victim), ("aggressor", iso.aggressor)):
+            if tid not in tenant_ids:
+                raise _Refused(f"load.isolation.{key}", f"unknown tenant {tid!r}; tenants are {known_tenants}")
+        if iso.victim == iso.aggressor:
+            raise _Refused("load.isolation.aggressor", "victim and aggressor must be different tenants")
 
-    def __init__(self, source: Path, where: str, data: Any) -> None:
-        self.source = source
-        self.where = where
-        if not isinstance(data, dict):
-            self.fail(f"expected a mapping, got {_kind(data)}")
-        self.data: dict[str, Any] = data
-        self.seen: set[str] = set()
 
-    def fail(self, message: str, key: str | None = None) -> NoReturn:
-        path = self.key_path(key) if key else (self.where or "top level")
-        raise ConfigError(f"{self.source}: {path}: {message}")
-
-    def key_path(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def _get(self, key: str, required: bool) -> Any:
-        self.seen.add(key)
-        if key not in self.data or self.data[key] is None:
-            if required:
-                self.fail("missing required key", key)
-            return None
-        return self.data[key]
-
-    def text(self, key: str, default: str | None = None, required: bool = False, choices: tuple[str, ...] = ()) -> Any:
-        v = self._get(key, required)
-        if v is None:
-            return default
-        if not isinstance(v, str) or not v.strip():
-            self.fail(f"expected a non-empty string, got {_kind(v)}", key)
-        if choices and v not in choices:
-            self.fail(f"expected one of {', '.join(choices)}, got {v!r}", key)
-        return v
-
-    def whole(self, key: str, default: int | None = None, required: bool = False, minimum: int = 0) -> Any:
-        v = self._get(key, required)
-        if v is None:
-            return default
-        if isinstance(v, bool) or not isinstance(v, int):
-            self.fail(f"expected a whole number, got {_kind(v)}", key)
-        if v < minimum:
-            self.fail(f"expected a number >= {minimum}, got {v}", key)
-        return v
-
-    def number(
-        self, key: str, default: float | None = None, required: bool = False, minimum: float | None = None
-    ) -> Any:
-        v = self._get(key, required)
-        if v is None:
-            return default
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.fail(f"expected a number, got {_kind(v)}", key)
-        if minimum is not None and v < minimum:
-            self.fail(f"expected a number >= {minimum}, got {v}", key)
-        return float(v)
-
-    def duration_s(self, key: str, default: float | None = None, required: bool = False) -> Any:
-        v = self._get(key, required)
-        if v is None:
-            return default
-        try:
-            ms = parse_duration_ms(v, default_unit="s")
-        except ValueError as e:
-            self.fail(f"expected {e}", key)
-        if ms <= 0:
-            self.fail(f"expected a positive duration, got {v!r}", key)
-        return ms / 1000.0
-
-    def duration_ms(self, key: str, default: float) -> float:
-        """A duration in ms (a bare number is ms); zero allowed."""
-        v = self._get(key, False)
-        if v is None:
-            return default
-        try:
-            return parse_duration_ms(v)
-        except ValueError as e:
-            self.fail(f"expected {e}", key)
-
-    def seq(self, key: str, required: bool = False) -> list[Any]:
-        v = self._get(key, required)
-        if v is None:
-            return []
-        if not isinstance(v, list):
-            self.fail(f"expected a list, got {_kind(v)}", key)
-        return v
-
-    def mapping(self, key: str, required: bool = False) -> _Node | None:
-        v = self._get(key, required)
-        if v is None:
-            return None
-        return _Node(self.source, self.key_path(key), v)
-
-    def child(self, key: str, index: int, item: Any) -> _Node:
-        return _Node(self.source, f"{self.key_path(key)}[{index}]", item)
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.seen)
-        if unknown:
-            known = ", ".join(sorted(self.seen))
-            raise ConfigError(f"{self.source}: {self.key_path(unknown[0])}: unknown key; expected one of: {known}")
+# ---------------------------------------------------------------- errors as one line
 
 
 def _kind(v: Any) -> str:
@@ -337,293 +503,82 @@ def _kind(v: Any) -> str:
     return type(v).__name__
 
 
-def _value_in_unit(node: _Node, key: str, metric_name: str, required: bool = True) -> float | None:
-    """Read a bound in the metric's own unit: durations for ms metrics, sizes for byte metrics."""
-    raw = node._get(key, required)
-    if raw is None:
-        return None
-    unit = METRICS[metric_name].unit
-    try:
-        if unit is Unit.MS:
-            return parse_duration_ms(raw)
-        if unit is Unit.BYTES:
-            return float(parse_size_bytes(raw))
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            raise ValueError(f"a plain number for {metric_name}, got {_kind(raw)}")
-        return float(raw)
-    except ValueError as e:
-        node.fail(f"expected {e}", key)
-    return None  # unreachable
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "top level"
 
 
-# ---------------------------------------------------------------- sections
+def _field_types(cls: Any) -> dict[str, Any]:
+    """A pydantic dataclass's fields by the name the file uses (the alias, where there is one)."""
+    fields = getattr(cls, "__pydantic_fields__", {})
+    return {
+        (f.validation_alias if isinstance(f.validation_alias, str) else name): f.annotation
+        for name, f in fields.items()
+        if name not in ("source", "sha256")
+    }
 
 
-def _parse_interaction(node: _Node, key: str, items: list[Any]) -> tuple[InteractionStep, ...]:
-    steps = []
-    for i, item in enumerate(items):
-        step = node.child(key, i, item)
-        actions = [a for a in ("click", "type", "press") if a in step.data]
-        if len(actions) != 1:
-            step.fail("expected exactly one of click, type or press")
-        action = actions[0]
-        if action == "click":
-            steps.append(InteractionStep("click", step.text("click", required=True)))
-        else:
-            sub = step.mapping(action, required=True)
-            assert sub is not None
-            selector = sub.text("selector", required=True)
-            text = sub.text("text" if action == "type" else "key", required=True)
-            sub.done()
-            steps.append(InteractionStep(action, selector, text))
-        step.done()
-    return tuple(steps)
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) in (typing.Union, types.UnionType, Annotated):
+        args = typing.get_args(tp)
+        tp = args[0] if typing.get_origin(tp) is Annotated else next(a for a in args if a is not type(None))
+    return tp
 
 
-def _parse_pages(root: _Node, tenant_ids: set[str]) -> tuple[Page, ...]:
-    pages = []
-    items = root.seq("pages", required=True)
-    if not items:
-        root.fail("expected at least one page", "pages")
-    names: set[str] = set()
-    for i, item in enumerate(items):
-        n = root.child("pages", i, item)
-        name = n.text("name", required=True)
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
-            n.fail(f"expected a lower-case slug (letters, digits, - and _), got {name!r}", "name")
-        if name in names:
-            n.fail(f"duplicate page name {name!r}", "name")
-        names.add(name)
-        path = n.text("path", required=True)
-        if not path.startswith("/"):
-            n.fail(f"expected a path starting with '/', got {path!r}", "path")
-        tenant = n.text("tenant")
-        if tenant is not None and tenant not in tenant_ids:
-            n.fail(f"unknown tenant {tenant!r}; tenants are {', '.join(sorted(tenant_ids))}", "tenant")
-        interaction = _parse_interaction(n, "interaction", n.seq("interaction"))
-        n.done()
-        pages.append(Page(name, path, interaction, tenant))
-    return tuple(pages)
+def _model_at(loc: tuple[int | str, ...]) -> Any:
+    """The dataclass that the mapping at ``loc`` is validated as (for listing its known keys)."""
+    current: Any = Scenario
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, str) and dataclasses.is_dataclass(current):
+            current = _field_types(current).get(part)
+        else:  # an index into a tuple, or a key into a mapping: the element's type
+            args = [a for a in typing.get_args(current) if a is not Ellipsis]
+            current = args[-1] if args else None
+    return _unwrap(current)
 
 
-def _parse_tenants(root: _Node) -> tuple[Tenant, ...]:
-    items = root.seq("tenants", required=True)
-    if not items:
-        root.fail("expected at least one tenant", "tenants")
-    tenants = []
-    ids: set[str] = set()
-    for i, item in enumerate(items):
-        n = root.child("tenants", i, item)
-        tid = n.text("id", required=True)
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", tid):
-            n.fail(f"expected a lower-case slug (letters, digits, -), got {tid!r}", "id")
-        if tid in ids:
-            n.fail(f"duplicate tenant id {tid!r}", "id")
-        ids.add(tid)
-        plan = n.text("plan", required=True, choices=("premium", "small"))
-        clients = n.whole("clients", required=True, minimum=1)
-        if plan == "small" and clients > 1000:
-            n.fail(f"a small studio has at most 1000 clients, got {clients}", "clients")
-        tenants.append(
-            Tenant(
-                id=tid,
-                name=n.text("name", default=tid),
-                plan=plan,
-                clients=clients,
-                concurrent_weddings=n.whole("concurrent_weddings", default=1, minimum=0),
-            )
-        )
-        n.done()
-    return tuple(tenants)
-
-
-def _metric_name(n: _Node) -> str:
-    name = n.text("metric", required=True)
-    if name not in METRICS:
-        n.fail(f"unknown metric {name!r}; expected one of {', '.join(sorted(METRICS))}", "metric")
-    return name
-
-
-def _direction(n: _Node, metric_name: str) -> Direction:
-    raw = n.text("direction", choices=("lower", "higher"))
-    return Direction(raw) if raw else METRICS[metric_name].direction
-
-
-def _parse_thresholds(root: _Node, page_names: set[str]) -> tuple[Threshold, ...]:
-    out = []
-    for i, item in enumerate(root.seq("thresholds")):
-        n = root.child("thresholds", i, item)
-        name = _metric_name(n)
-        pages_raw = n._get("pages", False)
-        pages: tuple[str, ...] = ()
-        if pages_raw is not None and pages_raw != "all":
-            if not isinstance(pages_raw, list) or not all(isinstance(p, str) for p in pages_raw):
-                n.fail(f"expected 'all' or a list of page names, got {_kind(pages_raw)}", "pages")
-            for p in pages_raw:
-                if p not in page_names:
-                    n.fail(f"unknown page {p!r}; pages are {', '.join(sorted(page_names))}", "pages")
-            pages = tuple(pages_raw)
-        bound = _value_in_unit(n, "bound", name)
-        assert bound is not None
-        out.append(
-            Threshold(
-                metric=name,
-                aggregate=n.text("aggregate", required=True, choices=AGGREGATES),
-                bound=bound,
-                level=n.text("level", default="error", choices=LEVELS),
-                direction=_direction(n, name),
-                pages=pages,
-            )
-        )
-        n.done()
-    return tuple(out)
-
-
-def _parse_alert_bands(root: _Node) -> tuple[AlertBand, ...]:
-    node = root.mapping("alert_bands")
-    if node is None:
-        return ()
-    bands = []
-    for key in list(node.data):
-        if key not in METRICS:
-            node.fail(f"unknown metric; expected one of {', '.join(sorted(METRICS))}", key)
-        sub = node.mapping(key, required=True)
-        assert sub is not None
-        warning = _value_in_unit(sub, "warning", key, required=False)
-        critical = _value_in_unit(sub, "critical", key, required=False)
-        if warning is None and critical is None:
-            sub.fail("expected a warning and/or critical bound")
-        direction = _direction(sub, key)
-        if warning is not None and critical is not None:
-            ordered = warning <= critical if direction is Direction.LOWER_IS_BETTER else warning >= critical
-            if not ordered:
-                sub.fail(
-                    f"warning ({warning:g}) must come before critical ({critical:g})"
-                    f" for a {direction.value}-is-better metric",
-                    "critical",
-                )
-        sub.done()
-        bands.append(AlertBand(key, warning, critical, direction))
-    node.done()
-    return tuple(bands)
-
-
-def _parse_budgets(root: _Node) -> tuple[Budget, ...]:
-    out = []
-    for i, item in enumerate(root.seq("budgets")):
-        n = root.child("budgets", i, item)
-        chunk = n.text("chunk", required=True)
-        raw = n._get("max", True)
-        try:
-            max_bytes = parse_size_bytes(raw)
-        except ValueError as e:
-            n.fail(f"expected {e}", "max")
-        out.append(Budget(chunk, max_bytes, n.text("level", default="error", choices=LEVELS)))
-        n.done()
-    return tuple(out)
-
-
-def _parse_regression(root: _Node) -> RegressionPolicy:
-    n = root.mapping("regression")
-    if n is None:
-        return RegressionPolicy()
-    pct = n._get("timing", False)
-    timing_pct = 10.0
-    if pct is not None:
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", str(pct)) if isinstance(pct, str) else None
-        if not m:
-            n.fail(f"expected a percentage like 10%, got {_kind(pct)}", "timing")
-        timing_pct = float(m.group(1))
-    policy = RegressionPolicy(
-        timing_pct=timing_pct,
-        cls_abs=n.number("cls", default=0.02, minimum=0),
-        score_points=n.number("score_points", default=5.0, minimum=0),
-        alpha=n.number("alpha", default=0.05, minimum=0),
-    )
-    if not 0 < policy.alpha < 1:
-        n.fail(f"expected a significance level between 0 and 1, got {policy.alpha}", "alpha")
-    n.done()
-    return policy
-
-
-def _parse_load(root: _Node, tenant_ids: set[str]) -> LoadShape:
-    n = root.mapping("load")
-    if n is None:
-        return LoadShape()
-    peak = n.whole("peak_users", default=10_000, minimum=1)
-    stages = []
-    for i, item in enumerate(n.seq("stages")):
-        s = n.child("stages", i, item)
-        users = s.whole("users", required=True, minimum=0)
-        if users > peak:
-            s.fail(f"expected at most peak_users ({peak}), got {users}", "users")
-        stages.append(LoadStage(s.text("name", required=True), s.duration_s("duration", required=True), users))
-        s.done()
-    mix_node = n.mapping("user_mix")
-    user_mix = LoadShape().user_mix
-    if mix_node is not None:
-        mix = []
-        for kind in list(mix_node.data):
-            if kind not in USER_KINDS:
-                mix_node.fail(f"unknown user kind; expected one of {', '.join(USER_KINDS)}", kind)
-            mix.append((kind, mix_node.number(kind, required=True, minimum=0)))
-        mix_node.done()
-        if sum(w for _, w in mix) <= 0:
-            mix_node.fail("expected at least one positive weight")
-        user_mix = tuple(mix)
-    think = n.mapping("think_time")
-    think_time = (1.0, 5.0)
-    if think is not None:
-        think_time = (think.duration_s("min", required=True), think.duration_s("max", required=True))
-        if think_time[0] > think_time[1]:
-            think.fail(f"min ({think_time[0]}s) exceeds max ({think_time[1]}s)", "min")
-        think.done()
-    hosts = n.seq("allow_hosts")
-    for i, h in enumerate(hosts):
-        if not isinstance(h, str) or not h.strip() or "/" in h:
-            n.fail(f"expected a host name, got {_kind(h)}", f"allow_hosts[{i}]")
-    iso_node = n.mapping("isolation")
-    isolation = None
-    if iso_node is not None:
-        victim = iso_node.text("victim", required=True)
-        aggressor = iso_node.text("aggressor", required=True)
-        for key, tid in (("victim", victim), ("aggressor", aggressor)):
-            if tid not in tenant_ids:
-                iso_node.fail(f"unknown tenant {tid!r}; tenants are {', '.join(sorted(tenant_ids))}", key)
-        if victim == aggressor:
-            iso_node.fail("victim and aggressor must be different tenants", "aggressor")
-        tolerance = iso_node.number("tolerance", default=1.25, minimum=1.0)
-        isolation = IsolationPolicy(
-            victim=victim,
-            aggressor=aggressor,
-            tolerance=tolerance,
-            victim_p95_sla_ms=iso_node.duration_ms("victim_p95_sla", 500.0),
-            min_effect_ms=iso_node.duration_ms("min_effect", 0.0),
-            victim_max_error_rate=iso_node.number("victim_max_error_rate", default=0.01, minimum=0),
-            phase_s=iso_node.duration_s("phase", default=20.0),
-        )
-        iso_node.done()
-    shape = LoadShape(
-        peak_users=peak,
-        stages=tuple(stages),
-        user_mix=user_mix,
-        think_time_s=think_time,
-        max_duration_s=n.duration_s("max_duration", default=1800.0),
-        allow_hosts=tuple(str(h) for h in hosts),
-        isolation=isolation,
-    )
-    n.done()
-    return shape
-
-
-def _check_base_url(root: _Node) -> str | None:
-    url = root.text("base_url")
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        root.fail(f"expected an http(s) URL like https://app.example.com, got {url!r}", "base_url")
-    return url.rstrip("/")
+def _message(err: Any) -> tuple[str, str]:
+    """(key path, what is wrong) for the first pydantic error."""
+    loc: tuple[int | str, ...] = tuple(err["loc"])
+    kind, value, ctx = err["type"], err["input"], err.get("ctx") or {}
+    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        known = ", ".join(sorted(_field_types(_model_at(loc[:-1]))))
+        return _key_path(loc), f"unknown key; expected one of: {known}"
+    if kind == "missing":
+        return _key_path(loc), "missing required key"
+    if kind == "literal_error":
+        expected = ", ".join(x.strip("'") for x in re.split(r", | or ", ctx.get("expected", "")))
+        what = "unknown user kind; expected" if "[key]" in loc else "expected"
+        return _key_path(loc), f"{what} one of {expected}, got {value!r}"
+    if kind == "value_error":
+        text = str(ctx.get("error", err["msg"]))
+        path = _key_path(loc)
+        head, sep, rest = text.partition(": ")
+        if sep and re.fullmatch(r"[a-z_]+(\.[a-z_]+)*", head):  # a validator naming the key inside its own
+            path, text = f"{path}.{head}" if loc else head, rest
+        return path, f"expected {text}" if text.startswith(("a ", "an ")) else text
+    if kind.startswith("int_"):
+        return _key_path(loc), f"expected a whole number, got {_kind(value)}"
+    if kind.startswith("float_"):
+        return _key_path(loc), f"expected a number, got {_kind(value)}"
+    if kind.startswith("string_") or kind == "str_type":
+        return _key_path(loc), f"expected a non-empty string, got {_kind(value)}"
+    if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
+        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than": "<", "less_than_equal": "<="}[kind]
+        limit = next(iter(ctx.values()), "")
+        return _key_path(loc), f"expected a number {op} {limit}, got {value}"
+    if kind in ("dataclass_type", "dict_type", "model_type", "dataclass_exact_type"):
+        return _key_path(loc), f"expected a mapping, got {_kind(value)}"
+    if kind in ("tuple_type", "list_type"):
+        return _key_path(loc), f"expected a list, got {_kind(value)}"
+    if kind == "enum":
+        return _key_path(loc), f"expected one of {ctx.get('expected', '')}, got {value!r}"
+    return _key_path(loc), str(err["msg"]).lower()
 
 
 # ---------------------------------------------------------------- entry points
@@ -640,29 +595,17 @@ def parse_scenario(text: str, source: Path) -> Scenario:
         raise ConfigError(f"{source}: not valid YAML at {where}: {problem}") from None
     if data is None:
         raise ConfigError(f"{source}: the file is empty; expected a scenario mapping with name, pages, tenants")
-    root = _Node(source, "", data)
-    name = root.text("name", required=True)
-    version = root.whole("version", default=1, minimum=1)
-    if version != 1:
-        root.fail(f"expected scenario format version 1, got {version}", "version")
-    base_url = _check_base_url(root)
-    tenants = _parse_tenants(root)
-    tenant_ids = {t.id for t in tenants}
-    pages = _parse_pages(root, tenant_ids)
-    scenario = Scenario(
-        name=name,
-        source=source,
-        sha256=hashlib.sha256(text.encode()).hexdigest(),
-        base_url=base_url,
-        pages=pages,
-        tenants=tenants,
-        thresholds=_parse_thresholds(root, {p.name for p in pages}),
-        alert_bands=_parse_alert_bands(root),
-        budgets=_parse_budgets(root),
-        regression=_parse_regression(root),
-        load=_parse_load(root, tenant_ids),
-    )
-    root.done()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: top level: expected a mapping, got {_kind(data)}")
+    context = {"source": source, "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    try:
+        scenario = _SCENARIO.validate_python(data, context=context)
+        _check_references(scenario)
+    except ValidationError as e:
+        path, message = _message(e.errors(include_url=False)[0])
+        raise ConfigError(f"{source}: {path}: {message}") from None
+    except _Refused as e:
+        raise ConfigError(f"{source}: {e.path}: {e.message}") from None
     return scenario
 
 

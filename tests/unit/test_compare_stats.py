@@ -162,7 +162,7 @@ def test_thresholds_judge_the_named_aggregate_and_skip_unmeasured() -> None:
 
 
 def test_severity_comes_from_the_alert_bands() -> None:
-    bands = {b.metric: b for b in SCENARIO.alert_bands}
+    bands = dict(SCENARIO.alert_bands)
     assert band_severity("lcp", 2500, bands) == "high" and band_severity("lcp", 3100, bands) == "critical"
     assert band_severity("lcp", 1900, bands) is None and band_severity("inp", 900, bands) is None
     higher = {"performance_score": AlertBand("performance_score", 90, 50, Direction.HIGHER_IS_BETTER)}
