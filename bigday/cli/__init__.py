@@ -6,13 +6,13 @@ Each area of the engine registers its own verbs (``register(subparsers)``); this
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 
 from bigday import __version__
 from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError
+from bigday.settings import environment
 
 EPILOG = """exit codes: 0 all within bounds; 1 a threshold, budget, regression or isolation verdict failed;
 2 usage or configuration error; 3 the run could not be carried out (target down, browser failed).
@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
-    from bigday.cli import compare, load, probe, report, run, scenario, store, target
+    from bigday.cli import assets, compare, load, probe, report, run, scenario, store, target
 
     return [
         run.register,
@@ -39,6 +39,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         store.register,
         target.register,
         scenario.register,
+        assets.register,
     ]
 
 
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bigday: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # a bug of ours: one line unless asked for the traceback
-        if os.environ.get("BIGDAY_DEBUG"):
+        if environment.debug():
             traceback.print_exc()
         print(f"bigday: internal error: {type(e).__name__}: {e} (set BIGDAY_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_RUN_FAILED

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from bigday.settings.scenario import Scenario, load_scenario
+from bigday.settings import resolve
+from bigday.settings.scenario import Scenario
 
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -30,15 +30,13 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
-    return load_scenario(args.scenario or os.environ.get("BIGDAY_SCENARIO") or None)
+    return resolve.scenario(getattr(args, "scenario", None))
 
 
 def base_url_from_args(args: argparse.Namespace, scenario: Scenario) -> str | None:
     """The base URL to test, or None for the embedded reference target."""
-    url = getattr(args, "base_url", None) or os.environ.get("BIGDAY_BASE_URL") or scenario.base_url
-    return url.rstrip("/") if url else None
+    return resolve.base_url(getattr(args, "base_url", None), scenario)
 
 
-def results_dir_from_args(args: argparse.Namespace) -> Path | None:
-    d = getattr(args, "results_dir", None) or os.environ.get("BIGDAY_RESULTS_DIR")
-    return Path(d) if d else None
+def results_dir_from_args(args: argparse.Namespace) -> Path:
+    return resolve.results_dir(getattr(args, "results_dir", None))

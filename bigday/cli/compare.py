@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bigday.cli.common import scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
 from bigday.runfolder import RunFolder
+from bigday.settings import resolve
 from bigday.settings.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def scenario_for_run(args: argparse.Namespace, run_dir: str | Path) -> Scenario:
     """Flag > BIGDAY_SCENARIO > the scenario the run recorded (if still there) > the bundled one."""
-    if getattr(args, "scenario", None) or os.environ.get("BIGDAY_SCENARIO"):
+    if resolve.scenario_given(getattr(args, "scenario", None)):
         return scenario_from_args(args)
     try:
         recorded = (RunFolder.open(run_dir).manifest().get("scenario") or {}).get("path")
@@ -47,7 +47,7 @@ def compare_options_from_args(args: argparse.Namespace) -> CompareOptions:
     from bigday.compare.engine import CompareOptions
 
     return CompareOptions(
-        baseline=args.baseline or os.environ.get("BIGDAY_BASELINE") or None,
+        baseline=resolve.baseline(args.baseline),
         budget_json=Path(args.budget) if args.budget else None,
         lighthouserc=Path(args.lighthouserc) if args.lighthouserc else None,
         notify=not args.no_notify,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from typing import Any
@@ -12,6 +11,7 @@ from bigday.cli.common import add_scenario_options, base_url_from_args, results_
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, LoadRunResult, run_rehearsal
+from bigday.settings import resolve
 
 REHEARSALS = ("saturday", "isolation", "all")
 
@@ -161,21 +161,10 @@ def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
     )
 
 
-def env_processes() -> int:
-    """Locust processes from $BIGDAY_LOAD_PROCESSES (N >= 1, or -1 for one per core); 1 when unset."""
-    raw = os.environ.get("BIGDAY_LOAD_PROCESSES")
-    if not raw:
-        return 1
-    try:
-        return _processes(raw)
-    except argparse.ArgumentTypeError as e:
-        raise ConfigError(f"BIGDAY_LOAD_PROCESSES: {e}") from None
-
-
 def options_from_args(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(
         overrides=overrides_from_args(args),
-        processes=args.processes if args.processes is not None else env_processes(),
+        processes=resolve.load_processes(args.processes),
         expect_workers=args.expect_workers,
         master_bind_host=args.master_bind_host,
         master_bind_port=args.master_bind_port,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
@@ -14,6 +13,7 @@ from bigday.probe.profiles import PROFILES
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions, ProbeOutcome, run_probe
 from bigday.probe.table import summary_table
+from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 
 
@@ -42,16 +42,6 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"${name}: expected a whole number, got {raw!r}") from None
-
-
 def _knobs(items: list[str]) -> tuple[tuple[str, str], ...]:
     out = []
     for item in items:
@@ -64,9 +54,7 @@ def _knobs(items: list[str]) -> tuple[tuple[str, str], ...]:
 
 def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> ProbeOptions:
     """Resolve flag > BIGDAY_* environment > default into ProbeOptions."""
-    profile = args.profile or os.environ.get("BIGDAY_PROFILE") or "desktop"
-    if profile not in PROFILES:
-        raise ConfigError(f"$BIGDAY_PROFILE: expected one of {', '.join(PROFILES)}, got {profile!r}")
+    profile = resolve.profile(args.profile, PROFILES)
     pages = tuple(p.strip() for p in args.pages.split(",") if p.strip()) if args.pages else ()
     if args.pages is not None and not pages:
         raise ConfigError("--pages: expected comma-separated page names, got nothing")
@@ -74,7 +62,7 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
         scenario=scenario,
         base_url=base_url_from_args(args, scenario),
         results_dir=results_dir_from_args(args),
-        runs=args.runs if args.runs is not None else _int_env("BIGDAY_RUNS", 5),
+        runs=resolve.runs(args.runs),
         profile=profile,
         pages=pages,
         tenant=args.tenant,

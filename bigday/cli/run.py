@@ -16,7 +16,7 @@ from typing import Any
 
 from bigday.cli.common import add_scenario_options, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args
-from bigday.cli.load import describe, env_processes
+from bigday.cli.load import describe
 from bigday.cli.probe import add_probe_options, probe_options_from_args, progress_line, report_outcome
 from bigday.cli.store import add_store_option
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
@@ -28,6 +28,7 @@ from bigday.probe.assets import load_assets
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
 from bigday.report.terminal import render_verdicts
+from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 from bigday.store.engine import open_store
 
@@ -112,7 +113,7 @@ def nightly_load(
     scenario: Scenario, base_url: str | None, store_url: str | None, results_dir: Path | None, compare_options: Any
 ) -> int:
     """Run the Saturday spike and the isolation check, compare each run, print verdicts; return the exit code."""
-    options = LoadOptions(processes=env_processes(), results_dir=results_dir)
+    options = LoadOptions(processes=resolve.load_processes(None), results_dir=results_dir)
     worst = EXIT_OK
     for kind in NIGHTLY_REHEARSALS:
         result = run_rehearsal(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,8 +10,9 @@ from typing import Any
 import httpx
 
 from bigday.errors import TargetUnreachable
-from bigday.probe.assets import REPO_ROOT
+from bigday.probe.assets import CHECKOUT_ROOT
 from bigday.runfolder import git_info
+from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 
 
@@ -26,9 +26,10 @@ class AppUnderTest:
     def describe(self) -> dict[str, Any]:
         """The manifest's ``app`` record; git sha/branch only when they are known to be the app's."""
         if self.embedded:
-            git = git_info(REPO_ROOT)  # the embedded target is this repository's code
+            git = git_info(CHECKOUT_ROOT)  # the embedded target is this repository's code
         else:
-            git = {"git_sha": os.environ.get("BIGDAY_APP_SHA"), "git_branch": os.environ.get("BIGDAY_APP_BRANCH")}
+            sha, branch = resolve.app_revision()
+            git = {"git_sha": sha, "git_branch": branch}
         return {"base_url": self.base_url, "embedded_target": self.embedded, **git}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,9 +13,9 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from bigday.errors import BrowserError
+from bigday.settings import resolve
 
 T = TypeVar("T")
-DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # Background networking, component updates and sync would add requests and CPU work the page did not cause.
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -29,7 +28,7 @@ CHROMIUM_ARGS = (
 
 def chromium_path() -> str:
     """$BIGDAY_CHROMIUM, else Debian's /usr/bin/chromium (Playwright cannot download browsers here)."""
-    return os.environ.get("BIGDAY_CHROMIUM") or DEFAULT_CHROMIUM
+    return resolve.chromium_path()
 
 
 def launch_options(**overrides: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +15,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bigday.errors import ConfigError, StoreError
-from bigday.runfolder import DEFAULT_RESULTS_DIR
+from bigday.settings import resolve
 
-STORE_ENV = "BIGDAY_STORE"
-DEFAULT_STORE_NAME = "bigday.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 _USERINFO = re.compile(r"(://[^:/@\s]*):([^@\s]*)@")
@@ -35,12 +32,7 @@ def redact(text: str, password: str | None = None) -> str:
 
 def resolve_store_url(flag: str | None, results_dir: Path | None = None) -> str:
     """Flag > BIGDAY_STORE > ``<results>/bigday.sqlite``."""
-    if flag:
-        return flag
-    env = os.environ.get(STORE_ENV)
-    if env:
-        return env
-    return str((results_dir or DEFAULT_RESULTS_DIR) / DEFAULT_STORE_NAME)
+    return resolve.store_url(flag, results_dir)
 
 
 def _parse(raw: str) -> URL:

@@ -196,8 +196,11 @@ def test_parent_kills_a_locust_that_outlives_its_deadline(tmp_path, static_url):
 
 
 def test_processes_from_the_environment(monkeypatch):
-    from bigday.cli.load import env_processes
     from bigday.errors import ConfigError
+    from bigday.settings.resolve import load_processes
+
+    def env_processes() -> int:
+        return load_processes(None)
 
     monkeypatch.delenv("BIGDAY_LOAD_PROCESSES", raising=False)
     assert env_processes() == 1

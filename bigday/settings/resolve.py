@@ -1,0 +1,112 @@
+"""Flag > ``BIGDAY_*`` environment variable > scenario file > default, resolved here and only here.
+
+Each function takes the flag's already-typed value (None when the flag was not given) and returns the value
+bigday will use. The command line parses its flags into typed values; this module adds the environment, the
+scenario and the defaults, so each default is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from bigday.errors import ConfigError
+from bigday.settings import environment
+from bigday.settings.scenario import Scenario, load_scenario
+
+DEFAULT_RUNS = 5
+DEFAULT_PROFILE = "desktop"
+DEFAULT_RESULTS_DIRNAME = "results"
+DEFAULT_STORE_NAME = "bigday.sqlite"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+DEFAULT_LOAD_PROCESSES = 1
+
+
+def scenario_path(flag: str | Path | None) -> Path | None:
+    """The scenario file to read; None means the bundled example."""
+    chosen = flag or environment.raw("BIGDAY_SCENARIO")
+    return Path(chosen) if chosen else None
+
+
+def scenario(flag: str | Path | None) -> Scenario:
+    return load_scenario(scenario_path(flag))
+
+
+def scenario_given(flag: str | Path | None) -> bool:
+    """Whether the user named a scenario (by flag or environment), rather than leaving the default."""
+    return scenario_path(flag) is not None
+
+
+def base_url(flag: str | None, scenario: Scenario) -> str | None:
+    """The app under test, or None for the embedded reference target."""
+    url = flag or environment.raw("BIGDAY_BASE_URL") or scenario.base_url
+    return url.rstrip("/") if url else None
+
+
+def results_dir(flag: str | Path | None) -> Path:
+    """Where run folders go: the flag, ``$BIGDAY_RESULTS_DIR``, else ``./results`` of the current directory.
+
+    Always absolute, so child processes started elsewhere write to the same place."""
+    chosen = Path(flag) if flag else environment.path("BIGDAY_RESULTS_DIR")
+    return (chosen or Path.cwd() / DEFAULT_RESULTS_DIRNAME).expanduser().absolute()
+
+
+def store_url(flag: str | None, results: Path | None = None) -> str:
+    """The results store: the flag, ``$BIGDAY_STORE``, else ``<results dir>/bigday.sqlite``."""
+    chosen = flag or environment.raw("BIGDAY_STORE")
+    if chosen:
+        return chosen
+    return str((results or results_dir(None)) / DEFAULT_STORE_NAME)
+
+
+def runs(flag: int | None) -> int:
+    if flag is not None:
+        return flag
+    return environment.parsed("BIGDAY_RUNS", environment.whole_number) or DEFAULT_RUNS
+
+
+def profile(flag: str | None, known: Iterable[str]) -> str:
+    chosen = flag or environment.raw("BIGDAY_PROFILE") or DEFAULT_PROFILE
+    names = tuple(known)
+    if chosen not in names:
+        raise ConfigError(f"$BIGDAY_PROFILE: expected one of {', '.join(names)}, got {chosen!r}")
+    return chosen
+
+
+def baseline(flag: str | None) -> str | None:
+    """A baseline spec (NAME, branch:X, age:7d, run:ID), or None for the default (branch:main when there is one)."""
+    return flag or environment.raw("BIGDAY_BASELINE")
+
+
+def _processes(text: str) -> int:
+    value = environment.whole_number(text.strip())
+    if value != -1 and value < 1:
+        raise ValueError(f"expected a whole number >= 1 (or -1 for one per core), got {value}")
+    return value
+
+
+def load_processes(flag: int | None) -> int:
+    """Locust processes on this machine: N >= 1, or -1 for one per core."""
+    if flag is not None:
+        return flag
+    value = environment.parsed("BIGDAY_LOAD_PROCESSES", _processes)
+    return DEFAULT_LOAD_PROCESSES if value is None else value
+
+
+def webhook_url(flag: str | None = None) -> str | None:
+    return flag or environment.raw("BIGDAY_WEBHOOK_URL")
+
+
+def chromium_path() -> str:
+    """Debian's Chromium unless ``$BIGDAY_CHROMIUM`` names another (Playwright cannot download browsers here)."""
+    return environment.raw("BIGDAY_CHROMIUM") or DEFAULT_CHROMIUM
+
+
+def node_modules() -> Path | None:
+    """``$BIGDAY_NODE_MODULES``, or None to look in the usual places (see bigday.probe.assets)."""
+    return environment.path("BIGDAY_NODE_MODULES")
+
+
+def app_revision() -> tuple[str | None, str | None]:
+    """The app under test's git commit and branch, when the environment names them."""
+    return environment.raw("BIGDAY_APP_SHA"), environment.raw("BIGDAY_APP_BRANCH")
