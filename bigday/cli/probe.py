@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from typing import Any
 
 from bigday.cli.common import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
 from bigday.errors import ConfigError
+from bigday.present.console import console, err_console
+from bigday.present.probe import ProbeProgress, show_outcome
 from bigday.probe.profiles import PROFILES
-from bigday.probe.results import PageRun
-from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions, ProbeOutcome, run_probe
-from bigday.probe.table import summary_table
+from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions, run_probe
 from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 
@@ -73,46 +70,12 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
     )
 
 
-def progress_line(run: PageRun) -> str:
-    """One line per page run on stderr, so a long probe shows it is alive."""
-    label = f"{run.target.page} run {run.run_index + 1}{' warm' if run.warm else ''}"
-    if not run.ok:
-        return f"  {label}: FAILED (attempt {run.attempt}): {run.error}"
-    v = run.vitals
-
-    def ms(x: float | None) -> str:
-        return "-" if x is None else f"{x:.0f}"
-
-    cls = "-" if v.cls is None else f"{v.cls:.3f}"
-    return (
-        f"  {label}: LCP {ms(v.lcp)} ms, INP {ms(v.inp)} ms, CLS {cls}, TTFB {ms(v.ttfb)} ms, "
-        f"TBT {ms(v.tbt)} ms ({run.duration_s:.1f} s)"
-    )
-
-
-def report_outcome(outcome: ProbeOutcome, as_json: bool) -> None:
-    """The per-page table (or JSON) on stdout; what is missing on stderr."""
-    if as_json:
-        payload: dict[str, Any] = {
-            "run_folder": str(outcome.folder.path),
-            "complete": outcome.complete,
-            "missing": list(outcome.missing),
-            **outcome.summary,
-        }
-        print(json.dumps(payload, indent=2))
-    else:
-        print(summary_table(outcome.summary))
-        print(f"run folder: {outcome.folder.path}")
-    if outcome.missing:
-        print(f"bigday: incomplete: {len(outcome.missing)} page run(s) could not be measured:", file=sys.stderr)
-        for line in outcome.missing:
-            print(f"  {line}", file=sys.stderr)
-
-
 def handle(args: argparse.Namespace) -> int:
     options = probe_options_from_args(args, scenario_from_args(args))
-    outcome = run_probe(options, on_run=lambda run: print(progress_line(run), file=sys.stderr, flush=True))
-    report_outcome(outcome, args.json)
+    out, err = console(), err_console()
+    with ProbeProgress(err, total=options.runs * len(options.selected_pages()), max_attempts=options.max_attempts) as p:
+        outcome = run_probe(options, on_run=p.on_run)
+    show_outcome(outcome, args.json, out, err)
     return outcome.exit_code
 
 

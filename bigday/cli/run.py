@@ -17,12 +17,14 @@ from typing import Any
 from bigday.cli.common import add_scenario_options, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args
 from bigday.cli.load import describe
-from bigday.cli.probe import add_probe_options, probe_options_from_args, progress_line, report_outcome
+from bigday.cli.probe import add_probe_options, probe_options_from_args
 from bigday.cli.store import add_store_option
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
 from bigday.compare.model import Verdicts
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
 from bigday.load.rehearsal import LoadOptions, run_rehearsal
+from bigday.present.console import console, err_console
+from bigday.present.probe import ProbeProgress, show_outcome
 from bigday.probe.app import app_under_test
 from bigday.probe.assets import load_assets
 from bigday.probe.results import PageRun
@@ -79,8 +81,11 @@ def handle(args: argparse.Namespace) -> int:
         compare=compare_options_from_args(args),
         store=args.store,
     )
-    outcome = run_nightly(options, on_run=lambda run: print(progress_line(run), file=sys.stderr, flush=True))
-    report_outcome(outcome.probe, as_json=args.json)
+    out, err = console(), err_console()
+    probe = options.probe
+    with ProbeProgress(err, total=probe.runs * len(probe.selected_pages()), max_attempts=probe.max_attempts) as p:
+        outcome = run_nightly(options, on_run=p.on_run)
+    show_outcome(outcome.probe, args.json, out, err)
     if outcome.verdicts is not None and not args.json:
         print(render_verdicts(outcome.verdicts.to_json()))
     if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run

@@ -22,7 +22,7 @@ from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
 from bigday.probe.stats import summarize
 from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
-from bigday.settings.scenario import Scenario
+from bigday.settings.scenario import Page, Scenario
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 3
@@ -64,6 +64,10 @@ class ProbeOptions:
         if self.tenant is not None:
             self.scenario.tenant(self.tenant)
 
+    def selected_pages(self) -> list[Page]:
+        """The pages to probe, in the order they are measured in each round."""
+        return [self.scenario.page(n) for n in self.pages] if self.pages else list(self.scenario.pages)
+
 
 @dataclass(frozen=True)
 class ProbeOutcome:
@@ -92,9 +96,8 @@ def page_url(base_url: str, path: str, tenant: str | None, knobs: tuple[tuple[st
 
 def page_targets(options: ProbeOptions, base_url: str) -> list[PageTarget]:
     scenario = options.scenario
-    pages = [scenario.page(n) for n in options.pages] if options.pages else list(scenario.pages)
     targets = []
-    for p in pages:
+    for p in options.selected_pages():
         tenant = options.tenant or p.tenant or scenario.default_tenant.id
         targets.append(
             PageTarget(p.name, p.path, page_url(base_url, p.path, tenant, options.knobs), tenant, p.interaction)

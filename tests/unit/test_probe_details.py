@@ -8,12 +8,12 @@ from dataclasses import fields
 import pytest
 
 from bigday.metrics import METRICS
+from bigday.present.probe import summary_table
 from bigday.probe import details as d
 from bigday.probe.profiles import PROFILES
 from bigday.probe.results import SAMPLE_METRICS, Vitals
 from bigday.probe.runner import page_url
 from bigday.probe.stats import aggregate, coefficient_of_variation, summarize
-from bigday.probe.table import summary_table
 
 
 def test_tbt_counts_only_the_blocking_part_inside_the_window():
