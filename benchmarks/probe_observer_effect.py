@@ -18,7 +18,7 @@ import statistics
 
 from playwright.sync_api import Browser
 
-from bigday.probe.app import app_under_test
+from bigday.cli.common import app_under_test
 from bigday.probe.assets import load_assets
 from bigday.probe.browser import chromium
 from bigday.probe.measure import Clock, MeasureSettings, PageWatch, measure, wait_for_settle

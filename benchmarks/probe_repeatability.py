@@ -11,7 +11,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bigday.probe.runner import ProbeOptions, run_probe
+from bigday.cli.common import run_probe
+from bigday.probe.runner import ProbeOptions
 from bigday.probe.stats import coefficient_of_variation
 from bigday.settings.scenario import load_scenario
 

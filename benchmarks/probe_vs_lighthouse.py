@@ -73,7 +73,7 @@ def main() -> int:
         help="bigday's axe audits; 'every' (default here) does what Lighthouse does on each run",
     )
     args = ap.parse_args()
-    from bigday.probe.app import app_under_test
+    from bigday.cli.common import app_under_test
 
     scenario = load_scenario()
     with tempfile.TemporaryDirectory() as tmp, app_under_test(None, scenario) as app:

@@ -25,8 +25,9 @@ from typing import Any
 
 import pytest
 
+from bigday.cli.common import app_under_test
 from bigday.errors import BigdayError
-from bigday.probe.app import AppUnderTest, app_under_test
+from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import load_assets
 from bigday.probe.measure import MeasureSettings
 from bigday.probe.profiles import PROFILES, get_profile

@@ -1,10 +1,18 @@
-"""Options shared by several verbs, resolved flag > BIGDAY_* environment > scenario > default."""
+"""What several verbs share: the scenario options, and the app under test (a given URL or the embedded target)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from playwright.sync_api import Browser
+
+from bigday.probe.app import AppUnderTest, check_answers
+from bigday.probe.assets import load_assets
+from bigday.probe.results import PageRun
+from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
 from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 
@@ -40,3 +48,25 @@ def base_url_from_args(args: argparse.Namespace, scenario: Scenario) -> str | No
 
 def results_dir_from_args(args: argparse.Namespace) -> Path:
     return resolve.results_dir(getattr(args, "results_dir", None))
+
+
+@contextmanager
+def app_under_test(base_url: str | None, scenario: Scenario) -> Iterator[AppUnderTest]:
+    """The given base URL (checked to answer), or the embedded reference target on a free loopback port."""
+    if base_url:
+        check_answers(base_url)
+        yield AppUnderTest(base_url.rstrip("/"), embedded=False)
+        return
+    from bigday.target.server import running_target  # only the command line starts the reference target
+
+    with running_target(isolation="fair", scenario=scenario.source) as url:
+        yield AppUnderTest(url.rstrip("/"), embedded=True)
+
+
+def run_probe(
+    options: ProbeOptions, browser: Browser | None = None, on_run: Callable[[PageRun], None] | None = None
+) -> ProbeOutcome:
+    """Probe the scenario's pages: the embedded target is started (and stopped) when no base URL is given."""
+    load_assets()  # a missing npm asset fails before a target or browser is started
+    with app_under_test(options.base_url, options.scenario) as app:
+        return probe_app(options, app, browser=browser, on_run=on_run)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from bigday.cli.common import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
+from bigday.cli.common import (
+    add_scenario_options,
+    base_url_from_args,
+    results_dir_from_args,
+    run_probe,
+    scenario_from_args,
+)
 from bigday.errors import ConfigError
 from bigday.present.console import console, err_console
 from bigday.present.probe import ProbeProgress, show_outcome
 from bigday.probe.profiles import PROFILES
-from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions, run_probe
+from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions
 from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bigday.cli.common import add_scenario_options, base_url_from_args, scenario_from_args
+from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args
 from bigday.cli.load import describe
 from bigday.cli.probe import add_probe_options, probe_options_from_args
@@ -25,7 +25,6 @@ from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
 from bigday.load.rehearsal import LoadOptions, run_rehearsal
 from bigday.present.console import console, err_console
 from bigday.present.probe import ProbeProgress, show_outcome
-from bigday.probe.app import app_under_test
 from bigday.probe.assets import load_assets
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app

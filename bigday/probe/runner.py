@@ -1,4 +1,4 @@
-"""``run_probe``: N runs of each selected page, retries for failed runs, and the run folder with its summary."""
+"""``probe_app``: N runs of each selected page, retries for failed runs, and the run folder with its summary."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 
 from bigday.errors import BrowserError, ConfigError
-from bigday.probe.app import AppUnderTest, app_under_test
+from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import ProbeAssets, load_assets
 from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_playwright_blocked
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
@@ -323,12 +323,3 @@ def _probe_app(
     status = "ok" if not missing else ("incomplete" if any_ok else "failed")
     folder.write_manifest(_manifest(options, app, assets, browser_version, started, utc_now().isoformat(), status))
     return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing, missing=tuple(missing))
-
-
-def run_probe(
-    options: ProbeOptions, browser: Browser | None = None, on_run: Callable[[PageRun], None] | None = None
-) -> ProbeOutcome:
-    """Probe the scenario's pages: the embedded target is started (and stopped) when no base URL is given."""
-    load_assets()  # a missing npm asset fails before a target or browser is started
-    with app_under_test(options.base_url, options.scenario) as app:
-        return probe_app(options, app, browser=browser, on_run=on_run)

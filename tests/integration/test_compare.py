@@ -248,7 +248,8 @@ def test_a_real_janky_page_raises_a_high_threshold_breach_within_seconds(store, 
     """DESIGN §3: a 200 ms busy loop every 100 ms, probed for real on the reference target."""
     import time
 
-    from bigday.probe.runner import ProbeOptions, run_probe
+    from bigday.cli.common import run_probe
+    from bigday.probe.runner import ProbeOptions
 
     options = ProbeOptions(
         SCENARIO,

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bigday.probe.app import AppUnderTest, app_under_test
+from bigday.cli.common import app_under_test
+from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import package_version
 from bigday.probe.results import SAMPLE_METRICS
 from bigday.probe.runner import ProbeOptions, probe_app
@@ -136,7 +137,7 @@ def test_timeout_is_a_failed_run_with_its_reason(tmp_path, bigday_browser, refer
 
 CRASH_SCRIPT = """
 import json
-from bigday.probe.app import app_under_test
+from bigday.cli.common import app_under_test
 from bigday.probe.assets import load_assets
 from bigday.probe.browser import chromium
 from bigday.probe.measure import MeasureSettings
@@ -171,7 +172,8 @@ BUSY_THREAD_SCRIPT = """
 import sys
 from pathlib import Path
 from playwright.sync_api import sync_playwright
-from bigday.probe.runner import ProbeOptions, run_probe
+from bigday.probe.runner import ProbeOptions
+from bigday.cli.common import run_probe
 from bigday.settings.scenario import load_scenario
 
 driver = sync_playwright().start()  # as pytest-playwright's session fixture leaves this thread

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bigday.probe.app import AppUnderTest, app_under_test
+from bigday.cli.common import app_under_test
+from bigday.probe.app import AppUnderTest
 from bigday.probe.profiles import PROFILES
 from bigday.settings.scenario import Scenario
 
