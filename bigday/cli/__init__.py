@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
     from bigday.cli import assets, compare, load, probe, report, run, scenario, store, target
 
@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bigday {__version__}")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser
+    )
     for register in _registrars():
         register(sub)
     return parser

@@ -66,7 +66,7 @@ def add_compare_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-notify", action="store_true", help=f"do not post new alerts to ${'BIGDAY_WEBHOOK_URL'}")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("compare", help="judge a run against thresholds, budgets and a baseline")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument(

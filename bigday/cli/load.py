@@ -58,7 +58,7 @@ def _range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "load",
         help="rehearse the Saturday upload spike and judge tenant isolation",

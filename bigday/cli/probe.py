@@ -85,7 +85,7 @@ def handle(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("probe", help="measure web vitals of the critical paths in Chromium")
     add_scenario_options(p)
     add_probe_options(p)

@@ -21,7 +21,7 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("report", help="render a run's results as Markdown, JUnit XML, JSON or HTML")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument(

@@ -95,7 +95,7 @@ def handle(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="the nightly check: probe the critical paths, compare, report")
     add_scenario_options(p)
     add_probe_options(p)

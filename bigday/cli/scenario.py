@@ -9,7 +9,7 @@ from bigday.metrics import METRICS, Unit
 from bigday.settings.scenario import Scenario
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("scenario", help="validate a scenario file and print what it describes")
     p.add_argument("scenario", nargs="?", metavar="FILE", help="scenario YAML (default: scenarios/wedsync.yaml)")
     p.set_defaults(handler=_handle)

@@ -128,7 +128,7 @@ def _alerts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ingest", help="load run folders into the results store (idempotent per run)")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     add_store_option(p)

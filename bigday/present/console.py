@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from typing import TextIO
@@ -31,14 +32,6 @@ def plain(text: object) -> str:
 
 def render_text(renderable: RenderableType, width: int = PIPE_WIDTH) -> str:
     """A renderable as plain text, as it would print to a pipe."""
-    c = Console(width=width, no_color=True, highlight=False, record=True, file=_Null())
+    c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
     c.print(renderable)
     return "\n".join(line.rstrip() for line in c.export_text().splitlines())
-
-
-class _Null:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass

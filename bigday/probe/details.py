@@ -54,7 +54,10 @@ def navigation_breakdown(nav: Mapping[str, Any] | None) -> dict[str, float] | No
     resources (DOM interactive to the load event) and total (navigation start to load end)."""
     if not nav:
         return None
-    g = lambda k: _num(nav.get(k))  # noqa: E731
+
+    def g(key: str) -> float:
+        return _num(nav.get(key))
+
     return {
         "redirect": round(g("redirectEnd") - g("redirectStart"), 1),
         "dns": round(g("domainLookupEnd") - g("domainLookupStart"), 1),

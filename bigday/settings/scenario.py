@@ -99,6 +99,12 @@ def _metric_name(value: Any) -> Any:
     return value
 
 
+def _direction(metric: str | None, given: Any) -> Any:
+    if given is not None:
+        return given
+    return METRICS[metric].direction if metric in METRICS else Direction.LOWER_IS_BETTER
+
+
 # ---------------------------------------------------------------- model
 
 
@@ -167,7 +173,7 @@ class Tenant:
     id: Text
     plan: Literal["premium", "small"]
     clients: Annotated[StrictInt, Field(ge=1)]
-    name: Text | None = Field(default=None, validate_default=True)  # None in the file: the id
+    name: StrictStr = Field(default="", validate_default=True)  # left out in the file: the id
     concurrent_weddings: Annotated[StrictInt, Field(ge=0)] = 1
 
     @field_validator("id")
@@ -179,8 +185,8 @@ class Tenant:
 
     @field_validator("name", mode="after")
     @classmethod
-    def _default_name(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return v if v is not None else info.data.get("id")
+    def _default_name(cls, v: str, info: ValidationInfo) -> str:
+        return v or str(info.data.get("id", ""))
 
     @field_validator("clients")
     @classmethod
@@ -198,7 +204,7 @@ class Threshold:
     aggregate: Aggregate
     bound: float
     level: Level = "error"
-    direction: Direction | None = Field(default=None, validate_default=True)  # None in the file: the metric's own
+    direction: Direction = Field(default=None, validate_default=True)  # left out in the file: the metric's
     pages: tuple[StrictStr, ...] = ()
 
     @field_validator("metric", mode="before")
@@ -212,11 +218,10 @@ class Threshold:
     def _in_unit(cls, v: Any, info: ValidationInfo) -> Any:
         return _metric_value(info.data.get("metric"), v)
 
-    @field_validator("direction", mode="after")
+    @field_validator("direction", mode="before")
     @classmethod
-    def _default_direction(cls, v: Direction | None, info: ValidationInfo) -> Direction | None:
-        metric = info.data.get("metric")
-        return v if v is not None or metric not in METRICS else METRICS[metric].direction
+    def _default_direction(cls, v: Any, info: ValidationInfo) -> Any:
+        return _direction(info.data.get("metric"), v)
 
     @field_validator("pages", mode="before")
     @classmethod
@@ -243,7 +248,7 @@ class AlertBand:
     metric: Text
     warning: float | None = None
     critical: float | None = None
-    direction: Direction | None = Field(default=None, validate_default=True)
+    direction: Direction = Field(default=None, validate_default=True)  # left out in the file: the metric's
 
     @field_validator("metric", mode="before")
     @classmethod
@@ -256,11 +261,10 @@ class AlertBand:
     def _in_unit(cls, v: Any, info: ValidationInfo) -> Any:
         return _metric_value(info.data.get("metric"), v)
 
-    @field_validator("direction", mode="after")
+    @field_validator("direction", mode="before")
     @classmethod
-    def _default_direction(cls, v: Direction | None, info: ValidationInfo) -> Direction | None:
-        metric = info.data.get("metric")
-        return v if v is not None or metric not in METRICS else METRICS[metric].direction
+    def _default_direction(cls, v: Any, info: ValidationInfo) -> Any:
+        return _direction(info.data.get("metric"), v)
 
 
 @dataclass(frozen=True, config=_CONFIG)

@@ -6,7 +6,7 @@ import argparse
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from bigday.target.pools import ISOLATION_MODES
 from bigday.target.server import MIN_CPU_SHARE, TargetConfig, serve
 
 
-def _bounded_int(lo: int, hi: int):
+def _bounded_int(lo: int, hi: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         if not raw.strip().isdigit() or not lo <= int(raw) <= hi:
             raise argparse.ArgumentTypeError(f"expected a whole number in {lo}..{hi}, got {raw!r}")
@@ -47,7 +47,7 @@ def _cpu_share(raw: str) -> float:
     return value
 
 
-def _knob_type(name: str):
+def _knob_type(name: str) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         try:
             return parse_knob(name, raw, where="flag")
