@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bigday.compare.model import REGRESSION
 from bigday.compare.regression import regression_checks
 from bigday.probe.app import AppUnderTest
 from bigday.probe.browser import chromium
 from bigday.probe.runner import ProbeOptions, probe_app
+from bigday.runfolder import RegressionLabel
 from bigday.settings.scenario import load_scenario
 from bigday.target.server import running_target
 
@@ -162,7 +162,8 @@ def trials(
         checks = regression_checks(side(pool_a, idx[:PER_SIDE], page), side(pool_a, idx[PER_SIDE:], page), policy)
         # A raised regression is a gated one (it fails the run and alerts); informational labels are kept
         # apart, marked "(info)", so the figure shows them too.
-        aa.append([c.metric if c.gated else f"{c.metric} (info)" for c in checks if c.label == REGRESSION])
+        regressions = [c for c in checks if c.comparison and c.comparison.label is RegressionLabel.REGRESSION]
+        aa.append([c.metric if c.comparison and c.comparison.gated else f"{c.metric} (info)" for c in regressions])
     hits, effects, n_metrics = 0, [], 0
     for _ in range(n):
         ia = rng.choice(len(pool_a), PER_SIDE, replace=False)
@@ -170,8 +171,9 @@ def trials(
         checks = regression_checks(side(pool_b, ib, page), side(pool_a, ia, page), policy)
         n_metrics = len(checks)
         lcp = next(c for c in checks if c.metric == "lcp")
-        effects.append(float(lcp.effect or 0.0))
-        hits += lcp.label == REGRESSION
+        comparison = lcp.comparison
+        effects.append(float(comparison.effect or 0.0) if comparison else 0.0)
+        hits += comparison is not None and comparison.label is RegressionLabel.REGRESSION
     return aa, hits, effects, n_metrics
 
 

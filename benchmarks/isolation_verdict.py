@@ -34,7 +34,7 @@ def one_run(mode: str, results: Path) -> dict:
     t0 = time.monotonic()
     with running_target(isolation=mode) as url:
         result = run_isolation_check(scenario, url, LoadOptions(overrides=PHASES[mode], results_dir=results))
-    v = dict(result.verdicts[0])
+    v = result.verdicts[0].to_json()
     v["seconds"] = time.monotonic() - t0
     return v
 

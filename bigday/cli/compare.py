@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bigday.cli.common import scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
-from bigday.runfolder import RunFolder
+from bigday.runfolder import RunFolder, Verdicts, read_manifest
 from bigday.settings import resolve
 from bigday.settings.scenario import Scenario, load_scenario
 
@@ -21,7 +22,7 @@ def scenario_for_run(args: argparse.Namespace, run_dir: str | Path) -> Scenario:
     if resolve.scenario_given(getattr(args, "scenario", None)):
         return scenario_from_args(args)
     try:
-        recorded = (RunFolder.open(run_dir).manifest().get("scenario") or {}).get("path")
+        recorded = read_manifest(RunFolder.open(run_dir)).scenario.path
     except Exception:  # a damaged folder is reported by compare itself, with its name
         recorded = None
     if isinstance(recorded, str) and Path(recorded).is_file():
@@ -38,8 +39,15 @@ def _compare(args: argparse.Namespace) -> int:
     options = compare_options_from_args(args)
     with store_from_args(args) as store:
         verdicts = compare_run(store, args.run_dir, scenario, options)
+    print_warnings(verdicts)
     print(render_terminal(load_report(args.run_dir), verbose=args.verbose))
     return verdicts.exit_code
+
+
+def print_warnings(verdicts: Verdicts) -> None:
+    """What compare wants the user told at once (a failed webhook notification), on stderr."""
+    for w in verdicts.warnings:
+        print(f"bigday: warning: {w}", file=sys.stderr)
 
 
 def compare_options_from_args(args: argparse.Namespace) -> CompareOptions:

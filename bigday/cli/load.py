@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from typing import Any
 
 from bigday.cli.common import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, LoadRunResult, run_rehearsal
+from bigday.runfolder import Interval, IsolationVerdict, LoadStats, LoadVerdict, PhaseFigures
 from bigday.settings import resolve
 
 REHEARSALS = ("saturday", "isolation", "all")
@@ -190,24 +190,24 @@ def describe(result: LoadRunResult) -> list[str]:
     """Human lines for one rehearsal: its verdicts and where the results are."""
     lines = []
     for v in result.verdicts:
-        trust = "" if v.get("trustworthy") else "  [UNTRUSTWORTHY: " + "; ".join(v.get("caveats", ())) + "]"
-        lines.append(f"{v['name']}: {v['status'].upper()}{trust}")
+        trust = "" if v.trustworthy else "  [UNTRUSTWORTHY: " + "; ".join(v.caveats) + "]"
+        lines.append(f"{v.name}: {v.status.upper()}{trust}")
         lines += _details(v)
-        lines += [f"  - {r}" for r in v.get("reasons", ())]
+        lines += [f"  - {r}" for r in v.reasons]
         lines += _tenant_lines(result.stats, v)
     lines.append(f"  results: {result.folder}")
     return lines
 
 
-def _tenant_lines(stats: dict[str, Any], verdict: dict[str, Any]) -> list[str]:
+def _tenant_lines(stats: LoadStats, verdict: LoadVerdict) -> list[str]:
     """Per tenant, the phases the verdict looked at: requests, rps, exact p95/p99, error rate."""
-    phases = ["alone", "spike"] if verdict["name"] == "tenant_isolation" else list(verdict["plateau_phases"])
+    phases = ["alone", "spike"] if isinstance(verdict, IsolationVerdict) else list(verdict.plateau_phases)
     lines = []
-    for r in stats.get("stats", ()):
-        if r["user_kind"] == "*" and r["endpoint"] == "*" and r["tenant"] != "*" and r["phase"] in phases:
+    for r in stats.stats:
+        if r.user_kind == "*" and r.endpoint == "*" and r.tenant != "*" and r.phase in phases:
             lines.append(
-                f"    {r['tenant']:<12} {r['phase']:<9} {r['count']:>8} req {r['rps']:>8.1f} rps  "
-                f"p95 {r['p95']} ms  p99 {r['p99']} ms  errors {r['error_rate']:.2%}"
+                f"    {r.tenant:<12} {r.phase:<9} {r.count:>8} req {r.rps:>8.1f} rps  "
+                f"p95 {r.p95} ms  p99 {r.p99} ms  errors {r.error_rate:.2%}"
             )
     return lines
 
@@ -216,24 +216,30 @@ def _ms(x: float | None) -> str:
     return "-" if x is None else f"{x:+.2f}"
 
 
-def _details(v: dict[str, Any]) -> list[str]:
-    if v["name"] == "tenant_isolation":
-        a, s = v["alone"], v["spike"]
-        inc = v.get("p95_increase_ms") or {}
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2%}"
+
+
+def _details(v: LoadVerdict) -> list[str]:
+    if isinstance(v, IsolationVerdict):
+        none = PhaseFigures(0, None, None, None, 0.0)
+        a, s = v.alone or none, v.spike or none
+        blank = Interval(None, None, None, 0.0)
+        inc, p95, p99 = v.p95_increase_ms or blank, v.p95_ratio or blank, v.p99_ratio or blank
         return [
-            f"  victim {v['victim']}: p95 {a['p95']} -> {s['p95']} ms, p99 {a['p99']} -> {s['p99']} ms, "
-            f"errors {a['error_rate']:.2%} -> {s['error_rate']:.2%} (n {a['n']} / {s['n']})",
-            f"  p95 ratio {v['p95_ratio']['estimate']} [{v['p95_ratio']['low']}, {v['p95_ratio']['high']}], "
-            f"p95 rise {_ms(inc.get('estimate'))} [{_ms(inc.get('low'))}, {_ms(inc.get('high'))}] ms "
-            f"(min effect {v.get('min_effect_ms', 0):g} ms), "
-            f"p99 ratio {v['p99_ratio']['estimate']} [{v['p99_ratio']['low']}, {v['p99_ratio']['high']}], "
-            f"tolerance {v['tolerance']}x; aggressor {v['aggressor']} requests in spike: "
-            f"{v['aggressor_requests_in_spike']}",
+            f"  victim {v.victim}: p95 {a.p95} -> {s.p95} ms, p99 {a.p99} -> {s.p99} ms, "
+            f"errors {a.error_rate:.2%} -> {s.error_rate:.2%} (n {a.n} / {s.n})",
+            f"  p95 ratio {p95.estimate} [{p95.low}, {p95.high}], "
+            f"p95 rise {_ms(inc.estimate)} [{_ms(inc.low)}, {_ms(inc.high)}] ms "
+            f"(min effect {v.min_effect_ms:g} ms), "
+            f"p99 ratio {p99.estimate} [{p99.low}, {p99.high}], "
+            f"tolerance {v.tolerance}x; aggressor {v.aggressor} requests in spike: "
+            f"{v.aggressor_requests_in_spike}",
         ]
     return [
-        f"  plateau ({', '.join(v['plateau_phases'])}): {v['peak_users_reached']}/{v['peak_users_planned']} users, "
-        f"{v['plateau_rps']} rps, p95 {v['plateau_p95_ms']} ms, p99 {v['plateau_p99_ms']} ms, "
-        f"errors {v['plateau_error_rate']:.2%} (n {v['plateau_count']})",
+        f"  plateau ({', '.join(v.plateau_phases)}): {v.peak_users_reached}/{v.peak_users_planned} users, "
+        f"{v.plateau_rps} rps, p95 {v.plateau_p95_ms} ms, p99 {v.plateau_p99_ms} ms, "
+        f"errors {_pct(v.plateau_error_rate)} (n {v.plateau_count})",
     ]
 
 

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
-from bigday.cli.compare import add_compare_options, compare_options_from_args
+from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
 from bigday.cli.load import describe
 from bigday.cli.probe import add_probe_options, probe_options_from_args
 from bigday.cli.store import add_store_option
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
-from bigday.compare.model import Verdicts
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
 from bigday.load.rehearsal import LoadOptions, run_rehearsal
 from bigday.present.console import console, err_console
@@ -29,6 +28,7 @@ from bigday.probe.assets import load_assets
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
 from bigday.report.terminal import render_verdicts
+from bigday.runfolder import Verdicts
 from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 from bigday.store.engine import open_store
@@ -84,9 +84,11 @@ def handle(args: argparse.Namespace) -> int:
     probe = options.probe
     with ProbeProgress(err, total=probe.runs * len(probe.selected_pages()), max_attempts=probe.max_attempts) as p:
         outcome = run_nightly(options, on_run=p.on_run)
+    if outcome.verdicts is not None:
+        print_warnings(outcome.verdicts)
     show_outcome(outcome.probe, args.json, out, err)
     if outcome.verdicts is not None and not args.json:
-        print(render_verdicts(outcome.verdicts.to_json()))
+        print(render_verdicts(outcome.verdicts))
     if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run
         return max(
             outcome.exit_code,
@@ -127,6 +129,7 @@ def nightly_load(
             print(line)
         with open_store(store_url, results_dir) as store:
             verdicts = compare_run(store, result.folder, scenario, compare_options)
-        print(render_verdicts(verdicts.to_json()))
+        print_warnings(verdicts)
+        print(render_verdicts(verdicts))
         worst = max(worst, result.exit_code, verdicts.exit_code)
     return worst

@@ -5,17 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from bigday.compare.checks import band_severity, breach_severity
-from bigday.compare.model import FAIL, REGRESSION, WARN, ChangePointFinding, Check
+from bigday.runfolder import (
+    AlertType,
+    BaselineComparison,
+    ChangePointFinding,
+    Check,
+    CheckKind,
+    RegressionLabel,
+    Severity,
+    Status,
+)
 from bigday.settings.scenario import AlertBand
 from bigday.store.alerts import Alert
 
 
-def _regression_severity(check: Check, bands: dict[str, AlertBand]) -> str:
+def _regression_severity(check: Check, comparison: BaselineComparison, bands: dict[str, AlertBand]) -> Severity:
     past_band = band_severity(check.metric, check.actual, bands) if check.actual is not None else None
     if past_band == "critical":
         return "critical"
-    worse = abs(check.effect or 0.0)
-    return "high" if check.min_effect and worse >= 2 * check.min_effect else "medium"
+    worse = abs(comparison.effect or 0.0)
+    return "high" if comparison.min_effect and worse >= 2 * comparison.min_effect else "medium"
 
 
 def alerts_for(
@@ -31,7 +40,8 @@ def alerts_for(
             "level": c.level,
             "n": c.n,
         }
-        if c.kind in ("threshold", "budget") and c.status in (FAIL, WARN):
+        comparison = c.comparison
+        if c.kind in (CheckKind.THRESHOLD, CheckKind.BUDGET) and c.status in (Status.FAIL, Status.WARN):
             out.append(
                 Alert(
                     "threshold_breach",
@@ -45,23 +55,33 @@ def alerts_for(
                     run_id,
                 )
             )
-        elif c.kind == "regression" and c.label == REGRESSION and c.gated:
-            data |= {"baseline": c.baseline, "effect": c.effect, "interval": c.interval, "q_value": c.q_value}
+        elif (
+            c.kind is CheckKind.REGRESSION
+            and comparison is not None
+            and comparison.label is RegressionLabel.REGRESSION
+            and comparison.gated
+        ):
+            data |= {
+                "baseline": comparison.baseline,
+                "effect": comparison.effect,
+                "interval": comparison.interval,
+                "q_value": comparison.q_value,
+            }
             out.append(
                 Alert(
                     "regression",
-                    _regression_severity(c, bands),
+                    _regression_severity(c, comparison, bands),
                     c.page,
                     c.metric,
-                    c.baseline,
+                    comparison.baseline,
                     c.actual,
                     f"run {run_id}",
                     data,
                     run_id,
                 )
             )
-        elif c.kind in ("isolation", "load") and c.status == FAIL:
-            kind = "isolation" if c.kind == "isolation" else "threshold_breach"
+        elif c.kind in (CheckKind.ISOLATION, CheckKind.LOAD) and c.status is Status.FAIL:
+            kind: AlertType = "isolation" if c.kind is CheckKind.ISOLATION else "threshold_breach"
             out.append(Alert(kind, "high", c.page, c.metric, c.bound, c.actual, f"run {run_id}", data, run_id))
     for cp in change_points:
         if cp.worse:

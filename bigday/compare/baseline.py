@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bigday.compare.model import BaselineInfo
 from bigday.errors import ConfigError
+from bigday.runfolder import BaselineInfo, Manifest
 from bigday.settings.scenario import parse_duration_ms
 from bigday.store import repo
 from bigday.store.repo import StoredRun
@@ -32,11 +32,11 @@ def environment_differences(current: dict[str, Any], baseline: dict[str, Any]) -
 
 
 def resolve_baseline(
-    conn: Connection, spec: str | None, current: dict[str, Any], explicit: bool
+    conn: Connection, spec: str | None, current: Manifest, explicit: bool
 ) -> tuple[StoredRun | None, BaselineInfo]:
     """The baseline run for ``spec``; an unknown name is a ConfigError, an empty history only a note."""
     spec = spec or DEFAULT_BASELINE
-    run_id, kind, started = current["run_id"], current["kind"], _aware(current["started_at"])
+    run_id, kind, started = current.run_id, current.kind.value, current.started_at
     found: StoredRun | None
     if spec.startswith("branch:"):
         branch = spec.removeprefix("branch:")
@@ -67,7 +67,8 @@ def resolve_baseline(
         return None, BaselineInfo(spec, None, note=missing + ("" if explicit else "; baseline comparison skipped"))
     if found.run_id == run_id:
         return None, BaselineInfo(spec, None, note="the baseline is this run itself; baseline comparison skipped")
-    diffs = environment_differences(current, found.environment)
+    environment = {key: getattr(current.environment, key) for key in COMPARED_ENVIRONMENT}
+    diffs = environment_differences(environment, found.environment)
     note = (
         "baseline recorded in a different environment: regressions are reported as warnings, not failures"
         if diffs

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from bigday.compare.model import FAIL, PASS, SKIPPED, WARN, Check
 from bigday.compare.rundata import RunData
 from bigday.compare.stats import aggregate
 from bigday.metrics import METRICS, Direction, Unit
+from bigday.runfolder import Check, CheckKind, Severity, Status
 from bigday.settings.scenario import AlertBand, Budget, Threshold
 
 
@@ -61,7 +61,7 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
                 continue
             values = data.values.get((page, t.metric))
             base: dict[str, Any] = dict(
-                kind="threshold",
+                kind=CheckKind.THRESHOLD,
                 page=page,
                 metric=t.metric,
                 source=st.source,
@@ -70,11 +70,11 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
                 bound=t.bound,
             )
             if values is None or len(values) == 0:
-                out.append(Check(status=SKIPPED, message=f"{page} {t.metric}: not measured in this run", **base))
+                out.append(Check(status=Status.SKIPPED, message=f"{page} {t.metric}: not measured in this run", **base))
                 continue
             actual = aggregate(values, t.aggregate)
             breached = t.breached_by(actual)
-            status = (FAIL if t.level == "error" else WARN) if breached else PASS
+            status = (Status.FAIL if t.level == "error" else Status.WARN) if breached else Status.PASS
             rel = _cmp(t.direction) if breached else ("<=" if t.direction is Direction.LOWER_IS_BETTER else ">=")
             msg = (
                 f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
@@ -104,7 +104,7 @@ def budget_checks(data: RunData, budgets: list[SourcedBudget]) -> list[Check]:
                 if actual is None:
                     continue  # this page does not load that chunk
             base: dict[str, Any] = dict(
-                kind="budget",
+                kind=CheckKind.BUDGET,
                 page=page,
                 metric=f"js:{b.chunk}",
                 source=sb.source,
@@ -114,23 +114,27 @@ def budget_checks(data: RunData, budgets: list[SourcedBudget]) -> list[Check]:
             )
             if actual is None:
                 out.append(
-                    Check(status=SKIPPED, message=f"{page} JS {b.chunk}: sizes not reported by this run", **base)
+                    Check(status=Status.SKIPPED, message=f"{page} JS {b.chunk}: sizes not reported by this run", **base)
                 )
                 continue
             over = actual > b.max_bytes
-            status = (FAIL if b.level == "error" else WARN) if over else PASS
+            status = (Status.FAIL if b.level == "error" else Status.WARN) if over else Status.PASS
             rel = ">" if over else "<="
             msg = f"{page} JS {b.chunk} {actual / 1000:,.1f} KB {rel} budget {b.max_bytes / 1000:,.1f} KB ({b.level})"
             out.append(Check(status=status, message=msg, actual=actual, **base))
     return out
 
 
-def band_severity(metric: str, actual: float, bands: dict[str, AlertBand]) -> str | None:
+def band_severity(metric: str, actual: float, bands: dict[str, AlertBand]) -> Severity | None:
     """critical past the critical band, high past the warning band, None inside both (or no band)."""
     band = bands.get(metric)
     if band is None:
         return None
-    worse = (lambda v, b: v > b) if band.direction is Direction.LOWER_IS_BETTER else (lambda v, b: v < b)
+    lower_is_better = band.direction is Direction.LOWER_IS_BETTER
+
+    def worse(value: float, bound: float) -> bool:
+        return value > bound if lower_is_better else value < bound
+
     if band.critical is not None and worse(actual, band.critical):
         return "critical"
     if band.warning is not None and worse(actual, band.warning):
@@ -138,7 +142,7 @@ def band_severity(metric: str, actual: float, bands: dict[str, AlertBand]) -> st
     return None
 
 
-def breach_severity(check: Check, bands: dict[str, AlertBand]) -> str:
+def breach_severity(check: Check, bands: dict[str, AlertBand]) -> Severity:
     """A breach's severity: the alert bands applied to the typical (median) visit; else error medium, warn low.
 
     The threshold's own aggregate (often p95) decides *whether* it is breached; how bad the breach is for
@@ -166,10 +170,10 @@ def band_checks(data: RunData, bands: dict[str, AlertBand], covered: set[tuple[s
             msg = f"{page} {metric} p95 {fmt(metric, actual)} {where} its alert band ({fmt(metric, bound)})"
             out.append(
                 Check(
-                    kind="threshold",
+                    kind=CheckKind.THRESHOLD,
                     page=page,
                     metric=metric,
-                    status=WARN if sev else PASS,
+                    status=Status.WARN if sev else Status.PASS,
                     message=msg,
                     source="alert_bands",
                     aggregate="p95",

@@ -1,37 +1,39 @@
-"""``compare_run``: judge one run folder and write verdicts.json and alerts.json beside its samples."""
+"""``compare_run``: judge one run folder, record the outcome in the store, notify, and write it beside the samples.
+
+Four steps, each its own function: judging (bigday.compare.judge, pure), recording (ingest, alerts, the
+run's verdict in the store), notifying (the webhook; its result becomes a note, never a print) and writing
+(``verdicts.json`` and ``alerts.json`` through bigday.runfolder).  Everything that can be wrong with the
+input is found before any of them runs.
+"""
 
 from __future__ import annotations
 
-import sys
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bigday.compare.alerts import alerts_for
 from bigday.compare.baseline import resolve_baseline
-from bigday.compare.checks import (
-    SourcedBudget,
-    SourcedThreshold,
-    band_checks,
-    budget_checks,
-    threshold_checks,
-)
 from bigday.compare.history import recent_change_points
+from bigday.compare.judge import BaselineSamples, judge
 from bigday.compare.lighthouse import LighthouseChecks, read_budget_json, read_lighthouserc
-from bigday.compare.model import FAIL, PASS, WARN, BaselineInfo, Check, Verdicts, outcome_of
-from bigday.compare.regression import regression_checks
-from bigday.compare.rundata import RunData, read_run_data
-from bigday.compare.webhook import notify
+from bigday.compare.rundata import RunData, run_data
+from bigday.compare.webhook import WebhookResult, notify
 from bigday.errors import ConfigError
-from bigday.runfolder import write_json_atomic
+from bigday.runfolder import (
+    Alerts,
+    RunContents,
+    RunFolder,
+    Verdicts,
+    read_run_contents,
+    write_alerts,
+    write_verdicts,
+)
 from bigday.settings.scenario import Scenario
 from bigday.store import repo
 from bigday.store.alerts import Alert, raise_alert
 from bigday.store.engine import Store
-from bigday.store.ingest import store_run
-
-VERDICTS_FILE = "verdicts.json"
-ALERTS_FILE = "alerts.json"
+from bigday.store.ingest import rows_of, store_run
 
 
 @dataclass(frozen=True)
@@ -44,41 +46,8 @@ class CompareOptions:
     notify: bool = True
 
 
-def load_checks(data: RunData, scenario: Scenario, lighthouse: LighthouseChecks) -> list[Check]:
-    """Thresholds, alert bands and budgets from the scenario and any Lighthouse CI files."""
-    thresholds = [SourcedThreshold(t) for t in scenario.thresholds] + list(lighthouse.thresholds)
-    budgets = [SourcedBudget(b) for b in scenario.budgets] + list(lighthouse.budgets)
-    checks = threshold_checks(data, thresholds) + budget_checks(data, budgets)
-    covered = {(c.page, c.metric) for c in checks if c.kind == "threshold"}
-    checks += band_checks(data, dict(scenario.alert_bands), covered)
-    return checks
-
-
-def load_verdict_checks(data: RunData) -> list[Check]:
-    """A load run's own verdicts (tenant isolation, Saturday spike) as checks."""
-    out = []
-    for v in data.load_verdicts:
-        name = str(v.get("name", "load"))
-        isolation = "isolation" in name
-        status = {"pass": PASS, "fail": FAIL}.get(str(v.get("status")), WARN)
-        reasons = "; ".join(str(r) for r in v.get("reasons") or []) or str(v.get("status"))
-        if v.get("trustworthy") is False:
-            reasons += " (not trustworthy: the load generator was saturated)"
-        page = f"tenant:{v['victim']}" if isolation and v.get("victim") else name
-        out.append(
-            Check(
-                kind="isolation" if isolation else "load",
-                page=page,
-                metric=name,
-                status=status,
-                message=f"{name}: {status}: {reasons}",
-                source="load_stats",
-            )
-        )
-    return out
-
-
-def _read_lighthouse(scenario: Scenario, options: CompareOptions, profile: str) -> LighthouseChecks:
+def read_lighthouse(scenario: Scenario, options: CompareOptions, profile: str) -> LighthouseChecks:
+    """The checks of the Lighthouse CI files named in ``options`` (ConfigError names a malformed file)."""
     out = LighthouseChecks()
     if options.budget_json:
         out += read_budget_json(options.budget_json, scenario.pages)
@@ -89,7 +58,7 @@ def _read_lighthouse(scenario: Scenario, options: CompareOptions, profile: str) 
 
 def check_compare_inputs(store: Store, scenario: Scenario, options: CompareOptions, profile: str = "desktop") -> None:
     """Fail on a malformed budget.json / lighthouserc or an unknown baseline name before a run is probed."""
-    _read_lighthouse(scenario, options, profile)
+    read_lighthouse(scenario, options, profile)
     spec = options.baseline
     if spec and not spec.startswith(("branch:", "age:")):
         with store.begin("checking the baseline") as conn:
@@ -101,76 +70,60 @@ def check_compare_inputs(store: Store, scenario: Scenario, options: CompareOptio
             raise ConfigError(f"--baseline {spec!r}: unknown baseline; see 'bigday baseline list'")
 
 
+def choose_baseline(store: Store, options: CompareOptions, data: RunData) -> BaselineSamples:
+    """The baseline run ``options`` asks for (by default the latest passing run on main) and its samples."""
+    with store.begin("choosing the baseline") as conn:
+        found, info = resolve_baseline(conn, options.baseline, data.manifest, explicit=options.baseline is not None)
+        return BaselineSamples(info, repo.run_samples(conn, found.run_id) if found else None)
+
+
+def record(
+    store: Store, contents: RunContents, data: RunData, verdicts: Verdicts, scenario: Scenario
+) -> tuple[Verdicts, list[Alert]]:
+    """Ingest the run (if not stored yet), find recent steps in its nightly trends, raise its alerts and set its
+    verdict; returns the verdicts with those steps, and the alerts as stored (new, or joined to an open one)."""
+    store_run(store, *rows_of(contents))  # the folder was read and validated once, before judging
+    with store.begin("reading nightly trends") as conn:
+        found = recent_change_points(conn, set(data.values), scenario.regression, data.manifest.started_at.date())
+    verdicts = dataclasses.replace(verdicts, change_points=tuple(found))
+    bands = dict(scenario.alert_bands)
+    raised = alerts_for(verdicts.run_id, list(verdicts.checks), found, bands)
+    with store.begin("recording verdict and alerts") as conn:
+        stored = [raise_alert(conn, a) for a in raised]
+        repo.set_verdict(conn, verdicts.run_id, verdicts.outcome.value)
+    return verdicts, stored
+
+
+def with_notification(verdicts: Verdicts, result: WebhookResult | None, alerts: list[Alert]) -> Verdicts:
+    """The verdicts with a note on what the webhook did; a failed notification is also a warning to show."""
+    if result is None:
+        return verdicts
+    if not result.sent:
+        note = f"webhook notification failed after {result.attempts} attempt(s): {result.detail}"
+        warning = f"webhook notification failed ({result.detail})"
+        return dataclasses.replace(verdicts, notes=(*verdicts.notes, note), warnings=(*verdicts.warnings, warning))
+    note = f"webhook notified of {sum(1 for a in alerts if a.new)} new alert(s)"
+    return dataclasses.replace(verdicts, notes=(*verdicts.notes, note))
+
+
+def write_outputs(folder: RunFolder, verdicts: Verdicts, alerts: list[Alert]) -> None:
+    write_verdicts(folder, verdicts)
+    write_alerts(folder, Alerts(verdicts.run_id, tuple(a.record() for a in alerts)))
+
+
 def compare_run(
     store: Store, run_dir: str | Path, scenario: Scenario, options: CompareOptions | None = None
 ) -> Verdicts:
-    """Ingest (if needed) and judge a run; writes verdicts.json and alerts.json; raises on bad input first."""
+    """Judge a run, record it in the store, notify and write verdicts.json and alerts.json; raises on bad input
+    before anything is stored or written."""
     options = options or CompareOptions()
-    # Everything that can be wrong with the input is found before anything is written.
-    data = read_run_data(run_dir)
-    lighthouse = _read_lighthouse(scenario, options, str(data.run.get("profile") or "desktop"))
-    with store.begin("choosing the baseline") as conn:
-        base_run, base_info = resolve_baseline(conn, options.baseline, data.run, explicit=options.baseline is not None)
-        base_values = repo.run_samples(conn, base_run.run_id) if base_run else {}
-    store_run(store, data.run, list(data.rows))  # the folder was read and validated once, above
-
-    # The scenario's thresholds and budgets are browser metrics; a load run is judged by its own verdicts
-    # (isolation, spike) and against a baseline load run.
-    checks = load_checks(data, scenario, lighthouse) if data.run["kind"] == "probe" else []
-    checks += load_verdict_checks(data)
-    if base_run is not None:
-        checks += regression_checks(
-            data.values, base_values, scenario.regression, fail_on_regression=not base_info.environment_differences
-        )
-    notes = []
-    if data.failed_page_runs:
-        notes.append(f"{data.failed_page_runs} page run(s) failed and carry no values")
-    if not data.run["complete"]:
-        notes.append("the run is incomplete (manifest complete=false)")
-    with store.begin("reading nightly trends") as conn:
-        found = recent_change_points(conn, set(data.values), scenario.regression, data.run["started_at"].date())
-    outcome = outcome_of(checks)
-    verdicts = Verdicts(
-        data.run_id,
-        data.run["kind"],
-        outcome,
-        tuple(checks),
-        base_info,
-        lighthouse.unsupported,
-        tuple(found),
-        tuple(notes),
-    )
-
-    bands = dict(scenario.alert_bands)
-    raised = alerts_for(data.run_id, checks, list(found), bands)
-    with store.begin("recording verdict and alerts") as conn:
-        stored = [raise_alert(conn, a) for a in raised]
-        repo.set_verdict(conn, data.run_id, outcome)
+    contents = read_run_contents(run_dir)
+    data = run_data(contents)
+    lighthouse = read_lighthouse(scenario, options, data.manifest.environment.profile or "desktop")
+    baseline = choose_baseline(store, options, data)
+    verdicts = judge(data, scenario, lighthouse, baseline)
+    verdicts, alerts = record(store, contents, data, verdicts, scenario)
     if options.notify:
-        result = notify(data.run_id, stored)
-        if result is not None and not result.sent:
-            notes.append(f"webhook notification failed after {result.attempts} attempt(s): {result.detail}")
-            print(f"bigday: warning: webhook notification failed ({result.detail})", file=sys.stderr)
-        elif result is not None:
-            notes.append(f"webhook notified of {sum(1 for a in stored if a.new)} new alert(s)")
-    verdicts = Verdicts(
-        verdicts.run_id,
-        verdicts.kind,
-        outcome,
-        verdicts.checks,
-        base_info,
-        verdicts.unsupported,
-        verdicts.change_points,
-        tuple(notes),
-    )
-    write_outputs(data.folder.path, verdicts, stored)
+        verdicts = with_notification(verdicts, notify(verdicts.run_id, alerts), alerts)
+    write_outputs(contents.folder, verdicts, alerts)
     return verdicts
-
-
-def write_outputs(run_dir: Path, verdicts: Verdicts, alerts: list[Alert]) -> None:
-    write_json_atomic(run_dir / VERDICTS_FILE, verdicts.to_json())
-    write_json_atomic(run_dir / ALERTS_FILE, {"run_id": verdicts.run_id, "alerts": [a.to_json() for a in alerts]})
-
-
-def baseline_info_json(info: BaselineInfo | None) -> dict[str, Any] | None:
-    return info.to_json() if info else None

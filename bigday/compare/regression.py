@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import zlib
+from typing import cast
 
 import numpy as np
 
 from bigday.compare.checks import fmt
-from bigday.compare.model import FAIL, IMPROVEMENT, NEUTRAL, PASS, REGRESSION, SKIPPED, WARN, Check
 from bigday.compare.stats import (
     MIN_SAMPLES,
     base_metric,
@@ -17,6 +17,7 @@ from bigday.compare.stats import (
     effect_rule,
 )
 from bigday.metrics import METRICS, Direction, Unit
+from bigday.runfolder import BaselineComparison, Check, CheckKind, EffectKind, RegressionLabel, Status
 from bigday.settings.scenario import RegressionPolicy
 
 # Below these a relative change is not worth a verdict whatever its size: 10 % of a 3 ms TTFB on
@@ -63,15 +64,15 @@ def regression_checks(
         if len(cur) < MIN_SAMPLES or len(base) < MIN_SAMPLES:
             out.append(
                 Check(
-                    kind="regression",
+                    kind=CheckKind.REGRESSION,
                     page=page,
                     metric=metric,
-                    status=SKIPPED,
+                    status=Status.SKIPPED,
                     source="baseline",
                     message=f"{page} {metric}: too few samples to compare ({len(cur)} vs {len(base)}, "
                     f"need {MIN_SAMPLES})",
                     n=len(cur),
-                    n_baseline=len(base),
+                    comparison=BaselineComparison(n_baseline=len(base)),
                 )
             )
             continue
@@ -91,15 +92,18 @@ def regression_checks(
         big_enough = abs(c.effect) >= c.minimum and (
             c.kind == "difference" or abs(c.median_current - c.median_baseline) >= _floor(metric)
         )
-        label = NEUTRAL
+        label = RegressionLabel.NEUTRAL
         if big_enough and worse > 0 and q_worse[i] <= policy.alpha:
-            label = REGRESSION
+            label = RegressionLabel.REGRESSION
         elif big_enough and worse < 0 and q_better[i] <= policy.alpha:
-            label = IMPROVEMENT
+            label = RegressionLabel.IMPROVEMENT
         # The q shown is the one of the direction the effect points to.
         q = q_worse[i] if worse >= 0 else q_better[i]
         p_value = c.p_worse(lower[i]) if worse >= 0 else c.p_better(lower[i])
-        status = PASS if label != REGRESSION else (FAIL if fail_on_regression and gated[i] else WARN)
+        if label is not RegressionLabel.REGRESSION:
+            status = Status.PASS
+        else:
+            status = Status.FAIL if fail_on_regression and gated[i] else Status.WARN
         lo, hi = c.interval
         effect_txt = _describe(c.effect, c.kind, metric)
         msg = (
@@ -109,27 +113,28 @@ def regression_checks(
         )
         out.append(
             Check(
-                kind="regression",
+                kind=CheckKind.REGRESSION,
                 page=page,
                 metric=metric,
                 status=status,
                 message=msg,
                 source="baseline",
                 aggregate="median",
-                label=label,
                 actual=c.median_current,
-                baseline=c.median_baseline,
-                effect=c.effect,
-                effect_kind=c.kind,
-                interval=(lo, hi),
-                min_effect=c.minimum,
-                p_value=p_value,
-                q_value=q,
                 n=len(current[(page, metric)]),
-                n_baseline=len(baseline[(page, metric)]),
-                bound=None,
                 level="error" if fail_on_regression and gated[i] else "warn",
-                gated=gated[i],
+                comparison=BaselineComparison(
+                    label=label,
+                    baseline=c.median_baseline,
+                    effect=c.effect,
+                    effect_kind=cast(EffectKind, c.kind),  # the model checks it
+                    interval=(lo, hi),
+                    min_effect=c.minimum,
+                    p_value=p_value,
+                    q_value=q,
+                    n_baseline=len(baseline[(page, metric)]),
+                    gated=gated[i],
+                ),
             )
         )
     return out

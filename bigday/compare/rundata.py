@@ -1,35 +1,34 @@
-"""A run folder's measurements as compare reads them: values per page x metric, JS chunk sizes, manifest."""
+"""A run folder's measurements as compare judges them: values per page x metric, JS chunk sizes, manifest."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bigday.errors import ConfigError
-from bigday.runfolder import RunFolder
-from bigday.store.ingest import LOAD_STATS_FILE, SAMPLES_FILE, read_run
+from bigday.runfolder import LoadVerdict, Manifest, RunContents, RunKind, measurements
 
 
 @dataclass(frozen=True)
 class RunData:
     """What one run measured."""
 
-    folder: RunFolder
-    run: dict[str, Any]  # the runs row (validated manifest)
+    manifest: Manifest
     values: dict[tuple[str, str], np.ndarray]
     chunks: dict[str, dict[str, float]]  # page -> chunk -> largest bytes seen
     pages: tuple[str, ...]
     failed_page_runs: int
-    load_verdicts: tuple[dict[str, Any], ...] = ()
-    rows: tuple[dict[str, Any], ...] = ()  # the samples rows, as ingest stores them
+    load_verdicts: tuple[LoadVerdict, ...] = ()
 
     @property
     def run_id(self) -> str:
-        return str(self.run["run_id"])
+        return self.manifest.run_id
+
+    @property
+    def kind(self) -> RunKind:
+        return self.manifest.kind
 
 
 _SIZE_KEYS = ("body_bytes", "bytes", "transfer_bytes", "transfer_size", "size")
@@ -85,42 +84,34 @@ def resource_values(details: Any) -> dict[str, float]:
     return out
 
 
-def read_run_data(run_dir: str | Path) -> RunData:
-    """Read and validate a probe or load run folder (ConfigError names the damaged file)."""
-    run, rows = read_run(run_dir)
-    folder = RunFolder.open(run_dir)
+def run_data(contents: RunContents) -> RunData:
+    """The values compare judges, from a run folder already read and validated (bigday.runfolder)."""
     acc: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for r in rows:
-        acc[(r["page"], r["metric"])].append(r["value"])
+    for m in measurements(contents):
+        acc[(m.page, m.metric)].append(m.value)
     chunks: dict[str, dict[str, float]] = defaultdict(dict)
     pages: list[str] = []
     failed = 0
-    verdicts: tuple[dict[str, Any], ...] = ()
-    if run["kind"] == "probe":
-        for rec in folder.read(SAMPLES_FILE)["samples"]:
-            if rec["page"] not in pages:
-                pages.append(rec["page"])
-            if rec.get("ok") is False:
+    verdicts: tuple[LoadVerdict, ...] = ()
+    if contents.probe_samples is not None:
+        for rec in contents.probe_samples.samples:
+            if rec.page not in pages:
+                pages.append(rec.page)
+            if not rec.ok:
                 failed += 1
                 continue
-            for name, size in chunk_bytes(rec.get("details")).items():
-                chunks[rec["page"]][name] = max(size, chunks[rec["page"]].get(name, 0.0))
-            for name, value in resource_values(rec.get("details")).items():
-                acc[(rec["page"], name)].append(value)
+            for name, size in chunk_bytes(rec.details).items():
+                chunks[rec.page][name] = max(size, chunks[rec.page].get(name, 0.0))
+            for name, value in resource_values(rec.details).items():
+                acc[(rec.page, name)].append(value)
     else:
-        stats = folder.read(LOAD_STATS_FILE)
         pages = sorted({p for p, _ in acc})
-        raw_verdicts = stats.get("verdicts") or []
-        if not isinstance(raw_verdicts, list) or not all(isinstance(v, dict) for v in raw_verdicts):
-            raise ConfigError(f"{folder.file(LOAD_STATS_FILE)}: verdicts: expected a list of mappings")
-        verdicts = tuple(raw_verdicts)
+        verdicts = contents.load_stats.verdicts if contents.load_stats is not None else ()
     return RunData(
-        folder,
-        run,
+        contents.manifest,
         {k: np.asarray(v, dtype=float) for k, v in acc.items()},
         dict(chunks),
         tuple(pages),
         failed,
         verdicts,
-        tuple(rows),
     )

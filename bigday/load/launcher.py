@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 
 from bigday.errors import ConfigError, RunError
+from bigday.runfolder import RunFile, RunFolder
 
 LOCUSTFILES = Path(__file__).resolve().parent.parent.parent / "locustfiles"
 LOCUSTFILE_FOR = {"saturday": LOCUSTFILES / "saturday_spike.py", "isolation": LOCUSTFILES / "tenant_isolation.py"}
@@ -105,7 +106,7 @@ def locust_command(launch: LocustLaunch) -> list[str]:
         "--bigday-out",
         str(launch.out_dir),
         "--html",
-        str(launch.out_dir / "locust_report.html"),
+        str(RunFolder(launch.out_dir).file(RunFile.LOCUST_REPORT)),
         "--stop-timeout",
         "5",
         "--only-summary",
@@ -167,7 +168,7 @@ def kill_tree(pid: int, grace_s: float = 5.0) -> None:
 
 def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> LocustOutcome:
     """Run Locust to completion or to the hard limit (+ grace), then kill it and its workers by PID."""
-    log_path = launch.log_path or launch.out_dir / "locust.log"
+    log_path = launch.log_path or RunFolder(launch.out_dir).file(RunFile.LOCUST_LOG)
     deadline = launch.hard_limit_s + grace_s + (launch.wait_for_workers_s if launch.expect_workers else 0.0)
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")

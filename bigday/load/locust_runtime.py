@@ -403,19 +403,19 @@ def _finalise() -> None:
             processes=processes,
             stop_reason=STATE.stop_reason,
         )
-        doc = write_results(folder, STATE.plan, STATE.book, rec)
+        stats = write_results(folder, STATE.plan, STATE.book, rec)
     except BigdayError as e:
         log.error("bigday: error: %s", e)
         env.process_exit_code = 3
         return
-    for v in doc["verdicts"]:
-        trust = "" if v["trustworthy"] else " (untrustworthy: " + "; ".join(v["caveats"]) + ")"
+    for v in stats.verdicts:
+        trust = "" if v.trustworthy else " (untrustworthy: " + "; ".join(v.caveats) + ")"
         log.warning(
             "bigday: %s verdict %s%s%s",
-            v["name"],
-            v["status"].upper(),
+            v.name,
+            v.status.upper(),
             trust,
-            "".join(f"\n  - {r}" for r in v["reasons"]),
+            "".join(f"\n  - {r}" for r in v.reasons),
         )
     log.warning("bigday: results in %s", folder.path)
 

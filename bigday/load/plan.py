@@ -1,172 +1,31 @@
-"""The load plan: one rehearsal's resolved parameters (scenario + overrides), shared by bigday and Locust.
+"""Building the load plan: one rehearsal's resolved parameters (scenario + overrides), shared by bigday and Locust.
 
-A plan is plain data: ``bigday load`` resolves it once, writes it to the run folder as ``plan.json`` and hands
-it to Locust; the master forwards it to every worker, so workers on other machines need no scenario file.
-This module never imports Locust (importing Locust monkey-patches the interpreter with gevent).
+A plan is plain data (its model is the run folder's ``plan.json``, bigday.runfolder.plan): ``bigday load``
+resolves it once, writes it to the run folder and hands it to Locust; the master forwards it to every worker,
+so workers on other machines need no scenario file.  This module never imports Locust (importing Locust
+monkey-patches the interpreter with gevent).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 from bigday.errors import ConfigError
+from bigday.runfolder.plan import DEFAULT_PHOTO_SIZES_KB as DEFAULT_PHOTO_SIZES_KB
+from bigday.runfolder.plan import IsolationPlan as IsolationPlan
+from bigday.runfolder.plan import LoadPlan as LoadPlan
+from bigday.runfolder.plan import RehearsalKind
+from bigday.runfolder.plan import Stage as Stage
+from bigday.runfolder.plan import TenantShare as TenantShare
 from bigday.settings.scenario import USER_KINDS, Scenario, parse_duration_ms
 
 KINDS = ("saturday", "isolation")
 # Locust class names of the user kinds; the locustfiles expose exactly these.
 USER_CLASS_NAMES = {"photographer": "PhotographerUser", "planner": "PlannerUser", "couple": "CoupleUser"}
-# Photos a photographer's phone or camera produces: a few HEIC-sized frames and a smaller edited export.
-DEFAULT_PHOTO_SIZES_KB = (2600, 1800, 3400, 600)
 ISOLATION_PHASES = ("warmup", "alone", "spike", "recovery")
-PLAN_FILE = "plan.json"
-
-
-@dataclass(frozen=True)
-class Stage:
-    """Reach ``users`` linearly over ``duration_s`` seconds; ``name`` becomes the phase of its requests."""
-
-    name: str
-    duration_s: float
-    users: int
-
-
-@dataclass(frozen=True)
-class TenantShare:
-    """How strongly a tenant is represented among each kind of user (weights, not fractions)."""
-
-    tenant: str
-    photographer: float
-    planner: float
-    couple: float
-
-    def weight(self, kind: str) -> float:
-        return float(getattr(self, kind))
-
-
-@dataclass(frozen=True)
-class IsolationPlan:
-    """The three-phase isolation check: victim alone, aggressor spike beside it, aggressor gone."""
-
-    victim: str
-    aggressor: str
-    tolerance: float = 1.25
-    # The p95 rise (ms) below which a slow-down is not counted as harm, whatever its ratio (0: ratio alone).
-    min_effect_ms: float = 0.0
-    victim_p95_sla_ms: float = 500.0
-    victim_max_error_rate: float = 0.01
-    phase_s: float = 20.0
-    recovery_s: float | None = None  # phase 3; None: as long as the others
-    # Victim users open their connections during warm-up; those first requests are not evidence.
-    warmup_s: float = 2.0
-    # Seconds at the start of each phase left out of the verdict, while users start or stop (shape ticks are 1 s).
-    settle_s: float = 1.5
-    # Steady pacing, so the victim's request rate does not depend on the latency being measured; 120 light
-    # reads a second give ~1,000 samples per 10 s phase, where an unharmed victim's p95 interval stays
-    # inside 1.25x (at ~500 samples it would not, one run in six, from sampling alone). Ten users keep the
-    # victim's requests in flight below the reference target's per-tenant queue bound (16), so the victim
-    # can never be turned away by its own traffic.
-    victim_users: int = 10
-    victim_rps_per_user: float = 12.0
-    # Back-to-back uploaders, as many as the reference target admits per tenant (its queue bound, 16): the
-    # aggressor's admission stays full for the whole spike, the strongest spike the app accepts. Users beyond
-    # that would only add uploads turned away with 503 (which they would honour, see AggressorUser).
-    aggressor_users: int = 16
-    # Phase "alone" is the baseline; if it was this much slower than the aggressor-free "recovery" phase, the
-    # machine disturbed it and a PASS against it would be unearned.
-    baseline_drift_bar: float = 1.5
-    confidence: float = 0.95
-    resamples: int = 2000
-
-    @property
-    def stages(self) -> tuple[Stage, ...]:
-        v, a = self.victim_users, self.victim_users + self.aggressor_users
-        return (
-            Stage("warmup", self.warmup_s, v),
-            Stage("alone", self.phase_s, v),
-            Stage("spike", self.phase_s, a),
-            Stage("recovery", self.recovery_s or self.phase_s, v),
-        )
-
-
-@dataclass(frozen=True)
-class LoadPlan:
-    """Everything a rehearsal needs, resolved; serialisable to JSON for Locust masters and workers."""
-
-    kind: str
-    scenario_name: str
-    scenario_path: str
-    scenario_sha256: str
-    tenants: tuple[TenantShare, ...]
-    stages: tuple[Stage, ...]
-    user_mix: tuple[tuple[str, float], ...]
-    think_time_s: tuple[float, float]
-    max_duration_s: float
-    allow_hosts: tuple[str, ...] = ()
-    photo_sizes_kb: tuple[int, ...] = DEFAULT_PHOTO_SIZES_KB
-    batch_size: tuple[int, int] = (2, 5)
-    spike_p95_sla_ms: float = 1000.0
-    spike_max_error_rate: float = 0.01
-    saturation_cpu_pct: float = 90.0
-    saturation_fraction: float = 0.10
-    request_timeout_s: float = 60.0
-    isolation: IsolationPlan | None = None
-
-    @property
-    def total_duration_s(self) -> float:
-        return sum(s.duration_s for s in self.stages)
-
-    @property
-    def peak_users(self) -> int:
-        return max((s.users for s in self.stages), default=0)
-
-    @property
-    def user_kinds(self) -> tuple[str, ...]:
-        return tuple(k for k, w in self.user_mix if w > 0)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LoadPlan:
-        iso = data.get("isolation")
-        return cls(
-            kind=data["kind"],
-            scenario_name=data["scenario_name"],
-            scenario_path=data["scenario_path"],
-            scenario_sha256=data["scenario_sha256"],
-            tenants=tuple(TenantShare(**t) for t in data["tenants"]),
-            stages=tuple(Stage(**s) for s in data["stages"]),
-            user_mix=tuple((str(k), float(w)) for k, w in data["user_mix"]),
-            think_time_s=(float(data["think_time_s"][0]), float(data["think_time_s"][1])),
-            max_duration_s=float(data["max_duration_s"]),
-            allow_hosts=tuple(data.get("allow_hosts", ())),
-            photo_sizes_kb=tuple(int(x) for x in data.get("photo_sizes_kb", DEFAULT_PHOTO_SIZES_KB)),
-            batch_size=(int(data["batch_size"][0]), int(data["batch_size"][1])),
-            spike_p95_sla_ms=float(data["spike_p95_sla_ms"]),
-            spike_max_error_rate=float(data["spike_max_error_rate"]),
-            saturation_cpu_pct=float(data["saturation_cpu_pct"]),
-            saturation_fraction=float(data["saturation_fraction"]),
-            request_timeout_s=float(data["request_timeout_s"]),
-            isolation=IsolationPlan(**iso) if iso else None,
-        )
-
-    @classmethod
-    def read(cls, path: str | Path) -> LoadPlan:
-        p = Path(path)
-        try:
-            return cls.from_json(json.loads(p.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise ConfigError(f"{p}: no such load plan file") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-            raise ConfigError(f"{p}: not a bigday load plan ({type(e).__name__}: {e})") from None
 
 
 @dataclass(frozen=True)
@@ -371,7 +230,7 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
         stages = _scaled_stages(scenario, o)
         user_mix = _user_mix(scenario, o)
     plan = LoadPlan(
-        kind=kind,
+        kind=cast(RehearsalKind, kind),  # one of KINDS, checked above
         scenario_name=scenario.name,
         scenario_path=str(scenario.source),
         scenario_sha256=scenario.sha256,

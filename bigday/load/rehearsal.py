@@ -8,6 +8,7 @@ and returns the verdicts written to a fresh run folder (kind ``load``).  ``bigda
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,25 @@ from typing import Any
 
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, RunError
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, check_extra_args, explain_failure, run_locust
-from bigday.load.plan import PLAN_FILE, LoadPlan, PlanOverrides, build_plan
-from bigday.load.results import STATS, read_stats
+from bigday.load.plan import LoadPlan, PlanOverrides, build_plan
 from bigday.load.safety import check_host_allowed, check_reachable
-from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
+from bigday.runfolder import (
+    App,
+    LoadStats,
+    LoadVerdict,
+    Manifest,
+    RunFile,
+    RunFolder,
+    RunKind,
+    ScenarioRef,
+    Status,
+    environment_fingerprint,
+    read_load_stats,
+    read_manifest,
+    utc_now,
+    write_manifest,
+    write_plan,
+)
 from bigday.settings.scenario import Scenario
 
 
@@ -44,16 +60,19 @@ class LoadRunResult:
 
     kind: str
     folder: Path
-    stats: dict[str, Any]
-    verdicts: tuple[dict[str, Any], ...]
+    stats: LoadStats
+
+    @property
+    def verdicts(self) -> tuple[LoadVerdict, ...]:
+        return self.stats.verdicts
 
     @property
     def trustworthy(self) -> bool:
-        return all(v.get("trustworthy", False) for v in self.verdicts)
+        return all(v.trustworthy for v in self.verdicts)
 
     @property
     def passed(self) -> bool:
-        return all(v.get("status") == "pass" for v in self.verdicts)
+        return all(v.status is Status.PASS for v in self.verdicts)
 
     @property
     def exit_code(self) -> int:
@@ -113,7 +132,7 @@ def run_rehearsal(
         launch = LocustLaunch(
             locustfile=LOCUSTFILE_FOR[kind],
             host=url,
-            plan_path=folder.file(PLAN_FILE),
+            plan_path=folder.file(RunFile.PLAN),
             out_dir=folder.path,
             hard_limit_s=plan.max_duration_s,
             processes=_processes_for(kind, opts.processes),
@@ -125,33 +144,34 @@ def run_rehearsal(
             wait_for_workers_s=opts.wait_for_workers_s,
         )
         outcome = run_locust(launch)
-    if not folder.file(STATS).is_file():
-        manifest = folder.manifest()
-        manifest.update(status="failed", complete=False, finished_at=utc_now().isoformat())
-        folder.write_manifest(manifest)
+    if not folder.has(RunFile.LOAD_STATS):
+        manifest = read_manifest(folder)
+        failed = dataclasses.replace(manifest, status="failed", complete=False, finished_at=utc_now())
+        write_manifest(folder, failed)
         raise explain_failure(outcome)
-    stats = read_stats(folder.path)
-    return LoadRunResult(kind, folder.path, stats, tuple(stats.get("verdicts", ())))
+    return LoadRunResult(kind, folder.path, read_load_stats(folder))
 
 
 def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, opts: LoadOptions) -> None:
-    folder.write(PLAN_FILE, plan.to_json())
-    folder.write_manifest(
-        {
-            "kind": "load",
-            "rehearsal": plan.kind,
-            "started_at": utc_now().isoformat(),
-            "finished_at": None,
-            "complete": False,
-            "status": "incomplete",
-            "scenario": {"name": plan.scenario_name, "path": plan.scenario_path, "sha256": plan.scenario_sha256},
-            "environment": environment_fingerprint(load_processes=_processes_for(plan.kind, opts.processes)),
-            "app": {
-                "base_url": url,
-                "embedded_target": embedded,
-                "target_isolation": (opts.target_isolation or "fair") if embedded else None,
-            },
-        }
+    write_plan(folder, plan)
+    write_manifest(
+        folder,
+        Manifest(
+            run_id=folder.run_id,
+            kind=RunKind.LOAD,
+            rehearsal=plan.kind,
+            started_at=utc_now(),
+            finished_at=None,
+            complete=False,
+            status="incomplete",
+            scenario=ScenarioRef(plan.scenario_name, plan.scenario_path, plan.scenario_sha256),
+            environment=environment_fingerprint(load_processes=_processes_for(plan.kind, opts.processes)),
+            app=App(
+                base_url=url,
+                embedded_target=embedded,
+                target_isolation=(opts.target_isolation or "fair") if embedded else None,
+            ),
+        ),
     )
 
 

@@ -6,24 +6,39 @@ produce the same folder as ``bigday load``.  Format: docs/run-folder.md, "Load r
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bigday.load.plan import LoadPlan
 from bigday.load.samples import SampleBook
-from bigday.load.stats import PhaseSpan, summarise, write_stats_csv, write_timeline_csv
-from bigday.load.verdict import IsolationVerdict, SpikeVerdict, generator_health, judge_isolation, judge_spike
-from bigday.runfolder import MANIFEST, RunFolder, environment_fingerprint, git_info, read_json
-
-STATS = "load_stats.json"
-STATS_CSV = "load_stats.csv"
-TIMELINE_CSV = "load_timeline.csv"
-SAMPLES_CSV = "load_samples.csv.gz"
-
-HTML = "locust_report.html"
+from bigday.load.stats import PhaseSpan, summarise
+from bigday.load.verdict import generator_health, judge_isolation, judge_spike
+from bigday.runfolder import (
+    App,
+    CpuSample,
+    GeneratorRecord,
+    LoadStats,
+    LoadVerdict,
+    Manifest,
+    PhaseRecord,
+    RunFile,
+    RunFolder,
+    RunKind,
+    ScenarioRef,
+    TimelinePoint,
+    environment_fingerprint,
+    git_info,
+    load_csv_formats,
+    read_manifest,
+    write_load_samples,
+    write_load_stats,
+    write_load_stats_csv,
+    write_load_timeline,
+    write_manifest,
+)
 
 
 @dataclass(frozen=True)
@@ -41,80 +56,83 @@ class RunRecord:
     stop_reason: str
 
 
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat()
+def _utc(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
 
 
-def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunRecord) -> dict[str, Any]:
-    """Summaries, verdicts and raw samples into ``folder``; returns the ``load_stats.json`` document."""
+def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunRecord) -> LoadStats:
+    """Summaries, verdicts and raw samples into ``folder``; returns what ``load_stats.json`` holds."""
     run_span = PhaseSpan("*", rec.started_at, rec.finished_at)
     rows = summarise(book, rec.phases, run_span)
     health = generator_health(list(rec.cpu_samples), plan.saturation_cpu_pct, plan.saturation_fraction)
     peak_reached = max((int(p["users"]) for p in rec.timeline), default=0)
-    verdicts: list[IsolationVerdict | SpikeVerdict] = []
+    verdicts: list[LoadVerdict] = []
     if plan.kind == "isolation" and plan.isolation is not None:
         verdicts.append(judge_isolation(book, plan.isolation, rec.phases, health))
     else:
         verdicts.append(judge_spike(plan, rows, book, peak_reached, health))
-    doc: dict[str, Any] = {
-        "kind": plan.kind,
-        "host": rec.host,
-        "trustworthy": all(v.trustworthy for v in verdicts),
-        "stop_reason": rec.stop_reason,
-        "started_at": _iso(rec.started_at),
-        "finished_at": _iso(rec.finished_at),
-        "duration_s": round(rec.finished_at - rec.started_at, 3),
-        "samples": len(book),
-        "peak_users_reached": peak_reached,
-        "phases": [
-            {"name": p.name, "start_s": round(p.start - rec.started_at, 3), "end_s": round(p.end - rec.started_at, 3)}
+    timeline = tuple(TimelinePoint.from_json(p, "the load timeline") for p in rec.timeline)
+    stats = LoadStats(
+        kind=plan.kind,
+        host=rec.host,
+        trustworthy=all(v.trustworthy for v in verdicts),
+        stop_reason=rec.stop_reason,
+        started_at=_utc(rec.started_at),
+        finished_at=_utc(rec.finished_at),
+        duration_s=round(rec.finished_at - rec.started_at, 3),
+        samples=len(book),
+        peak_users_reached=peak_reached,
+        phases=tuple(
+            PhaseRecord(p.name, round(p.start - rec.started_at, 3), round(p.end - rec.started_at, 3))
             for p in rec.phases
-        ],
-        "stats": [r.to_json() for r in rows],
-        "timeline": list(rec.timeline),
-        "verdicts": [v.to_json() for v in verdicts],
-        "generator": {
-            "cpu_samples": list(rec.cpu_samples),
-            "saturated": health.saturated,
-            "health": health.to_json(),
-            "processes": rec.processes,
-        },
-    }
-    folder.write(STATS, doc)
-    write_stats_csv(folder.file(STATS_CSV), rows)
-    write_timeline_csv(folder.file(TIMELINE_CSV), list(rec.timeline))
-    book.write_csv_gz(folder.file(SAMPLES_CSV), rec.started_at)
-    _write_manifest(folder, plan, rec, doc)
-    return doc
-
-
-def _write_manifest(folder: RunFolder, plan: LoadPlan, rec: RunRecord, doc: dict[str, Any]) -> None:
-    previous: dict[str, Any] = {}
-    if folder.file(MANIFEST).is_file():
-        previous = read_json(folder.file(MANIFEST))
-    app = dict(previous.get("app") or {})
-    app.setdefault("base_url", rec.host)
-    app.setdefault("embedded_target", False)
-    for k, v in git_info().items():
-        app.setdefault(k, v)
-    manifest = {
-        **previous,
-        "run_id": folder.run_id,
-        "kind": "load",
-        "rehearsal": plan.kind,
-        "started_at": _iso(rec.started_at),
-        "finished_at": _iso(rec.finished_at),
-        "complete": True,
-        "status": "ok",
-        "trustworthy": doc["trustworthy"],
-        "scenario": {"name": plan.scenario_name, "path": plan.scenario_path, "sha256": plan.scenario_sha256},
-        "environment": environment_fingerprint(
-            locust_version=rec.locust_version, load_processes=rec.processes, machine=platform.node()
         ),
-        "app": app,
-    }
-    folder.write_manifest(manifest)
+        stats=tuple(rows),
+        timeline=timeline,
+        verdicts=tuple(verdicts),
+        generator=GeneratorRecord(
+            cpu_samples=tuple(CpuSample.from_json(c, "the load generator's CPU samples") for c in rec.cpu_samples),
+            saturated=health.saturated,
+            health=health,
+            processes=rec.processes,
+        ),
+    )
+    write_load_stats(folder, stats)
+    write_load_stats_csv(folder, rows)
+    write_load_timeline(folder, timeline)
+    write_load_samples(folder, book.columns(rec.started_at))
+    _write_manifest(folder, plan, rec, stats)
+    return stats
 
 
-def read_stats(folder: Path) -> dict[str, Any]:
-    return read_json(Path(folder) / STATS)
+def _write_manifest(folder: RunFolder, plan: LoadPlan, rec: RunRecord, stats: LoadStats) -> None:
+    # ``bigday load`` wrote the start of the manifest (its command line, the app); plain Locust did not.
+    previous = read_manifest(folder) if folder.has(RunFile.MANIFEST) else None
+    app = previous.app if previous else App()
+    git = git_info()
+    app = dataclasses.replace(
+        app,
+        base_url=app.base_url if app.base_url is not None else rec.host,
+        embedded_target=app.embedded_target if app.embedded_target is not None else False,
+        git_sha=app.git_sha if app.git_sha is not None else git["git_sha"],
+        git_branch=app.git_branch if app.git_branch is not None else git["git_branch"],
+    )
+    write_manifest(
+        folder,
+        Manifest(
+            run_id=folder.run_id,
+            kind=RunKind.LOAD,
+            rehearsal=plan.kind,
+            started_at=_utc(rec.started_at),
+            finished_at=_utc(rec.finished_at),
+            complete=True,
+            status="ok",
+            trustworthy=stats.trustworthy,
+            scenario=ScenarioRef(plan.scenario_name, plan.scenario_path, plan.scenario_sha256),
+            environment=environment_fingerprint(
+                locust_version=rec.locust_version, load_processes=rec.processes, machine=platform.node()
+            ),
+            app=app,
+            formats=load_csv_formats(),
+            argv=previous.argv if previous else None,
+        ),
+    )

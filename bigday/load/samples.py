@@ -9,18 +9,16 @@ summaries run in plain Python too.
 
 from __future__ import annotations
 
-import gzip
-import io
 from array import array
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-Key = tuple[str, str, str, str]  # tenant, user_kind, endpoint, phase
-KEY_FIELDS = ("tenant", "user_kind", "endpoint", "phase")
+from bigday.runfolder.load_samples import LoadSamples, SampleKey
+
+Key = SampleKey  # tenant, user_kind, endpoint, phase
 
 
 class Series:
@@ -132,20 +130,17 @@ class SampleBook:
             dict(s.errors),
         )
 
-    def write_csv_gz(self, path: Path, t0: float) -> None:
-        """Every raw sample, one row each, so any summary or verdict can be recomputed from the run folder."""
-        with gzip.open(path, "wt", encoding="utf-8", newline="") as f:
-            f.write("tenant,user_kind,endpoint,phase,t_s,response_ms,ok\n")
-            for key, s in sorted(self.series.items()):
-                prefix = ",".join(_csv_cell(k) for k in key)
-                buf = io.StringIO()
-                for t, rt, ok in zip(s.t, s.rt, s.ok, strict=True):
-                    buf.write(f"{prefix},{t - t0:.3f},{rt:.3f},{ok}\n")
-                f.write(buf.getvalue())
-
-
-def _csv_cell(value: str) -> str:
-    return f'"{value}"' if ("," in value or '"' in value) else value
+    def columns(self, t0: float) -> LoadSamples:
+        """Every raw sample, key by key, with times in seconds from ``t0`` (the run folder's raw samples)."""
+        return LoadSamples.from_groups(
+            (
+                key,
+                np.frombuffer(s.t, dtype=np.float64) - t0,
+                np.frombuffer(s.rt, dtype=np.float32),
+                np.frombuffer(bytes(s.ok), dtype=np.uint8),
+            )
+            for key, s in sorted(self.series.items())
+        )
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,14 @@ without also showing up in the error rate beside it.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from bigday.load.samples import KEY_FIELDS, Key, SampleBook
+from bigday.load.samples import Key, SampleBook
+from bigday.runfolder.load_stats import EndpointStats as EndpointStats
 
 ALL = "*"
 # Which key fields each roll-up keeps (the rest become "*"): fine grain first, whole run last.
@@ -42,28 +40,6 @@ class PhaseSpan:
     @property
     def duration_s(self) -> float:
         return max(self.end - self.start, 1e-9)
-
-
-@dataclass(frozen=True)
-class EndpointStats:
-    """One row of ``load_stats.json``: counts, rate, exact latency percentiles and errors of one group."""
-
-    tenant: str
-    user_kind: str
-    endpoint: str
-    phase: str
-    count: int
-    rps: float
-    p50: float | None
-    p95: float | None
-    p99: float | None
-    max: float | None
-    mean: float | None
-    error_rate: float
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _percentiles(rt: np.ndarray) -> tuple[float | None, ...]:
@@ -123,25 +99,6 @@ def summarise(book: SampleBook, phases: Iterable[PhaseSpan], run_span: PhaseSpan
                 )
             )
     return rows
-
-
-def write_stats_csv(path: Path, rows: list[EndpointStats]) -> None:
-    cols = [*KEY_FIELDS, "count", "rps", "p50", "p95", "p99", "max", "mean", "error_rate", "errors"]
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
-        for r in rows:
-            d = r.to_json()
-            d["errors"] = ";".join(f"{k}:{v}" for k, v in r.errors.items())
-            w.writerow(["" if d[c] is None else d[c] for c in cols])
-
-
-def write_timeline_csv(path: Path, timeline: list[dict[str, Any]]) -> None:
-    cols = ["t", "users", "rps", "fail_rps", "phase"]
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(timeline)
 
 
 def find(

@@ -11,7 +11,6 @@ verdict from a saturated generator is marked untrustworthy: its numbers measure 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,35 +18,17 @@ import numpy as np
 from bigday.load.plan import IsolationPlan, LoadPlan
 from bigday.load.samples import SampleBook
 from bigday.load.stats import ALL, EndpointStats, PhaseSpan, find
+from bigday.runfolder.enums import Status
+from bigday.runfolder.load_verdicts import (
+    GeneratorHealth,
+    Interval,
+    IsolationVerdict,
+    PhaseFigures,
+    ProcessCpu,
+    SpikeVerdict,
+)
 
 MIN_SAMPLES = 30
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A point estimate with its bootstrap confidence interval."""
-
-    estimate: float | None
-    low: float | None
-    high: float | None
-    confidence: float
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class GeneratorHealth:
-    """The load generator's own CPU over the run; saturated when any process sat above the bar too long."""
-
-    saturated: bool
-    busiest_fraction: float
-    cpu_pct_bar: float
-    fraction_bar: float
-    per_process: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, fraction_bar: float) -> GeneratorHealth:
@@ -55,18 +36,18 @@ def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, frac
     per: dict[str, list[float]] = {}
     for s in cpu_samples:
         per.setdefault(str(s["node"]), []).append(float(s["cpu"]))
-    summary = {}
+    summary: dict[str, ProcessCpu] = {}
     busiest = 0.0
     for node, values in per.items():
         arr = np.asarray(values)
         over = float((arr > cpu_pct_bar).mean()) if arr.size else 0.0
         busiest = max(busiest, over)
-        summary[node] = {
-            "samples": int(arr.size),
-            "median": round(float(np.median(arr)), 1) if arr.size else 0.0,
-            "max": round(float(arr.max()), 1) if arr.size else 0.0,
-            "fraction_above_bar": round(over, 4),
-        }
+        summary[node] = ProcessCpu(
+            samples=int(arr.size),
+            median=round(float(np.median(arr)), 1) if arr.size else 0.0,
+            max=round(float(arr.max()), 1) if arr.size else 0.0,
+            fraction_above_bar=round(over, 4),
+        )
     return GeneratorHealth(busiest > fraction_bar, round(busiest, 4), cpu_pct_bar, fraction_bar, summary)
 
 
@@ -121,83 +102,6 @@ def bootstrap_rate_difference(
 
 
 # ---------------------------------------------------------------- verdicts
-
-
-@dataclass(frozen=True)
-class PhaseFigures:
-    """The victim's figures in one phase."""
-
-    n: int
-    p50: float | None
-    p95: float | None
-    p99: float | None
-    error_rate: float
-
-
-@dataclass(frozen=True)
-class IsolationVerdict:
-    """Did the aggressor tenant's spike slow the victim tenant beyond tolerance or past its SLA?"""
-
-    status: str  # "pass" | "fail"
-    trustworthy: bool
-    reasons: tuple[str, ...]
-    victim: str
-    aggressor: str
-    tolerance: float
-    victim_p95_sla_ms: float
-    victim_max_error_rate: float
-    alone: PhaseFigures
-    spike: PhaseFigures
-    p95_ratio: Interval
-    p99_ratio: Interval
-    error_rate_increase: Interval
-    aggressor_requests_in_spike: int
-    recovery: PhaseFigures | None = None
-    p95_increase_ms: Interval | None = None
-    p99_increase_ms: Interval | None = None
-    min_effect_ms: float = 0.0
-    caveats: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    name: str = "tenant_isolation"
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "pass"
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["kind"] = "load"
-        return d
-
-
-@dataclass(frozen=True)
-class SpikeVerdict:
-    """Did the app hold the Saturday spike plateau: latency within SLA and errors within bounds?"""
-
-    status: str
-    trustworthy: bool
-    reasons: tuple[str, ...]
-    peak_users_planned: int
-    peak_users_reached: int
-    plateau_phases: tuple[str, ...]
-    plateau_count: int
-    plateau_rps: float
-    plateau_p95_ms: float | None
-    plateau_p99_ms: float | None
-    plateau_error_rate: float
-    p95_sla_ms: float
-    max_error_rate: float
-    caveats: tuple[str, ...] = ()
-    name: str = "saturday_spike"
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "pass"
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["kind"] = "load"
-        return d
 
 
 def _victim_arrays(book: SampleBook, victim: str, phase: str, settled_from: float) -> tuple[np.ndarray, int]:
@@ -288,7 +192,7 @@ def judge_isolation(
             f" spike (both without the aggressor; bar {iso.baseline_drift_bar:g}x)"
         )
     return IsolationVerdict(
-        status="fail" if reasons else "pass",
+        status=Status.FAIL if reasons else Status.PASS,
         trustworthy=not caveats,
         reasons=tuple(reasons),
         victim=iso.victim,
@@ -351,7 +255,7 @@ def judge_spike(
     if peak_reached < 0.95 * plan.peak_users:
         caveats.append(f"the generator reached only {peak_reached} of {plan.peak_users} users")
     return SpikeVerdict(
-        status="fail" if reasons else "pass",
+        status=Status.FAIL if reasons else Status.PASS,
         trustworthy=not caveats,
         reasons=tuple(reasons),
         peak_users_planned=plan.peak_users,

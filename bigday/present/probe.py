@@ -124,11 +124,11 @@ def show_outcome(outcome: ProbeOutcome, as_json: bool, out: Console, err: Consol
             "run_folder": str(outcome.folder.path),
             "complete": outcome.complete,
             "missing": list(outcome.missing),
-            **outcome.summary,
+            **outcome.summary.to_json(),
         }
         out.print_json(json.dumps(payload), indent=2, highlight=False)
     else:
-        out.print(summary_renderable(outcome.summary))
+        out.print(summary_renderable(outcome.summary.to_json()))
         out.print(Text(f"run folder: {outcome.folder.path}"), soft_wrap=True)
     if outcome.missing:
         err.print(Text(f"bigday: incomplete: {len(outcome.missing)} page run(s) could not be measured:"))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
+
+from bigday.runfolder import ProbeSample
 
 # The metrics every sample carries, in the order of docs/run-folder.md; units are those of bigday/metrics.py.
 SAMPLE_METRICS: tuple[str, ...] = (
@@ -79,25 +82,25 @@ class PageRun:
     details: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
 
-    def to_sample(self) -> dict[str, Any]:
-        """The sample record of docs/run-folder.md (extra keys only added, never renamed)."""
-        return {
-            "page": self.target.page,
-            "path": self.target.path,
-            "url": self.target.url,
-            "tenant": self.target.tenant,
-            "run_index": self.run_index,
-            "warm": self.warm,
-            "profile": self.profile,
-            "device": self.device,
-            "connection": self.connection,
-            "browser": "chromium",
-            "browser_version": self.browser_version,
-            "ok": self.ok,
-            "error": self.error,
-            "attempt": self.attempt,
-            "started_at": self.started_at,
-            "duration_s": round(self.duration_s, 3),
-            "metrics": self.vitals.as_dict(),
-            "details": self.details,
-        }
+    def to_sample(self) -> ProbeSample:
+        """The sample record of docs/run-folder.md."""
+        return ProbeSample(
+            page=self.target.page,
+            path=self.target.path,
+            url=self.target.url,
+            tenant=self.target.tenant,
+            run_index=self.run_index,
+            warm=self.warm,
+            profile=self.profile,
+            device=self.device,
+            connection=self.connection,
+            browser="chromium",
+            browser_version=self.browser_version,
+            ok=self.ok,
+            error=self.error,
+            attempt=self.attempt,
+            started_at=datetime.fromisoformat(self.started_at),
+            duration_s=round(self.duration_s, 3),
+            metrics=self.vitals.as_dict(),
+            details=self.details,
+        )

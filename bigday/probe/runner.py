@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from playwright.sync_api import Browser
@@ -21,7 +21,24 @@ from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
 from bigday.probe.stats import summarize
-from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
+from bigday.runfolder import (
+    App,
+    Manifest,
+    MetricSummary,
+    PageRunCounts,
+    ProbeSamples,
+    ProbeSettings,
+    ProbeSummary,
+    RunFolder,
+    RunKind,
+    RunStatus,
+    ScenarioRef,
+    environment_fingerprint,
+    utc_now,
+    write_manifest,
+    write_probe_samples,
+    write_probe_summary,
+)
 from bigday.settings.scenario import Page, Scenario
 
 EXIT_COMPLETE = 0
@@ -75,7 +92,7 @@ class ProbeOutcome:
 
     folder: RunFolder
     runs: tuple[PageRun, ...]
-    summary: dict[str, Any]
+    summary: ProbeSummary
     complete: bool
     missing: tuple[str, ...] = field(default_factory=tuple)  # "page run N: last reason"
 
@@ -105,9 +122,11 @@ def page_targets(options: ProbeOptions, base_url: str) -> list[PageTarget]:
     return targets
 
 
-def summarize_runs(runs: list[PageRun] | tuple[PageRun, ...], warm: bool = False) -> dict[str, Any]:
+def summarize_runs(
+    runs: list[PageRun] | tuple[PageRun, ...], warm: bool = False
+) -> dict[str, dict[str, MetricSummary]]:
     """Per page, per metric: n, median, p75, p95, min, max over the successful runs (unmeasured metrics left out)."""
-    pages: dict[str, dict[str, Any]] = {}
+    pages: dict[str, dict[str, MetricSummary]] = {}
     for run in runs:
         if run.ok and run.warm == warm:
             pages.setdefault(run.target.page, {})
@@ -116,7 +135,7 @@ def summarize_runs(runs: list[PageRun] | tuple[PageRun, ...], warm: bool = False
         for metric in SAMPLE_METRICS:
             stats = summarize([r.vitals.get(metric) for r in ok])
             if stats is not None:
-                pages[page][metric] = stats
+                pages[page][metric] = MetricSummary(**stats)
     return pages
 
 
@@ -209,27 +228,25 @@ def _version(browser: Browser) -> str:
 
 
 def _manifest(
+    folder: RunFolder,
     options: ProbeOptions,
     app: AppUnderTest,
     assets: ProbeAssets,
     browser_version: str,
-    started: str,
-    finished: str | None,
-    status: str,
-) -> dict[str, Any]:
+    started: datetime,
+    finished: datetime | None,
+    status: RunStatus,
+) -> Manifest:
     profile = get_profile(options.profile)
-    return {
-        "kind": "probe",
-        "started_at": started,
-        "finished_at": finished,
-        "complete": status == "ok",
-        "status": status,
-        "scenario": {
-            "name": options.scenario.name,
-            "path": str(options.scenario.source),
-            "sha256": options.scenario.sha256,
-        },
-        "environment": environment_fingerprint(
+    return Manifest(
+        run_id=folder.run_id,
+        kind=RunKind.PROBE,
+        started_at=started,
+        finished_at=finished,
+        complete=status == "ok",
+        status=status,
+        scenario=ScenarioRef(options.scenario.name, str(options.scenario.source), options.scenario.sha256),
+        environment=environment_fingerprint(
             browser="chromium",
             browser_version=browser_version,
             web_vitals_version=assets.web_vitals_version,
@@ -237,19 +254,19 @@ def _manifest(
             profile=profile.name,
             profile_settings=profile.describe(),
         ),
-        "app": app.describe(),
-        "probe": {
-            "runs": options.runs,
-            "pages": list(options.pages),
-            "tenant": options.tenant,
-            "warm": options.warm,
-            "timeout_s": options.timeout_s,
-            "max_attempts": options.max_attempts,
-            "knobs": dict(options.knobs),
-            "accessibility": options.accessibility,
-            "tbt_window": "first contentful paint to the end of the settle wait (just before the interaction)",
-        },
-    }
+        app=App(**app.describe()),
+        probe=ProbeSettings(
+            runs=options.runs,
+            pages=options.pages,
+            tenant=options.tenant,
+            warm=options.warm,
+            timeout_s=options.timeout_s,
+            max_attempts=options.max_attempts,
+            knobs=dict(options.knobs),
+            accessibility=options.accessibility,
+            tbt_window="first contentful paint to the end of the settle wait (just before the interaction)",
+        ),
+    )
 
 
 def probe_app(
@@ -279,12 +296,14 @@ def _probe_app(
     )
     audited: set[str] = set()
     targets = page_targets(options, app.base_url)
-    started = utc_now().isoformat()
+    started = utc_now()
     runs: list[PageRun] = []
     missing: list[str] = []
     with _browser(browser) as keeper:
         folder = RunFolder.create("probe", options.results_dir)
-        folder.write_manifest(_manifest(options, app, assets, _version(keeper.browser), started, None, "incomplete"))
+        write_manifest(
+            folder, _manifest(folder, options, app, assets, _version(keeper.browser), started, None, "incomplete")
+        )
         # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
         for run_index in range(options.runs):
             for target in targets:
@@ -306,20 +325,21 @@ def _probe_app(
                 if not any(r.ok and not r.warm for r in records):
                     missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")
         browser_version = _version(keeper.browser)
-    summary = {"pages": summarize_runs(runs)}
-    if options.warm:
-        summary["warm_pages"] = summarize_runs(runs, warm=True)
-    summary["runs"] = {
-        t.page: {
-            "ok": sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
-            "failed_attempts": sum(1 for r in runs if not r.ok and r.target.page == t.page),
-            "wanted": options.runs,
-        }
-        for t in targets
-    }
-    folder.write("samples.json", {"samples": [r.to_sample() for r in runs]})
-    folder.write("summary.json", summary)
+    summary = ProbeSummary(
+        pages=summarize_runs(runs),
+        warm_pages=summarize_runs(runs, warm=True) if options.warm else None,
+        runs={
+            t.page: PageRunCounts(
+                ok=sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
+                failed_attempts=sum(1 for r in runs if not r.ok and r.target.page == t.page),
+                wanted=options.runs,
+            )
+            for t in targets
+        },
+    )
+    write_probe_samples(folder, ProbeSamples(tuple(r.to_sample() for r in runs)))
+    write_probe_summary(folder, summary)
     any_ok = any(r.ok for r in runs)
-    status = "ok" if not missing else ("incomplete" if any_ok else "failed")
-    folder.write_manifest(_manifest(options, app, assets, browser_version, started, utc_now().isoformat(), status))
+    status: RunStatus = "ok" if not missing else ("incomplete" if any_ok else "failed")
+    write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, utc_now(), status))
     return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing, missing=tuple(missing))

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bigday.errors import ConfigError
-from bigday.runfolder import RunFolder
+from bigday.runfolder import (
+    AlertRecord,
+    Check,
+    Manifest,
+    ProbeSample,
+    RunFile,
+    RunFolder,
+    RunKind,
+    Status,
+    Verdicts,
+    read_alerts,
+    read_manifest,
+    read_probe_samples,
+    read_verdicts,
+)
 
-STATUS_ORDER = {"fail": 0, "warn": 1, "skipped": 2, "pass": 3}
+STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.SKIPPED: 2, Status.PASS: 3}
 
 
 @dataclass(frozen=True)
@@ -17,37 +30,26 @@ class ReportData:
     """A judged run, as read back from its folder."""
 
     run_dir: Path
-    manifest: dict[str, Any]
-    verdicts: dict[str, Any]
-    alerts: list[dict[str, Any]]
-    samples: list[dict[str, Any]]
+    manifest: Manifest
+    verdicts: Verdicts
+    alerts: tuple[AlertRecord, ...]
+    samples: tuple[ProbeSample, ...]
 
     @property
     def run_id(self) -> str:
-        return str(self.verdicts.get("run_id") or self.manifest.get("run_id"))
+        return self.verdicts.run_id or self.manifest.run_id
 
-    def checks(self) -> list[dict[str, Any]]:
+    def checks(self) -> list[Check]:
         """Checks, failures first."""
-        return sorted(
-            self.verdicts.get("checks", []),
-            key=lambda c: (STATUS_ORDER.get(c["status"], 9), c["page"], c["metric"], c["kind"]),
-        )
+        return sorted(self.verdicts.checks, key=lambda c: (STATUS_ORDER[c.status], c.page, c.metric, c.kind))
 
 
 def load_report(run_dir: str | Path) -> ReportData:
     folder = RunFolder.open(run_dir)
-    manifest = folder.manifest()
-    if not folder.file("verdicts.json").is_file():
-        raise ConfigError(f"{folder.file('verdicts.json')}: missing; run 'bigday compare {folder.path}' first")
-    verdicts = folder.read("verdicts.json")
-    if not isinstance(verdicts, dict) or not isinstance(verdicts.get("checks"), list):
-        raise ConfigError(f"{folder.file('verdicts.json')}: not a bigday verdicts file (no checks)")
-    alerts: list[dict[str, Any]] = []
-    if folder.file("alerts.json").is_file():
-        raw = folder.read("alerts.json")
-        alerts = raw.get("alerts", []) if isinstance(raw, dict) else []
-    samples: list[dict[str, Any]] = []
-    if folder.file("samples.json").is_file():
-        raw = folder.read("samples.json")
-        samples = raw.get("samples", []) if isinstance(raw, dict) else []
-    return ReportData(folder.path, manifest, verdicts, alerts, samples)
+    manifest = read_manifest(folder)
+    if not folder.has(RunFile.VERDICTS):
+        raise ConfigError(f"{folder.file(RunFile.VERDICTS)}: missing; run 'bigday compare {folder.path}' first")
+    verdicts = read_verdicts(folder)
+    alerts = read_alerts(folder)
+    samples = read_probe_samples(folder).samples if manifest.kind is RunKind.PROBE else ()
+    return ReportData(folder.path, manifest, verdicts, alerts.alerts if alerts else (), samples)

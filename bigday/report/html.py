@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from html import escape
-from typing import Any
 
 from bigday.report.data import ReportData
+from bigday.runfolder import Check, CheckKind, Status
 
 CHART_METRICS = ("lcp", "fcp", "inp", "cls", "ttfb", "tbt", "page_load")
 _COLOR = {"fail": "#c62828", "warn": "#ef6c00", "pass": "#2e7d32", "skipped": "#757575"}
@@ -24,7 +24,7 @@ td,th{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:to
 """
 
 
-def _badge(status: str) -> str:
+def _badge(status: Status) -> str:
     return f'<span class="badge" style="background:{_COLOR.get(status, "#555")}">{escape(status.upper())}</span>'
 
 
@@ -65,19 +65,19 @@ def _strip_chart(page: str, metric: str, values: list[float], bound: float | Non
 def _charts(data: ReportData) -> str:
     values: dict[tuple[str, str], list[float]] = defaultdict(list)
     for s in data.samples:
-        if s.get("ok") is False:
+        if not s.ok:
             continue
-        for m, v in (s.get("metrics") or {}).items():
-            if m in CHART_METRICS and isinstance(v, (int, float)):
-                values[(s["page"], m)].append(float(v))
+        for m, v in s.metrics.items():
+            if m in CHART_METRICS and v is not None:
+                values[(s.page, m)].append(float(v))
     bounds: dict[tuple[str, str], float] = {}
     baselines: dict[tuple[str, str], float] = {}
-    for c in data.verdicts["checks"]:
-        key = (c["page"], c["metric"])
-        if c["kind"] == "threshold" and c.get("bound") is not None and key not in bounds:
-            bounds[key] = c["bound"]
-        if c["kind"] == "regression" and c.get("baseline") is not None:
-            baselines[key] = c["baseline"]
+    for c in data.verdicts.checks:
+        key = (c.page, c.metric)
+        if c.kind is CheckKind.THRESHOLD and c.bound is not None and key not in bounds:
+            bounds[key] = c.bound
+        if c.kind is CheckKind.REGRESSION and c.comparison is not None and c.comparison.baseline is not None:
+            baselines[key] = c.comparison.baseline
     out = []
     for page in sorted({p for p, _ in values}):
         charts = []
@@ -92,15 +92,16 @@ def _charts(data: ReportData) -> str:
     return "".join(out)
 
 
-def _checks_table(checks: list[dict[str, Any]]) -> str:
+def _checks_table(checks: list[Check]) -> str:
     rows = []
     for c in checks:
-        interval = c.get("interval")
+        interval = c.comparison.interval if c.comparison else None
         iv = f"[{interval[0]:.3g}, {interval[1]:.3g}]" if interval else ""
+        label = c.comparison.label if c.comparison else None
         rows.append(
-            f"<tr><td>{_badge(c['status'])}</td><td>{escape(c['kind'])}</td><td>{escape(c['page'])}</td>"
-            f"<td>{escape(c['metric'])}</td><td>{escape(str(c.get('label') or c.get('aggregate') or ''))}</td>"
-            f'<td>{escape(iv)}</td><td>{escape(c["message"])}</td><td class="muted">{escape(c["source"])}</td></tr>'
+            f"<tr><td>{_badge(c.status)}</td><td>{escape(c.kind)}</td><td>{escape(c.page)}</td>"
+            f"<td>{escape(c.metric)}</td><td>{escape(str(label or c.aggregate or ''))}</td>"
+            f'<td>{escape(iv)}</td><td>{escape(c.message)}</td><td class="muted">{escape(c.source)}</td></tr>'
         )
     return (
         "<table><tr><th>status</th><th>kind</th><th>page</th><th>metric</th><th>aggregate / label</th>"
@@ -110,30 +111,31 @@ def _checks_table(checks: list[dict[str, Any]]) -> str:
 
 def render_html(data: ReportData) -> str:
     v = data.verdicts
-    env = data.manifest.get("environment", {})
+    env = data.manifest.environment
     checks = data.checks()
-    notable = [c for c in checks if c["status"] in ("fail", "warn")]
-    base = v.get("baseline") or {}
+    notable = [c for c in checks if c.status in (Status.FAIL, Status.WARN)]
+    base = v.baseline
+    counts = v.counts
     parts = [
         '<!doctype html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>bigday {escape(data.run_id)}: {escape(v['outcome'])}</title><style>{CSS}</style></head><body>",
-        f"<h1>bigday run {escape(data.run_id)} {_badge(v['outcome'])}</h1>",
-        f'<div class="muted">{escape(str(env.get("browser")))} {escape(str(env.get("browser_version")))} · profile '
-        f"{escape(str(env.get('profile')))} · {escape(str(env.get('cpu_count')))} CPUs · web-vitals "
-        f"{escape(str(env.get('web_vitals_version')))} · started {escape(str(data.manifest.get('started_at')))}</div>",
+        f"<title>bigday {escape(data.run_id)}: {escape(v.outcome)}</title><style>{CSS}</style></head><body>",
+        f"<h1>bigday run {escape(data.run_id)} {_badge(v.outcome)}</h1>",
+        f'<div class="muted">{escape(str(env.browser))} {escape(str(env.browser_version))} · profile '
+        f"{escape(str(env.profile))} · {escape(str(env.cpu_count))} CPUs · web-vitals "
+        f"{escape(str(env.web_vitals_version))} · started {escape(data.manifest.started_at.isoformat())}</div>",
         '<div class="cards">'
         + "".join(
-            f'<div class="card" style="border-color:{_COLOR[k]}"><b>{v["counts"][k]}</b>{k}</div>'
-            for k in ("fail", "warn", "pass", "skipped")
+            f'<div class="card" style="border-color:{_COLOR[k]}"><b>{counts[k]}</b>{k}</div>'
+            for k in (Status.FAIL, Status.WARN, Status.PASS, Status.SKIPPED)
         )
         + "</div>",
     ]
     if base:
         parts.append(
-            f"<p>Baseline <code>{escape(base.get('spec', ''))}</code>: "
-            f"{escape(base.get('run_id') or 'none')} {escape(base.get('note') or '')}</p>"
+            f"<p>Baseline <code>{escape(base.spec)}</code>: "
+            f"{escape(base.run_id or 'none')} {escape(base.note or '')}</p>"
         )
-        for d in base.get("environment_differences", []):
+        for d in base.environment_differences:
             parts.append(f"<p><b>Different environment:</b> {escape(d)}</p>")
     parts.append("<h2>Failures and warnings</h2>" + (_checks_table(notable) if notable else "<p>None.</p>"))
     if data.alerts:
@@ -141,9 +143,9 @@ def render_html(data: ReportData) -> str:
             "<h2>Alerts</h2><table><tr><th>#</th><th>severity</th><th>type</th><th>page</th><th>metric</th>"
             "<th>actual</th><th>threshold</th><th>new</th></tr>"
             + "".join(
-                f"<tr><td>{a['id']}</td><td>{escape(a['severity'])}</td><td>{escape(a['type'])}</td>"
-                f"<td>{escape(a['page'])}</td><td>{escape(a['metric'])}</td><td>{escape(str(a['actual']))}</td>"
-                f"<td>{escape(str(a['threshold']))}</td><td>{'yes' if a.get('new') else 'already open'}</td></tr>"
+                f"<tr><td>{a.id}</td><td>{escape(a.severity)}</td><td>{escape(a.type)}</td>"
+                f"<td>{escape(a.page)}</td><td>{escape(a.metric)}</td><td>{escape(str(a.actual))}</td>"
+                f"<td>{escape(str(a.threshold))}</td><td>{'yes' if a.new else 'already open'}</td></tr>"
                 for a in data.alerts
             )
             + "</table>"
@@ -152,23 +154,23 @@ def render_html(data: ReportData) -> str:
         '<h2>Samples</h2><p class="muted">Dots: page runs; dashed red: the threshold\'s bound; '
         "blue: the baseline median.</p>" + _charts(data)
     )
-    if v.get("change_points"):
+    if v.change_points:
         parts.append(
             "<h2>Trend steps</h2><ul>"
             + "".join(
-                f"<li>{escape(c['page'])} {escape(c['metric'])}: {c['change']:+.1%} from {escape(c['day'])}</li>"
-                for c in v["change_points"]
+                f"<li>{escape(c.page)} {escape(c.metric)}: {c.change:+.1%} from {escape(c.day)}</li>"
+                for c in v.change_points
             )
             + "</ul>"
         )
-    if v.get("unsupported"):
+    if v.unsupported:
         parts.append(
             "<h2>Not checked (no bigday equivalent)</h2><ul>"
-            + "".join(f"<li>{escape(u)}</li>" for u in v["unsupported"])
+            + "".join(f"<li>{escape(u)}</li>" for u in v.unsupported)
             + "</ul>"
         )
-    if v.get("notes"):
-        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in v["notes"]) + "</ul>")
+    if v.notes:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in v.notes) + "</ul>")
     parts.append(f"<details><summary>All {len(checks)} checks</summary>{_checks_table(checks)}</details>")
     parts.append("</body></html>\n")
     return "".join(parts)

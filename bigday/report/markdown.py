@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bigday.report.data import ReportData
+from bigday.runfolder import CheckKind, Status
 
-_ICON = {"fail": "❌", "warn": "⚠️", "pass": "✅", "skipped": "⏭️"}
+_ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️"}
 
 
 def _cell(text: object) -> str:
@@ -15,25 +16,30 @@ def _num(v: object) -> str:
     return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def _known(value: object) -> object:
+    return "?" if value is None else value
+
+
 def render_markdown(data: ReportData) -> str:
     v = data.verdicts
-    env = data.manifest.get("environment", {})
+    env = data.manifest.environment
+    counts = v.counts
     out = [
-        f"## bigday: {_ICON.get(v['outcome'], '')} {v['outcome'].upper()} — run `{data.run_id}`",
+        f"## bigday: {_ICON[v.outcome]} {v.outcome.upper()} — run `{data.run_id}`",
         "",
-        f"{v['counts']['fail']} failed · {v['counts']['warn']} warned · {v['counts']['pass']} passed · "
-        f"{v['counts']['skipped']} skipped  ",
-        f"Environment: {env.get('browser', '?')} {env.get('browser_version', '?')}, profile "
-        f"{env.get('profile', '?')}, {env.get('cpu_count', '?')} CPUs, web-vitals {env.get('web_vitals_version', '?')}",
+        f"{counts[Status.FAIL]} failed · {counts[Status.WARN]} warned · {counts[Status.PASS]} passed · "
+        f"{counts[Status.SKIPPED]} skipped  ",
+        f"Environment: {_known(env.browser)} {_known(env.browser_version)}, profile "
+        f"{_known(env.profile)}, {_known(env.cpu_count)} CPUs, web-vitals {_known(env.web_vitals_version)}",
         "",
     ]
-    base = v.get("baseline")
+    base = v.baseline
     if base:
-        if base.get("run_id"):
-            out.append(f"Baseline `{base['spec']}`: run `{base['run_id']}` ({base.get('started_at')})  ")
-        if base.get("note"):
-            out.append(f"> {base['note']}")
-        for d in base.get("environment_differences", []):
+        if base.run_id:
+            out.append(f"Baseline `{base.spec}`: run `{base.run_id}` ({base.started_at})  ")
+        if base.note:
+            out.append(f"> {base.note}")
+        for d in base.environment_differences:
             out.append(f"> **Different environment:** {d}")
         out.append("")
     out += [
@@ -41,22 +47,25 @@ def render_markdown(data: ReportData) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for c in data.checks():
-        if c["status"] == "skipped":
+        if c.status is Status.SKIPPED:
             continue
-        other = c.get("bound") if c["kind"] != "regression" else c.get("baseline")
+        if c.kind is CheckKind.REGRESSION:
+            other = c.comparison.baseline if c.comparison else None
+        else:
+            other = c.bound
         out.append(
             "| "
             + " | ".join(
                 _cell(x)
                 for x in (
-                    _ICON.get(c["status"], c["status"]),
-                    c["kind"],
-                    c["page"],
-                    c["metric"],
-                    c.get("aggregate", ""),
-                    f"{c['actual']:.4g}" if c.get("actual") is not None else "",
+                    _ICON[c.status],
+                    c.kind,
+                    c.page,
+                    c.metric,
+                    c.aggregate or "",
+                    f"{c.actual:.4g}" if c.actual is not None else "",
                     f"{other:.4g}" if other is not None else "",
-                    c["message"],
+                    c.message,
                 )
             )
             + " |"
@@ -71,14 +80,14 @@ def render_markdown(data: ReportData) -> str:
         ]
         for a in data.alerts:
             out.append(
-                f"| {a['id']} | {a['severity']} | {a['type']} | {_cell(a['page'])} | {a['metric']} | "
-                f"{_num(a['actual'])} | {_num(a['threshold'])} |"
+                f"| {a.id} | {a.severity} | {a.type} | {_cell(a.page)} | {a.metric} | "
+                f"{_num(a.actual)} | {_num(a.threshold)} |"
             )
-    if v.get("change_points"):
+    if v.change_points:
         out += ["", "### Trend steps", ""]
-        out += [f"- {c['page']} {c['metric']}: {c['change']:+.1%} from {c['day']}" for c in v["change_points"]]
-    if v.get("unsupported"):
-        out += ["", "### Not checked (no bigday equivalent)", ""] + [f"- {u}" for u in v["unsupported"]]
-    if v.get("notes"):
-        out += ["", "### Notes", ""] + [f"- {n}" for n in v["notes"]]
+        out += [f"- {c.page} {c.metric}: {c.change:+.1%} from {c.day}" for c in v.change_points]
+    if v.unsupported:
+        out += ["", "### Not checked (no bigday equivalent)", ""] + [f"- {u}" for u in v.unsupported]
+    if v.notes:
+        out += ["", "### Notes", ""] + [f"- {n}" for n in v.notes]
     return "\n".join(out) + "\n"

@@ -12,6 +12,7 @@ from bigday.report.jsonreport import render_json
 from bigday.report.junit import render_junit
 from bigday.report.markdown import render_markdown
 from bigday.report.terminal import render_terminal
+from bigday.runfolder import RunFolder, write_text_atomic
 
 FORMATS: dict[str, tuple[Callable[[ReportData], str], str]] = {
     "terminal": (render_terminal, "txt"),
@@ -30,16 +31,9 @@ def render(run_dir: str | Path, fmt: str) -> str:
 
 def write_report(run_dir: str | Path, fmt: str, text: str, target: Path | None = None) -> Path:
     """Write atomically (temporary file, then rename) to ``target`` or ``RUN_DIR/report.<ext>``."""
-    import os
-    import tempfile
-
-    path = target or Path(run_dir) / f"report.{FORMATS[fmt][1]}"
+    path = target or RunFolder(Path(run_dir)).report_file(FORMATS[fmt][1])
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        write_text_atomic(path, text)
     except OSError as e:
         raise ConfigError(f"{path}: cannot write the report: {e.strerror}") from None
     return path

@@ -12,20 +12,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bigday.errors import ConfigError
-from bigday.runfolder import utc_now
+from bigday.runfolder import SEVERITIES, AlertRecord, AlertType, Severity, utc_now
 from bigday.store import schema
 from bigday.store.engine import Store
-
-ALERT_TYPES = ("regression", "threshold_breach", "anomaly", "isolation")
-SEVERITIES = ("low", "medium", "high", "critical")
 
 
 @dataclass(frozen=True)
 class Alert:
     """An alert raised by compare, before or after it is stored."""
 
-    type: str
-    severity: str
+    type: AlertType
+    severity: Severity
     page: str
     metric: str
     threshold: float | None
@@ -37,24 +34,25 @@ class Alert:
     occurrences: int = 1
     new: bool = True  # False when it joined an alert already open
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "severity": self.severity,
-            "page": self.page,
-            "metric": self.metric,
-            "threshold": self.threshold,
-            "actual": self.actual,
-            "window": self.window,
-            "run_id": self.run_id,
-            "occurrences": self.occurrences,
-            "new": self.new,
-            "data": self.data,
-        }
+    def record(self) -> AlertRecord:
+        """The alert as a run folder's ``alerts.json`` holds it."""
+        return AlertRecord(
+            id=self.id,
+            type=self.type,
+            severity=self.severity,
+            page=self.page,
+            metric=self.metric,
+            threshold=self.threshold,
+            actual=self.actual,
+            window=self.window,
+            run_id=self.run_id,
+            occurrences=self.occurrences,
+            new=self.new,
+            data=self.data,
+        )
 
 
-def _max_severity(a: str, b: str) -> str:
+def _max_severity(a: Severity, b: Severity) -> Severity:
     return a if SEVERITIES.index(a) >= SEVERITIES.index(b) else b
 
 

@@ -12,9 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from bigday import __version__
-from bigday.runfolder import RunFolder, utc_now
+from bigday.runfolder import (
+    App,
+    Environment,
+    Manifest,
+    ProbeSample,
+    ProbeSamples,
+    RunFolder,
+    RunKind,
+    ScenarioRef,
+    utc_now,
+    write_manifest,
+    write_probe_samples,
+)
 
-DEFAULT_ENVIRONMENT = {
+DEFAULT_ENVIRONMENT: dict[str, Any] = {
     "harness_version": __version__,
     "python": "3.11.7",
     "platform": "Linux",
@@ -44,43 +56,44 @@ def write_probe_run(
     folder = RunFolder.create(
         "probe", results_dir, run_id=run_id or f"{started.strftime('%Y%m%dT%H%M%S%fZ')}-probe-syn"
     )
-    env = dict(DEFAULT_ENVIRONMENT) | dict(environment or {})
+    env: dict[str, Any] = dict(DEFAULT_ENVIRONMENT) | dict(environment or {})
     samples = []
     for page, metrics in pages.items():
         n = max(len(v) for v in metrics.values())
         for i in range(n):
             samples.append(
-                {
-                    "page": page,
-                    "path": f"/{page}",
-                    "tenant": tenant,
-                    "run_index": i,
-                    "warm": i > 0,
-                    "profile": env["profile"],
-                    "device": env["profile"],
-                    "connection": "none",
-                    "browser": "chromium",
-                    "browser_version": env["browser_version"],
-                    "ok": True,
-                    "error": None,
-                    "attempt": 1,
-                    "started_at": (started + timedelta(seconds=i)).isoformat(),
-                    "metrics": {m: (v[i] if i < len(v) else None) for m, v in metrics.items()},
-                    "details": dict((details or {}).get(page, {})),
-                }
+                ProbeSample(
+                    page=page,
+                    path=f"/{page}",
+                    tenant=tenant,
+                    run_index=i,
+                    warm=i > 0,
+                    profile=env["profile"],
+                    device=env["profile"],
+                    connection="none",
+                    browser="chromium",
+                    browser_version=env["browser_version"],
+                    ok=True,
+                    error=None,
+                    attempt=1,
+                    started_at=started + timedelta(seconds=i),
+                    metrics={m: (v[i] if i < len(v) else None) for m, v in metrics.items()},
+                    details=dict((details or {}).get(page, {})),
+                )
             )
-    folder.write("samples.json", {"samples": samples})
-    folder.write_manifest(
-        {
-            "run_id": folder.run_id,
-            "kind": "probe",
-            "started_at": started.isoformat(),
-            "finished_at": (started + timedelta(minutes=1)).isoformat(),
-            "complete": complete,
-            "status": "ok" if complete else "incomplete",
-            "scenario": {"name": "wedsync", "path": "scenarios/wedsync.yaml", "sha256": "0" * 64},
-            "environment": env,
-            "app": {"base_url": "http://127.0.0.1:1", "embedded_target": True, "git_sha": sha, "git_branch": branch},
-        }
+    write_probe_samples(folder, ProbeSamples(tuple(samples)))
+    write_manifest(
+        folder,
+        Manifest(
+            run_id=folder.run_id,
+            kind=RunKind.PROBE,
+            started_at=started,
+            finished_at=started + timedelta(minutes=1),
+            complete=complete,
+            status="ok" if complete else "incomplete",
+            scenario=ScenarioRef("wedsync", "scenarios/wedsync.yaml", "0" * 64),
+            environment=Environment(**env),
+            app=App(base_url="http://127.0.0.1:1", embedded_target=True, git_sha=sha, git_branch=branch),
+        ),
     )
     return folder.path

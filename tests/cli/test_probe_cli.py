@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bigday.runfolder import RunFolder
+from bigday.runfolder import RunFolder, read_manifest
 
 
 def bigday(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -35,7 +35,7 @@ def test_probe_json_against_the_embedded_target(tmp_path):
     assert payload["pages"]["new-form"]["lcp"]["n"] == 2
     assert payload["pages"]["new-form"]["accessibility_score"]["n"] == 1  # axe audits the first run only
     folder = RunFolder.open(payload["run_folder"])
-    assert folder.manifest()["app"]["embedded_target"] is True
+    assert read_manifest(folder).app.embedded_target is True
     samples = folder.read("samples.json")["samples"]
     assert [s["page"] for s in samples] == ["new-form", "new-form"]
     assert samples[0]["metrics"]["accessibility_score"] is not None and samples[0]["details"]["accessibility"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bigday.cli.compare import print_warnings
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.compare.webhook import WEBHOOK_ENV, notify
 from bigday.settings.scenario import load_scenario
@@ -144,6 +145,7 @@ def test_an_unreachable_webhook_is_a_note_not_a_failure(
     run = write_probe_run(tmp_path, {"dashboard": {"fid": list(rng.uniform(90, 130, 10))}}, run_id="down")
     with open_store(str(tmp_path / "s.sqlite")) as store:
         v = compare_run(store, run, SCENARIO, CompareOptions())
+    print_warnings(v)  # the library never prints: the CLI shows the warning compare hands it
     assert v.outcome == "fail"  # the breach decides the verdict, not the notification
     assert any("webhook notification failed after 3 attempt(s): ConnectError" in n for n in v.notes)
     err = capsys.readouterr().err

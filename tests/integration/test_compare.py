@@ -19,6 +19,13 @@ from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run
 
 SCENARIO = load_scenario()
+
+
+def label(check):
+    """A baseline comparison's label (None for checks of other kinds)."""
+    return check.comparison.label if check.comparison else None
+
+
 CHUNKS = {
     "resources": {
         "js_chunks": {"main": {"body_bytes": 150_000}, "vendor": {"body_bytes": 250_000}},
@@ -128,9 +135,9 @@ def test_branch_baseline_flags_a_15_percent_lcp_regression(store, tmp_path: Path
     r = run(tmp_path, healthy(np.random.default_rng(5), lcp=1150.0))
     v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
     assert v.baseline is not None and v.baseline.run_id == "hist-0"
-    regressions = {c.page for c in v.checks if c.label == "regression"}
+    regressions = {c.page for c in v.checks if label(c) == "regression"}
     assert regressions == {p.name for p in SCENARIO.pages}
-    assert all(c.metric == "lcp" for c in v.checks if c.label == "regression")
+    assert all(c.metric == "lcp" for c in v.checks if label(c) == "regression")
     assert v.outcome == "fail" and v.exit_code == 1
     alerts = json.loads((r / "alerts.json").read_text())["alerts"]
     assert {a["type"] for a in alerts} == {"regression"}
@@ -141,7 +148,7 @@ def test_an_unchanged_build_is_not_flagged(store, tmp_path: Path) -> None:
     r = run(tmp_path, healthy(np.random.default_rng(6), lcp=1000.0))
     v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
     assert v.baseline.run_id == "hist-0" and v.outcome == "pass"
-    assert not [c for c in v.checks if c.label == "regression"]
+    assert not [c for c in v.checks if label(c) == "regression"]
 
 
 def test_baselines_by_name_and_by_age(store, tmp_path: Path) -> None:
@@ -164,7 +171,7 @@ def test_a_baseline_from_another_environment_is_reported_and_only_warns(store, t
     v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
     diffs = " ".join(v.baseline.environment_differences)
     assert "cpu_count: 8 (baseline) vs 2 (this run)" in diffs and "browser_version" in diffs
-    assert {c.status for c in v.checks if c.label == "regression"} == {"warn"}
+    assert {c.status for c in v.checks if label(c) == "regression"} == {"warn"}
     assert v.outcome == "warn" and v.exit_code == 0
 
 
@@ -309,7 +316,8 @@ def test_a_failed_isolation_verdict_of_a_load_run_raises_an_isolation_alert(stor
             "generator": {"cpu_samples": [], "saturated": False},
         },
     )
-    folder.write_manifest(
+    folder.write(
+        "manifest.json",
         {
             "run_id": "load-iso",
             "kind": "load",
@@ -320,7 +328,7 @@ def test_a_failed_isolation_verdict_of_a_load_run_raises_an_isolation_alert(stor
             "environment": {"cpu_count": 2},
             "app": {"git_branch": "main"},
             "scenario": {},
-        }
+        },
     )
     v = compare_run(store, folder.path, SCENARIO, CompareOptions(notify=False))
     assert v.outcome == "fail" and v.kind == "load"
@@ -354,7 +362,8 @@ def _load_run_with_samples(root: Path, run_id: str, victim_ms: float, seed: int)
         lines.append(f"everafter,photographer,POST /api/photos,spike,{i * 0.1:.3f},{ms:.3f},1")
     with gzip.open(folder.file("load_samples.csv.gz"), "wt", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    folder.write_manifest(
+    folder.write(
+        "manifest.json",
         {
             "run_id": run_id,
             "kind": "load",
@@ -365,13 +374,14 @@ def _load_run_with_samples(root: Path, run_id: str, victim_ms: float, seed: int)
             "environment": {"cpu_count": 2},
             "app": {"git_branch": "main"},
             "scenario": {},
-        }
+        },
     )
     return folder.path
 
 
 def test_load_runs_are_compared_sample_against_sample_per_tenant_endpoint_and_phase(store, tmp_path: Path) -> None:
-    from bigday.store.ingest import RAW_LATENCY_PER_KEY, read_run
+    from bigday.runfolder import RAW_LATENCY_PER_KEY
+    from bigday.store.ingest import read_run
 
     base = _load_run_with_samples(tmp_path / "results", "load-base", 100.0, seed=1)
     run, rows = read_run(base)
@@ -390,11 +400,11 @@ def test_load_runs_are_compared_sample_against_sample_per_tenant_endpoint_and_ph
         return check, upload
 
     same, upload = victim_check(_load_run_with_samples(tmp_path / "results", "load-same", 100.0, seed=2))
-    assert same.label == "neutral" and same.status == "pass" and upload.label == "neutral"
+    assert label(same) == "neutral" and same.status == "pass" and label(upload) == "neutral"
     slower, upload = victim_check(_load_run_with_samples(tmp_path / "results", "load-slow", 140.0, seed=3))
-    assert slower.label == "regression" and slower.status == "warn", slower.message  # latency informs, never gates
-    assert slower.interval[0] > 0.25 and slower.n == slower.n_baseline == RAW_LATENCY_PER_KEY
-    assert upload.label == "neutral"
+    assert label(slower) == "regression" and slower.status == "warn", slower.message  # latency informs, never gates
+    assert slower.comparison.interval[0] > 0.25 and slower.n == slower.comparison.n_baseline == RAW_LATENCY_PER_KEY
+    assert label(upload) == "neutral"
 
 
 def test_a_damaged_load_samples_file_is_named_and_nothing_is_stored(store, tmp_path: Path) -> None:

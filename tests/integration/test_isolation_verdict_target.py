@@ -31,7 +31,7 @@ def test_isolation_verdict_fails_shared_and_passes_fair(tmp_path):
     for mode, overrides in PHASES.items():
         with running_target(isolation=mode) as url:
             result = run_isolation_check(scenario, url, LoadOptions(overrides=overrides, results_dir=tmp_path))
-        verdicts[mode] = result.verdicts[0]
+        verdicts[mode] = result.verdicts[0].to_json()
     elapsed = time.monotonic() - start
     shared, fair = verdicts["shared"], verdicts["fair"]
     summary = {

@@ -16,7 +16,7 @@ from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import package_version
 from bigday.probe.results import SAMPLE_METRICS
 from bigday.probe.runner import ProbeOptions, probe_app
-from bigday.runfolder import RunFolder
+from bigday.runfolder import RunFolder, read_manifest
 from bigday.settings.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
 pytestmark = pytest.mark.browser
@@ -54,13 +54,13 @@ def test_run_folder_holds_manifest_samples_and_summary(tmp_path, bigday_browser,
     assert outcome.complete and outcome.exit_code == 0
 
     folder = RunFolder.open(outcome.folder.path)
-    manifest = folder.manifest()
-    assert manifest["kind"] == "probe" and manifest["status"] == "ok" and manifest["complete"] is True
-    env = manifest["environment"]
-    assert env["browser"] == "chromium" and env["browser_version"] == bigday_browser.version
-    assert env["web_vitals_version"] == package_version("web-vitals") and env["profile"] == "desktop"
-    assert manifest["app"]["embedded_target"] is True and manifest["app"]["base_url"] == reference_app.base_url
-    assert manifest["scenario"]["sha256"] == bigday_scenario.sha256
+    manifest = read_manifest(folder)
+    assert manifest.kind == "probe" and manifest.status == "ok" and manifest.complete is True
+    env = manifest.environment
+    assert env.browser == "chromium" and env.browser_version == bigday_browser.version
+    assert env.web_vitals_version == package_version("web-vitals") and env.profile == "desktop"
+    assert manifest.app.embedded_target is True and manifest.app.base_url == reference_app.base_url
+    assert manifest.scenario.sha256 == bigday_scenario.sha256
 
     samples = folder.read("samples.json")["samples"]
     assert [(s["run_index"], s["warm"]) for s in samples] == [(0, False), (0, True), (1, False), (1, True)]
@@ -111,8 +111,8 @@ def test_http_error_is_recorded_retried_and_the_other_pages_go_on(tmp_path, bigd
     assert [(r.ok, r.attempt) for r in gone] == [(False, 1), (False, 2)]
     assert all(r.error and r.error.startswith("HTTP 404") for r in gone)
     assert [r.ok for r in outcome.runs if r.target.page == "timeline-editor"] == [True]
-    manifest = RunFolder.open(outcome.folder.path).manifest()
-    assert manifest["status"] == "incomplete" and manifest["complete"] is False
+    manifest = read_manifest(RunFolder.open(outcome.folder.path))
+    assert manifest.status == "incomplete" and manifest.complete is False
     samples = RunFolder.open(outcome.folder.path).read("samples.json")["samples"]
     assert [s["error"] is None for s in samples] == [False, False, True]
     assert all(v is None for v in samples[0]["metrics"].values())
@@ -132,7 +132,7 @@ def test_timeout_is_a_failed_run_with_its_reason(tmp_path, bigday_browser, refer
     assert outcome.exit_code == 3
     (run,) = outcome.runs
     assert not run.ok and run.error is not None and run.error.startswith("timeout:")
-    assert RunFolder.open(outcome.folder.path).manifest()["status"] == "failed"
+    assert read_manifest(RunFolder.open(outcome.folder.path)).status == "failed"
 
 
 CRASH_SCRIPT = """

@@ -203,7 +203,8 @@ def test_load_runs_are_ingested_per_endpoint(store_url: str, tmp_path: Path) -> 
             "generator": {"cpu_samples": [], "saturated": False},
         },
     )
-    folder.write_manifest(
+    folder.write(
+        "manifest.json",
         {
             "run_id": "load-1",
             "kind": "load",
@@ -214,7 +215,7 @@ def test_load_runs_are_ingested_per_endpoint(store_url: str, tmp_path: Path) -> 
             "environment": {"cpu_count": 2},
             "app": {},
             "scenario": {},
-        }
+        },
     )
     with open_store(store_url) as store:
         assert ingest_run(store, folder.path).samples == 6

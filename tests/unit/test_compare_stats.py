@@ -11,15 +11,16 @@ from scipy.stats import false_discovery_control
 
 from bigday.compare.checks import SourcedThreshold, band_severity, threshold_checks
 from bigday.compare.lighthouse import read_budget_json, read_lighthouserc, score_to_value
-from bigday.compare.model import FAIL, IMPROVEMENT, NEUTRAL, PASS, REGRESSION, SKIPPED, WARN
 from bigday.compare.regression import regression_checks
 from bigday.compare.rundata import RunData
 from bigday.compare.stats import aggregate, benjamini_hochberg, compare_samples, effect_rule
 from bigday.errors import ConfigError
 from bigday.metrics import Direction
-from bigday.runfolder import RunFolder
+from bigday.runfolder import Manifest, RegressionLabel, RunKind, Status, utc_now
 from bigday.settings.scenario import AlertBand, RegressionPolicy, Threshold, load_scenario
 
+FAIL, PASS, SKIPPED, WARN = Status.FAIL, Status.PASS, Status.SKIPPED, Status.WARN
+IMPROVEMENT, NEUTRAL, REGRESSION = RegressionLabel.IMPROVEMENT, RegressionLabel.NEUTRAL, RegressionLabel.REGRESSION
 POLICY = RegressionPolicy()
 SCENARIO = load_scenario()
 
@@ -54,27 +55,33 @@ def test_constant_comparisons_do_not_dilute_the_fdr_family() -> None:
     rng = np.random.default_rng(9)
     base = {("p", "lcp"): 1000 * (1 + 0.05 * rng.standard_normal(10))}
     cur = {("p", "lcp"): base[("p", "lcp")][::-1] * 1.12}
-    alone = {c.metric: c for c in regression_checks(cur, base, POLICY)}["lcp"].q_value
+    alone = {c.metric: c for c in regression_checks(cur, base, POLICY)}["lcp"].comparison.q_value
     padded_base = base | {("p", f"c{i}"): np.zeros(10) for i in range(20)}
     padded_cur = cur | {("p", f"c{i}"): np.zeros(10) for i in range(20)}
-    padded = {c.metric: c for c in regression_checks(padded_cur, padded_base, POLICY)}["lcp"].q_value
+    padded = {c.metric: c for c in regression_checks(padded_cur, padded_base, POLICY)}["lcp"].comparison.q_value
     assert padded == alone
     noisy_base = base | {(f"page{i}", "lcp"): rng.normal(1000, 50, 10) for i in range(20)}
     noisy_cur = cur | {(f"page{i}", "lcp"): rng.normal(1000, 50, 10) for i in range(20)}
-    diluted = {(c.page, c.metric): c for c in regression_checks(noisy_cur, noisy_base, POLICY)}[("p", "lcp")].q_value
+    diluted = {(c.page, c.metric): c for c in regression_checks(noisy_cur, noisy_base, POLICY)}[
+        ("p", "lcp")
+    ].comparison.q_value
     assert diluted > alone  # real gated comparisons, on any page of the run, count towards the family
     info_base = base | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
     info_cur = cur | {("p", f"n{i}"): rng.normal(100, 5, 10) for i in range(20)}
     checks = {c.metric: c for c in regression_checks(info_cur, info_base, POLICY)}
-    assert checks["lcp"].q_value == alone and checks["lcp"].gated and not checks["n0"].gated
+    assert (
+        checks["lcp"].comparison.q_value == alone
+        and checks["lcp"].comparison.gated
+        and not checks["n0"].comparison.gated
+    )
 
 
 def test_only_the_policy_metrics_fail_the_run() -> None:
     base = {("p", "ttfb"): np.linspace(20, 22, 10), ("p", "lcp"): np.linspace(1000, 1020, 10)}
     cur = {("p", "ttfb"): np.linspace(40, 44, 10), ("p", "lcp"): np.linspace(1300, 1330, 10)}
     checks = {c.metric: c for c in regression_checks(cur, base, POLICY)}
-    assert checks["ttfb"].label == REGRESSION and checks["ttfb"].status == WARN
-    assert checks["lcp"].label == REGRESSION and checks["lcp"].status == FAIL
+    assert checks["ttfb"].comparison.label == REGRESSION and checks["ttfb"].status == WARN
+    assert checks["lcp"].comparison.label == REGRESSION and checks["lcp"].status == FAIL
 
 
 def _trials(shift: float, trials: int, seed: int) -> list[str]:
@@ -94,7 +101,7 @@ def _trials(shift: float, trials: int, seed: int) -> list[str]:
             }
 
         checks = regression_checks(side(1 + shift), side(1.0), POLICY)
-        regressions = [c.metric for c in checks if c.label == REGRESSION]
+        regressions = [c.metric for c in checks if c.comparison.label == REGRESSION]
         labels.append("regression" if "lcp" in regressions else ("false" if regressions else "none"))
     return labels
 
@@ -114,12 +121,12 @@ def test_regression_labels_carry_effect_interval_and_q() -> None:
     }
     cur = {("p", "lcp"): base[("p", "lcp")] * 1.3, ("p", "fcp"): base[("p", "fcp")] * 0.7}
     checks = {c.metric: c for c in regression_checks(cur, base, POLICY)}
-    assert checks["lcp"].label == REGRESSION and checks["lcp"].status == FAIL
-    assert checks["lcp"].effect == pytest.approx(0.3, abs=0.01)
-    lo, hi = checks["lcp"].interval
-    assert lo <= checks["lcp"].effect <= hi and lo > 0.1
-    assert checks["fcp"].label == IMPROVEMENT and checks["fcp"].status == PASS
-    assert checks["lcp"].q_value is not None and checks["lcp"].q_value <= 0.05
+    assert checks["lcp"].comparison.label == REGRESSION and checks["lcp"].status == FAIL
+    assert checks["lcp"].comparison.effect == pytest.approx(0.3, abs=0.01)
+    lo, hi = checks["lcp"].comparison.interval
+    assert lo <= checks["lcp"].comparison.effect <= hi and lo > 0.1
+    assert checks["fcp"].comparison.label == IMPROVEMENT and checks["fcp"].status == PASS
+    assert checks["lcp"].comparison.q_value is not None and checks["lcp"].comparison.q_value <= 0.05
     warn_only = {c.metric: c for c in regression_checks(cur, base, POLICY, fail_on_regression=False)}
     assert warn_only["lcp"].status == WARN
 
@@ -128,7 +135,9 @@ def test_a_significant_but_tiny_change_is_neutral() -> None:
     base = {("p", "lcp"): np.linspace(1000, 1010, 10)}
     cur = {("p", "lcp"): np.linspace(1040, 1050, 10)}  # +4 %: certain, but under the 10 % minimum effect
     (check,) = regression_checks(cur, base, POLICY)
-    assert check.label == NEUTRAL and check.p_value is not None and check.p_value < 0.001
+    assert (
+        check.comparison.label == NEUTRAL and check.comparison.p_value is not None and check.comparison.p_value < 0.001
+    )
 
 
 def test_too_few_samples_are_skipped_not_passed() -> None:
@@ -139,8 +148,7 @@ def test_too_few_samples_are_skipped_not_passed() -> None:
 def _run_data(values: dict[tuple[str, str], list[float]]) -> RunData:
     pages = tuple(dict.fromkeys(p for p, _ in values))
     return RunData(
-        RunFolder(Path(".")),
-        {"run_id": "r", "kind": "probe"},
+        Manifest(run_id="r", kind=RunKind.PROBE, started_at=utc_now(), complete=True, status="ok"),
         {k: np.asarray(v) for k, v in values.items()},
         {},
         pages,

@@ -114,7 +114,7 @@ def test_generator_health_per_process():
     samples = [{"node": "a", "t": i, "cpu": 95.0 if i < 3 else 10.0} for i in range(40)]
     samples += [{"node": "b", "t": i, "cpu": 50.0} for i in range(40)]
     h = generator_health(samples, 90.0, 0.10)
-    assert not h.saturated and h.per_process["a"]["fraction_above_bar"] == 0.075
+    assert not h.saturated and h.per_process["a"].fraction_above_bar == 0.075
 
 
 def test_bootstrap_helpers_cover_the_truth():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bigday.load.samples import SampleBook
-from bigday.load.stats import PhaseSpan, find, summarise, write_stats_csv
+from bigday.load.stats import PhaseSpan, find, summarise
+from bigday.runfolder import RunFile, RunFolder, write_load_samples, write_load_stats_csv
 
 
 def _book(rng: np.random.Generator, n: int, tenants=("everafter", "lumen"), phase="alone", t0=1000.0) -> SampleBook:
@@ -67,11 +68,12 @@ def test_rollups_per_tenant_endpoint_phase(tmp_path):
     assert tenant_phase.rps == 50.0  # 100 requests over the 2 s spike phase
     assert whole.count == 600 and whole.errors == {"HTTP 503": 12}
     assert whole.error_rate == pytest.approx(12 / 600)
-    write_stats_csv(tmp_path / "s.csv", rows)
-    head = (tmp_path / "s.csv").read_text().splitlines()
+    folder = RunFolder(tmp_path)
+    write_load_stats_csv(folder, rows)
+    head = folder.file(RunFile.LOAD_STATS_CSV).read_text().splitlines()
     assert head[0].startswith("tenant,user_kind,endpoint,phase,count,rps,p50,p95,p99,max")
-    book.write_csv_gz(tmp_path / "raw.csv.gz", 1000.0)
-    with gzip.open(tmp_path / "raw.csv.gz", "rt") as f:
+    write_load_samples(folder, book.columns(1000.0))
+    with gzip.open(folder.file(RunFile.LOAD_SAMPLES), "rt") as f:
         assert sum(1 for _ in f) == 601
 
 

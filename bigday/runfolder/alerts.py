@@ -1,0 +1,50 @@
+"""``alerts.json``: the alerts a compared run raised, as the store holds them (deduplicated while open)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from pydantic.dataclasses import dataclass
+
+from bigday.runfolder.document import FORBID, Record, read_document, write_document
+from bigday.runfolder.folder import RunFile, RunFolder
+
+AlertType = Literal["regression", "threshold_breach", "anomaly", "isolation"]
+Severity = Literal["low", "medium", "high", "critical"]
+ALERT_TYPES: tuple[str, ...] = get_args(AlertType)
+SEVERITIES: tuple[str, ...] = get_args(Severity)  # in rising order
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class AlertRecord(Record):
+    """One alert: ``new`` when this run opened it, else it joined the alert already open."""
+
+    id: int | None
+    type: AlertType
+    severity: Severity
+    page: str
+    metric: str
+    threshold: float | None
+    actual: float | None
+    window: str
+    run_id: str
+    occurrences: int
+    new: bool
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, config=FORBID)
+class Alerts(Record):
+    run_id: str
+    alerts: tuple[AlertRecord, ...]
+
+
+def read_alerts(folder: RunFolder) -> Alerts | None:
+    """The run's alerts, or None when it was never compared (or compared before alerts were written)."""
+    if not folder.has(RunFile.ALERTS):
+        return None
+    return read_document(folder.file(RunFile.ALERTS), RunFile.ALERTS, Alerts)
+
+
+def write_alerts(folder: RunFolder, alerts: Alerts) -> None:
+    write_document(folder, RunFile.ALERTS, alerts)

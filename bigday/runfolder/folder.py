@@ -1,0 +1,143 @@
+"""Run folders on disk: ``results/<run-id>/``, the names of the files in them, and atomic writes.
+
+Stages talk through these folders so each can be rerun on saved data.  Files are written atomically
+(temporary file, then rename) so a run killed mid-write never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+from bigday.errors import ConfigError
+
+DEFAULT_RESULTS_DIR = Path(os.environ.get("BIGDAY_RESULTS_DIR", Path(__file__).resolve().parents[2] / "results"))
+
+
+class RunFile(StrEnum):
+    """Every file of a run folder; the one place their names are spelled."""
+
+    MANIFEST = "manifest.json"
+    PROBE_SAMPLES = "samples.json"
+    PROBE_SUMMARY = "summary.json"
+    PLAN = "plan.json"
+    LOAD_STATS = "load_stats.json"
+    LOAD_STATS_CSV = "load_stats.csv"
+    LOAD_TIMELINE = "load_timeline.csv"
+    LOAD_SAMPLES = "load_samples.csv.gz"
+    LOCUST_REPORT = "locust_report.html"
+    LOCUST_LOG = "locust.log"
+    VERDICTS = "verdicts.json"
+    ALERTS = "alerts.json"
+
+
+REPORT_STEM = "report"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_run_id(kind: str, now: datetime | None = None) -> str:
+    now = now or utc_now()
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{kind}-{secrets.token_hex(3)}"
+
+
+@contextmanager
+def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """A file object whose content replaces ``path`` only once the block ends without an error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        f: IO[Any] = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so readers see the old file or the new one, never half of one."""
+    with atomic_writer(path) as f:
+        json.dump(data, f, indent=2, sort_keys=False, default=str)
+        f.write("\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_writer(path) as f:
+        f.write(text)
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file of a run folder; ConfigError names the file when it is missing or corrupt."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing; is this a bigday run folder?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: corrupt JSON ({e}); the run folder is damaged") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read: {e.strerror}") from None
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run's folder on disk.  Its files are read and written by the ``read_*``/``write_*`` functions of
+    ``bigday.runfolder``, one pair per file; ``read``/``write`` give raw JSON, for tools and tests that look
+    at the bytes on disk rather than at the contract."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def create(cls, kind: str, results_dir: Path | None = None, run_id: str | None = None) -> RunFolder:
+        root = Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR
+        path = root / (run_id or new_run_id(kind))
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise ConfigError(f"{path}: run folder already exists") from None
+        except OSError as e:
+            raise ConfigError(f"{root}: cannot create a run folder there: {e.strerror}") from None
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunFolder:
+        p = Path(path)
+        if not (p / RunFile.MANIFEST).is_file():
+            raise ConfigError(f"{p}: not a bigday run folder (no {RunFile.MANIFEST})")
+        return cls(p)
+
+    def file(self, name: RunFile | str) -> Path:
+        return self.path / name
+
+    def has(self, name: RunFile) -> bool:
+        return self.file(name).is_file()
+
+    def report_file(self, extension: str) -> Path:
+        """Where ``bigday report`` writes a format by default: ``report.<extension>``."""
+        return self.path / f"{REPORT_STEM}.{extension}"
+
+    def write(self, name: RunFile | str, data: Any) -> Path:
+        target = self.file(name)
+        write_json_atomic(target, data)
+        return target
+
+    def read(self, name: RunFile | str) -> Any:
+        return read_json(self.file(name))

@@ -1,0 +1,160 @@
+"""``manifest.json``: what ran, when, against what, in which environment, and whether it finished."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic.dataclasses import dataclass
+
+from bigday import __version__
+from bigday.runfolder.document import (
+    FORBID,
+    WRITTEN_FORMAT,
+    Record,
+    StrictInt,
+    UtcTime,
+    omitted,
+    read_document,
+    write_document,
+)
+from bigday.runfolder.enums import RunKind
+from bigday.runfolder.folder import RunFile, RunFolder
+
+RunStatus = Literal["ok", "incomplete", "failed"]
+Rehearsal = Literal["saturday", "isolation"]
+# The CSV files of a load run cannot carry a version of their own (plain CSV readers would choke on it):
+# the manifest records theirs.
+LOAD_CSV_FILES = (RunFile.LOAD_STATS_CSV, RunFile.LOAD_TIMELINE, RunFile.LOAD_SAMPLES)
+
+
+@dataclass(frozen=True, config=FORBID)
+class ScenarioRef(Record):
+    """The scenario a run followed: its name, where it was read from, and the hash of its text."""
+
+    name: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class Environment(Record):
+    """What a baseline must share with a run to be compared without a caveat (DESIGN §1)."""
+
+    harness_version: str | None = None
+    python: str | None = None
+    platform: str | None = None
+    cpu_count: StrictInt | None = None
+    # Probe runs.
+    browser: str | None = omitted()
+    browser_version: str | None = omitted()
+    web_vitals_version: str | None = omitted()
+    axe_core_version: str | None = omitted()
+    profile: str | None = omitted()
+    profile_settings: dict[str, Any] | None = omitted()
+    # Load runs.
+    locust_version: str | None = omitted()
+    load_processes: int | None = omitted()
+    machine: str | None = omitted()
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class App(Record):
+    """The app under test; git sha and branch only when they are known to be the app's."""
+
+    base_url: str | None = None
+    embedded_target: bool | None = None
+    target_isolation: str | None = omitted()  # load runs against the embedded target
+    git_sha: str | None = None
+    git_branch: str | None = None
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class ProbeSettings(Record):
+    """How a probe run was asked to measure."""
+
+    runs: int
+    pages: tuple[str, ...]
+    tenant: str | None
+    warm: bool
+    timeout_s: float
+    max_attempts: int
+    knobs: dict[str, str]
+    accessibility: str
+    tbt_window: str
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class Manifest(Record):
+    """One run: written when it starts (status ``incomplete``) and again when it ends."""
+
+    run_id: str
+    kind: RunKind
+    rehearsal: Rehearsal | None = omitted()
+    started_at: UtcTime
+    finished_at: UtcTime | None = None
+    complete: bool
+    status: RunStatus
+    trustworthy: bool | None = omitted()
+    scenario: ScenarioRef = ScenarioRef()
+    environment: Environment = Environment()
+    app: App = App()
+    probe: ProbeSettings | None = omitted()
+    formats: dict[str, int] | None = omitted()  # format versions of files that cannot record their own
+    argv: tuple[str, ...] | None = omitted()
+
+    def format_of(self, file: RunFile) -> int:
+        """The format version of a CSV file of this run (1 when not recorded: written before versions were)."""
+        return (self.formats or {}).get(str(file), 1)
+
+
+def load_csv_formats() -> dict[str, int]:
+    """The versions of the load CSV files this bigday writes, for the manifest of a load run."""
+    return {str(f): WRITTEN_FORMAT[f] for f in LOAD_CSV_FILES}
+
+
+def read_manifest(folder: RunFolder) -> Manifest:
+    return read_document(folder.file(RunFile.MANIFEST), RunFile.MANIFEST, Manifest)
+
+
+def write_manifest(folder: RunFolder, manifest: Manifest) -> None:
+    """Write the manifest; the command line that started the run is recorded unless the manifest has one."""
+    if manifest.argv is None:
+        manifest = dataclasses.replace(manifest, argv=tuple(sys.argv))
+    write_document(folder, RunFile.MANIFEST, manifest)
+
+
+def environment_fingerprint(**extra: Any) -> Environment:
+    """The harness and machine a run used, with the stage's own facts (browser, Locust, ...) in ``extra``."""
+    base: dict[str, Any] = {
+        "harness_version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+    return Environment(**(base | extra))
+
+
+def git_info(cwd: Path | None = None) -> dict[str, str | None]:
+    """Git sha and branch of the app under test, from BIGDAY_APP_SHA/BRANCH or the working tree."""
+    sha = os.environ.get("BIGDAY_APP_SHA")
+    branch = os.environ.get("BIGDAY_APP_BRANCH")
+    if sha and branch:
+        return {"git_sha": sha, "git_branch": branch}
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.split()
+        return {"git_sha": sha or out[0], "git_branch": branch or out[1]}
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return {"git_sha": sha, "git_branch": branch}

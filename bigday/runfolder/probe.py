@@ -1,0 +1,92 @@
+"""A probe run's files: ``samples.json`` (one record per page run) and ``summary.json`` (per page aggregates)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+from pydantic.dataclasses import dataclass
+
+from bigday.runfolder.document import FORBID, Number, Record, UtcTime, omitted, read_document, write_document
+from bigday.runfolder.folder import RunFile, RunFolder
+
+# Metric names as the store keeps them (bigday/metrics.py, and Lighthouse-style extras such as js:main).
+MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{0,39}$")]
+PageName = Annotated[str, StringConstraints(min_length=1)]
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class ProbeSample(Record):
+    """One run of one page.  Metric values are in the units of bigday/metrics.py, or None when not
+    measured (INP and FID without an interaction are None, never 0); a failed run carries no values."""
+
+    page: PageName
+    path: str
+    url: str | None = omitted()
+    tenant: str | None
+    run_index: int
+    warm: bool
+    profile: str
+    device: str
+    connection: str
+    browser: str
+    browser_version: str
+    ok: bool
+    error: str | None
+    attempt: int
+    started_at: UtcTime
+    duration_s: float | None = omitted()
+    metrics: dict[MetricName, Number | None]
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, config=FORBID)
+class ProbeSamples(Record):
+    samples: tuple[ProbeSample, ...]
+
+
+@dataclass(frozen=True, config=FORBID)
+class MetricSummary(Record):
+    """A metric's aggregates over a page's successful runs."""
+
+    n: int
+    median: float
+    p75: float
+    p95: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True, config=FORBID)
+class PageRunCounts(Record):
+    ok: int
+    failed_attempts: int
+    wanted: int
+
+
+PageSummaries = dict[str, dict[str, MetricSummary]]
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class ProbeSummary(Record):
+    """Per page, per measured metric: n, median, p75, p95, min, max (``warm_pages`` for warm runs)."""
+
+    pages: PageSummaries
+    warm_pages: PageSummaries | None = omitted()
+    runs: dict[str, PageRunCounts] | None = omitted()
+
+
+def read_probe_samples(folder: RunFolder) -> ProbeSamples:
+    return read_document(folder.file(RunFile.PROBE_SAMPLES), RunFile.PROBE_SAMPLES, ProbeSamples)
+
+
+def write_probe_samples(folder: RunFolder, samples: ProbeSamples) -> None:
+    write_document(folder, RunFile.PROBE_SAMPLES, samples)
+
+
+def read_probe_summary(folder: RunFolder) -> ProbeSummary:
+    return read_document(folder.file(RunFile.PROBE_SUMMARY), RunFile.PROBE_SUMMARY, ProbeSummary)
+
+
+def write_probe_summary(folder: RunFolder, summary: ProbeSummary) -> None:
+    write_document(folder, RunFile.PROBE_SUMMARY, summary)
