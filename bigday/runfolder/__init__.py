@@ -22,9 +22,7 @@ from bigday.runfolder.folder import (
     RunFile,
     RunFolder,
     new_run_id,
-    read_json,
     utc_now,
-    write_json_atomic,
     write_text_atomic,
 )
 from bigday.runfolder.load_samples import LoadSamples, SampleKey, read_load_samples, write_load_samples
@@ -150,7 +148,6 @@ __all__ = [
     "new_run_id",
     "outcome_of",
     "read_alerts",
-    "read_json",
     "read_load_samples",
     "read_load_stats",
     "read_load_stats_csv",
@@ -163,7 +160,6 @@ __all__ = [
     "read_verdicts",
     "utc_now",
     "write_alerts",
-    "write_json_atomic",
     "write_load_samples",
     "write_load_stats",
     "write_load_stats_csv",
