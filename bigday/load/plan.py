@@ -156,7 +156,7 @@ def _scaled_stages(scenario: Scenario, o: PlanOverrides) -> tuple[Stage, ...]:
 
 
 def _user_mix(scenario: Scenario, o: PlanOverrides) -> tuple[tuple[str, float], ...]:
-    mix = dict(scenario.load.user_mix)
+    mix: dict[str, float] = {str(k): w for k, w in scenario.load.user_mix.items()}
     if not o.user_classes:
         return tuple(mix.items())
     by_class = {v.lower(): k for k, v in USER_CLASS_NAMES.items()}
