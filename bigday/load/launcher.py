@@ -15,13 +15,15 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import psutil
 
 from bigday.errors import ConfigError, RunError
 
-LOCUSTFILES = Path(__file__).resolve().parent.parent.parent / "locustfiles"
+# Package data, so an installed bigday finds them too; the repository's locustfiles/ links to the same files.
+LOCUSTFILES = Path(str(resources.files("bigday.load") / "locustfiles"))
 LOCUSTFILE_FOR = {"saturday": LOCUSTFILES / "saturday_spike.py", "isolation": LOCUSTFILES / "tenant_isolation.py"}
 # Options bigday sets itself; passing them through would fight the plan.
 OWNED_OPTIONS = {
