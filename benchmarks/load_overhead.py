@@ -30,7 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bigday.load.launcher import kill_tree  # noqa: E402
+from bigday.load.launcher import LOCUSTFILE_FOR, kill_tree  # noqa: E402
 from bigday.load.plan import PlanOverrides, build_plan  # noqa: E402
 from bigday.settings.scenario import load_scenario  # noqa: E402
 
@@ -122,7 +122,7 @@ def main() -> None:
             ]
             ours_args = [
                 "-f",
-                str(ROOT / "locustfiles" / "saturday_spike.py"),
+                str(LOCUSTFILE_FOR["saturday"]),
                 "--host",
                 url,
                 "--bigday-plan",

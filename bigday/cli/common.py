@@ -70,3 +70,15 @@ def run_probe(
     load_assets()  # a missing npm asset fails before a target or browser is started
     with app_under_test(options.base_url, options.scenario) as app:
         return probe_app(options, app, browser=browser, on_run=on_run)
+
+
+@contextmanager
+def load_target(base_url: str | None, isolation: str | None) -> Iterator[tuple[str, bool]]:
+    """(URL, embedded): the given base URL, or the reference target in ``isolation`` mode (default fair)."""
+    if base_url:
+        yield base_url.rstrip("/"), False
+        return
+    from bigday.target.server import running_target
+
+    with running_target(isolation=isolation or "fair") as url:
+        yield url.rstrip("/"), True

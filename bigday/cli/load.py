@@ -6,10 +6,16 @@ import argparse
 import shlex
 import sys
 
-from bigday.cli.common import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
+from bigday.cli.common import (
+    add_scenario_options,
+    base_url_from_args,
+    load_target,
+    results_dir_from_args,
+    scenario_from_args,
+)
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.load.plan import PlanOverrides
-from bigday.load.rehearsal import LoadOptions, LoadRunResult, run_rehearsal
+from bigday.load.rehearsal import LoadOptions, LoadRunResult, check_rehearsal, run_rehearsal
 from bigday.runfolder import Interval, IsolationVerdict, LoadStats, LoadVerdict, PhaseFigures
 from bigday.settings import resolve
 
@@ -250,7 +256,10 @@ def handle(args: argparse.Namespace) -> int:
     kinds = ("saturday", "isolation") if args.rehearsal == "all" else (args.rehearsal,)
     worst = EXIT_OK
     for kind in kinds:
-        result = run_rehearsal(scenario, kind, base_url, options, _say)
+        check_rehearsal(scenario, kind, base_url, options)
+    for kind in kinds:
+        with load_target(base_url, options.target_isolation) as (url, embedded):
+            result = run_rehearsal(scenario, kind, url, options, _say, embedded=embedded)
         for line in describe(result):
             print(line)
         worst = max(worst, result.exit_code)

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
+from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, load_target, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
 from bigday.cli.load import describe
 from bigday.cli.probe import add_probe_options, probe_options_from_args
 from bigday.cli.store import add_store_option
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
-from bigday.load.rehearsal import LoadOptions, run_rehearsal
+from bigday.load.rehearsal import LoadOptions, check_rehearsal, run_rehearsal
 from bigday.present.console import console, err_console
 from bigday.present.probe import ProbeProgress, show_outcome
 from bigday.probe.assets import load_assets
@@ -122,9 +122,17 @@ def nightly_load(
     options = LoadOptions(processes=resolve.load_processes(None), results_dir=results_dir)
     worst = EXIT_OK
     for kind in NIGHTLY_REHEARSALS:
-        result = run_rehearsal(
-            scenario, kind, base_url, options, lambda line: print(f"bigday load: {line}", file=sys.stderr, flush=True)
-        )
+        check_rehearsal(scenario, kind, base_url, options)
+    for kind in NIGHTLY_REHEARSALS:
+        with load_target(base_url, None) as (url, embedded):
+            result = run_rehearsal(
+                scenario,
+                kind,
+                url,
+                options,
+                lambda line: print(f"bigday load: {line}", file=sys.stderr, flush=True),
+                embedded=embedded,
+            )
         for line in describe(result):
             print(line)
         with open_store(store_url, results_dir) as store:

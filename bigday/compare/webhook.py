@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
 import httpx
 
+from bigday.settings import resolve
 from bigday.store.alerts import Alert
 
 WEBHOOK_ENV = "BIGDAY_WEBHOOK_URL"
@@ -54,7 +54,7 @@ def notify(
     run_id: str, alerts: list[Alert], url: str | None = None, timeout_s: float = TIMEOUT_S, backoff_s: float = BACKOFF_S
 ) -> WebhookResult | None:
     """POST new alerts to $BIGDAY_WEBHOOK_URL with a timeout and retries; None when nothing to do."""
-    url = url or os.environ.get(WEBHOOK_ENV)
+    url = resolve.webhook_url(url)
     fresh = [a for a in alerts if a.new]
     if not url or not fresh:
         return None

@@ -18,6 +18,8 @@ from locust import User
 from locust.dispatch import UsersDispatcher
 from locust.runners import WorkerNode
 
+from bigday.load.runtime_state import RunState
+
 VICTIM_CLASS = "VictimUser"
 # The niceness the target's own load check gives its flood generator; the victim's process keeps 0.
 AGGRESSOR_NICE = 10
@@ -56,14 +58,11 @@ class VictimPinnedDispatcher(UsersDispatcher):
         return self._users_on_workers
 
 
-_NICED = [False]
-
-
-def lower_priority_once() -> None:
+def lower_priority_once(state: RunState) -> None:
     """Renice this process (once) when it runs only aggressors; a process that also times victims never is."""
-    if _NICED[0]:
+    if state.niced:
         return
-    _NICED[0] = True
+    state.niced = True
     try:
         os.nice(AGGRESSOR_NICE)
     except OSError:

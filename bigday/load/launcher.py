@@ -7,7 +7,6 @@ failures become one-line ConfigError/RunError messages.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
@@ -15,14 +14,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import psutil
 
 from bigday.errors import ConfigError, RunError
 from bigday.runfolder import RunFile, RunFolder
+from bigday.settings import environment
 
-LOCUSTFILES = Path(__file__).resolve().parent.parent.parent / "locustfiles"
+# Package data, so an installed bigday finds them too; the repository's locustfiles/ links to the same files.
+LOCUSTFILES = Path(str(resources.files("bigday.load") / "locustfiles"))
 LOCUSTFILE_FOR = {"saturday": LOCUSTFILES / "saturday_spike.py", "isolation": LOCUSTFILES / "tenant_isolation.py"}
 # Options bigday sets itself; passing them through would fight the plan.
 OWNED_OPTIONS = {
@@ -170,7 +172,7 @@ def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> Locus
     """Run Locust to completion or to the hard limit (+ grace), then kill it and its workers by PID."""
     log_path = launch.log_path or RunFolder(launch.out_dir).file(RunFile.LOCUST_LOG)
     deadline = launch.hard_limit_s + grace_s + (launch.wait_for_workers_s if launch.expect_workers else 0.0)
-    env = dict(os.environ)
+    env = environment.child_environment()
     env.setdefault("PYTHONUNBUFFERED", "1")
     start = time.monotonic()
     with log_path.open("wb") as log:

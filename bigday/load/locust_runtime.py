@@ -3,9 +3,11 @@
 Imported only inside Locust processes (the locustfiles), never by bigday's own CLI or tests: importing
 Locust monkey-patches the interpreter with gevent.
 
-Per process: every request event lands in a :class:`SampleBook` keyed by tenant, user kind, endpoint and
-phase (taken from the request context).  Workers drain their book into each regular report to the master;
-the master (or the single local process) owns the phases, the users/rps timeline and the final results.
+A locustfile calls :func:`install`; at Locust's init event :func:`attach` gives the environment its
+:class:`~bigday.load.runtime_state.RunState` and the listeners that fill it.  Every request event lands in
+that state's :class:`SampleBook` keyed by tenant, user kind, endpoint and phase (taken from the request
+context).  Workers drain their book into each regular report to the master; the master (or the single local
+process) owns the phases, the users/rps timeline and the final results.
 """
 
 from __future__ import annotations
@@ -15,25 +17,31 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gevent
 import locust
 import psutil
 from locust import events
 from locust.env import Environment
+from locust.event import EventHook
 from locust.exception import CatchResponseError
 from locust.runners import MasterRunner, WorkerRunner
 
-from bigday.errors import BigdayError
+from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError
+from bigday.load.dispatch import VictimPinnedDispatcher
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, phase_at
 from bigday.load.results import RunRecord, write_results
+from bigday.load.runtime_state import RunState, attach_run_state, has_run_state, run_state
 from bigday.load.safety import check_host_allowed
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
+from bigday.load.users import set_user_counts
 from bigday.runfolder import RunFolder
+from bigday.settings import resolve
 from bigday.settings.scenario import load_scenario
 
 log = logging.getLogger("bigday.load")
@@ -45,67 +53,38 @@ PHASE_POLL_S = 0.2
 UI_FINALISE_DELAY_S = 4.5
 
 
-@dataclass
-class RuntimeState:
-    """Mutable per-process state of one rehearsal (module singleton: Locust has one environment per process)."""
-
-    kind: str = ""
-    plan: LoadPlan | None = None
-    environment: Environment | None = None
-    book: SampleBook = field(default_factory=SampleBook)
-    phase: str = "init"
-    phase_started: float = 0.0
-    phases: list[PhaseSpan] = field(default_factory=list)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    cpu: list[dict[str, Any]] = field(default_factory=list)
-    workers_seen: set[str] = field(default_factory=set)
-    t0: float = 0.0
-    running: bool = False
-    finalised: bool = True
-    stop_reason: str = "shape complete"
-    greenlets: list[gevent.Greenlet] = field(default_factory=list)
+def _listen(hook: EventHook, handler: Callable[..., None]) -> None:
+    hook.add_listener(handler)  # type: ignore[no-untyped-call]
 
 
-STATE = RuntimeState()
+def _fail(environment: Environment, error: BigdayError, exit_code: int, end: Literal["now", "quit", "later"]) -> None:
+    """bigday's error contract inside Locust, as in its own CLI: one line on stderr, no traceback, an exit code.
 
-
-def current_phase() -> str:
-    return STATE.phase
-
-
-def elapsed() -> float:
-    """Seconds since this run's test_start: the one clock that shapes, phases and the timeline share."""
-    return time.time() - STATE.t0 if STATE.running else 0.0
-
-
-def current_plan() -> LoadPlan:
-    if STATE.plan is None:
-        raise RuntimeError("bigday load plan not received yet")
-    return STATE.plan
-
-
-def _fail(message: str) -> None:
-    # One line, no traceback, exit 2: the same contract as bigday's own CLI.
-    sys.stderr.write(f"bigday: error: {message}\n")
+    ``bigday load`` reads the line back from Locust's log.  ``end`` says how the process stops: ``now`` during
+    init, before Locust would go on to start the test; ``quit`` asks a started Locust to shut down (workers and
+    web UI included); ``later`` leaves the exit code for whenever Locust shuts down.
+    """
+    sys.stderr.write(f"bigday: error: {error}\n")
     sys.stderr.flush()
-    os._exit(2)
-
-
-def _users() -> Any:
-    # Imported late: the user classes read this module's state, so this module cannot import them first.
-    from bigday.load import users
-
-    return users
+    environment.process_exit_code = exit_code
+    if end == "now":
+        os._exit(exit_code)
+    if end == "quit" and environment.runner is not None:
+        gevent.spawn(environment.runner.quit)
 
 
 # ---------------------------------------------------------------- options
 
 
-def _add_arguments(parser: Any) -> None:
+def _add_arguments(kind: str, parser: Any) -> None:
+    if parser.get_default("bigday_kind"):
+        return  # a second bigday locustfile in the same run: the first one's options and kind stand
+    # Not a command-line option: the locustfile's kind rides on the parsed options to init and to every worker.
+    parser.set_defaults(bigday_kind=kind)
     g = parser  # Locust's web-UI flags (include_in_web_ui) only work on the top-level parser, not on groups
     g.add_argument(
         "--scenario",
-        default=os.environ.get("BIGDAY_SCENARIO"),
+        default=resolve.scenario_path(None),
         include_in_web_ui=False,
         help="scenario YAML (default: $BIGDAY_SCENARIO or scenarios/wedsync.yaml)",
     )
@@ -147,105 +126,132 @@ def _add_arguments(parser: Any) -> None:
     )
 
 
-def _resolve_plan(opts: Any) -> LoadPlan:
+def _resolve_plan(opts: Any, kind: str) -> LoadPlan:
     if opts.bigday_plan:
         return LoadPlan.read(opts.bigday_plan)
     scenario = load_scenario(opts.scenario or None)
     overrides = PlanOverrides(peak_users=opts.peak_users, time_scale=opts.time_scale, phase=opts.phase)
-    return build_plan(scenario, STATE.kind, overrides)
+    return build_plan(scenario, kind, overrides)
+
+
+def _permitted(environment: Environment) -> bool:
+    return bool(environment.parsed_options and environment.parsed_options.i_have_permission)
+
+
+# ---------------------------------------------------------------- installation
+
+
+def install(kind: str) -> None:
+    """Hook a rehearsal kind ("saturday" or "isolation") into Locust's events; call once per locustfile."""
+    _listen(events.init_command_line_parser, partial(_add_arguments, kind))
+    _listen(events.init, _on_init)
+
+
+def _on_init(environment: Environment, **_: Any) -> None:
+    if has_run_state(environment):
+        return  # a second bigday locustfile in the same run installed this listener too
+    opts = environment.parsed_options
+    kind = str(getattr(opts, "bigday_kind", ""))
+    if isinstance(environment.runner, WorkerRunner):
+        attach(environment, kind)  # its plan comes from the master with the first spawn message
+        return
+    try:
+        plan = _resolve_plan(opts, kind)
+        if environment.host:
+            check_host_allowed(environment.host, plan.allow_hosts, _permitted(environment))
+    except BigdayError as e:
+        _fail(environment, e, EXIT_USAGE, end="now")
+        return
+    attach(environment, kind, plan)
+    if opts is not None:
+        # Custom attributes of parsed_options travel to every worker with each spawn message.
+        opts.bigday_plan_json = plan.dumps()
+
+
+def attach(environment: Environment, kind: str, plan: LoadPlan | None = None) -> RunState:
+    """Give one Locust environment bigday's runtime: a fresh run state and the listeners that fill it.
+
+    Locustfiles get this through :func:`install`; a test can call it on an Environment it built.  ``plan`` is
+    for the master or a single local process, which dispatch the users; a worker gets its plan at test start.
+    """
+    state = attach_run_state(environment, RunState(kind))
+    ev = environment.events
+    _listen(ev.test_start, _on_test_start)
+    _listen(ev.test_stop, _on_test_stop)
+    # These events do not name their environment, so each listener is bound to its own.
+    _listen(ev.request, partial(_on_request, state))
+    _listen(ev.report_to_master, partial(_on_report_to_master, state))
+    _listen(ev.worker_report, partial(_on_worker_report, state))
+    _listen(ev.quit, partial(_on_quit, environment))
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(PHASE_MESSAGE, _on_phase_message)
+    if plan is not None:
+        state.use_plan(plan)
+        if plan.kind == "isolation":
+            environment.dispatcher_class = VictimPinnedDispatcher
+        set_user_counts(environment, plan)
+    return state
 
 
 # ---------------------------------------------------------------- listeners
 
 
-def _on_init(environment: Environment, **_: Any) -> None:
-    STATE.environment = environment
-    runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        runner.register_message(PHASE_MESSAGE, _on_phase_message)
-        return
-    opts = environment.parsed_options
-    try:
-        plan = _resolve_plan(opts)
-        if environment.host:
-            check_host_allowed(environment.host, plan.allow_hosts, bool(opts and opts.i_have_permission))
-    except BigdayError as e:
-        _fail(str(e))
-        return
-    STATE.plan = plan
-    if plan.kind == "isolation":
-        from bigday.load.dispatch import VictimPinnedDispatcher
-
-        environment.dispatcher_class = VictimPinnedDispatcher
-    if opts is not None:
-        # Custom attributes of parsed_options travel to every worker with each spawn message.
-        opts.bigday_plan_json = plan.dumps()
-    _users().configure_user_classes(environment, plan)
-
-
 def _on_phase_message(environment: Environment, msg: Any, **_: Any) -> None:
-    STATE.phase = str(msg.data["phase"])
+    run_state(environment).phase = str(msg.data["phase"])
 
 
-def _set_phase(name: str, now: float) -> None:
-    if name == STATE.phase and STATE.phases:
+def _set_phase(environment: Environment, state: RunState, name: str, now: float) -> None:
+    if name == state.phase and state.phases:
         return
-    if STATE.phases:
-        last = STATE.phases[-1]
-        STATE.phases[-1] = PhaseSpan(last.name, last.start, now)
-    STATE.phases.append(PhaseSpan(name, now, now))
-    STATE.phase = name
-    runner = STATE.environment.runner if STATE.environment else None
-    if isinstance(runner, MasterRunner):
-        runner.send_message(PHASE_MESSAGE, {"phase": name})
+    if state.phases:
+        last = state.phases[-1]
+        state.phases[-1] = PhaseSpan(last.name, last.start, now)
+    state.phases.append(PhaseSpan(name, now, now))
+    state.phase = name
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.send_message(PHASE_MESSAGE, {"phase": name})
 
 
 def _on_test_start(environment: Environment, **_: Any) -> None:
+    state = run_state(environment)
     runner = environment.runner
-    STATE.book = SampleBook()
-    STATE.cpu = []
-    STATE.workers_seen = set()
+    state.book = SampleBook()
+    state.cpu = []
+    state.workers_seen = set()
     if isinstance(runner, WorkerRunner):
         raw = getattr(environment.parsed_options, "bigday_plan_json", None)
         if raw:
-            STATE.plan = LoadPlan.from_json(json.loads(raw))
-            _users().configure_user_classes(environment, STATE.plan)
-            _users().prepare_process(STATE.plan)
-        _kill_greenlets()  # a worker is reused for every test a web-UI master starts
-        STATE.greenlets = [gevent.spawn(_cpu_sampler, runner.client_id)]
+            state.use_plan(LoadPlan.from_json(json.loads(raw)))
+            state.photos.use_sizes(state.require_plan().photo_sizes_kb)
+        _kill_greenlets(state)  # a worker is reused for every test a web-UI master starts
+        state.greenlets = [gevent.spawn(_cpu_sampler, state, runner.client_id)]
         return
-    plan = current_plan()
+    plan = state.require_plan()
     try:
-        check_host_allowed(
-            environment.host or "",
-            plan.allow_hosts,
-            bool(environment.parsed_options and environment.parsed_options.i_have_permission),
-        )
+        check_host_allowed(environment.host or "", plan.allow_hosts, _permitted(environment))
     except BigdayError as e:
-        log.error("bigday: error: %s", e)
-        environment.process_exit_code = 2
-        if runner is not None:
-            gevent.spawn(runner.quit)
+        _fail(environment, e, EXIT_USAGE, end="quit")
         return
     if not isinstance(runner, MasterRunner):
-        _users().prepare_process(plan)
-    STATE.t0 = time.time()
-    STATE.phases = []
-    STATE.timeline = []
-    STATE.running = True
-    STATE.finalised = False
-    STATE.stop_reason = "shape complete"
-    _set_phase(plan.stages[0].name, STATE.t0)
+        state.photos.use_sizes(plan.photo_sizes_kb)
+    state.t0 = time.time()
+    state.phases = []
+    state.timeline = []
+    state.running = True
+    state.finalised = False
+    state.stop_reason = "shape complete"
+    _set_phase(environment, state, plan.stages[0].name, state.t0)
     node = "master" if isinstance(runner, MasterRunner) else "local"
-    STATE.greenlets = [
-        gevent.spawn(_cpu_sampler, node),
-        gevent.spawn(_phase_keeper, plan),
-        gevent.spawn(_timeline_sampler),
-        gevent.spawn(_hard_limit, plan.max_duration_s),
+    state.greenlets = [
+        gevent.spawn(_cpu_sampler, state, node),
+        gevent.spawn(_phase_keeper, environment),
+        gevent.spawn(_timeline_sampler, environment, state),
+        gevent.spawn(_hard_limit, environment, state, plan.max_duration_s),
     ]
 
 
 def _on_request(
+    state: RunState,
     request_type: str,
     name: str,
     response_time: float,
@@ -258,12 +264,12 @@ def _on_request(
 ) -> None:
     ctx = context or {}
     error = None if exception is None else _error_kind(response, exception)
-    STATE.book.record_request(
+    state.book.record_request(
         ctx.get("tenant", "-"),
         ctx.get("user_kind", "-"),
         request_type,
         name,
-        ctx.get("phase", STATE.phase),
+        ctx.get("phase", state.phase),
         start_time or time.time(),
         response_time or 0.0,
         error,
@@ -279,134 +285,132 @@ def _error_kind(response: Any, exception: BaseException) -> str:
     return type(exception).__name__
 
 
-def _on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
-    data["bigday_samples"] = STATE.book.drain()
-    data["bigday_cpu"], STATE.cpu = STATE.cpu, []
+def _on_report_to_master(state: RunState, client_id: str, data: dict[str, Any], **_: Any) -> None:
+    data["bigday_samples"] = state.book.drain()
+    data["bigday_cpu"], state.cpu = state.cpu, []
 
 
-def _on_worker_report(client_id: str, data: dict[str, Any]) -> None:
-    STATE.workers_seen.add(client_id)
-    STATE.book.merge(data.get("bigday_samples") or [])
-    STATE.cpu.extend(data.get("bigday_cpu") or [])
+def _on_worker_report(state: RunState, client_id: str, data: dict[str, Any], **_: Any) -> None:
+    state.workers_seen.add(client_id)
+    state.book.merge(data.get("bigday_samples") or [])
+    state.cpu.extend(data.get("bigday_cpu") or [])
 
 
 def _on_test_stop(environment: Environment, **_: Any) -> None:
-    if isinstance(environment.runner, WorkerRunner) or not STATE.running:
+    state = run_state(environment)
+    if isinstance(environment.runner, WorkerRunner) or not state.running:
         return
-    _close_run()
+    _close_run(state)
     if not (environment.parsed_options and environment.parsed_options.headless):
-        gevent.spawn_later(UI_FINALISE_DELAY_S, _finalise)
+        gevent.spawn_later(UI_FINALISE_DELAY_S, _finalise, environment, state)
 
 
-def _on_quit(exit_code: int, **_: Any) -> None:
-    env = STATE.environment
-    if env is None or isinstance(env.runner, WorkerRunner):
+def _on_quit(environment: Environment, exit_code: int, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
         return
-    if STATE.running:
-        _close_run()
-    _finalise()
+    state = run_state(environment)
+    if state.running:
+        _close_run(state)
+    _finalise(environment, state)
 
 
-def _close_run() -> None:
+def _close_run(state: RunState) -> None:
     now = time.time()
-    STATE.running = False
-    if STATE.phases:
-        last = STATE.phases[-1]
-        STATE.phases[-1] = PhaseSpan(last.name, last.start, now)
-    _kill_greenlets()
+    state.running = False
+    if state.phases:
+        last = state.phases[-1]
+        state.phases[-1] = PhaseSpan(last.name, last.start, now)
+    _kill_greenlets(state)
 
 
-def _kill_greenlets() -> None:
-    for g in STATE.greenlets:
+def _kill_greenlets(state: RunState) -> None:
+    for g in state.greenlets:
         if g is not gevent.getcurrent():
             g.kill(block=False)
-    STATE.greenlets = []
+    state.greenlets = []
 
 
 # ---------------------------------------------------------------- greenlets
 
 
-def _cpu_sampler(node: str) -> None:
+def _cpu_sampler(state: RunState, node: str) -> None:
     proc = psutil.Process()
     proc.cpu_percent(None)
     while True:
         gevent.sleep(CPU_INTERVAL_S)
-        STATE.cpu.append({"node": node, "t": round(time.time(), 3), "cpu": proc.cpu_percent(None)})
+        state.cpu.append({"node": node, "t": round(time.time(), 3), "cpu": proc.cpu_percent(None)})
 
 
-def sync_phase(plan: LoadPlan, t: float | None = None) -> None:
+def sync_phase(environment: Environment, t: float | None = None) -> None:
     """Bring the phase up to the clock (or to ``t`` s into the run); shapes call this before changing users,
     so no request started by a new stage's users is tagged with the previous phase."""
-    if STATE.running:
-        t = elapsed() if t is None else t
-        _set_phase(phase_at(plan.stages, t), STATE.t0 + t)
+    state = run_state(environment)
+    if state.running:
+        t = state.elapsed() if t is None else t
+        _set_phase(environment, state, phase_at(state.require_plan().stages, t), state.t0 + t)
 
 
-def _phase_keeper(plan: LoadPlan) -> None:
+def _phase_keeper(environment: Environment) -> None:
     # Phases follow the clock, not only the shape's tick: Locust blocks tick() while a ramp is being spawned.
     while True:
         gevent.sleep(PHASE_POLL_S)
-        sync_phase(plan)
+        sync_phase(environment)
 
 
-def _timeline_sampler() -> None:
-    env = STATE.environment
-    assert env is not None and env.runner is not None
+def _timeline_sampler(environment: Environment, state: RunState) -> None:
+    runner = environment.runner
+    assert runner is not None
     while True:
         gevent.sleep(TIMELINE_INTERVAL_S)
-        total = env.runner.stats.total
-        STATE.timeline.append(
+        total = runner.stats.total
+        state.timeline.append(
             {
-                "t": round(time.time() - STATE.t0, 1),
-                "users": env.runner.user_count,
+                "t": round(time.time() - state.t0, 1),
+                "users": runner.user_count,
                 "rps": round(total.current_rps, 1),
                 "fail_rps": round(total.current_fail_per_sec, 1),
-                "phase": STATE.phase,
+                "phase": state.phase,
             }
         )
 
 
-def _hard_limit(seconds: float) -> None:
+def _hard_limit(environment: Environment, state: RunState, seconds: float) -> None:
     gevent.sleep(seconds)
-    env = STATE.environment
     log.error("bigday: the run reached its hard time limit of %gs (load.max_duration / --run-time); stopping", seconds)
-    STATE.stop_reason = f"hard time limit {seconds:g}s"
-    if env is not None and env.runner is not None:
-        env.runner.quit()
+    state.stop_reason = f"hard time limit {seconds:g}s"
+    if environment.runner is not None:
+        environment.runner.quit()
 
 
 # ---------------------------------------------------------------- results
 
 
-def _finalise() -> None:
-    if STATE.finalised or STATE.plan is None or STATE.environment is None:
+def _finalise(environment: Environment, state: RunState) -> None:
+    if state.finalised or state.plan is None:
         return
-    STATE.finalised = True
-    env = STATE.environment
-    opts = env.parsed_options
-    out = getattr(opts, "bigday_out", None)
+    state.finalised = True
+    out = getattr(environment.parsed_options, "bigday_out", None)
     try:
         folder = RunFolder(Path(out)) if out else RunFolder.create("load")
         folder.path.mkdir(parents=True, exist_ok=True)
         # Counted from reports, not runner.clients: by the time results are written the workers have quit.
-        processes = max(1, len(STATE.workers_seen))
-        end = STATE.phases[-1].end if STATE.phases else time.time()
+        processes = max(1, len(state.workers_seen))
+        end = state.phases[-1].end if state.phases else time.time()
         rec = RunRecord(
-            host=env.host or "",
-            started_at=STATE.t0,
+            host=environment.host or "",
+            started_at=state.t0,
             finished_at=end,
-            phases=tuple(STATE.phases),
-            timeline=tuple(STATE.timeline),
+            phases=tuple(state.phases),
+            timeline=tuple(state.timeline),
             # Workers keep sampling while idle between tests; only the run itself counts towards saturation.
-            cpu_samples=tuple(c for c in STATE.cpu if STATE.t0 <= c["t"] <= end + 1.0),
+            cpu_samples=tuple(c for c in state.cpu if state.t0 <= c["t"] <= end + 1.0),
             locust_version=locust.__version__,
             processes=processes,
-            stop_reason=STATE.stop_reason,
+            stop_reason=state.stop_reason,
         )
-        stats = write_results(folder, STATE.plan, STATE.book, rec)
+        stats = write_results(folder, state.plan, state.book, rec)
     except BigdayError as e:
-        log.error("bigday: error: %s", e)
-        env.process_exit_code = 3
+        _fail(environment, e, EXIT_RUN_FAILED, end="later")
         return
     for v in stats.verdicts:
         trust = "" if v.trustworthy else " (untrustworthy: " + "; ".join(v.caveats) + ")"
@@ -418,21 +422,3 @@ def _finalise() -> None:
             "".join(f"\n  - {r}" for r in v.reasons),
         )
     log.warning("bigday: results in %s", folder.path)
-
-
-# ---------------------------------------------------------------- installation
-
-
-def install(kind: str) -> None:
-    """Hook a rehearsal kind ("saturday" or "isolation") into Locust's events; call once per locustfile."""
-    if STATE.kind:
-        return
-    STATE.kind = kind
-    events.init_command_line_parser.add_listener(_add_arguments)
-    events.init.add_listener(_on_init)
-    events.test_start.add_listener(_on_test_start)
-    events.test_stop.add_listener(_on_test_stop)
-    events.request.add_listener(_on_request)
-    events.report_to_master.add_listener(_on_report_to_master)
-    events.worker_report.add_listener(_on_worker_report)
-    events.quit.add_listener(_on_quit)

@@ -6,6 +6,7 @@ costs the generator a socket write, not an encode or a copy.  Memory is the sum 
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -80,13 +81,8 @@ def build_pool(sizes_kb: tuple[int, ...], seed: int = 20260606) -> tuple[PhotoBo
     return tuple(pool)
 
 
-_POOLS: dict[tuple[int, ...], tuple[PhotoBody, ...]] = {}
-
-
+# One pool at a time: a new plan's sizes replace the old pool rather than keeping both in memory.
+@functools.lru_cache(maxsize=1)
 def photo_pool(sizes_kb: tuple[int, ...]) -> tuple[PhotoBody, ...]:
     """The process's pool for these sizes, built on first use and then shared by every user."""
-    key = tuple(sizes_kb)
-    if key not in _POOLS:
-        _POOLS.clear()  # a new plan replaces the old pool rather than keeping both in memory
-        _POOLS[key] = build_pool(key)
-    return _POOLS[key]
+    return build_pool(tuple(sizes_kb))

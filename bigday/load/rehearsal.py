@@ -7,14 +7,12 @@ and returns the verdicts written to a fresh run folder (kind ``load``).  ``bigda
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, RunError
+from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, check_extra_args, explain_failure, run_locust
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan
 from bigday.load.safety import check_host_allowed, check_reachable
@@ -96,54 +94,50 @@ def _processes_for(kind: str, requested: int) -> int:
     return max(n, 2) if kind == "isolation" else n
 
 
-@contextlib.contextmanager
-def _target(base_url: str | None, isolation: str | None) -> Iterator[tuple[str, bool]]:
-    if base_url:
-        yield base_url.rstrip("/"), False
-        return
-    try:
-        from bigday.target.server import running_target
-    except ImportError:
-        raise RunError("no --base-url given and the embedded reference target is not available") from None
-    kwargs: dict[str, Any] = {"isolation": isolation} if isolation else {}
-    with running_target(**kwargs) as url:
-        yield url.rstrip("/"), True
-
-
-def run_rehearsal(
-    scenario: Scenario,
-    kind: str,
-    base_url: str | None,
-    options: LoadOptions | None = None,
-    say: Callable[[str], None] = lambda _: None,
-) -> LoadRunResult:
-    """Run one rehearsal ("saturday" or "isolation"); ConfigError/RunError on bad input or an unusable target."""
+def check_rehearsal(
+    scenario: Scenario, kind: str, base_url: str | None, options: LoadOptions | None = None
+) -> LoadPlan:
+    """Judge a rehearsal's input before anything starts: the plan, Locust options and (when given) the host."""
     opts = options or LoadOptions()
     plan = build_plan(scenario, kind, opts.overrides)
     check_extra_args(opts.extra_locust_args)
     if base_url:
         check_host_allowed(base_url, plan.allow_hosts, opts.permission)
-    with _target(base_url, opts.target_isolation) as (url, embedded):
-        check_host_allowed(url, plan.allow_hosts, opts.permission)
-        check_reachable(url)
-        folder = RunFolder.create("load", opts.results_dir)
-        _write_start(folder, plan, url, embedded, opts)
-        say(f"{kind}: {plan.total_duration_s:g}s against {url}, peak {plan.peak_users} users -> {folder.path}")
-        launch = LocustLaunch(
-            locustfile=LOCUSTFILE_FOR[kind],
-            host=url,
-            plan_path=folder.file(RunFile.PLAN),
-            out_dir=folder.path,
-            hard_limit_s=plan.max_duration_s,
-            processes=_processes_for(kind, opts.processes),
-            expect_workers=opts.expect_workers,
-            master_bind_host=opts.master_bind_host,
-            master_bind_port=opts.master_bind_port,
-            permission=opts.permission,
-            extra_args=opts.extra_locust_args,
-            wait_for_workers_s=opts.wait_for_workers_s,
-        )
-        outcome = run_locust(launch)
+    return plan
+
+
+def run_rehearsal(
+    scenario: Scenario,
+    kind: str,
+    base_url: str,
+    options: LoadOptions | None = None,
+    say: Callable[[str], None] = lambda _: None,
+    embedded: bool = False,
+) -> LoadRunResult:
+    """Run one rehearsal ("saturday" or "isolation") against an app that answers at ``base_url`` (``embedded``:
+    the reference target bigday started); ConfigError/RunError on bad input or an unusable target."""
+    opts = options or LoadOptions()
+    plan = check_rehearsal(scenario, kind, base_url, opts)
+    url = base_url.rstrip("/")
+    check_reachable(url)
+    folder = RunFolder.create("load", opts.results_dir)
+    _write_start(folder, plan, url, embedded, opts)
+    say(f"{kind}: {plan.total_duration_s:g}s against {url}, peak {plan.peak_users} users -> {folder.path}")
+    launch = LocustLaunch(
+        locustfile=LOCUSTFILE_FOR[kind],
+        host=url,
+        plan_path=folder.file(RunFile.PLAN),
+        out_dir=folder.path,
+        hard_limit_s=plan.max_duration_s,
+        processes=_processes_for(kind, opts.processes),
+        expect_workers=opts.expect_workers,
+        master_bind_host=opts.master_bind_host,
+        master_bind_port=opts.master_bind_port,
+        permission=opts.permission,
+        extra_args=opts.extra_locust_args,
+        wait_for_workers_s=opts.wait_for_workers_s,
+    )
+    outcome = run_locust(launch)
     if not folder.has(RunFile.LOAD_STATS):
         manifest = read_manifest(folder)
         failed = dataclasses.replace(manifest, status="failed", complete=False, finished_at=utc_now())
@@ -177,7 +171,7 @@ def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, op
 
 def run_saturday_spike(
     scenario: Scenario,
-    base_url: str | None,
+    base_url: str,
     options: LoadOptions | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> LoadRunResult:
@@ -187,7 +181,7 @@ def run_saturday_spike(
 
 def run_isolation_check(
     scenario: Scenario,
-    base_url: str | None,
+    base_url: str,
     options: LoadOptions | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> LoadRunResult:

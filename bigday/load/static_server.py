@@ -22,18 +22,22 @@ _RESPONSE = (
 )
 
 
-_SERVED = [0]
+class _Served:
+    """How many requests one server has answered, shared by its connections."""
 
+    def __init__(self) -> None:
+        self.count = 0
 
-def _count_response() -> bytes:
-    body = str(_SERVED[0]).encode()
-    return b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    def response(self) -> bytes:
+        body = str(self.count).encode()
+        return b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
 
 
 class _FixedResponse(asyncio.Protocol):
     """Parses just enough HTTP (header end, Content-Length) to answer each pipelined request once."""
 
-    def __init__(self) -> None:
+    def __init__(self, served: _Served) -> None:
+        self.served = served
         self.buffer = bytearray()
         self.body_left = 0
         self.transport: asyncio.Transport | None = None
@@ -53,7 +57,7 @@ class _FixedResponse(asyncio.Protocol):
                 if self.body_left:
                     break
                 out.append(_RESPONSE)
-                _SERVED[0] += 1
+                self.served.count += 1
                 continue
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
@@ -69,17 +73,18 @@ class _FixedResponse(asyncio.Protocol):
                 self.body_left = length
                 continue
             if head.startswith(b"get /__count "):
-                out.append(_count_response())
+                out.append(self.served.response())
                 continue
             out.append(_RESPONSE)
-            _SERVED[0] += 1
+            self.served.count += 1
         if out and self.transport is not None:
             self.transport.write(b"".join(out))
 
 
 async def serve(port: int = 0) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_FixedResponse, "127.0.0.1", port, backlog=4096)
+    served = _Served()
+    server = await loop.create_server(lambda: _FixedResponse(served), "127.0.0.1", port, backlog=4096)
     bound = server.sockets[0].getsockname()[1]
     print(f"listening on http://127.0.0.1:{bound}", flush=True)
     async with server:

@@ -1,7 +1,9 @@
 """The Saturday's people as Locust users (FastHttpUser): photographers, planners, couples, and the isolation pair.
 
 Every request carries the user's tenant (``X-Tenant``) and is tagged with tenant, user kind and phase through
-the request context, which is how per-tenant statistics survive Locust's aggregation.  Imported only inside
+the request context, which is how per-tenant statistics survive Locust's aggregation.  Each user takes its
+tenant, think time, timeouts and pacing from its environment's run state when it starts (see
+bigday.load.runtime_state); the classes themselves are not rewritten per process.  Imported only inside
 Locust processes.
 """
 
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gevent
@@ -18,9 +19,9 @@ from locust.env import Environment
 from locust.runners import WorkerRunner
 
 from bigday.load.dispatch import lower_priority_once
-from bigday.load.locust_runtime import STATE
-from bigday.load.photos import CONTENT_TYPE, PhotoBody, photo_pool
-from bigday.load.plan import LoadPlan
+from bigday.load.photos import CONTENT_TYPE
+from bigday.load.plan import IsolationPlan, LoadPlan
+from bigday.load.runtime_state import UserSettings, run_state
 
 SEARCH_TERMS = ("Hart", "Lee", "Smith", "Garcia", "Nguyen", "Okafor", "")
 # How far a paced user may fall behind its schedule before it forgets the missed arrivals instead of
@@ -28,8 +29,8 @@ SEARCH_TERMS = ("Hart", "Lee", "Smith", "Garcia", "Nguyen", "Okafor", "")
 MAX_LAG_S = 1.0
 
 
-def poisson_arrivals(rate: float) -> Callable[[Any], float]:
-    """A wait_time giving a user Poisson arrivals at ``rate`` a second, on a schedule the latency cannot move.
+class PoissonArrivals:
+    """One user's Poisson arrivals at ``rate`` a second, on a schedule the latency cannot move.
 
     Each arrival is the previous *scheduled* arrival plus an exponential gap, so a slow response does not
     lower the request rate (an open model). Locust's ``constant_throughput`` is not used for the victim: its
@@ -38,54 +39,16 @@ def poisson_arrivals(rate: float) -> Callable[[Any], float]:
     nine: p50 4 ms where a request alone takes 0.8 ms. Random arrivals keep the samples about the server.
     """
 
-    def wait(user: Any) -> float:
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.next_due: float | None = None
+
+    def wait(self) -> float:
+        """Seconds to sleep until this user's next arrival."""
         now = time.perf_counter()
-        due = max(getattr(user, "_bigday_next", now), now - MAX_LAG_S) + random.expovariate(rate)
-        user._bigday_next = due
+        due = max(now if self.next_due is None else self.next_due, now - MAX_LAG_S) + random.expovariate(self.rate)
+        self.next_due = due
         return max(0.0, due - now)
-
-    return wait
-
-
-class TenantPicker:
-    """Smooth weighted round-robin: tenants in exact proportion to their weights, evenly interleaved."""
-
-    def __init__(self, weights: list[tuple[str, float]]) -> None:
-        self.weights = [(t, w) for t, w in weights if w > 0] or [(t, 1.0) for t, _ in weights]
-        self.total = sum(w for _, w in self.weights)
-        self.current = {t: 0.0 for t, _ in self.weights}
-
-    def next(self) -> str:
-        for t, w in self.weights:
-            self.current[t] += w
-        chosen = max(self.current, key=self.current.__getitem__)
-        self.current[chosen] -= self.total
-        return chosen
-
-
-class _Config:
-    """What the user classes read from the plan; filled in per process by :func:`configure_user_classes`."""
-
-    think: tuple[float, float] = (1.0, 5.0)
-    batch: tuple[int, int] = (2, 5)
-    pickers: ClassVar[dict[str, TenantPicker]] = {}
-    pool_key: tuple[int, ...] = ()
-    pool_job: Any = None  # gevent AsyncResult of the pool being built on a native thread
-    victim: str = ""
-    aggressor: str = ""
-
-    @property
-    def pool(self) -> tuple[PhotoBody, ...]:
-        if self.pool_job is None:
-            # First upload in this process: build the pool on a native thread (encoding a few megapixels takes
-            # seconds on a busy machine; on the event loop it would stall a worker's heartbeats until the
-            # master declared it missing). Processes that never upload never pay for it.
-            self.pool_job = gevent.get_hub().threadpool.spawn(photo_pool, self.pool_key)
-        result: tuple[PhotoBody, ...] = self.pool_job.get()
-        return result
-
-
-CONFIG = _Config()
 
 
 class BigdayUser(FastHttpUser):
@@ -93,38 +56,43 @@ class BigdayUser(FastHttpUser):
 
     abstract = True
     kind: ClassVar[str] = "-"
-    # A saturated app answers slowly rather than never; a minute separates slow from lost.
-    connection_timeout = 60.0
-    network_timeout = 60.0
 
     def __init__(self, environment: Environment) -> None:
-        self.tenant = self.choose_tenant()
+        self.rehearsal = run_state(environment)
+        settings = self.rehearsal.user_settings()
+        self.tenant = self.choose_tenant(settings)
+        self.think_s = settings.think_s
+        self.batch = settings.batch
         # The tenant travels as a default header of this user's client: set once, not merged per request.
         self.default_headers = {"X-Tenant": self.tenant}
+        # FastHttpUser builds its client from these in __init__, so this user's own values must be set first.
+        # A saturated app answers slowly rather than never; the plan's timeout (a minute by default) separates
+        # slow from lost.
+        self.connection_timeout = self.network_timeout = settings.request_timeout_s
         super().__init__(environment)
         self.upload_headers = {"Content-Type": CONTENT_TYPE}
-        self._context = {"tenant": self.tenant, "user_kind": self.kind, "phase": STATE.phase}
+        self._context = {"tenant": self.tenant, "user_kind": self.kind, "phase": self.rehearsal.phase}
 
-    def choose_tenant(self) -> str:
-        picker = CONFIG.pickers.get(self.kind)
+    def choose_tenant(self, settings: UserSettings) -> str:
+        picker = settings.pickers.get(self.kind)
         return picker.next() if picker else "-"
 
     def context(self) -> dict[str, Any]:
         # Locust copies this into each request's context, so one dict per user can be updated in place.
-        self._context["phase"] = STATE.phase
+        self._context["phase"] = self.rehearsal.phase
         return self._context
 
     def wait_time(self) -> float:
-        lo, hi = CONFIG.think
+        lo, hi = self.think_s
         return random.uniform(lo, hi)
 
     def upload_photo(self, **context: Any) -> tuple[int, float]:
         """Upload one photo from the pool: (HTTP status or 0 if the connection failed, Retry-After seconds)."""
-        photo = random.choice(CONFIG.pool)
+        photo = random.choice(self.rehearsal.photos.pool())
         response = self.client.post(
             "/api/photos",
-            data=photo.body,
-            headers=self.upload_headers,  # type: ignore[arg-type]
+            data=photo.body,  # type: ignore[arg-type]  # FastHttpSession sends bytes as they are
+            headers=self.upload_headers,
             name="/api/photos",
             context=context,
         )
@@ -154,7 +122,7 @@ class PhotographerUser(BigdayUser):
 
     @task(1)
     def upload_batch(self) -> None:
-        for _ in range(random.randint(*CONFIG.batch)):
+        for _ in range(random.randint(*self.batch)):
             # Like the app's uploader: a busy server (503 + Retry-After) or a failure ends the batch for now.
             if self.upload_photo()[0] != 201:
                 break
@@ -208,11 +176,18 @@ class VictimUser(BigdayUser):
     """
 
     kind = "planner"
-    fixed_count = 10
-    wait_time = poisson_arrivals(12.0)  # type: ignore[assignment]
+    # Locust's dispatcher reads this from the class; set_user_counts applies the plan's count to it.
+    fixed_count = IsolationPlan.victim_users
 
-    def choose_tenant(self) -> str:
-        return CONFIG.victim
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.arrivals = PoissonArrivals(self.rehearsal.user_settings().victim_rps_per_user)
+
+    def choose_tenant(self, settings: UserSettings) -> str:
+        return settings.victim
+
+    def wait_time(self) -> float:
+        return self.arrivals.wait()
 
     @task(2)
     def dashboard(self) -> None:
@@ -239,15 +214,15 @@ class AggressorUser(BigdayUser):
     """
 
     kind = "photographer"
-    wait_time = constant(0)  # type: ignore[assignment]
+    wait_time = constant(0)
 
-    def choose_tenant(self) -> str:
-        return CONFIG.aggressor
+    def choose_tenant(self, settings: UserSettings) -> str:
+        return settings.aggressor
 
     def on_start(self) -> None:
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner) and not runner.user_classes_count.get(VictimUser.__name__):
-            lower_priority_once()
+            lower_priority_once(self.rehearsal)
 
     @task
     def upload(self) -> None:
@@ -263,34 +238,26 @@ KIND_CLASSES: dict[str, type[BigdayUser]] = {
 }
 
 
-def configure_user_classes(environment: Environment, plan: LoadPlan) -> None:
-    """Apply a plan to the user classes of this process (weights, tenants, think time, timeouts, pacing)."""
-    CONFIG.think = plan.think_time_s
-    CONFIG.batch = plan.batch_size
-    CONFIG.pickers.clear()
-    for kind in KIND_CLASSES:
-        CONFIG.pickers[kind] = TenantPicker([(t.tenant, t.weight(kind)) for t in plan.tenants])
+def set_user_counts(environment: Environment, plan: LoadPlan) -> None:
+    """Apply the plan's user mix and victim count to the classes Locust's dispatcher reads them from.
+
+    Weights and fixed counts are the one part of a user's configuration that Locust reads from the class, not
+    the instance: its dispatcher decides how many of each class to start before any exists. So they go
+    through Locust's own way of changing them (``Environment.update_user_class``, behind ``--config-users``
+    and the web UI's class picker), here and only here. Only the master (or a single local process)
+    dispatches; workers start the counts it sends them.
+    """
     mix = dict(plan.user_mix)
     for cls in environment.user_classes:
-        if not issubclass(cls, BigdayUser):
-            continue
-        cls.connection_timeout = cls.network_timeout = plan.request_timeout_s
-        if cls in KIND_CLASSES.values():
+        change: dict[str, Any] = {"user_class_name": cls.__name__}
+        if issubclass(cls, BigdayUser) and cls in KIND_CLASSES.values():
             # Locust wants whole-number weights; per-mille keeps the scenario's mix to three digits.
-            cls.weight = max(1, round(mix.get(cls.kind, 0.0) * 1000))
-    if plan.isolation is not None:
-        iso = plan.isolation
-        CONFIG.victim, CONFIG.aggressor = iso.victim, iso.aggressor
-        VictimUser.fixed_count = iso.victim_users
-        VictimUser.wait_time = poisson_arrivals(iso.victim_rps_per_user)  # type: ignore[method-assign]
-
-
-def prepare_process(plan: LoadPlan) -> None:
-    """Note the plan's photo sizes; the pool itself is built once, on the first upload (see ``_Config.pool``)."""
-    key = tuple(plan.photo_sizes_kb)
-    if CONFIG.pool_key != key:
-        CONFIG.pool_key = key
-        CONFIG.pool_job = None
+            change["weight"] = max(1, round(mix.get(cls.kind, 0.0) * 1000))
+        elif cls is VictimUser and plan.isolation is not None:
+            change["fixed_count"] = plan.isolation.victim_users
+        else:
+            continue
+        environment.update_user_class(change)  # type: ignore[no-untyped-call]
 
 
 def active_classes(environment: Environment, plan: LoadPlan) -> list[type[BigdayUser]]:

@@ -18,7 +18,6 @@ from bigday.runfolder.alerts import (
 from bigday.runfolder.contents import RunContents, read_run_contents
 from bigday.runfolder.enums import CheckKind, RegressionLabel, RunKind, Status
 from bigday.runfolder.folder import (
-    DEFAULT_RESULTS_DIR,
     RunFile,
     RunFolder,
     new_run_id,
@@ -89,7 +88,6 @@ from bigday.runfolder.verdicts import (
 
 __all__ = [
     "ALERT_TYPES",
-    "DEFAULT_RESULTS_DIR",
     "RAW_LATENCY_PER_KEY",
     "SEVERITIES",
     "AlertRecord",

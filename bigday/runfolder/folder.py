@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bigday.errors import ConfigError
-
-DEFAULT_RESULTS_DIR = Path(os.environ.get("BIGDAY_RESULTS_DIR", Path(__file__).resolve().parents[2] / "results"))
+from bigday.settings import resolve
 
 
 class RunFile(StrEnum):
@@ -107,7 +106,7 @@ class RunFolder:
 
     @classmethod
     def create(cls, kind: str, results_dir: Path | None = None, run_id: str | None = None) -> RunFolder:
-        root = Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR
+        root = Path(results_dir) if results_dir else resolve.results_dir(None)
         path = root / (run_id or new_run_id(kind))
         try:
             path.mkdir(parents=True, exist_ok=False)

@@ -25,6 +25,7 @@ from bigday.runfolder.document import (
 )
 from bigday.runfolder.enums import RunKind
 from bigday.runfolder.folder import RunFile, RunFolder
+from bigday.settings import resolve
 
 RunStatus = Literal["ok", "incomplete", "failed"]
 Rehearsal = Literal["saturday", "isolation"]
@@ -142,8 +143,7 @@ def environment_fingerprint(**extra: Any) -> Environment:
 
 def git_info(cwd: Path | None = None) -> dict[str, str | None]:
     """Git sha and branch of the app under test, from BIGDAY_APP_SHA/BRANCH or the working tree."""
-    sha = os.environ.get("BIGDAY_APP_SHA")
-    branch = os.environ.get("BIGDAY_APP_BRANCH")
+    sha, branch = resolve.app_revision()
     if sha and branch:
         return {"git_sha": sha, "git_branch": branch}
     try:

@@ -80,3 +80,17 @@ def test_bigday_run_in_an_empty_folder_writes_results_there(installed: Path, tmp
     manifest = json.loads((runs[0] / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["kind"] == "probe"
     assert (work / "results" / "bigday.sqlite").is_file()
+
+
+def test_bigday_load_runs_the_locustfile_shipped_in_the_package(installed: Path, tmp_path: Path) -> None:
+    code = "from bigday.load.launcher import LOCUSTFILE_FOR as f; print(*f.values(), sep='\\n')"
+    out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    shipped = [Path(p) for p in out.stdout.split()]
+    assert len(shipped) == 2 and all(str(installed) in str(p) and p.is_file() for p in shipped), out
+    work = tmp_path / "empty-load"
+    work.mkdir()
+    r = _bigday(installed, work, "load", "saturday", "--peak-users", "6", "--time-scale", "0.01")
+    stats_files = list((work / "results").glob("*/load_stats.json"))
+    assert len(stats_files) == 1, r.stderr[-2000:]
+    stats = json.loads(stats_files[0].read_text())
+    assert stats["samples"] > 0 and [p["name"] for p in stats["phases"]] == ["baseline", "ramp", "spike", "ramp-down"]

@@ -1,0 +1,149 @@
+"""What one rehearsal knows inside one Locust process, kept on Locust's own ``Environment``.
+
+Locust hands its Environment to every listener, user (``self.environment``) and shape
+(``self.runner.environment``), so bigday keeps its state there rather than in module globals: a real run has
+one Environment per process, a test may build several side by side, and each has its own state.
+:func:`attach_run_state` puts a :class:`RunState` on an Environment and :func:`run_state` reads it back.
+
+Imported only inside Locust processes (importing Locust monkey-patches the interpreter with gevent).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+from locust.env import Environment
+
+from bigday.load.photos import PhotoBody, photo_pool
+from bigday.load.plan import USER_CLASS_NAMES, IsolationPlan, LoadPlan
+from bigday.load.samples import SampleBook
+from bigday.load.stats import PhaseSpan
+
+# The attribute of Locust's Environment that holds bigday's state (Locust has no registry for extensions).
+_ATTRIBUTE = "bigday_run_state"
+
+
+class TenantPicker:
+    """Smooth weighted round-robin: tenants in exact proportion to their weights, evenly interleaved."""
+
+    def __init__(self, weights: list[tuple[str, float]]) -> None:
+        self.weights = [(t, w) for t, w in weights if w > 0] or [(t, 1.0) for t, _ in weights]
+        self.total = sum(w for _, w in self.weights)
+        self.current = {t: 0.0 for t, _ in self.weights}
+
+    def next(self) -> str:
+        for t, w in self.weights:
+            self.current[t] += w
+        chosen = max(self.current, key=self.current.__getitem__)
+        self.current[chosen] -= self.total
+        return chosen
+
+
+@dataclass
+class UserSettings:
+    """What bigday's users take from the plan when each of them starts (see bigday.load.users)."""
+
+    think_s: tuple[float, float]
+    batch: tuple[int, int]
+    request_timeout_s: float
+    pickers: dict[str, TenantPicker]
+    victim: str = ""
+    aggressor: str = ""
+    victim_rps_per_user: float = IsolationPlan.victim_rps_per_user
+
+    @classmethod
+    def from_plan(cls, plan: LoadPlan) -> UserSettings:
+        pickers = {kind: TenantPicker([(t.tenant, t.weight(kind)) for t in plan.tenants]) for kind in USER_CLASS_NAMES}
+        settings = cls(plan.think_time_s, plan.batch_size, plan.request_timeout_s, pickers)
+        if plan.isolation is not None:
+            iso = plan.isolation
+            settings.victim, settings.aggressor = iso.victim, iso.aggressor
+            settings.victim_rps_per_user = iso.victim_rps_per_user
+        return settings
+
+
+class PhotoSupply:
+    """The photos this process uploads, built on the first upload and then shared by every user."""
+
+    def __init__(self) -> None:
+        self.sizes_kb: tuple[int, ...] = ()
+        self._job: Any = None  # gevent AsyncResult of the pool being built on a native thread
+
+    def use_sizes(self, sizes_kb: tuple[int, ...]) -> None:
+        """Note the plan's photo sizes; a web-UI worker keeps its pool across tests unless they change."""
+        if self.sizes_kb != tuple(sizes_kb):
+            self.sizes_kb = tuple(sizes_kb)
+            self._job = None
+
+    def pool(self) -> tuple[PhotoBody, ...]:
+        if self._job is None:
+            # Built on a native thread: encoding a few megapixels takes seconds on a busy machine, and on the
+            # event loop it would stall a worker's heartbeats until the master declared it missing.
+            # Processes that never upload never pay for it.
+            self._job = gevent.get_hub().threadpool.spawn(photo_pool, self.sizes_kb)
+        result: tuple[PhotoBody, ...] = self._job.get()
+        return result
+
+
+@dataclass
+class RunState:
+    """One Locust environment's rehearsal: its plan, phase clock, raw samples, timeline and CPU samples."""
+
+    kind: str
+    plan: LoadPlan | None = None
+    users: UserSettings | None = None
+    photos: PhotoSupply = field(default_factory=PhotoSupply)
+    book: SampleBook = field(default_factory=SampleBook)
+    phase: str = "init"
+    phases: list[PhaseSpan] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    cpu: list[dict[str, Any]] = field(default_factory=list)
+    workers_seen: set[str] = field(default_factory=set)
+    t0: float = 0.0
+    running: bool = False
+    finalised: bool = True
+    stop_reason: str = "shape complete"
+    greenlets: list[gevent.Greenlet] = field(default_factory=list)
+    # os.nice is relative: an aggressor-only process lowers its priority once, however many aggressors start.
+    niced: bool = False
+
+    def use_plan(self, plan: LoadPlan) -> None:
+        self.plan = plan
+        self.users = UserSettings.from_plan(plan)
+
+    def require_plan(self) -> LoadPlan:
+        if self.plan is None:
+            raise RuntimeError("bigday load plan not received yet")
+        return self.plan
+
+    def user_settings(self) -> UserSettings:
+        if self.users is None:
+            raise RuntimeError("bigday load plan not received yet: no user can start")
+        return self.users
+
+    def elapsed(self) -> float:
+        """Seconds since this run's test_start: the one clock that shapes, phases and the timeline share."""
+        return time.time() - self.t0 if self.running else 0.0
+
+
+def attach_run_state(environment: Environment, state: RunState) -> RunState:
+    """Give ``environment`` its rehearsal state (once: a second state would split one run's samples)."""
+    if has_run_state(environment):
+        raise RuntimeError("this Locust environment already has a bigday run state")
+    setattr(environment, _ATTRIBUTE, state)
+    return state
+
+
+def has_run_state(environment: Environment) -> bool:
+    return isinstance(getattr(environment, _ATTRIBUTE, None), RunState)
+
+
+def run_state(environment: Environment) -> RunState:
+    """The rehearsal state of ``environment``, put there when bigday's runtime was installed on it."""
+    state = getattr(environment, _ATTRIBUTE, None)
+    if not isinstance(state, RunState):
+        raise RuntimeError("no bigday run state on this Locust environment: run a bigday locustfile")
+    return state

@@ -1,0 +1,67 @@
+"""bigday's Locust runtime keeps its state on each Locust Environment: two environments, two independent states.
+
+The environments are built in one Locust process (two_locust_environments.py, as Locust's own runner tests
+build theirs), in a child process because importing Locust monkey-patches the interpreter with gevent.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCRIPT = Path(__file__).with_name("two_locust_environments.py")
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    cwd = tmp_path_factory.mktemp("two-environments")
+    proc = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not list(cwd.iterdir())  # no run folder: neither environment finalised results
+    return json.loads(proc.stdout)
+
+
+def test_each_environment_has_its_own_state(seen):
+    assert seen["same_state"] is False and seen["states_found"] == [True, True]
+    assert seen["second_attach"] == "this Locust environment already has a bigday run state"
+    during = seen["during"]
+    assert (during["a"]["kind"], during["b"]["kind"]) == ("saturday", "isolation")
+    # A's test started: its phase clock runs; B's did not move.
+    assert during["a"]["phase"] == seen["plans"]["saturday"]["first_stage"] and during["a"]["running"]
+    assert during["b"]["phase"] == "init" and not during["b"]["running"]
+    # Each request event reached only the book of the environment that fired it.
+    assert (during["a"]["samples"], during["b"]["samples"]) == (2, 1)
+    assert seen["after"]["a"] == {**during["a"], "running": False}
+    assert seen["after"]["b"] == during["b"]
+    assert seen["dispatchers"] == ["UsersDispatcher", "VictimPinnedDispatcher"]
+
+
+def test_users_read_their_own_environment(seen):
+    during, plans = seen["during"], seen["plans"]
+    for who in ("planner_a", "victim_a"):
+        user = during[who]
+        assert user["think_s"] == plans["saturday"]["think_s"]
+        assert user["timeouts"] == user["client_timeouts"] == [plans["saturday"]["timeout_s"]] * 2
+        assert user["phase"] == plans["saturday"]["first_stage"]
+    for who in ("planner_b", "victim_b"):
+        user = during[who]
+        assert user["think_s"] == [0.25, 0.5]
+        # Set on the user before FastHttpUser built its client, and the client really got them.
+        assert user["timeouts"] == user["client_timeouts"] == [7.0, 7.0]
+        assert user["phase"] == "init"
+    assert during["planner_a"]["tenant"] in seen["tenants_a"]
+    assert during["planner_a"]["header"] == during["planner_a"]["tenant"]
+    # Only B's plan has an isolation section: its victim is the plan's tenant, paced at the plan's rate.
+    assert during["victim_b"]["tenant"] == during["victim_b"]["header"] == plans["isolation"]["victim"]
+    assert during["victim_b"]["rate"] == plans["isolation"]["rate"] == 5.0
+    assert during["victim_a"]["tenant"] == "" and during["victim_a"]["rate"] == 12.0
+
+
+def test_victim_count_goes_through_locusts_user_class_update(seen):
+    # Locust's dispatcher reads fixed_count from the class: the one setting that cannot be per environment.
+    assert seen["victim_fixed_count"] == seen["plans"]["isolation"]["victim_users"] == 4
