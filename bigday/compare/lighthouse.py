@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scipy.stats import norm
-
 from bigday.compare.checks import SourcedBudget, SourcedThreshold
 from bigday.errors import ConfigError
+from bigday.lighthouse_scoring import CURVES, value_at_score
 from bigday.metrics import METRICS, Direction
 from bigday.settings.scenario import Budget, Page, Threshold
 
@@ -55,11 +54,6 @@ AUDIT_METRICS = {
     "resource-summary:script:size": "js_bytes",
 }
 CATEGORY_METRICS = {"categories:performance": "performance_score", "categories:accessibility": "accessibility_score"}
-# Lighthouse v12 log-normal control points (p10, median), DESIGN §4, to turn a metric's minScore into a bound.
-CONTROL_POINTS = {
-    "mobile": {"fcp": (1800, 3000), "lcp": (2500, 4000), "tbt": (200, 600), "cls": (0.1, 0.25)},
-    "desktop": {"fcp": (934, 1600), "lcp": (1200, 2400), "tbt": (150, 350), "cls": (0.1, 0.25)},
-}
 LEVELS = {"warn": "warn", "error": "error"}
 
 
@@ -209,12 +203,10 @@ def _list(d: dict[str, Any], key: str, where: str) -> list[Any]:
 
 def score_to_value(metric: str, min_score: float, profile: str) -> float | None:
     """The metric value at which Lighthouse's log-normal scoring gives ``min_score`` (None if no curve)."""
-    points = CONTROL_POINTS.get(profile, CONTROL_POINTS["mobile"]).get(metric)
-    if points is None or not 0 < min_score < 1:
+    curve = CURVES.get(profile, CURVES["mobile"]).get(metric)
+    if curve is None or not 0 < min_score < 1:
         return None
-    p10, median = points
-    sigma = (math.log(median) - math.log(p10)) / norm.ppf(0.9)
-    return float(math.exp(math.log(median) + sigma * norm.ppf(1 - min_score)))
+    return value_at_score(curve, min_score)
 
 
 def _aggregate(method: str, assertion: str, where: str) -> str:
