@@ -20,9 +20,9 @@ from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_p
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
-from bigday.probe.stats import summarize
 from bigday.runfolder import RunFolder, environment_fingerprint, utc_now
 from bigday.settings.scenario import Page, Scenario
+from bigday.stats import summarize
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 3
