@@ -7,17 +7,11 @@ import zlib
 import numpy as np
 
 from bigday.compare.checks import fmt
+from bigday.compare.effects import MIN_SAMPLES, compare_samples, effect_rule
 from bigday.compare.model import FAIL, IMPROVEMENT, NEUTRAL, PASS, REGRESSION, SKIPPED, WARN, Check
-from bigday.compare.stats import (
-    MIN_SAMPLES,
-    base_metric,
-    benjamini_hochberg,
-    compare_samples,
-    direction_of,
-    effect_rule,
-)
-from bigday.metrics import METRICS, Direction, Unit
+from bigday.metrics import METRICS, Direction, Unit, base_metric, direction_of
 from bigday.settings.scenario import RegressionPolicy
+from bigday.stats import benjamini_hochberg
 
 # Below these a relative change is not worth a verdict whatever its size: 10 % of a 3 ms TTFB on
 # loopback is 0.3 ms, which no user sees and which the harness's own jitter produces.

@@ -10,15 +10,16 @@ import pytest
 from scipy.stats import false_discovery_control
 
 from bigday.compare.checks import SourcedThreshold, band_severity, threshold_checks
+from bigday.compare.effects import compare_samples, effect_rule
 from bigday.compare.lighthouse import read_budget_json, read_lighthouserc, score_to_value
 from bigday.compare.model import FAIL, IMPROVEMENT, NEUTRAL, PASS, REGRESSION, SKIPPED, WARN
 from bigday.compare.regression import regression_checks
 from bigday.compare.rundata import RunData
-from bigday.compare.stats import aggregate, benjamini_hochberg, compare_samples, effect_rule
 from bigday.errors import ConfigError
 from bigday.metrics import Direction
 from bigday.runfolder import RunFolder
 from bigday.settings.scenario import AlertBand, RegressionPolicy, Threshold, load_scenario
+from bigday.stats import aggregate, benjamini_hochberg
 
 POLICY = RegressionPolicy()
 SCENARIO = load_scenario()
