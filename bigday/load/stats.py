@@ -1,6 +1,6 @@
 """Summaries of raw load samples: per tenant, user kind, endpoint and phase, with roll-ups marked ``*``.
 
-Percentiles are computed from every raw sample (numpy, linear interpolation), never from Locust's buckets.
+Percentiles are computed from every raw sample (bigday.stats), never from Locust's buckets.
 Latency percentiles include failed requests, as Locust's do, so a fast error cannot make a run look quicker
 without also showing up in the error rate beside it.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bigday import stats
 from bigday.load.samples import KEY_FIELDS, Key, SampleBook
 
 ALL = "*"
@@ -69,11 +70,11 @@ class EndpointStats:
 def _percentiles(rt: np.ndarray) -> tuple[float | None, ...]:
     if rt.size == 0:
         return (None, None, None, None, None)
-    p50, p95, p99 = np.percentile(rt, [50, 95, 99])
+    p50, p95, p99 = stats.quantiles(rt, (0.5, 0.95, 0.99))
     return (
-        round(float(p50), 3),
-        round(float(p95), 3),
-        round(float(p99), 3),
+        round(p50, 3),
+        round(p95, 3),
+        round(p99, 3),
         round(float(rt.max()), 3),
         round(float(rt.mean()), 3),
     )
