@@ -14,7 +14,7 @@ from typing import Any
 
 from bigday.load.plan import LoadPlan
 from bigday.load.samples import SampleBook
-from bigday.load.stats import PhaseSpan, summarise, write_stats_csv, write_timeline_csv
+from bigday.load.stats import PhaseSpan, endpoint_stats, write_stats_csv, write_timeline_csv
 from bigday.load.verdict import IsolationVerdict, SpikeVerdict, generator_health, judge_isolation, judge_spike
 from bigday.runfolder import MANIFEST, RunFolder, environment_fingerprint, git_info, read_json
 
@@ -48,7 +48,7 @@ def _iso(t: float) -> str:
 def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunRecord) -> dict[str, Any]:
     """Summaries, verdicts and raw samples into ``folder``; returns the ``load_stats.json`` document."""
     run_span = PhaseSpan("*", rec.started_at, rec.finished_at)
-    rows = summarise(book, rec.phases, run_span)
+    rows = endpoint_stats(book, rec.phases, run_span)
     health = generator_health(list(rec.cpu_samples), plan.saturation_cpu_pct, plan.saturation_fraction)
     peak_reached = max((int(p["users"]) for p in rec.timeline), default=0)
     verdicts: list[IsolationVerdict | SpikeVerdict] = []

@@ -88,7 +88,7 @@ def _group(book: SampleBook, keep: tuple[bool, bool, bool, bool]) -> dict[Key, l
     return groups
 
 
-def summarise(book: SampleBook, phases: Iterable[PhaseSpan], run_span: PhaseSpan) -> list[EndpointStats]:
+def endpoint_stats(book: SampleBook, phases: Iterable[PhaseSpan], run_span: PhaseSpan) -> list[EndpointStats]:
     """Every roll-up of the book; rps divides by the phase's wall duration (the whole run for phase ``*``)."""
     durations = {p.name: p.duration_s for p in phases}
     rows: list[EndpointStats] = []
