@@ -15,9 +15,9 @@ from typing import Any
 
 from bigday.compare.checks import SourcedBudget, SourcedThreshold
 from bigday.errors import ConfigError
-from bigday.lighthouse_scoring import CURVES, value_at_score
 from bigday.metrics import METRICS, Direction
 from bigday.settings.scenario import Budget, Page, Threshold
+from bigday.stats.lighthouse import CURVES, value_at_score
 
 KIB = 1024  # Lighthouse budget sizes are KiB
 

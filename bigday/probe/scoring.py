@@ -1,6 +1,6 @@
 """Lighthouse-style scores: the v12 performance score from the lab metrics, and the axe accessibility score.
 
-The curves and weights are Lighthouse 12.2.3's (bigday.lighthouse_scoring).  Performance: each metric is
+The curves and weights are Lighthouse 12.2.3's (bigday.stats.lighthouse).  Performance: each metric is
 scored on its log-normal curve, metric scores rounded to two decimals as Lighthouse does, and the category
 is their weighted mean.  bigday does not measure Speed Index (it needs a filmstrip), so SI's 10 points are
 left out and the other four keep their weights over a total of 90: the score is sum(weight x score) / 90.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from bigday.lighthouse_scoring import ACCESSIBILITY_WEIGHTS, CURVES, PERFORMANCE_WEIGHTS, log_normal_score
+from bigday.stats.lighthouse import ACCESSIBILITY_WEIGHTS, CURVES, PERFORMANCE_WEIGHTS, log_normal_score
 
 # Lighthouse's performance weights of the metrics the probe measures (all but Speed Index).
 MEASURED_PERFORMANCE_WEIGHTS: dict[str, int] = {m: w for m, w in PERFORMANCE_WEIGHTS.items() if m != "si"}

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from bigday.lighthouse_scoring import (
+from bigday.probe.assets import node_modules
+from bigday.probe.scoring import (
+    MEASURED_PERFORMANCE_WEIGHTS,
+    accessibility_score,
+    metric_scores,
+    performance_score,
+)
+from bigday.stats.lighthouse import (
     ACCESSIBILITY_WEIGHTS,
     CURVES,
     LIGHTHOUSE_VERSION,
@@ -17,13 +24,6 @@ from bigday.lighthouse_scoring import (
     Curve,
     log_normal_score,
     value_at_score,
-)
-from bigday.probe.assets import node_modules
-from bigday.probe.scoring import (
-    MEASURED_PERFORMANCE_WEIGHTS,
-    accessibility_score,
-    metric_scores,
-    performance_score,
 )
 
 VALUES = {

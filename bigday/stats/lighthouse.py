@@ -3,7 +3,7 @@ accessibility weights, with the curve itself and its inverse.
 
 The probe scores its measured metrics with these (bigday.probe.scoring); the comparator turns a lighthouserc
 ``minScore`` into a metric bound through the inverse (bigday.compare.lighthouse).  The numbers are those of
-the pinned Lighthouse (package.json), checked against its sources in tests/unit/test_probe_scoring.py:
+the pinned Lighthouse (bigday/assets/package.json), checked against its sources in tests/unit/test_probe_scoring.py:
 each metric audit's ``defaultOptions.scoring`` and the categories of ``core/config/default-config.js``.
 """
 
