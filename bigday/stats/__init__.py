@@ -9,6 +9,7 @@ median, the mean of the two middle values, is the same number to the last bit or
 scipy does the work where it fits: ``bootstrap`` for the load verdict's quantile intervals,
 ``mannwhitneyu`` and ``false_discovery_control`` for the comparator.  Two bootstraps stay bigday's own
 because they were measured faster (``benchmarks/stats_bootstrap.py``); each says so where it is defined.
+Lighthouse's scoring curves and weights are in ``bigday.stats.lighthouse``.
 
 scipy.stats is imported inside the functions that use it: it takes about a second to import, and the
 probe's pytest plugin imports this module in every pytest session.
