@@ -144,8 +144,9 @@ def quantile_change(
     """quantile(after) / quantile(before) and quantile(after) - quantile(before), with percentile-bootstrap
     intervals from the same resamples (each sample resampled on its own). Both samples must be non-empty.
 
-    scipy's bootstrap, batched like the loop it replaced, took 0.98-1.00x that loop's time at 1,000-3,000
-    samples a phase, draws the same random indices in the same order, and so gives the same intervals.
+    scipy's bootstrap, batched like the loop it replaced, took 0.92-1.00x that loop's time at 1,000-3,000
+    samples a phase (benchmarks/stats_bootstrap.py), draws the same random indices in the same order, and
+    so gives the same intervals.
     """
     from scipy.stats import bootstrap
 
@@ -188,7 +189,7 @@ def rate_difference(
 
     Resampling n outcomes of which k failed draws Binomial(n, k/n) failures, so this is the same bootstrap
     as scipy's over 0/1 arrays, drawing one number per resample instead of n: with 2,000 resamples scipy's
-    took 30x as long at 1,000 requests a phase and 100x at 3,000 (benchmarks/stats_bootstrap.py).
+    took 30-40x as long at 1,000 requests a phase and 100-150x at 3,000 (benchmarks/stats_bootstrap.py).
     """
     rate_before, rate_after = errors_before / n_before, errors_after / n_after
     diffs = (
