@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from playwright.sync_api import Browser
 
 from bigday.compare.regression import regression_checks
 from bigday.probe.app import AppUnderTest
@@ -31,6 +31,7 @@ from bigday.probe.browser import chromium
 from bigday.probe.runner import ProbeOptions, probe_app
 from bigday.runfolder import RegressionLabel
 from bigday.settings.scenario import load_scenario
+from bigday.stats import median
 from bigday.target.server import running_target
 
 SCENARIO = load_scenario()
@@ -38,7 +39,7 @@ TRIALS, PER_SIDE = 20, 10
 Pool = list[dict[str, float]]
 
 
-def collect(url: str, browser, page: str, knobs: dict[str, int], runs: int, tmp: Path) -> Pool:
+def collect(url: str, browser: Browser, page: str, knobs: dict[str, int], runs: int, tmp: Path) -> Pool:
     options = ProbeOptions(
         SCENARIO,
         base_url=url,
@@ -65,7 +66,7 @@ def collect_pools(page: str, pool_size: int, delay: int, batch: int) -> dict[str
         tmp = Path(tmp_s)
         t0 = time.perf_counter()
         calibration = collect(url, browser, page, {"lcp_delay": delay}, batch, tmp)
-        lcp_a = statistics.median(r["lcp"] for r in calibration)
+        lcp_a = median(r["lcp"] for r in calibration)
         delay_b = delay + round(0.15 * lcp_a)
         print(
             f"calibration: {len(calibration)} runs at lcp_delay={delay}: median LCP {lcp_a:.0f} ms "
@@ -116,8 +117,8 @@ def main() -> None:
         args.save.write_text(json.dumps(data))
         print(f"pool saved to {args.save}")
     page, pool_a, pool_b = data["page"], data["A"], data["B"]
-    med_a = statistics.median(r["lcp"] for r in pool_a)
-    med_b = statistics.median(r["lcp"] for r in pool_b)
+    med_a = median(r["lcp"] for r in pool_a)
+    med_b = median(r["lcp"] for r in pool_b)
     print(
         f"real probe pools on '{page}': A {len(pool_a)} runs (lcp_delay={data['delay_a']}), "
         f"B {len(pool_b)} runs (lcp_delay={data['delay_b']}); median LCP A {med_a:.0f} ms, B {med_b:.0f} ms, "
@@ -137,7 +138,7 @@ def main() -> None:
     )
     print(
         f"power: 15 % LCP step flagged in {power} of {TRIALS} trials (bar: >= 19) "
-        f"{'PASS' if power >= 19 else 'FAIL'}; LCP effect median {statistics.median(effects):+.1%}, "
+        f"{'PASS' if power >= 19 else 'FAIL'}; LCP effect median {median(effects):+.1%}, "
         f"range {min(effects):+.1%} .. {max(effects):+.1%}"
     )
     many = 1000

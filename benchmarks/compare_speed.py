@@ -9,7 +9,6 @@ Usage: .venv/bin/python benchmarks/compare_speed.py [--samples 1000000] [--repea
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from datetime import timedelta
@@ -21,6 +20,7 @@ from sqlalchemy import func, select
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.runfolder import utc_now
 from bigday.settings.scenario import load_scenario
+from bigday.stats import median
 from bigday.store import schema
 from bigday.store.engine import open_store
 from bigday.store.ingest import write_run
@@ -134,7 +134,7 @@ def main() -> None:
                 f"  rep {rep + 1}: compare {compare_s[-1]:.2f} s ({len(v.checks)} checks, baseline "
                 f"{v.baseline.run_id if v.baseline else None}), trend rebuild {rebuild_s[-1]:.2f} s ({n_trends} rows)"
             )
-        c, r = statistics.median(compare_s), statistics.median(rebuild_s)
+        c, r = median(compare_s), median(rebuild_s)
         print(
             f"median compare: {c:.2f} s; median full trend rebuild: {r:.2f} s; together {c + r:.2f} s "
             f"(bar: < 10 s over {stored:,} samples) -> {'PASS' if c + r < 10 else 'FAIL'}"

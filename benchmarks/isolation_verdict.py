@@ -12,11 +12,11 @@ p95 rise in ms with their 95% intervals, and the aggressor's requests. Loopback 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -24,12 +24,13 @@ sys.path.insert(0, str(ROOT))
 from bigday.load.plan import PlanOverrides  # noqa: E402
 from bigday.load.rehearsal import LoadOptions, run_isolation_check  # noqa: E402
 from bigday.settings.scenario import load_scenario  # noqa: E402
+from bigday.stats import median  # noqa: E402
 from bigday.target.server import running_target  # noqa: E402
 
 PHASES = {"shared": PlanOverrides(phase="5s", recovery="3s"), "fair": PlanOverrides(phase="20s", recovery="3s")}
 
 
-def one_run(mode: str, results: Path) -> dict:
+def one_run(mode: str, results: Path) -> dict[str, Any]:
     scenario = load_scenario()
     t0 = time.monotonic()
     with running_target(isolation=mode) as url:
@@ -39,7 +40,7 @@ def one_run(mode: str, results: Path) -> dict:
     return v
 
 
-def describe(mode: str, i: int, v: dict) -> str:
+def describe(mode: str, i: int, v: dict[str, Any]) -> str:
     a, s, r, d = v["alone"], v["spike"], v["p95_ratio"], v["p95_increase_ms"]
     return (
         f"{mode:<6} run {i}: {v['status'].upper():<4} trustworthy={v['trustworthy']}  "
@@ -56,7 +57,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="fair-mode runs (~50 s each)")
     ap.add_argument("--shared-runs", type=int, default=1, help="shared-mode runs (~20 s each)")
     args = ap.parse_args()
-    verdicts: dict[str, list[dict]] = {"shared": [], "fair": []}
+    verdicts: dict[str, list[dict[str, Any]]] = {"shared": [], "fair": []}
     with tempfile.TemporaryDirectory(prefix="bigday-iso-bench-") as tmp:
         for mode, n in (("shared", args.shared_runs), ("fair", args.runs)):
             for i in range(1, n + 1):
@@ -69,8 +70,8 @@ def main() -> None:
             continue
         tolerance, min_effect = vs[0]["tolerance"], vs[0]["min_effect_ms"]
         passed = sum(v["status"] == "pass" for v in vs)
-        ratio = statistics.median(v["p95_ratio"]["estimate"] for v in vs)
-        rise = statistics.median(v["p95_increase_ms"]["estimate"] for v in vs)
+        ratio = median(v["p95_ratio"]["estimate"] for v in vs)
+        rise = median(v["p95_increase_ms"]["estimate"] for v in vs)
         print(
             f"{mode}: {passed}/{len(vs)} PASS; median p95 ratio {ratio:.2f}x, median p95 rise {rise:+.2f} ms, "
             f"highest rise upper bound {max(v['p95_increase_ms']['high'] for v in vs):+.2f} ms"

@@ -30,6 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bigday.stats import median  # noqa: E402
 from bigday.target.server import running_target  # noqa: E402
 
 
@@ -131,7 +132,7 @@ def main() -> None:
     timeline = stats["timeline"]
     held = [p for p in timeline if p["users"] >= opts.users]
     held_s = (held[-1]["t"] - held[0]["t"]) if len(held) > 1 else 0.0
-    plateau_rps = sorted(p["rps"] for p in held)[len(held) // 2] if held else 0.0
+    plateau_rps = median(p["rps"] for p in held) if held else 0.0
     verdict = stats["verdicts"][0]
     health = stats["generator"]["health"]
     peak = stats["peak_users_reached"]
@@ -164,10 +165,9 @@ def main() -> None:
         f"{watch.peak_rss / 1e6 / (max(peak, 1) / 1000):.1f} MB per 1,000 users"
     )
     if watch.target_cpu:
-        tc = sorted(watch.target_cpu)
         print(
-            f"target CPU:          median {tc[len(tc) // 2]:.0f}% (100% = one core); machine CPU median "
-            f"{sorted(watch.machine_cpu)[len(watch.machine_cpu) // 2]:.0f}%"
+            f"target CPU:          median {median(watch.target_cpu):.0f}% (100% = one core); machine CPU median "
+            f"{median(watch.machine_cpu):.0f}%"
         )
     errors = {}
     for row in stats["stats"]:

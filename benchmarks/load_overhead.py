@@ -17,7 +17,6 @@ Usage: .venv/bin/python benchmarks/load_overhead.py [--rounds 5] [--window 6] [-
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bigday.load.launcher import LOCUSTFILE_FOR, kill_tree  # noqa: E402
 from bigday.load.plan import PlanOverrides, build_plan  # noqa: E402
 from bigday.settings.scenario import load_scenario  # noqa: E402
+from bigday.stats import median  # noqa: E402
 
 BARE = """
 from locust import FastHttpUser, constant, task
@@ -149,7 +149,7 @@ def main() -> None:
         server_proc.wait(10)
         if server_proc.stdout:
             server_proc.stdout.close()
-    mb, mo = statistics.median(bare), statistics.median(ours)
+    mb, mo = median(bare), median(ours)
     ratio = mo / mb
     print(
         f"median of {opts.rounds} rounds; {opts.users} users, 1 Locust process each, {opts.window:g} s windows; "

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 
 from playwright.sync_api import Browser
 
@@ -26,6 +25,7 @@ from bigday.probe.profiles import apply_profile, get_profile
 from bigday.probe.results import PageTarget
 from bigday.probe.runner import page_url
 from bigday.settings.scenario import load_scenario
+from bigday.stats import median
 
 BAR = 0.03
 # The same globals the settle wait reads (window.__bigday.lastLcpCandidateAt / lcpCandidates), nothing more.
@@ -90,11 +90,11 @@ def main() -> int:
     print(f"{'metric':6} {'full median':>12} {'bare median':>12} {'difference':>11}")
     worst = 0.0
     for metric in ("lcp", "fcp"):
-        f, b = statistics.median(full[metric]), statistics.median(bare[metric])
+        f, b = median(full[metric]), median(bare[metric])
         diff = (f - b) / b
         worst = max(worst, abs(diff))
-        paired = statistics.median((x - y) / y for x, y in zip(full[metric], bare[metric], strict=True))
-        floor = statistics.median(bare[metric][0::2]) / statistics.median(bare[metric][1::2]) - 1
+        paired = median((x - y) / y for x, y in zip(full[metric], bare[metric], strict=True))
+        floor = median(bare[metric][0::2]) / median(bare[metric][1::2]) - 1
         print(
             f"{metric:6} {f:12.1f} {b:12.1f} {diff:+11.2%}   (median of paired differences {paired:+.2%}; "
             f"A/A bare halves {floor:+.2%})"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from bigday.cli.common import run_probe
 from bigday.probe.runner import ProbeOptions
-from bigday.probe.stats import coefficient_of_variation
 from bigday.settings.scenario import load_scenario
+from bigday.stats import coefficient_of_variation
 
 BAR = 0.05
 

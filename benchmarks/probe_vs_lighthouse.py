@@ -15,17 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bigday.probe.assets import node_modules
 from bigday.probe.browser import CHROMIUM_ARGS, chromium_path
 from bigday.probe.profiles import get_profile
 from bigday.probe.runner import ProbeOptions, page_url, probe_app
 from bigday.settings.scenario import load_scenario
+from bigday.stats import median
 
 GOAL = 10.0
 LH_AUDITS = {
@@ -36,7 +37,7 @@ LH_AUDITS = {
 }
 
 
-def lighthouse_run(url: str, out: Path) -> tuple[float, dict]:
+def lighthouse_run(url: str, out: Path) -> tuple[float, dict[str, Any]]:
     binary = node_modules() / ".bin" / "lighthouse"
     flags = " ".join(("--headless=new", *CHROMIUM_ARGS))
     cmd = [
@@ -98,18 +99,18 @@ def main() -> int:
     ok = [r for r in page_runs if r.ok]
     per_run = probe_wall / len(page_runs)
     same_page = [r.duration_s for r in ok if r.target.page == args.page]
-    same_page_per_run = statistics.median(same_page) + launch_s / len(page_runs)
+    same_page_per_run = median(same_page) + launch_s / len(page_runs)
     lh_walls = [w for w, _ in lh]
-    lh_per_run = statistics.median(lh_walls)
+    lh_per_run = median(lh_walls)
     print(f"bigday profile {args.profile}, accessibility audit {args.accessibility}")
     print(
         f"bigday probe: {len(scenario.pages)} paths x {args.runs} runs = {len(page_runs)} page runs "
         f"({len(ok)} ok) in {probe_wall:.1f} s wall (browser launch, axe, everything)"
     )
-    median_run = statistics.median(r.duration_s for r in ok)
+    median_run = median(r.duration_s for r in ok)
     print(f"  per page run: {per_run:.2f} s (wall / runs); median run duration {median_run:.2f} s")
     print(
-        f"  {args.page}: median run {statistics.median(same_page):.2f} s + {launch_s / len(page_runs):.2f} s "
+        f"  {args.page}: median run {median(same_page):.2f} s + {launch_s / len(page_runs):.2f} s "
         f"of browser launch and bookkeeping per run = {same_page_per_run:.2f} s per page run"
     )
     print(
@@ -129,13 +130,13 @@ def main() -> int:
     )
     print(f"{'metric':6} {'bigday median':>14} {'Lighthouse median':>18}")
     for metric, audit in LH_AUDITS.items():
-        b = statistics.median(v for r in mine if (v := r.vitals.get(metric)) is not None)
+        b = median(v for r in mine if (v := r.vitals.get(metric)) is not None)
         lh_values = [report["audits"][audit]["numericValue"] for _, report in lh]
-        print(f"{metric:6} {b:14.3f} {statistics.median(lh_values):18.3f}")
+        print(f"{metric:6} {b:14.3f} {median(lh_values):18.3f}")
     for cat, metric in (("performance", "performance_score"), ("accessibility", "accessibility_score")):
-        b = statistics.median(v for r in mine if (v := r.vitals.get(metric)) is not None)
+        b = median(v for r in mine if (v := r.vitals.get(metric)) is not None)
         lh_scores = [report["categories"][cat]["score"] * 100 for _, report in lh]
-        print(f"{cat[:6]:6} {b:14.0f} {statistics.median(lh_scores):18.0f}")
+        print(f"{cat[:6]:6} {b:14.0f} {median(lh_scores):18.0f}")
     errored = sorted({a for _, rep in lh for a, v in rep["audits"].items() if v.get("scoreDisplayMode") == "error"})
     print(f"Lighthouse audits that errored: {', '.join(errored) or 'none'}")
     return 0 if ratio >= GOAL else 1

@@ -9,11 +9,11 @@ load interleaved with alone windows (bigday/target/loadcheck.py). Loopback only,
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import httpx
 
+from bigday.stats import median
 from bigday.target.loadcheck import interleaved_schedule, measure_isolation, sample_photo
 from bigday.target.server import TargetServer, running_target
 
@@ -41,7 +41,7 @@ def page_latencies(url: str, n: int = 30) -> dict[str, float]:
                 t0 = time.perf_counter()
                 c.get(path).raise_for_status()
                 samples.append((time.perf_counter() - t0) * 1000)
-            medians[path] = statistics.median(samples)
+            medians[path] = median(samples)
     return medians
 
 
@@ -50,7 +50,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2, help="isolation runs per mode (about 30 s each)")
     args = ap.parse_args()
     starts = startup_seconds(3)
-    print(f"running_target start-up: median {statistics.median(starts):.2f} s over {len(starts)} runs")
+    print(f"running_target start-up: median {median(starts):.2f} s over {len(starts)} runs")
     with running_target() as url:
         for path, ms in page_latencies(url).items():
             print(f"GET {path:<16} median {ms:6.2f} ms (30 requests, 2,000-client tenant)")
@@ -63,7 +63,7 @@ def main() -> None:
                 m = measure_isolation(url, "lumen", "everafter", photo, 32, interleaved_schedule(20.0, windows, 1.5))
             ratios[mode].append(m.ratio)
             print(f"run {i + 1} {mode:<6}: {m.describe()}")
-    shared, fair = statistics.median(ratios["shared"]), statistics.median(ratios["fair"])
+    shared, fair = median(ratios["shared"]), median(ratios["fair"])
     print(
         f"victim p95 ratio (load / alone), median of {args.runs}: shared {shared:.2f}x, fair {fair:.2f}x; "
         f"shared/fair {shared / fair:.1f}x  [bars: shared > 3, fair < 1.3]"

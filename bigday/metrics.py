@@ -75,3 +75,17 @@ def metric(name: str) -> MetricSpec:
         return METRICS[name]
     except KeyError:
         raise KeyError(f"unknown metric {name!r}; known: {', '.join(sorted(METRICS))}") from None
+
+
+def base_metric(name: str) -> str:
+    """``latency_p95`` and other derived names map to the registry entry they are measured in."""
+    if name in METRICS:
+        return name
+    head = name.split("_p")[0].removesuffix("_max")
+    return head if head in METRICS else name
+
+
+def direction_of(name: str) -> Direction:
+    """Which way is better for a metric or a derived name (lower when the registry does not know it)."""
+    spec = METRICS.get(base_metric(name))
+    return spec.direction if spec else Direction.LOWER_IS_BETTER

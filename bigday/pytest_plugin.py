@@ -33,8 +33,8 @@ from bigday.probe.measure import MeasureSettings
 from bigday.probe.profiles import PROFILES, get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget, Vitals
 from bigday.probe.runner import BrowserKeeper, measure_with_retries, page_url
-from bigday.probe.stats import aggregate
 from bigday.settings.scenario import InteractionStep, Scenario, load_scenario
+from bigday.stats import aggregate_or_none
 
 DEFAULT_RUNS = 3
 
@@ -59,7 +59,7 @@ class Measurement:
 
     def stat(self, metric: str, aggregate_name: str) -> float | None:
         """One named aggregate (median, p75, p95, p99, mean, min, max); None if the metric was never measured."""
-        return aggregate(self.values(metric), aggregate_name)
+        return aggregate_or_none(self.values(metric), aggregate_name)
 
     @property
     def vitals(self) -> Vitals:

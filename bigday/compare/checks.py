@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from bigday.compare.rundata import RunData
-from bigday.compare.stats import aggregate
 from bigday.metrics import METRICS, Direction, Unit
 from bigday.runfolder import Check, CheckKind, Severity, Status
 from bigday.settings.scenario import AlertBand, Budget, Threshold
+from bigday.stats import aggregate, median
 
 
 @dataclass(frozen=True)
@@ -80,11 +78,7 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
                 f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
                 f"({t.level}, n={len(values)})"
             )
-            out.append(
-                Check(
-                    status=status, message=msg, actual=actual, n=len(values), typical=float(np.median(values)), **base
-                )
-            )
+            out.append(Check(status=status, message=msg, actual=actual, n=len(values), typical=median(values), **base))
     return out
 
 
@@ -130,14 +124,14 @@ def band_severity(metric: str, actual: float, bands: dict[str, AlertBand]) -> Se
     band = bands.get(metric)
     if band is None:
         return None
-    lower_is_better = band.direction is Direction.LOWER_IS_BETTER
+    lower = band.direction is Direction.LOWER_IS_BETTER
 
-    def worse(value: float, bound: float) -> bool:
-        return value > bound if lower_is_better else value < bound
+    def past(bound: float | None) -> bool:
+        return bound is not None and (actual > bound if lower else actual < bound)
 
-    if band.critical is not None and worse(actual, band.critical):
+    if past(band.critical):
         return "critical"
-    if band.warning is not None and worse(actual, band.warning):
+    if past(band.warning):
         return "high"
     return None
 
@@ -181,7 +175,7 @@ def band_checks(data: RunData, bands: dict[str, AlertBand], covered: set[tuple[s
                     bound=bound,
                     actual=actual,
                     n=len(values),
-                    typical=float(np.median(values)),
+                    typical=median(values),
                 )
             )
     return out

@@ -9,8 +9,8 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from bigday.compare.changepoint import change_points
-from bigday.compare.stats import direction_of, effect_rule
-from bigday.metrics import Direction
+from bigday.compare.effects import effect_rule
+from bigday.metrics import Direction, direction_of
 from bigday.runfolder import ChangePointFinding
 from bigday.settings.scenario import RegressionPolicy
 from bigday.store import schema

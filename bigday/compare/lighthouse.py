@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scipy.stats import norm
-
 from bigday.compare.checks import SourcedBudget, SourcedThreshold
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction
-from bigday.settings.scenario import Budget, Page, Threshold
+from bigday.settings.scenario import Aggregate, Budget, Level, Page, Threshold
+from bigday.stats.lighthouse import CURVES, value_at_score
 
 KIB = 1024  # Lighthouse budget sizes are KiB
 
@@ -55,12 +54,7 @@ AUDIT_METRICS = {
     "resource-summary:script:size": "js_bytes",
 }
 CATEGORY_METRICS = {"categories:performance": "performance_score", "categories:accessibility": "accessibility_score"}
-# Lighthouse v12 log-normal control points (p10, median), DESIGN §4, to turn a metric's minScore into a bound.
-CONTROL_POINTS = {
-    "mobile": {"fcp": (1800, 3000), "lcp": (2500, 4000), "tbt": (200, 600), "cls": (0.1, 0.25)},
-    "desktop": {"fcp": (934, 1600), "lcp": (1200, 2400), "tbt": (150, 350), "cls": (0.1, 0.25)},
-}
-LEVELS = {"warn": "warn", "error": "error"}
+LEVELS: dict[str, Level] = {"warn": "warn", "error": "error"}
 
 
 @dataclass(frozen=True)
@@ -209,15 +203,13 @@ def _list(d: dict[str, Any], key: str, where: str) -> list[Any]:
 
 def score_to_value(metric: str, min_score: float, profile: str) -> float | None:
     """The metric value at which Lighthouse's log-normal scoring gives ``min_score`` (None if no curve)."""
-    points = CONTROL_POINTS.get(profile, CONTROL_POINTS["mobile"]).get(metric)
-    if points is None or not 0 < min_score < 1:
+    curve = CURVES.get(profile, CURVES["mobile"]).get(metric)
+    if curve is None or not 0 < min_score < 1:
         return None
-    p10, median = points
-    sigma = (math.log(median) - math.log(p10)) / norm.ppf(0.9)
-    return float(math.exp(math.log(median) + sigma * norm.ppf(1 - min_score)))
+    return value_at_score(curve, min_score)
 
 
-def _aggregate(method: str, assertion: str, where: str) -> str:
+def _aggregate(method: str, assertion: str, where: str) -> Aggregate:
     """LHCI aggregation: optimistic takes the best run, pessimistic the worst, for a max- or min- assertion."""
     if method in ("median", "median-run"):
         return "median"
@@ -250,6 +242,7 @@ def _assertions(
             continue
         if level not in LEVELS:
             raise ConfigError(f"{w}: level must be off, warn or error, got {level!r}")
+        checked_level = LEVELS[level]
         if not isinstance(opts, dict):
             raise ConfigError(f"{w}: options must be a mapping, got {opts!r}")
         key = ":".join(x for x in re.split(r"[.:]", audit) if x)  # LHCI accepts . and : alike
@@ -264,7 +257,7 @@ def _assertions(
         min_score = opts.get("minScore")
         if min_score is None and "maxNumericValue" not in opts and "maxLength" not in opts:
             min_score = 0.9
-        bounds: list[tuple[float, Direction, str]] = []
+        bounds: list[tuple[float, Direction, Aggregate]] = []
         if "maxNumericValue" in opts:
             agg = _aggregate(method, "max", w)
             bounds.append((_number(opts["maxNumericValue"], f"{w}.maxNumericValue"), Direction.LOWER_IS_BETTER, agg))
@@ -283,7 +276,9 @@ def _assertions(
                     # A score at least s means the value is at most the curve's value at s.
                     bounds.append((value, Direction.LOWER_IS_BETTER, _aggregate(method, "max", w)))
         for bound, bound_direction, agg in bounds:
-            thresholds.append(SourcedThreshold(Threshold(metric, agg, bound, level, bound_direction, pages), src))
+            thresholds.append(
+                SourcedThreshold(Threshold(metric, agg, bound, checked_level, bound_direction, pages), src)
+            )
     return LighthouseChecks(tuple(thresholds), (), tuple(unsupported))
 
 
@@ -347,5 +342,5 @@ def read_lighthouserc(path: str | Path, pages: tuple[Page, ...], profile: str = 
     return out
 
 
-def chunk_budget(chunk: str, max_bytes: int, level: str = "error") -> SourcedBudget:
+def chunk_budget(chunk: str, max_bytes: int, level: Level = "error") -> SourcedBudget:
     return SourcedBudget(Budget(chunk, max_bytes, level), "scenario")

@@ -8,17 +8,11 @@ from typing import cast
 import numpy as np
 
 from bigday.compare.checks import fmt
-from bigday.compare.stats import (
-    MIN_SAMPLES,
-    base_metric,
-    benjamini_hochberg,
-    compare_samples,
-    direction_of,
-    effect_rule,
-)
-from bigday.metrics import METRICS, Direction, Unit
+from bigday.compare.effects import MIN_SAMPLES, compare_samples, effect_rule
+from bigday.metrics import METRICS, Direction, Unit, base_metric, direction_of
 from bigday.runfolder import BaselineComparison, Check, CheckKind, EffectKind, RegressionLabel, Status
 from bigday.settings.scenario import RegressionPolicy
+from bigday.stats import benjamini_hochberg
 
 # Below these a relative change is not worth a verdict whatever its size: 10 % of a 3 ms TTFB on
 # loopback is 0.3 ms, which no user sees and which the harness's own jitter produces.

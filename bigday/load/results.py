@@ -14,7 +14,7 @@ from typing import Any
 
 from bigday.load.plan import LoadPlan
 from bigday.load.samples import SampleBook
-from bigday.load.stats import PhaseSpan, summarise
+from bigday.load.stats import PhaseSpan, endpoint_stats
 from bigday.load.verdict import generator_health, judge_isolation, judge_spike
 from bigday.runfolder import (
     App,
@@ -63,7 +63,7 @@ def _utc(t: float) -> datetime:
 def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunRecord) -> LoadStats:
     """Summaries, verdicts and raw samples into ``folder``; returns what ``load_stats.json`` holds."""
     run_span = PhaseSpan("*", rec.started_at, rec.finished_at)
-    rows = summarise(book, rec.phases, run_span)
+    rows = endpoint_stats(book, rec.phases, run_span)
     health = generator_health(list(rec.cpu_samples), plan.saturation_cpu_pct, plan.saturation_fraction)
     peak_reached = max((int(p["users"]) for p in rec.timeline), default=0)
     verdicts: list[LoadVerdict] = []

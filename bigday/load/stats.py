@@ -1,6 +1,6 @@
 """Summaries of raw load samples: per tenant, user kind, endpoint and phase, with roll-ups marked ``*``.
 
-Percentiles are computed from every raw sample (numpy, linear interpolation), never from Locust's buckets.
+Percentiles are computed from every raw sample (bigday.stats), never from Locust's buckets.
 Latency percentiles include failed requests, as Locust's do, so a fast error cannot make a run look quicker
 without also showing up in the error rate beside it.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bigday import stats
 from bigday.load.samples import Key, SampleBook
 from bigday.runfolder.load_stats import EndpointStats as EndpointStats
 
@@ -45,11 +46,11 @@ class PhaseSpan:
 def _percentiles(rt: np.ndarray) -> tuple[float | None, ...]:
     if rt.size == 0:
         return (None, None, None, None, None)
-    p50, p95, p99 = np.percentile(rt, [50, 95, 99])
+    p50, p95, p99 = stats.quantiles(rt, (0.5, 0.95, 0.99))
     return (
-        round(float(p50), 3),
-        round(float(p95), 3),
-        round(float(p99), 3),
+        round(p50, 3),
+        round(p95, 3),
+        round(p99, 3),
         round(float(rt.max()), 3),
         round(float(rt.mean()), 3),
     )
@@ -63,7 +64,7 @@ def _group(book: SampleBook, keep: tuple[bool, bool, bool, bool]) -> dict[Key, l
     return groups
 
 
-def summarise(book: SampleBook, phases: Iterable[PhaseSpan], run_span: PhaseSpan) -> list[EndpointStats]:
+def endpoint_stats(book: SampleBook, phases: Iterable[PhaseSpan], run_span: PhaseSpan) -> list[EndpointStats]:
     """Every roll-up of the book; rps divides by the phase's wall duration (the whole run for phase ``*``)."""
     durations = {p.name: p.duration_s for p in phases}
     rows: list[EndpointStats] = []

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bigday import stats
 from bigday.load.plan import IsolationPlan, LoadPlan
 from bigday.load.samples import SampleBook
 from bigday.load.stats import ALL, EndpointStats, PhaseSpan, find
@@ -44,7 +45,7 @@ def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, frac
         busiest = max(busiest, over)
         summary[node] = ProcessCpu(
             samples=int(arr.size),
-            median=round(float(np.median(arr)), 1) if arr.size else 0.0,
+            median=round(stats.median(arr), 1) if arr.size else 0.0,
             max=round(float(arr.max()), 1) if arr.size else 0.0,
             fraction_above_bar=round(over, 4),
         )
@@ -61,24 +62,10 @@ def bootstrap_quantile_change(
     interval from the same resamples (both samples resampled)."""
     if before.size == 0 or after.size == 0:
         return Interval(None, None, None, confidence), Interval(None, None, None, confidence)
-    floor = 1e-6  # a 0 ms quantile cannot happen over a socket, but must not divide by zero either
-    qa0, qb0 = float(np.quantile(before, q)), float(np.quantile(after, q))
-    ratios = np.empty(resamples)
-    diffs = np.empty(resamples)
-    # Resample in chunks so memory stays bounded (~4M indices at a time) whatever the sample sizes.
-    chunk = max(1, int(4_000_000 // max(before.size, after.size)))
-    for start in range(0, resamples, chunk):
-        m = min(chunk, resamples - start)
-        qa = np.quantile(before[rng.integers(0, before.size, (m, before.size))], q, axis=1)
-        qb = np.quantile(after[rng.integers(0, after.size, (m, after.size))], q, axis=1)
-        ratios[start : start + m] = qb / np.maximum(qa, floor)
-        diffs[start : start + m] = qb - qa
-    alpha = 1.0 - confidence
-    r_low, r_high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
-    d_low, d_high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+    ratio, rise = stats.quantile_change(before, after, q, confidence, resamples, rng)
     return (
-        Interval(round(qb0 / max(qa0, floor), 4), round(float(r_low), 4), round(float(r_high), 4), confidence),
-        Interval(round(qb0 - qa0, 3), round(float(d_low), 3), round(float(d_high), 3), confidence),
+        Interval(round(ratio.value, 4), round(ratio.low, 4), round(ratio.high, 4), confidence),
+        Interval(round(rise.value, 3), round(rise.low, 3), round(rise.high, 3), confidence),
     )
 
 
@@ -94,11 +81,8 @@ def bootstrap_rate_difference(
     """Error rate after minus before, with a parametric (binomial) bootstrap interval."""
     if n_before == 0 or n_after == 0:
         return Interval(None, None, None, confidence)
-    pa, pb = errors_before / n_before, errors_after / n_after
-    diffs = rng.binomial(n_after, pb, resamples) / n_after - rng.binomial(n_before, pa, resamples) / n_before
-    alpha = 1.0 - confidence
-    low, high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
-    return Interval(round(pb - pa, 6), round(float(low), 6), round(float(high), 6), confidence)
+    d = stats.rate_difference(errors_before, n_before, errors_after, n_after, confidence, resamples, rng)
+    return Interval(round(d.value, 6), round(d.low, 6), round(d.high, 6), confidence)
 
 
 # ---------------------------------------------------------------- verdicts
@@ -119,7 +103,7 @@ def _victim_arrays(book: SampleBook, victim: str, phase: str, settled_from: floa
 def _figures(rt: np.ndarray, errors: int) -> PhaseFigures:
     if rt.size == 0:
         return PhaseFigures(0, None, None, None, 0.0)
-    p50, p95, p99 = (round(float(x), 3) for x in np.percentile(rt, [50, 95, 99]))
+    p50, p95, p99 = (round(x, 3) for x in stats.quantiles(rt, (0.5, 0.95, 0.99)))
     return PhaseFigures(int(rt.size), p50, p95, p99, round(errors / rt.size, 6))
 
 

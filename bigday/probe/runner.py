@@ -20,7 +20,6 @@ from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_p
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
-from bigday.probe.stats import summarize
 from bigday.runfolder import (
     App,
     Manifest,
@@ -40,6 +39,7 @@ from bigday.runfolder import (
     write_probe_summary,
 )
 from bigday.settings.scenario import Page, Scenario
+from bigday.stats import summarize
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 3

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, text
 
 from bigday.metrics import METRICS, Direction
+from bigday.stats import sorted_group_quantiles
 from bigday.store import schema
 
 # Key of the PostgreSQL advisory lock that serialises trend rebuilds ("bigday trends" as a number).
@@ -53,14 +54,6 @@ def _fetch(conn: Connection, days: set[date] | None) -> tuple[list[str], np.ndar
     return keys, values
 
 
-def _quantile_sorted(v: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
-    """Per-group quantile (numpy's linear interpolation) of values sorted within contiguous groups."""
-    pos = starts + (counts - 1) * q
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, starts + counts - 1)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
-
-
 def compute_trends(keys: list[str], values: np.ndarray) -> list[dict[str, Any]]:
     """Trend rows from ``day|page|metric`` keys and their values, vectorised over all groups."""
     if not keys:
@@ -71,8 +64,8 @@ def compute_trends(keys: list[str], values: np.ndarray) -> list[dict[str, Any]]:
     counts = np.bincount(codes, minlength=len(uniques))
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     means = np.bincount(codes, weights=v, minlength=len(uniques)) / counts
-    p75 = _quantile_sorted(v, starts, counts, 0.75)
-    p95 = _quantile_sorted(v, starts, counts, 0.95)
+    p75 = sorted_group_quantiles(v, starts, counts, 0.75)
+    p95 = sorted_group_quantiles(v, starts, counts, 0.95)
     parts = [str(u).split(_SEP) for u in uniques]
     # Rating bands per group, spread to rows through the group codes.
     good_b = np.full(len(uniques), np.nan)

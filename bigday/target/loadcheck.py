@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bigday.stats import median, quantile
 from bigday.target.helpers import lower_priority
 from bigday.target.images import draw_photo, encode
 
@@ -42,10 +42,6 @@ def _check_loopback(base_url: str) -> None:
 def sample_photo(size: tuple[int, int] = (2400, 1600), quality: int = 85) -> bytes:
     """A real JPEG whose decode and thumbnail cost real worker time while its bytes stay modest."""
     return encode(draw_photo(size, seed=7, noise=3), "JPEG", quality)
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[94]
 
 
 @dataclass(frozen=True)
@@ -192,11 +188,11 @@ class IsolationMeasurement:
 
     @property
     def alone_p95(self) -> float:
-        return p95(self.alone_ms)
+        return quantile(self.alone_ms, 0.95)
 
     @property
     def load_p95(self) -> float:
-        return p95(self.load_ms)
+        return quantile(self.load_ms, 0.95)
 
     @property
     def pooled_ratio(self) -> float:
@@ -217,7 +213,7 @@ class IsolationMeasurement:
                 for ms in self.samples_ms[j]
             ]
             if len(self.samples_ms[i]) >= 20 and len(around) >= 20:
-                out.append(p95(list(self.samples_ms[i])) / p95(around))
+                out.append(quantile(self.samples_ms[i], 0.95) / quantile(around, 0.95))
         return out
 
     @property
@@ -227,7 +223,7 @@ class IsolationMeasurement:
         Each load window is compared with the alone windows right around it, so a burst of other work on the
         machine moves one or two window ratios, not the median; with one window this is the pooled ratio.
         """
-        return statistics.median(self.cycle_ratios)
+        return median(self.cycle_ratios)
 
     def describe(self) -> str:
         first = [ms for ms in self.samples_ms[0]]
@@ -235,8 +231,8 @@ class IsolationMeasurement:
             f"victim p95 ratio {self.ratio:.2f} (median of {len(self.cycle_ratios)} windows: "
             f"{', '.join(f'{r:.2f}' for r in self.cycle_ratios)}; pooled {self.pooled_ratio:.2f}); "
             f"victim p95 alone {self.alone_p95:.2f} ms (n={len(self.alone_ms)}; before any load "
-            f"{p95(first):.2f} ms), under load {self.load_p95:.2f} ms (n={len(self.load_ms)}); victim p50 "
-            f"{statistics.median(self.alone_ms):.2f} -> {statistics.median(self.load_ms):.2f} ms; victim errors "
+            f"{quantile(first, 0.95):.2f} ms), under load {self.load_p95:.2f} ms (n={len(self.load_ms)}); victim p50 "
+            f"{median(self.alone_ms):.2f} -> {median(self.load_ms):.2f} ms; victim errors "
             f"{self.victim_errors_alone}+{self.victim_errors_load}; aggressor sent {self.flood.sent}, created "
             f"{self.flood.created}, 503 {self.flood.rejected_503}, other errors {self.flood.other_errors}"
         )

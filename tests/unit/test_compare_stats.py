@@ -10,14 +10,15 @@ import pytest
 from scipy.stats import false_discovery_control
 
 from bigday.compare.checks import SourcedThreshold, band_severity, threshold_checks
+from bigday.compare.effects import compare_samples, effect_rule
 from bigday.compare.lighthouse import read_budget_json, read_lighthouserc, score_to_value
 from bigday.compare.regression import regression_checks
 from bigday.compare.rundata import RunData
-from bigday.compare.stats import aggregate, benjamini_hochberg, compare_samples, effect_rule
 from bigday.errors import ConfigError
 from bigday.metrics import Direction
 from bigday.runfolder import Manifest, RegressionLabel, RunKind, Status, utc_now
 from bigday.settings.scenario import AlertBand, RegressionPolicy, Threshold, load_scenario
+from bigday.stats import aggregate, benjamini_hochberg
 
 FAIL, PASS, SKIPPED, WARN = Status.FAIL, Status.PASS, Status.SKIPPED, Status.WARN
 IMPROVEMENT, NEUTRAL, REGRESSION = RegressionLabel.IMPROVEMENT, RegressionLabel.NEUTRAL, RegressionLabel.REGRESSION

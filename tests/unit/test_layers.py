@@ -25,7 +25,7 @@ PEERS = LAYERS[2]
 # The reference app is a separate program: it imports only the foundations, and only the command line,
 # the pytest plugin (which may start it), tests and benchmarks import it.
 TARGET = "bigday.target"
-TARGET_MAY_IMPORT = ("bigday", "bigday.errors", "bigday.settings")
+TARGET_MAY_IMPORT = ("bigday", "bigday.errors", "bigday.settings", "bigday.stats")
 MAY_IMPORT_TARGET = ("bigday.cli", "bigday.pytest_plugin", TARGET)
 
 

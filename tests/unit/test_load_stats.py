@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bigday.load.samples import SampleBook
-from bigday.load.stats import PhaseSpan, find, summarise
+from bigday.load.stats import PhaseSpan, endpoint_stats, find
 from bigday.runfolder import RunFile, RunFolder, write_load_samples, write_load_stats_csv
 
 
@@ -44,7 +44,7 @@ def test_percentiles_are_exact_not_bucketed():
     values = [101.0, 102.0, 103.0, 104.0, 1234.5]
     for i, v in enumerate(values):
         book.record(("lumen", "planner", "GET /dashboard", "alone"), 10.0 + i, v, None)
-    rows = summarise(book, [PhaseSpan("alone", 10.0, 15.0)], PhaseSpan("*", 10.0, 15.0))
+    rows = endpoint_stats(book, [PhaseSpan("alone", 10.0, 15.0)], PhaseSpan("*", 10.0, 15.0))
     row = find(rows, tenant="lumen", phase="alone")
     assert row is not None
     assert row.p50 == 103.0  # Locust would report 100 (two significant digits)
@@ -59,7 +59,7 @@ def test_rollups_per_tenant_endpoint_phase(tmp_path):
         for t, rt, ok in zip(s.t, s.rt, s.ok, strict=True):
             book.record(k, t, rt, None if ok else "HTTP 503")
     phases = [PhaseSpan("alone", 1000.0, 1004.0), PhaseSpan("spike", 1004.0, 1006.0)]
-    rows = summarise(book, phases, PhaseSpan("*", 1000.0, 1006.0))
+    rows = endpoint_stats(book, phases, PhaseSpan("*", 1000.0, 1006.0))
     fine = find(rows, "lumen", "photographer", "POST /api/photos", "spike")
     tenant_phase = find(rows, tenant="lumen", phase="spike")
     whole = find(rows)

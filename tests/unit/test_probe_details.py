@@ -13,7 +13,7 @@ from bigday.probe import details as d
 from bigday.probe.profiles import PROFILES
 from bigday.probe.results import SAMPLE_METRICS, Vitals
 from bigday.probe.runner import page_url
-from bigday.probe.stats import aggregate, coefficient_of_variation, summarize
+from bigday.stats import aggregate_or_none, coefficient_of_variation, summarize
 
 
 def test_tbt_counts_only_the_blocking_part_inside_the_window():
@@ -120,10 +120,10 @@ def test_summary_aggregates_and_unmeasured_values():
     s = summarize([100.0, None, 300.0, 200.0, 400.0, 500.0])
     assert s == {"n": 5, "median": 300.0, "p75": 400.0, "p95": 480.0, "min": 100.0, "max": 500.0}
     assert summarize([None, None]) is None
-    assert aggregate([1.0, 2.0, 3.0, 4.0], "mean") == 2.5
-    assert aggregate([1.0, 2.0, 3.0], "p99") == pytest.approx(2.98)
+    assert aggregate_or_none([1.0, 2.0, 3.0, 4.0], "mean") == 2.5
+    assert aggregate_or_none([1.0, 2.0, 3.0], "p99") == pytest.approx(2.98)
     with pytest.raises(ValueError):
-        aggregate([1.0], "p-worst")
+        aggregate_or_none([1.0], "p-worst")
     assert coefficient_of_variation([100.0, 100.0, 100.0]) == 0
     assert coefficient_of_variation([90.0, 110.0]) == pytest.approx(math.sqrt(200) / 100)
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
 from bigday.probe.assets import node_modules
 from bigday.probe.scoring import (
-    ACCESSIBILITY_WEIGHTS,
-    CURVES,
-    PERFORMANCE_WEIGHTS,
-    Curve,
+    MEASURED_PERFORMANCE_WEIGHTS,
     accessibility_score,
-    log_normal_score,
     metric_scores,
     performance_score,
+)
+from bigday.stats.lighthouse import (
+    ACCESSIBILITY_WEIGHTS,
+    CURVES,
+    LIGHTHOUSE_VERSION,
+    PERFORMANCE_WEIGHTS,
+    Curve,
+    log_normal_score,
+    value_at_score,
 )
 
 VALUES = {
@@ -28,19 +34,60 @@ VALUES = {
 }
 
 
-def _lighthouse_scores(cases: list[tuple[float, float, float]]) -> list[float]:
-    statistics = node_modules() / "lighthouse" / "shared" / "statistics.js"
-    if not statistics.is_file() or shutil.which("node") is None:
+def _node(script: str) -> Any:
+    """Run an ES module script beside the pinned Lighthouse (``LH`` is its folder) and parse its JSON output."""
+    root = node_modules() / "lighthouse"
+    if not (root / "package.json").is_file() or shutil.which("node") is None:
         pytest.skip("needs node and the pinned lighthouse in node_modules (npm ci)")
-    script = (
-        f"import {{getLogNormalScore}} from {json.dumps(str(statistics))};"
+    prelude = f"const LH = {json.dumps(root.as_uri())};"
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", prelude + script], capture_output=True, text=True, timeout=30, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def _lighthouse_scores(cases: list[tuple[float, float, float]]) -> list[float]:
+    scores: list[float] = _node(
+        "const {getLogNormalScore} = await import(LH + '/shared/statistics.js');"
         f"const cases = {json.dumps(cases)};"
         "console.log(JSON.stringify(cases.map(([p10, median, v]) => getLogNormalScore({p10, median}, v))));"
     )
-    out = subprocess.run(
-        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30, check=True
+    return scores
+
+
+AUDITS = {
+    "fcp": "first-contentful-paint",
+    "si": "speed-index",
+    "lcp": "largest-contentful-paint",
+    "tbt": "total-blocking-time",
+    "cls": "cumulative-layout-shift",
+}
+
+
+def test_tables_are_those_of_the_pinned_lighthouse():
+    lh = _node(
+        "const {readFileSync} = await import('node:fs');"
+        "const version = JSON.parse(readFileSync(new URL(LH + '/package.json'))).version;"
+        "const config = (await import(LH + '/core/config/default-config.js')).default;"
+        "const weights = (c) => Object.fromEntries("
+        "  config.categories[c].auditRefs.filter((a) => a.weight > 0).map((a) => [a.id, a.weight]));"
+        f"const ids = {json.dumps(sorted(AUDITS.values()))};"
+        "const curves = {};"
+        "for (const id of ids) curves[id] = (await import(LH + '/core/audits/metrics/' + id + '.js')).default"
+        "  .defaultOptions;"
+        "console.log(JSON.stringify({version, performance: weights('performance'),"
+        "  accessibility: weights('accessibility'), curves}));"
     )
-    return json.loads(out.stdout)
+    assert lh["version"] == LIGHTHOUSE_VERSION
+    assert lh["performance"] == {AUDITS[m]: w for m, w in PERFORMANCE_WEIGHTS.items()}
+    assert lh["accessibility"] == ACCESSIBILITY_WEIGHTS
+    for metric, audit in AUDITS.items():
+        options = lh["curves"][audit]
+        for form_factor in ("mobile", "desktop"):
+            # CLS has one curve for both form factors; the others one each.
+            scoring = options[form_factor]["scoring"] if form_factor in options else options
+            want = Curve(scoring["p10"], scoring["median"])
+            assert CURVES[form_factor][metric] == want, (form_factor, metric)
 
 
 @pytest.mark.parametrize("curves", ["desktop", "mobile"])
@@ -58,8 +105,19 @@ def test_curve_control_points_score_point_nine_and_half():
             assert log_normal_score(curve, curve.median) == pytest.approx(0.5, abs=1e-9)
 
 
+def test_value_at_score_inverts_the_curve():
+    for table in CURVES.values():
+        for curve in table.values():
+            assert value_at_score(curve, 0.9) == pytest.approx(curve.p10)
+            assert value_at_score(curve, 0.5) == pytest.approx(curve.median)
+            for score in (0.05, 0.3, 0.75, 0.97):
+                assert log_normal_score(curve, value_at_score(curve, score)) == pytest.approx(score, abs=1e-6)
+    with pytest.raises(ValueError):
+        value_at_score(CURVES["mobile"]["lcp"], 1.0)
+
+
 def test_performance_score_reweights_without_speed_index():
-    assert sum(PERFORMANCE_WEIGHTS.values()) == 90 and "si" not in PERFORMANCE_WEIGHTS
+    assert sum(MEASURED_PERFORMANCE_WEIGHTS.values()) == 90 and "si" not in MEASURED_PERFORMANCE_WEIGHTS
     perfect = {"fcp": 100.0, "lcp": 200.0, "tbt": 0.0, "cls": 0.0}
     assert performance_score(perfect, "desktop") == 100
     # Only TBT fails badly (score ~0): the score falls by TBT's share of the 90 points, not of 100.
