@@ -50,7 +50,8 @@ def qhat_matrix(x: np.ndarray, min_segment: int = 1) -> np.ndarray:
     p[1:, 1:] = d.cumsum(0).cumsum(1)
 
     def block(i0: np.ndarray | int, i1: np.ndarray | int, j0: np.ndarray | int, j1: np.ndarray | int) -> np.ndarray:
-        return p[i1, j1] - p[i0, j1] - p[i1, j0] + p[i0, j0]
+        out: np.ndarray = p[i1, j1] - p[i0, j1] - p[i1, j0] + p[i0, j0]
+        return out
 
     tau = np.arange(1, n_all)[:, None]
     kappa = np.arange(2, n_all + 1)[None, :]

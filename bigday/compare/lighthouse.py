@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bigday.compare.checks import SourcedBudget, SourcedThreshold
 from bigday.errors import ConfigError
@@ -126,57 +126,64 @@ def read_budget_json(path: str | Path, pages: tuple[Page, ...]) -> LighthouseChe
             continue
         if entry.get("options"):
             unsupported.append(f"budget.json [{i}] options (firstPartyHostnames): no equivalent; all JS counts")
-        for j, t in enumerate(_list(entry, "timings", where)):
-            w = f"{where}.timings[{j}]"
-            name, budget = _item(t, "metric", w), _number(_get(t, "budget", w), f"{w}.budget")
-            if name in BUDGET_TIMINGS:
-                metric = BUDGET_TIMINGS[name]
-                thresholds.append(
-                    SourcedThreshold(
-                        Threshold(metric, "median", budget, "error", METRICS[metric].direction, matched), src
-                    )
-                )
-            elif name in BUDGET_TIMINGS_UNSUPPORTED:
-                unsupported.append(f"budget.json timing {name}: {BUDGET_TIMINGS_UNSUPPORTED[name]}")
-            else:
-                raise ConfigError(f"{w}.metric: unknown Lighthouse timing {name!r}")
-        for j, r in enumerate(_list(entry, "resourceSizes", where)):
-            w = f"{where}.resourceSizes[{j}]"
-            kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
-            if kind == "script":
-                thresholds.append(
-                    SourcedThreshold(
-                        Threshold("js_bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched), src
-                    )
-                )
-            elif kind in RESOURCE_TYPES:
-                thresholds.append(
-                    SourcedThreshold(
-                        Threshold(
-                            f"resource.{kind}.bytes", "max", budget * KIB, "error", Direction.LOWER_IS_BETTER, matched
-                        ),
-                        src,
-                    )
-                )
-            else:
-                unsupported.append(
-                    f"budget.json resourceSizes {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}"
-                )
-        for j, r in enumerate(_list(entry, "resourceCounts", where)):
-            w = f"{where}.resourceCounts[{j}]"
-            kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
-            if kind in RESOURCE_TYPES or kind == "script":
-                thresholds.append(
-                    SourcedThreshold(
-                        Threshold(f"resource.{kind}.count", "max", budget, "error", Direction.LOWER_IS_BETTER, matched),
-                        src,
-                    )
-                )
-            else:
-                unsupported.append(
-                    f"budget.json resourceCounts {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}"
-                )
+        for part in (_timing_budgets, _size_budgets, _count_budgets):
+            found, missing = part(entry, where, matched, src)
+            thresholds += found
+            unsupported += missing
     return LighthouseChecks(tuple(thresholds), tuple(budgets), tuple(unsupported))
+
+
+def _budget_threshold(metric: str, budget: float, pages: tuple[str, ...], src: str) -> SourcedThreshold:
+    return SourcedThreshold(Threshold(metric, "max", budget, "error", Direction.LOWER_IS_BETTER, pages), src)
+
+
+def _timing_budgets(
+    entry: dict[str, Any], where: str, pages: tuple[str, ...], src: str
+) -> tuple[list[SourcedThreshold], list[str]]:
+    found, missing = [], []
+    for j, t in enumerate(_list(entry, "timings", where)):
+        w = f"{where}.timings[{j}]"
+        name, budget = _item(t, "metric", w), _number(_get(t, "budget", w), f"{w}.budget")
+        if name in BUDGET_TIMINGS:
+            metric = BUDGET_TIMINGS[name]
+            found.append(
+                SourcedThreshold(Threshold(metric, "median", budget, "error", METRICS[metric].direction, pages), src)
+            )
+        elif name in BUDGET_TIMINGS_UNSUPPORTED:
+            missing.append(f"budget.json timing {name}: {BUDGET_TIMINGS_UNSUPPORTED[name]}")
+        else:
+            raise ConfigError(f"{w}.metric: unknown Lighthouse timing {name!r}")
+    return found, missing
+
+
+def _size_budgets(
+    entry: dict[str, Any], where: str, pages: tuple[str, ...], src: str
+) -> tuple[list[SourcedThreshold], list[str]]:
+    found, missing = [], []
+    for j, r in enumerate(_list(entry, "resourceSizes", where)):
+        w = f"{where}.resourceSizes[{j}]"
+        kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
+        if kind == "script":
+            found.append(_budget_threshold("js_bytes", budget * KIB, pages, src))
+        elif kind in RESOURCE_TYPES:
+            found.append(_budget_threshold(f"resource.{kind}.bytes", budget * KIB, pages, src))
+        else:
+            missing.append(f"budget.json resourceSizes {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+    return found, missing
+
+
+def _count_budgets(
+    entry: dict[str, Any], where: str, pages: tuple[str, ...], src: str
+) -> tuple[list[SourcedThreshold], list[str]]:
+    found, missing = [], []
+    for j, r in enumerate(_list(entry, "resourceCounts", where)):
+        w = f"{where}.resourceCounts[{j}]"
+        kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
+        if kind in RESOURCE_TYPES or kind == "script":
+            found.append(_budget_threshold(f"resource.{kind}.count", budget, pages, src))
+        else:
+            missing.append(f"budget.json resourceCounts {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+    return found, missing
 
 
 def _get(d: dict[str, Any], key: str, where: str) -> Any:
@@ -231,55 +238,71 @@ def _assertions(
     unsupported: list[str] = []
     for audit, spec in assertions.items():
         w = f"{where}.{audit}"
-        opts: dict[str, Any]
-        if isinstance(spec, str):
-            level, opts = spec, {}
-        elif isinstance(spec, list) and len(spec) in (1, 2) and isinstance(spec[0], str):
-            level, opts = spec[0], (spec[1] if len(spec) == 2 else {})
-        else:
-            raise ConfigError(f'{w}: expected "off", "warn", "error" or [level, {{options}}], got {spec!r}')
+        level, opts = _assertion_spec(spec, w)
         if level == "off":
             continue
-        if level not in LEVELS:
-            raise ConfigError(f"{w}: level must be off, warn or error, got {level!r}")
-        checked_level = LEVELS[level]
-        if not isinstance(opts, dict):
-            raise ConfigError(f"{w}: options must be a mapping, got {opts!r}")
         key = ":".join(x for x in re.split(r"[.:]", audit) if x)  # LHCI accepts . and : alike
         metric = AUDIT_METRICS.get(key) or CATEGORY_METRICS.get(key)
         if metric is None:
             unsupported.append(f"lighthouserc {audit}: no bigday equivalent (needs a Lighthouse report)")
             continue
-        method = opts.get("aggregationMethod", default_method)
         if "maxLength" in opts:
             unsupported.append(f"lighthouserc {audit} maxLength: counts of audit items are not measured")
-        # Lighthouse CI: without maxNumericValue or maxLength an assertion means minScore >= 0.9.
-        min_score = opts.get("minScore")
-        if min_score is None and "maxNumericValue" not in opts and "maxLength" not in opts:
-            min_score = 0.9
-        bounds: list[tuple[float, Direction, Aggregate]] = []
-        if "maxNumericValue" in opts:
-            agg = _aggregate(method, "max", w)
-            bounds.append((_number(opts["maxNumericValue"], f"{w}.maxNumericValue"), Direction.LOWER_IS_BETTER, agg))
-        if min_score is not None:
-            score = _number(min_score, f"{w}.minScore")
-            if key in CATEGORY_METRICS:
-                bounds.append((100.0 * score, Direction.HIGHER_IS_BETTER, _aggregate(method, "min", w)))
-            else:
-                value = score_to_value(metric, score, profile)
-                if value is None:
-                    unsupported.append(
-                        f"lighthouserc {audit} minScore {score:g}: no Lighthouse scoring curve "
-                        f"for {metric} at that score"
-                    )
-                else:
-                    # A score at least s means the value is at most the curve's value at s.
-                    bounds.append((value, Direction.LOWER_IS_BETTER, _aggregate(method, "max", w)))
+        bounds, missing = _assertion_bounds(
+            audit, key, metric, opts, opts.get("aggregationMethod", default_method), profile, w
+        )
+        unsupported += missing
         for bound, bound_direction, agg in bounds:
-            thresholds.append(
-                SourcedThreshold(Threshold(metric, agg, bound, checked_level, bound_direction, pages), src)
-            )
+            thresholds.append(SourcedThreshold(Threshold(metric, agg, bound, level, bound_direction, pages), src))
     return LighthouseChecks(tuple(thresholds), (), tuple(unsupported))
+
+
+def _assertion_spec(spec: Any, w: str) -> tuple[Level | Literal["off"], dict[str, Any]]:
+    """An assertion's level and options: ``"error"`` or ``["warn", {options}]``."""
+    opts: Any
+    if isinstance(spec, str):
+        level, opts = spec, {}
+    elif isinstance(spec, list) and len(spec) in (1, 2) and isinstance(spec[0], str):
+        level, opts = spec[0], (spec[1] if len(spec) == 2 else {})
+    else:
+        raise ConfigError(f'{w}: expected "off", "warn", "error" or [level, {{options}}], got {spec!r}')
+    if level == "off":
+        return "off", {}
+    if level not in LEVELS:
+        raise ConfigError(f"{w}: level must be off, warn or error, got {level!r}")
+    if not isinstance(opts, dict):
+        raise ConfigError(f"{w}: options must be a mapping, got {opts!r}")
+    return LEVELS[level], opts
+
+
+def _assertion_bounds(
+    audit: str, key: str, metric: str, opts: dict[str, Any], method: str, profile: str, w: str
+) -> tuple[list[tuple[float, Direction, Aggregate]], list[str]]:
+    """The bounds one assertion sets (maxNumericValue, minScore) and what of it cannot be checked."""
+    # Lighthouse CI: without maxNumericValue or maxLength an assertion means minScore >= 0.9.
+    min_score = opts.get("minScore")
+    if min_score is None and "maxNumericValue" not in opts and "maxLength" not in opts:
+        min_score = 0.9
+    bounds: list[tuple[float, Direction, Aggregate]] = []
+    missing: list[str] = []
+    if "maxNumericValue" in opts:
+        agg = _aggregate(method, "max", w)
+        bounds.append((_number(opts["maxNumericValue"], f"{w}.maxNumericValue"), Direction.LOWER_IS_BETTER, agg))
+    if min_score is None:
+        return bounds, missing
+    score = _number(min_score, f"{w}.minScore")
+    if key in CATEGORY_METRICS:
+        bounds.append((100.0 * score, Direction.HIGHER_IS_BETTER, _aggregate(method, "min", w)))
+        return bounds, missing
+    value = score_to_value(metric, score, profile)
+    if value is None:
+        missing.append(
+            f"lighthouserc {audit} minScore {score:g}: no Lighthouse scoring curve for {metric} at that score"
+        )
+    else:
+        # A score at least s means the value is at most the curve's value at s.
+        bounds.append((value, Direction.LOWER_IS_BETTER, _aggregate(method, "max", w)))
+    return bounds, missing
 
 
 def read_lighthouserc(path: str | Path, pages: tuple[Page, ...], profile: str = "desktop") -> LighthouseChecks:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import zlib
-from typing import cast
 
 import numpy as np
 
 from bigday.compare.checks import fmt
 from bigday.compare.effects import MIN_SAMPLES, compare_samples, effect_rule
 from bigday.metrics import METRICS, Direction, Unit, base_metric, direction_of
-from bigday.runfolder import BaselineComparison, Check, CheckKind, EffectKind, RegressionLabel, Status
+from bigday.runfolder import BaselineComparison, Check, CheckKind, RegressionLabel, Status
 from bigday.settings.scenario import RegressionPolicy
 from bigday.stats import benjamini_hochberg
 
@@ -121,7 +120,7 @@ def regression_checks(
                     label=label,
                     baseline=c.median_baseline,
                     effect=c.effect,
-                    effect_kind=cast(EffectKind, c.kind),  # the model checks it
+                    effect_kind=c.kind,
                     interval=(lo, hi),
                     min_effect=c.minimum,
                     p_value=p_value,

@@ -71,23 +71,29 @@ def navigation_breakdown(nav: Mapping[str, Any] | None) -> dict[str, float] | No
     }
 
 
+def _kind_by_content_type(ctype: str, initiator: str) -> str | None:
+    if "javascript" in ctype or "ecmascript" in ctype:
+        return "script"
+    if ctype == "text/css":
+        return "stylesheet"
+    if ctype.startswith("image/"):
+        return "image"
+    if ctype.startswith("font/") or "font" in ctype:
+        return "font"
+    if ctype == "application/json" or initiator in ("fetch", "xmlhttprequest"):
+        return "fetch"
+    if ctype == "text/html":
+        return "document"
+    return None
+
+
 def resource_kind(entry: Mapping[str, Any]) -> str:
     """script, stylesheet, image, font, fetch, document or other, from content type, initiator and extension."""
     ctype = str(entry.get("contentType") or "").lower()
     initiator = str(entry.get("initiatorType") or "")
-    if ctype:
-        if "javascript" in ctype or "ecmascript" in ctype:
-            return "script"
-        if ctype == "text/css":
-            return "stylesheet"
-        if ctype.startswith("image/"):
-            return "image"
-        if ctype.startswith("font/") or "font" in ctype:
-            return "font"
-        if ctype == "application/json" or initiator in ("fetch", "xmlhttprequest"):
-            return "fetch"
-        if ctype == "text/html":
-            return "document"
+    by_type = _kind_by_content_type(ctype, initiator) if ctype else None
+    if by_type is not None:
+        return by_type
     if initiator in ("fetch", "xmlhttprequest", "beacon"):
         return "fetch"
     if initiator in ("iframe", "frame"):

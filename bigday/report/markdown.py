@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bigday.report.data import ReportData
-from bigday.runfolder import CheckKind, Status
+from bigday.runfolder import CheckKind, Status, Verdicts
 
 _ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️"}
 
@@ -33,6 +33,14 @@ def render_markdown(data: ReportData) -> str:
         f"{_known(env.profile)}, {_known(env.cpu_count)} CPUs, web-vitals {_known(env.web_vitals_version)}",
         "",
     ]
+    out += _baseline_lines(v)
+    out += _check_rows(data)
+    out += _appendix(data)
+    return "\n".join(out) + "\n"
+
+
+def _baseline_lines(v: Verdicts) -> list[str]:
+    out: list[str] = []
     base = v.baseline
     if base:
         if base.run_id:
@@ -42,6 +50,11 @@ def render_markdown(data: ReportData) -> str:
         for d in base.environment_differences:
             out.append(f"> **Different environment:** {d}")
         out.append("")
+    return out
+
+
+def _check_rows(data: ReportData) -> list[str]:
+    out: list[str] = []
     out += [
         "| | kind | page | metric | aggregate | actual | bound / baseline | detail |",
         "|---|---|---|---|---|---|---|---|",
@@ -70,6 +83,13 @@ def render_markdown(data: ReportData) -> str:
             )
             + " |"
         )
+    return out
+
+
+def _appendix(data: ReportData) -> list[str]:
+    """Alerts, trend steps, what could not be checked, and notes."""
+    v = data.verdicts
+    out: list[str] = []
     if data.alerts:
         out += [
             "",
@@ -90,4 +110,4 @@ def render_markdown(data: ReportData) -> str:
         out += ["", "### Not checked (no bigday equivalent)", ""] + [f"- {u}" for u in v.unsupported]
     if v.notes:
         out += ["", "### Notes", ""] + [f"- {n}" for n in v.notes]
-    return "\n".join(out) + "\n"
+    return out

@@ -446,6 +446,12 @@ def _unique(items: tuple[Any, ...], attr: str, section: str, what: str) -> None:
 
 def _check_references(s: Scenario) -> None:
     """What one section says about another: tenants and pages named elsewhere exist, stages fit the peak."""
+    _check_pages(s)
+    _check_bands(s)
+    _check_load(s)
+
+
+def _check_pages(s: Scenario) -> None:
     _unique(s.tenants, "id", "tenants", "tenant")
     _unique(s.pages, "name", "pages", "page")
     tenant_ids = {t.id for t in s.tenants}
@@ -460,6 +466,9 @@ def _check_references(s: Scenario) -> None:
                 raise _Refused(
                     f"thresholds[{i}].pages", f"unknown page {name!r}; pages are {', '.join(sorted(page_names))}"
                 )
+
+
+def _check_bands(s: Scenario) -> None:
     for metric, band in s.alert_bands.items():
         if band.warning is None and band.critical is None:
             raise _Refused(f"alert_bands.{metric}", "expected a warning and/or critical bound")
@@ -471,6 +480,9 @@ def _check_references(s: Scenario) -> None:
                     f"warning ({band.warning:g}) must come before critical ({band.critical:g})"
                     f" for a {'lower' if lower else 'higher'}-is-better metric",
                 )
+
+
+def _check_load(s: Scenario) -> None:
     load = s.load
     for i, st in enumerate(load.stages):
         if st.users > load.peak_users:
@@ -481,9 +493,11 @@ def _check_references(s: Scenario) -> None:
         raise _Refused("load.think_time.min", f"min ({load.think_time.min}s) exceeds max ({load.think_time.max}s)")
     iso = load.isolation
     if iso is not None:
+        tenant_ids = {t.id for t in s.tenants}
         for key, tid in (("victim", iso.victim), ("aggressor", iso.aggressor)):
             if tid not in tenant_ids:
-                raise _Refused(f"load.isolation.{key}", f"unknown tenant {tid!r}; tenants are {known_tenants}")
+                known = ", ".join(sorted(tenant_ids))
+                raise _Refused(f"load.isolation.{key}", f"unknown tenant {tid!r}; tenants are {known}")
         if iso.victim == iso.aggressor:
             raise _Refused("load.isolation.aggressor", "victim and aggressor must be different tenants")
 
@@ -546,6 +560,20 @@ def _model_at(loc: tuple[int | str, ...]) -> Any:
     return _unwrap(current)
 
 
+# pydantic error types (by prefix) that mean "wrong kind of value", and what the file should hold instead.
+_EXPECTED_BY_TYPE = (
+    ("int_", "a whole number"),
+    ("float_", "a number"),
+    ("string_", "a non-empty string"),
+    ("str_type", "a non-empty string"),
+    ("dataclass_", "a mapping"),
+    ("dict_type", "a mapping"),
+    ("model_type", "a mapping"),
+    ("tuple_type", "a list"),
+    ("list_type", "a list"),
+)
+
+
 def _message(err: Any) -> tuple[str, str]:
     """(key path, what is wrong) for the first pydantic error."""
     loc: tuple[int | str, ...] = tuple(err["loc"])
@@ -566,20 +594,13 @@ def _message(err: Any) -> tuple[str, str]:
         if sep and re.fullmatch(r"[a-z_]+(\.[a-z_]+)*", head):  # a validator naming the key inside its own
             path, text = f"{path}.{head}" if loc else head, rest
         return path, f"expected {text}" if text.startswith(("a ", "an ")) else text
-    if kind.startswith("int_"):
-        return _key_path(loc), f"expected a whole number, got {_kind(value)}"
-    if kind.startswith("float_"):
-        return _key_path(loc), f"expected a number, got {_kind(value)}"
-    if kind.startswith("string_") or kind == "str_type":
-        return _key_path(loc), f"expected a non-empty string, got {_kind(value)}"
+    for prefix, expected in _EXPECTED_BY_TYPE:
+        if kind.startswith(prefix):
+            return _key_path(loc), f"expected {expected}, got {_kind(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
         op = {"greater_than_equal": ">=", "greater_than": ">", "less_than": "<", "less_than_equal": "<="}[kind]
         limit = next(iter(ctx.values()), "")
         return _key_path(loc), f"expected a number {op} {limit}, got {value}"
-    if kind in ("dataclass_type", "dict_type", "model_type", "dataclass_exact_type"):
-        return _key_path(loc), f"expected a mapping, got {_kind(value)}"
-    if kind in ("tuple_type", "list_type"):
-        return _key_path(loc), f"expected a list, got {_kind(value)}"
     if kind == "enum":
         return _key_path(loc), f"expected one of {ctx.get('expected', '')}, got {value!r}"
     return _key_path(loc), str(err["msg"]).lower()

@@ -10,9 +10,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # ISO-BMFF brands of HEIC/HEIF stills; Pillow cannot decode them without a plug-in, so they are
@@ -61,12 +65,44 @@ class StoredPhoto:
 
 
 class _PartState:
-    """The multipart part being parsed: its field name and the header being read."""
+    """The multipart parser's callbacks, gathering each named part's data."""
 
     def __init__(self) -> None:
         self.name: str | None = None
         self.header = b""
         self.value = b""
+        self.parts: dict[str, list[bytes]] = {}
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_part_data": self.on_part_data,
+        }
+
+    def on_part_begin(self) -> None:
+        self.name = None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if self.header.lower() == b"content-disposition":
+            _, disp = parse_options_header(self.value)
+            name = disp.get(b"name")
+            self.name = name.decode("utf-8", "replace") if name else None
+            if self.name:
+                self.parts.setdefault(self.name, [])
+        self.header, self.value = b"", b""
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.name:
+            self.parts[self.name].append(data[start:end])
 
 
 def extract_file_part(body: bytes, content_type: str, field: str = "file") -> bytes:
@@ -77,46 +113,14 @@ def extract_file_part(body: bytes, content_type: str, field: str = "file") -> by
     boundary = params.get(b"boundary")
     if not boundary:
         raise UploadRejected(400, "multipart body without a boundary")
-    parts: dict[str, list[bytes]] = {}
     state = _PartState()
-
-    def on_part_begin() -> None:
-        state.name = None
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state.header += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state.value += data[start:end]
-
-    def on_header_end() -> None:
-        if state.header.lower() == b"content-disposition":
-            _, disp = parse_options_header(state.value)
-            name = disp.get(b"name")
-            state.name = name.decode("utf-8", "replace") if name else None
-            if state.name:
-                parts.setdefault(state.name, [])
-        state.header, state.value = b"", b""
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state.name:
-            parts[state.name].append(data[start:end])
-
-    parser = MultipartParser(
-        boundary,
-        callbacks={
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_part_data": on_part_data,
-        },
-    )
+    parser = MultipartParser(boundary, callbacks=state.callbacks())
     try:
         parser.write(body)
         parser.finalize()
     except Exception as e:  # python-multipart raises its own errors for malformed bodies
         raise UploadRejected(400, f"malformed multipart body: {e}") from None
+    parts = state.parts
     if field not in parts:
         raise UploadRejected(400, f"multipart body has no '{field}' field")
     return b"".join(parts[field])
