@@ -22,7 +22,7 @@ from bigday.runfolder import (
     read_verdicts,
 )
 
-STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.SKIPPED: 2, Status.PASS: 3}
+STATUS_ORDER = {Status.FAIL: 0, Status.INCONCLUSIVE: 1, Status.WARN: 2, Status.SKIPPED: 3, Status.PASS: 4}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from bigday.report.data import ReportData
 from bigday.runfolder import Check, CheckKind, Status
 
 CHART_METRICS = ("lcp", "fcp", "inp", "cls", "ttfb", "tbt", "page_load")
-_COLOR = {"fail": "#c62828", "warn": "#ef6c00", "pass": "#2e7d32", "skipped": "#757575"}
+_COLOR = {"fail": "#c62828", "warn": "#ef6c00", "pass": "#2e7d32", "skipped": "#757575", "inconclusive": "#6a1b9a"}
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1b1b;background:#fafafa}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bigday.report.data import ReportData
 from bigday.runfolder import CheckKind, Status, Verdicts
 
-_ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️"}
+_ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️", Status.INCONCLUSIVE: "❔"}
 
 
 def _cell(text: object) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from bigday.report.data import ReportData
 from bigday.runfolder import RegressionLabel, Status, Verdicts
 
-_MARK = {Status.FAIL: "FAIL", Status.WARN: "WARN", Status.PASS: "ok  ", Status.SKIPPED: "skip"}
+_MARK = {
+    Status.FAIL: "FAIL",
+    Status.WARN: "WARN",
+    Status.PASS: "ok  ",
+    Status.SKIPPED: "skip",
+    Status.INCONCLUSIVE: "????",
+}
 
 
 def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
@@ -25,7 +31,10 @@ def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
         or c.status in (Status.FAIL, Status.WARN)
         or (c.comparison is not None and c.comparison.label is RegressionLabel.IMPROVEMENT)
     ]
-    for c in sorted(shown, key=lambda c: ({Status.FAIL: 0, Status.WARN: 1}.get(c.status, 2), c.page, c.metric)):
+    for c in sorted(
+        shown,
+        key=lambda c: ({Status.FAIL: 0, Status.INCONCLUSIVE: 1, Status.WARN: 2}.get(c.status, 3), c.page, c.metric),
+    ):
         lines.append(
             f"  {_MARK[c.status]} [{c.kind}] {c.message}"
             + (f" <{c.source}>" if c.source not in ("scenario", "baseline") else "")

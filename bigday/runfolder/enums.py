@@ -11,12 +11,17 @@ class RunKind(StrEnum):
 
 
 class Status(StrEnum):
-    """A check's (and a verdict's) status; a run fails on any FAIL and warns on any WARN."""
+    """A check's (and a verdict's) status; a run fails on any FAIL and warns on any WARN.
+
+    INCONCLUSIVE: the evidence could not decide between pass and fail (too few samples, intervals that reach
+    both sides). It is not a pass: the run's outcome is INCONCLUSIVE unless something FAILed, and a strict
+    gate treats it as a failure."""
 
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
     SKIPPED = "skipped"
+    INCONCLUSIVE = "inconclusive"
 
 
 class CheckKind(StrEnum):

@@ -99,7 +99,10 @@ class ChangePointFinding(Record):
 
 def outcome_of(checks: list[Check] | tuple[Check, ...]) -> Status:
     statuses = {c.status for c in checks}
-    return Status.FAIL if Status.FAIL in statuses else Status.WARN if Status.WARN in statuses else Status.PASS
+    for worst in (Status.FAIL, Status.INCONCLUSIVE, Status.WARN):
+        if worst in statuses:
+            return worst
+    return Status.PASS
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
@@ -124,7 +127,11 @@ class Verdicts(Record):
 
     @property
     def counts(self) -> dict[Status, int]:
-        return {s: sum(1 for c in self.checks if c.status is s) for s in Status}
+        # INCONCLUSIVE is counted when it happens, so files of runs without it keep their shape.
+        counts = {s: sum(1 for c in self.checks if c.status is s) for s in Status}
+        if not counts[Status.INCONCLUSIVE]:
+            del counts[Status.INCONCLUSIVE]
+        return counts
 
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.status is Status.FAIL]
