@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -89,3 +90,52 @@ def direction_of(name: str) -> Direction:
     """Which way is better for a metric or a derived name (lower when the registry does not know it)."""
     spec = METRICS.get(base_metric(name))
     return spec.direction if spec else Direction.LOWER_IS_BETTER
+
+
+# ---------------------------------------------------------------- showing numbers to people
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """A number with sensible precision: about ``digits`` significant figures below ``10**(digits-1)``, whole
+    numbers with thousands separators above, never an exponent (no ``1.168e+05``, no ``108.78999999999999``)."""
+    if not math.isfinite(value):
+        return "n/a"
+    magnitude = abs(value)
+    if magnitude >= 10 ** (digits - 1):
+        return f"{value:,.0f}"
+    if magnitude == 0:
+        return "0"
+    decimals = digits - 1 - math.floor(math.log10(magnitude))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def unit_of(name: str) -> Unit | None:
+    spec = METRICS.get(base_metric(name))
+    return spec.unit if spec else None
+
+
+def format_value(name: str, value: float | None) -> str:
+    """A metric's value in its unit: ``1,234 ms``, ``48.2 ms``, ``454.1 KB``, ``1.17 MB``, ``0.25%``, ``0.012``."""
+    if value is None:
+        return "n/a"
+    unit = unit_of(name)
+    if unit is Unit.MS:
+        return f"{format_number(value)} ms"
+    if unit is Unit.BYTES:
+        return f"{format_number(value / 1e6)} MB" if abs(value) >= 1e6 else f"{format_number(value / 1000)} KB"
+    if unit is Unit.SCORE:
+        return f"{value:.0f}"
+    if unit is Unit.RATIO:
+        return f"{format_number(value * 100)}%"
+    if unit is Unit.COUNT:
+        return format_number(value)
+    return format_number(value)
+
+
+def format_change(value: float, kind: str, name: str) -> str:
+    """A change against a baseline or bound: a ratio as ``+15.2%``, a difference in the metric's unit."""
+    if kind == "ratio":
+        return f"{'+' if value >= 0 else '-'}{format_number(abs(value) * 100)}%"
+    sign = "+" if value >= 0 else "-"
+    return sign + format_value(name, abs(value))

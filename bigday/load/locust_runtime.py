@@ -40,7 +40,7 @@ from bigday.load.safety import check_host_allowed
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
 from bigday.load.users import set_user_counts
-from bigday.runfolder import RunFolder
+from bigday.runfolder import LoadStatus, RunFolder, write_load_status
 from bigday.settings import resolve
 from bigday.settings.scenario import load_scenario
 
@@ -363,15 +363,39 @@ def _timeline_sampler(environment: Environment, state: RunState) -> None:
     while True:
         gevent.sleep(TIMELINE_INTERVAL_S)
         total = runner.stats.total
-        state.timeline.append(
-            {
-                "t": round(time.time() - state.t0, 1),
-                "users": runner.user_count,
-                "rps": round(total.current_rps, 1),
-                "fail_rps": round(total.current_fail_per_sec, 1),
-                "phase": state.phase,
-            }
-        )
+        point = {
+            "t": round(time.time() - state.t0, 1),
+            "users": runner.user_count,
+            "rps": round(total.current_rps, 1),
+            "fail_rps": round(total.current_fail_per_sec, 1),
+            "phase": state.phase,
+        }
+        state.timeline.append(point)
+        _write_status(environment, state, point, total)
+
+
+def _write_status(environment: Environment, state: RunState, point: dict[str, Any], total: Any) -> None:
+    """Progress for the bigday command that started this Locust (it reads the file; nothing waits on it)."""
+    out = getattr(environment.parsed_options, "bigday_out", None)
+    if not out or state.plan is None:
+        return
+    p95 = total.get_current_response_time_percentile(0.95) if total.num_requests else None
+    status = LoadStatus(
+        t=point["t"],
+        planned_s=state.plan.total_duration_s,
+        phase=str(point["phase"]),
+        users=int(point["users"]),
+        peak_users=state.plan.peak_users,
+        rps=float(point["rps"]),
+        fail_rps=float(point["fail_rps"]),
+        p95_ms=float(p95) if p95 is not None else None,
+        requests=int(total.num_requests),
+        failures=int(total.num_failures),
+    )
+    try:
+        write_load_status(RunFolder(Path(out)), status)
+    except OSError as e:  # progress only: a full disk shows up in the results write, with its own error
+        log.warning("bigday: cannot write the load status: %s", e)
 
 
 def _hard_limit(environment: Environment, state: RunState, seconds: float) -> None:

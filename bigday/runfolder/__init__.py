@@ -15,6 +15,7 @@ from bigday.runfolder.alerts import (
     read_alerts,
     write_alerts,
 )
+from bigday.runfolder.answer import Against, Answer, Decision, Reason, RunLink, RunRole, read_answer, write_answer
 from bigday.runfolder.contents import RunContents, read_run_contents
 from bigday.runfolder.enums import CheckKind, RegressionLabel, RunKind, Status
 from bigday.runfolder.folder import (
@@ -39,6 +40,7 @@ from bigday.runfolder.load_stats import (
     write_load_stats_csv,
     write_load_timeline,
 )
+from bigday.runfolder.load_status import LoadStatus, read_load_status, write_load_status
 from bigday.runfolder.load_verdicts import (
     GeneratorHealth,
     Interval,
@@ -87,6 +89,17 @@ from bigday.runfolder.verdicts import (
 )
 
 __all__ = [
+    "write_load_status",
+    "read_load_status",
+    "LoadStatus",
+    "write_answer",
+    "read_answer",
+    "RunRole",
+    "RunLink",
+    "Reason",
+    "Decision",
+    "Answer",
+    "Against",
     "ALERT_TYPES",
     "RAW_LATENCY_PER_KEY",
     "SEVERITIES",

@@ -23,7 +23,9 @@ from bigday.runfolder.folder import RunFile, RunFolder, read_json, write_json_at
 FORBID = ConfigDict(extra="forbid", defer_build=True)
 # The format each file is written in, and the ones this bigday can still read (a file without a
 # ``format_version`` was written before versions were recorded: version 1).
-WRITTEN_FORMAT: dict[RunFile, int] = {f: 1 for f in RunFile if f not in (RunFile.LOCUST_REPORT, RunFile.LOCUST_LOG)}
+# Files that are not ours to version: Locust's own report and log, and the dashboard (a page, not data).
+UNVERSIONED = (RunFile.LOCUST_REPORT, RunFile.LOCUST_LOG, RunFile.DASHBOARD)
+WRITTEN_FORMAT: dict[RunFile, int] = {f: 1 for f in RunFile if f not in UNVERSIONED}
 READABLE_FORMATS: dict[RunFile, tuple[int, ...]] = {f: (1,) for f in WRITTEN_FORMAT}
 VERSION_KEY = "format_version"
 

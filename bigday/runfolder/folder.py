@@ -35,8 +35,11 @@ class RunFile(StrEnum):
     LOAD_SAMPLES = "load_samples.csv.gz"
     LOCUST_REPORT = "locust_report.html"
     LOCUST_LOG = "locust.log"
+    LOAD_STATUS = "load_status.json"
     VERDICTS = "verdicts.json"
     ALERTS = "alerts.json"
+    ANSWER = "answer.json"
+    DASHBOARD = "dashboard.html"
 
 
 REPORT_STEM = "report"
