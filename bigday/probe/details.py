@@ -16,6 +16,9 @@ LARGE_RESOURCE_BYTES = 500_000
 LARGE_IMAGE_BYTES = 200_000
 MODERN_IMAGE_TYPES = ("image/webp", "image/avif")
 LONG_TASK_BLOCKING_MS = 50.0
+# Rows of the resource waterfall a run keeps: the gallery loads ~100 thumbnails, and a dashboard shows the
+# median run's, so this bounds samples.json without hiding what a page of the five critical paths loads.
+WATERFALL_ROWS = 150
 
 _EXTENSION_KIND = {
     ".js": "script",
@@ -157,12 +160,28 @@ def resource_summary(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "count": len(entries),
         "transfer_bytes": sum(t["transfer_bytes"] for t in by_type.values()),
+        "waterfall": waterfall(entries),
         "by_type": by_type,
         "js_chunks": chunks,
         "slow": slow,
         "large": large,
         "images_not_modern_over_200kb": heavy_images,
     }
+
+
+def waterfall(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The page's requests in start order: path, kind, start and duration (ms from navigation start), bytes."""
+    rows = sorted(entries, key=lambda e: _num(e.get("startTime")))[:WATERFALL_ROWS]
+    return [
+        {
+            "url": _short(str(e.get("name", ""))),
+            "type": resource_kind(e),
+            "start": round(_num(e.get("startTime")), 1),
+            "duration": round(_num(e.get("duration")), 1),
+            "bytes": max(_bytes(e)),
+        }
+        for e in rows
+    ]
 
 
 def js_bytes(summary: Mapping[str, Any]) -> int:

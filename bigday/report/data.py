@@ -1,22 +1,34 @@
-"""What every report renders: a run folder's manifest, verdicts, alerts and (for charts) its samples."""
+"""What every report renders: a judged run folder (manifest, verdicts, alerts, samples), the runs its answer
+covers (load rehearsals, the probe under the spike), the answer itself, and optionally the store's history."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bigday.errors import ConfigError
+from bigday.report.answer import JudgedRun, decide
+from bigday.report.history import History
 from bigday.runfolder import (
     AlertRecord,
+    Answer,
     Check,
+    LoadSamples,
+    LoadStats,
     Manifest,
     ProbeSample,
     RunFile,
     RunFolder,
     RunKind,
+    RunRole,
     Status,
+    TimelinePoint,
     Verdicts,
     read_alerts,
+    read_answer,
+    read_load_samples,
+    read_load_stats,
+    read_load_timeline,
     read_manifest,
     read_probe_samples,
     read_verdicts,
@@ -26,30 +38,161 @@ STATUS_ORDER = {Status.FAIL: 0, Status.INCONCLUSIVE: 1, Status.WARN: 2, Status.S
 
 
 @dataclass(frozen=True)
-class ReportData:
-    """A judged run, as read back from its folder."""
+class RunView:
+    """One judged run folder as reports need it."""
 
-    run_dir: Path
+    role: RunRole
+    folder: Path
     manifest: Manifest
-    verdicts: Verdicts
-    alerts: tuple[AlertRecord, ...]
-    samples: tuple[ProbeSample, ...]
+    verdicts: Verdicts | None
+    alerts: tuple[AlertRecord, ...] = ()
+    samples: tuple[ProbeSample, ...] = ()
+    load_stats: LoadStats | None = None
+    timeline: tuple[TimelinePoint, ...] = ()
+    load_samples: LoadSamples | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.run_id
+
+    def has_locust_report(self) -> bool:
+        return (self.folder / RunFile.LOCUST_REPORT).is_file()
+
+    def page_tenants(self) -> dict[str, str | None]:
+        return {s.page: s.tenant for s in self.samples}
+
+    def judged(self) -> JudgedRun | None:
+        if self.verdicts is None:
+            return None
+        return JudgedRun(
+            self.role,
+            self.verdicts,
+            self.load_stats.verdicts if self.load_stats else (),
+            self.page_tenants(),
+            self.manifest.complete,
+        )
+
+
+def read_run_view(run_dir: str | Path, role: RunRole | None = None, need_verdicts: bool = True) -> RunView:
+    folder = RunFolder.open(run_dir)
+    manifest = read_manifest(folder)
+    if need_verdicts and not folder.has(RunFile.VERDICTS):
+        raise ConfigError(f"{folder.file(RunFile.VERDICTS)}: missing; run 'bigday compare {folder.path}' first")
+    verdicts = read_verdicts(folder) if folder.has(RunFile.VERDICTS) else None
+    alerts = read_alerts(folder)
+    if role is None:
+        role = "probe" if manifest.kind is RunKind.PROBE else (manifest.rehearsal or "saturday")
+    if manifest.kind is RunKind.PROBE:
+        return RunView(
+            role,
+            folder.path,
+            manifest,
+            verdicts,
+            alerts.alerts if alerts else (),
+            samples=read_probe_samples(folder).samples,
+        )
+    stats = read_load_stats(folder) if folder.has(RunFile.LOAD_STATS) else None
+    timeline = read_load_timeline(folder) if folder.has(RunFile.LOAD_TIMELINE) else ()
+    samples = read_load_samples(folder)
+    return RunView(
+        role,
+        folder.path,
+        manifest,
+        verdicts,
+        alerts.alerts if alerts else (),
+        load_stats=stats,
+        timeline=timeline,
+        load_samples=samples,
+    )
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A judged run, the runs its answer covers, the answer, and (when asked for) the store's history."""
+
+    main: RunView
+    answer: Answer
+    linked: tuple[RunView, ...] = ()
+    history: History | None = None
+    tenant: str | None = None
+    tenant_names: dict[str, str] | None = None  # every tenant id -> name, to keep other tenants out of a view
+
+    # The fields most reports read, under the names they always had.
+    @property
+    def run_dir(self) -> Path:
+        return self.main.folder
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.main.manifest
+
+    @property
+    def verdicts(self) -> Verdicts:
+        assert self.main.verdicts is not None
+        return self.main.verdicts
+
+    @property
+    def alerts(self) -> tuple[AlertRecord, ...]:
+        return self.main.alerts
+
+    @property
+    def samples(self) -> tuple[ProbeSample, ...]:
+        return self.main.samples
 
     @property
     def run_id(self) -> str:
         return self.verdicts.run_id or self.manifest.run_id
 
+    def runs(self) -> tuple[RunView, ...]:
+        return (self.main, *self.linked)
+
+    def run(self, role: RunRole) -> RunView | None:
+        return next((r for r in self.runs() if r.role == role), None)
+
     def checks(self) -> list[Check]:
-        """Checks, failures first."""
-        return sorted(self.verdicts.checks, key=lambda c: (STATUS_ORDER[c.status], c.page, c.metric, c.kind))
+        """The main run's checks, failures first (in a tenant's view, that tenant's only)."""
+        tenants = self.main.page_tenants()
+        return sorted(
+            (c for c in self.verdicts.checks if self.in_view(c.page, tenants)),
+            key=lambda c: (STATUS_ORDER[c.status], c.page, c.metric, c.kind),
+        )
+
+    def in_view(self, page: str, tenants: dict[str, str | None]) -> bool:
+        if self.tenant is None:
+            return True
+        if page.startswith("tenant:"):
+            return page == f"tenant:{self.tenant}"
+        return tenants.get(page) == self.tenant
+
+    def for_tenant(self, tenant: str, names: dict[str, str]) -> ReportData:
+        """This report as one tenant sees it: the answer recomputed over that tenant's checks only."""
+        if tenant not in names:
+            raise ConfigError(f"--tenant {tenant!r}: not a tenant of this run's scenario; known: {', '.join(names)}")
+        answer = decide([j for r in self.runs() if (j := r.judged()) is not None], tenant=tenant)
+        return replace(self, answer=answer, tenant=tenant, tenant_names=names)
 
 
-def load_report(run_dir: str | Path) -> ReportData:
-    folder = RunFolder.open(run_dir)
-    manifest = read_manifest(folder)
-    if not folder.has(RunFile.VERDICTS):
-        raise ConfigError(f"{folder.file(RunFile.VERDICTS)}: missing; run 'bigday compare {folder.path}' first")
-    verdicts = read_verdicts(folder)
-    alerts = read_alerts(folder)
-    samples = read_probe_samples(folder).samples if manifest.kind is RunKind.PROBE else ()
-    return ReportData(folder.path, manifest, verdicts, alerts.alerts if alerts else (), samples)
+def _linked_views(main: RunView, answer: Answer | None) -> tuple[RunView, ...]:
+    if answer is None:
+        return ()
+    out = []
+    for link in answer.runs:
+        if link.run_id == main.run_id:
+            continue
+        sibling = main.folder.parent / link.run_id
+        if not (sibling / RunFile.MANIFEST).is_file():
+            continue  # moved away or pruned: the answer still names it, its sections are left out
+        out.append(read_run_view(sibling, link.role, need_verdicts=False))
+    return tuple(out)
+
+
+def load_report(run_dir: str | Path, history: History | None = None) -> ReportData:
+    """A run folder's report data; the answer is the folder's ``answer.json`` when ``bigday run`` wrote one,
+    else it is computed from this run's own verdicts."""
+    main = read_run_view(run_dir)
+    stored = read_answer(RunFolder(main.folder))
+    linked = _linked_views(main, stored)
+    judged = main.judged()
+    assert judged is not None
+    answer = stored or decide([judged])
+    return ReportData(main, answer, linked, history)

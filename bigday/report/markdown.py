@@ -1,41 +1,137 @@
-"""Markdown report, for a pull-request comment or a CI job summary."""
+"""Markdown for GitHub: the answer first, then what failed or could not be decided with numbers and intervals,
+then everything else collapsed in ``<details>``; and the compact pull-request comment.
+
+Text from scenarios and run folders is escaped (HTML entities for ``<``, ``>`` and ``&``, backslashes for
+Markdown's own punctuation), so a name cannot become markup, a link or a broken table.
+"""
 
 from __future__ import annotations
 
+import html
+import re
+
+from bigday.metrics import Direction, direction_of, format_change, format_number, format_value
 from bigday.report.data import ReportData
-from bigday.runfolder import CheckKind, Status, Verdicts
+from bigday.runfolder import Answer, Check, CheckKind, Decision, Reason, RegressionLabel, Status, Verdicts
 
 _ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️", Status.INCONCLUSIVE: "❔"}
+_DECISION_ICON = {Decision.GO: "✅", Decision.NO_GO: "❌", Decision.INCONCLUSIVE: "❔"}
+PR_COMMENT_MARKER = "<!-- bigday-pr-comment -->"
+PR_COMMENT_MAX_ROWS = 40
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|~])")
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def md(text: object) -> str:
+    """Scenario or run-folder text, safe in Markdown prose and table cells."""
+    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MARKDOWN_PUNCTUATION.sub(r"\\\1", s)
+    return s.replace("\r", " ").replace("\n", " ")
 
 
-def _num(v: object) -> str:
-    return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(md(c) for c in cells) + " |"
 
 
-def _known(value: object) -> object:
-    return "?" if value is None else value
+def _answer_lines(answer: Answer, run_id: str) -> list[str]:
+    return [
+        f"## bigday: {_DECISION_ICON[answer.decision]} {answer.decision.label} — run {md(run_id)}",
+        "",
+        f"**{md(answer.headline)}**",
+        "",
+    ]
+
+
+def _reasons_table(reasons: tuple[Reason, ...] | list[Reason]) -> list[str]:
+    out = ["| # | | where | metric | what | against |", "|---|---|---|---|---|---|"]
+    for r in reasons:
+        out.append(_row(r.rank, _ICON[r.status], r.subject, r.metric, r.text, r.against))
+    return out
+
+
+def check_icon(c: Check) -> str:
+    """No green tick for a baseline change that was only "neutral" because the test could not tell."""
+    comp = c.comparison
+    if c.kind is CheckKind.REGRESSION and comp is not None and comp.label is RegressionLabel.NEUTRAL:
+        return "❔" if large_but_unproven(c) else "➖"
+    return _ICON[c.status]
+
+
+def large_but_unproven(c: Check) -> bool:
+    comp = c.comparison
+    if comp is None or comp.effect is None or comp.min_effect is None or comp.label is not RegressionLabel.NEUTRAL:
+        return False
+    return abs(comp.effect) >= comp.min_effect > 0
+
+
+def check_detail(c: Check) -> str:
+    comp = c.comparison
+    if c.kind is CheckKind.REGRESSION and comp is not None and comp.effect is not None and comp.effect_kind:
+        k = comp.effect_kind
+        iv = (
+            f" [{format_change(comp.interval[0], k, c.metric)}, {format_change(comp.interval[1], k, c.metric)}]"
+            if comp.interval
+            else ""
+        )
+        text = (
+            f"{comp.label} {format_change(comp.effect, k, c.metric)}{iv}: median {format_value(c.metric, c.actual)} vs "
+            f"{format_value(c.metric, comp.baseline)} (q={format_number(comp.q_value or 1.0, 2)})"
+        )
+        if large_but_unproven(c):
+            text += (
+                f"; too few runs to tell ({c.n} vs {comp.n_baseline}): not shown to be a change, nor shown not to be"
+            )
+        return text
+    return c.message
+
+
+def _checks_table(checks: list[Check]) -> list[str]:
+    out = [
+        "| | kind | page | metric | aggregate | actual | bound / baseline | detail |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in checks:
+        other = c.comparison.baseline if c.kind is CheckKind.REGRESSION and c.comparison else c.bound
+        out.append(
+            _row(
+                check_icon(c),
+                c.kind,
+                c.page,
+                c.metric,
+                c.aggregate or "",
+                format_value(c.metric, c.actual) if c.actual is not None else "",
+                format_value(c.metric, other) if other is not None else "",
+                check_detail(c),
+            )
+        )
+    return out
+
+
+def _details(summary: str, lines: list[str]) -> list[str]:
+    # Inside an HTML block Markdown escapes are not read: the summary is escaped as HTML only.
+    return ["", f"<details><summary>{html.escape(summary)}</summary>", "", *lines, "", "</details>"]
 
 
 def render_markdown(data: ReportData) -> str:
     v = data.verdicts
     env = data.manifest.environment
-    counts = v.counts
-    out = [
-        f"## bigday: {_ICON[v.outcome]} {v.outcome.upper()} — run `{data.run_id}`",
-        "",
-        f"{counts[Status.FAIL]} failed · {counts[Status.WARN]} warned · {counts[Status.PASS]} passed · "
-        f"{counts[Status.SKIPPED]} skipped  ",
-        f"Environment: {_known(env.browser)} {_known(env.browser_version)}, profile "
-        f"{_known(env.profile)}, {_known(env.cpu_count)} CPUs, web-vitals {_known(env.web_vitals_version)}",
-        "",
-    ]
+    answer = data.answer
+    out = _answer_lines(answer, data.run_id)
+    decisive = [r for r in answer.reasons if r.status in (Status.FAIL, Status.INCONCLUSIVE)]
+    rest = [r for r in answer.reasons if r.status not in (Status.FAIL, Status.INCONCLUSIVE)]
+    if decisive:
+        out += ["### What failed or could not be decided", "", *_reasons_table(decisive)]
+    if rest:
+        out += _details(f"{len(rest)} warning(s) and caveat(s)", _reasons_table(rest))
     out += _baseline_lines(v)
-    out += _check_rows(data)
+    checks = [c for c in data.checks() if c.status is not Status.SKIPPED]
+    out += _details(f"All {len(checks)} checks", _checks_table(checks))
     out += _appendix(data)
+    out += [
+        "",
+        f"<sub>{md(env.browser or '?')} {md(env.browser_version or '')}, profile {md(env.profile or '?')}, "
+        f"{md(env.cpu_count or '?')} CPUs, web-vitals {md(env.web_vitals_version or '?')}, bigday "
+        f"{md(env.harness_version or '?')}</sub>",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -43,71 +139,107 @@ def _baseline_lines(v: Verdicts) -> list[str]:
     out: list[str] = []
     base = v.baseline
     if base:
-        if base.run_id:
-            out.append(f"Baseline `{base.spec}`: run `{base.run_id}` ({base.started_at})  ")
-        if base.note:
-            out.append(f"> {base.note}")
-        for d in base.environment_differences:
-            out.append(f"> **Different environment:** {d}")
         out.append("")
-    return out
-
-
-def _check_rows(data: ReportData) -> list[str]:
-    out: list[str] = []
-    out += [
-        "| | kind | page | metric | aggregate | actual | bound / baseline | detail |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for c in data.checks():
-        if c.status is Status.SKIPPED:
-            continue
-        if c.kind is CheckKind.REGRESSION:
-            other = c.comparison.baseline if c.comparison else None
-        else:
-            other = c.bound
-        out.append(
-            "| "
-            + " | ".join(
-                _cell(x)
-                for x in (
-                    _ICON[c.status],
-                    c.kind,
-                    c.page,
-                    c.metric,
-                    c.aggregate or "",
-                    f"{c.actual:.4g}" if c.actual is not None else "",
-                    f"{other:.4g}" if other is not None else "",
-                    c.message,
-                )
-            )
-            + " |"
-        )
+        if base.run_id:
+            out.append(f"Baseline {md(base.spec)}: run {md(base.run_id)} ({md(base.started_at)})  ")
+        if base.note:
+            out.append(f"> {md(base.note)}")
+        for d in base.environment_differences:
+            out.append(f"> **Different environment:** {md(d)}")
     return out
 
 
 def _appendix(data: ReportData) -> list[str]:
-    """Alerts, trend steps, what could not be checked, and notes."""
+    """Alerts, trend steps, what could not be checked, and notes; collapsed."""
     v = data.verdicts
     out: list[str] = []
     if data.alerts:
-        out += [
-            "",
-            "### Alerts",
-            "",
-            "| # | severity | type | page | metric | actual | threshold |",
+        rows = ["| # | severity | type | page | metric | actual | threshold |", "|---|---|---|---|---|---|---|"]
+        rows += [
+            _row(
+                a.id,
+                a.severity,
+                a.type,
+                a.page,
+                a.metric,
+                format_value(a.metric, a.actual),
+                format_value(a.metric, a.threshold),
+            )
+            for a in data.alerts
+            if data.tenant is None or data.in_view(a.page, data.main.page_tenants())
+        ]
+        out += _details(f"{len(data.alerts)} alert(s)", rows)
+    if v.change_points and data.tenant is None:
+        out += _details(
+            "Trend steps",
+            [
+                f"- {md(c.page)} {md(c.metric)}: {format_change(c.change, 'ratio', c.metric)} from {md(c.day)}"
+                for c in v.change_points
+            ],
+        )
+    if v.unsupported:
+        out += _details("Not checked (no bigday equivalent)", [f"- {md(u)}" for u in v.unsupported])
+    if v.notes and data.tenant is None:
+        out += _details("Notes", [f"- {md(n)}" for n in v.notes])
+    return out
+
+
+def _delta_rows(data: ReportData) -> list[tuple[float, str]]:
+    rows = []
+    for c in data.checks():
+        comp = c.comparison
+        if c.kind is not CheckKind.REGRESSION or comp is None or comp.effect is None or not comp.effect_kind:
+            continue
+        k = comp.effect_kind
+        worse = comp.effect if direction_of(c.metric) is Direction.LOWER_IS_BETTER else -comp.effect
+        iv = (
+            f"[{format_change(comp.interval[0], k, c.metric)}, {format_change(comp.interval[1], k, c.metric)}]"
+            if comp.interval
+            else ""
+        )
+        scale = worse / comp.min_effect if comp.min_effect else worse
+        rows.append(
+            (
+                -(1000 if c.status is Status.FAIL else 0) - scale,
+                _row(
+                    check_icon(c),
+                    c.page,
+                    c.metric,
+                    format_value(c.metric, comp.baseline),
+                    format_value(c.metric, c.actual),
+                    f"{format_change(comp.effect, k, c.metric)} {iv}",
+                    str(comp.label or "not compared"),
+                ),
+            )
+        )
+    return sorted(rows)
+
+
+def render_pr_comment(data: ReportData) -> str:
+    """The sticky pull-request comment: the answer, what decided it, and the largest deltas against the
+    baseline. The marker on the first line lets a workflow find and update its own comment."""
+    answer = data.answer
+    out = [PR_COMMENT_MARKER, *_answer_lines(answer, data.run_id)]
+    decisive = [r for r in answer.reasons if r.status in (Status.FAIL, Status.INCONCLUSIVE)]
+    if decisive:
+        shown = decisive[:PR_COMMENT_MAX_ROWS]
+        out += _reasons_table(shown)
+        if len(decisive) > len(shown):
+            out.append(f"\n… and {len(decisive) - len(shown)} more in the job summary.")
+    deltas = _delta_rows(data)
+    base = data.verdicts.baseline
+    if deltas:
+        title = (
+            f"Against the baseline ({base.spec}, run {base.run_id})" if base and base.run_id else "Against the baseline"
+        )
+        rows = [
+            "| | page | metric | baseline | this run | change [interval] | label |",
             "|---|---|---|---|---|---|---|",
         ]
-        for a in data.alerts:
-            out.append(
-                f"| {a.id} | {a.severity} | {a.type} | {_cell(a.page)} | {a.metric} | "
-                f"{_num(a.actual)} | {_num(a.threshold)} |"
-            )
-    if v.change_points:
-        out += ["", "### Trend steps", ""]
-        out += [f"- {c.page} {c.metric}: {c.change:+.1%} from {c.day}" for c in v.change_points]
-    if v.unsupported:
-        out += ["", "### Not checked (no bigday equivalent)", ""] + [f"- {u}" for u in v.unsupported]
-    if v.notes:
-        out += ["", "### Notes", ""] + [f"- {n}" for n in v.notes]
-    return out
+        rows += [r for _, r in deltas[:PR_COMMENT_MAX_ROWS]]
+        if len(deltas) > PR_COMMENT_MAX_ROWS:
+            rows.append(f"\n{len(deltas) - PR_COMMENT_MAX_ROWS} smaller change(s) not shown.")
+        out += _details(title, rows)
+    elif base and base.note:
+        out += ["", f"> {md(base.note)}"]
+    return "\n".join(out) + "\n"

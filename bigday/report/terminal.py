@@ -1,9 +1,9 @@
-"""The terminal report: the verdict, what failed or warned with numbers and intervals, then a tally."""
+"""The terminal report: the answer, what failed or warned with numbers and intervals, then a tally."""
 
 from __future__ import annotations
 
 from bigday.report.data import ReportData
-from bigday.runfolder import RegressionLabel, Status, Verdicts
+from bigday.runfolder import Answer, RegressionLabel, Status, Verdicts
 
 _MARK = {
     Status.FAIL: "FAIL",
@@ -12,6 +12,16 @@ _MARK = {
     Status.SKIPPED: "skip",
     Status.INCONCLUSIVE: "????",
 }
+
+
+def answer_lines(answer: Answer, limit: int = 10) -> list[str]:
+    """The answer line, then its reasons worst first (at most ``limit``)."""
+    lines = [f"bigday: {answer.headline}"]
+    for r in answer.reasons[:limit]:
+        lines.append(f"  {r.rank}. {_MARK[r.status]} {r.text} (against the {r.against})")
+    if len(answer.reasons) > limit:
+        lines.append(f"  ... {len(answer.reasons) - limit} more in the report")
+    return lines
 
 
 def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
@@ -28,7 +38,7 @@ def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
         c
         for c in v.checks
         if verbose
-        or c.status in (Status.FAIL, Status.WARN)
+        or c.status in (Status.FAIL, Status.WARN, Status.INCONCLUSIVE)
         or (c.comparison is not None and c.comparison.label is RegressionLabel.IMPROVEMENT)
     ]
     for c in sorted(
@@ -57,7 +67,7 @@ def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
 
 
 def render_terminal(data: ReportData, verbose: bool = False) -> str:
-    text = render_verdicts(data.verdicts, verbose)
+    text = "\n".join(answer_lines(data.answer)) + "\n" + render_verdicts(data.verdicts, verbose)
     if data.alerts:
         text += "\n  alerts: " + ", ".join(
             f"#{a.id} {a.severity} {a.type} {a.page} {a.metric}" + ("" if a.new else " (open)") for a in data.alerts
