@@ -22,7 +22,7 @@ from bigday.settings import resolve
 REHEARSALS = ("saturday", "isolation", "all")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -35,10 +35,10 @@ def _positive_int(text: str) -> int:
 def _processes(text: str) -> int:
     if text.strip() == "-1":
         return -1
-    return _positive_int(text)
+    return positive_int(text)
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -88,12 +88,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     g.add_argument(
         "--expect-workers",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="run as a Locust master and wait for N workers (see docs/load.md)",
     )
     g.add_argument("--master-bind-host", default="127.0.0.1", metavar="HOST")
-    g.add_argument("--master-bind-port", type=_positive_int, metavar="PORT")
+    g.add_argument("--master-bind-port", type=positive_int, metavar="PORT")
     g.add_argument("--run-time", metavar="DURATION", help="hard time limit (default: the scenario's load.max_duration)")
     g.add_argument(
         "--i-have-permission",
@@ -112,8 +112,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="isolation mode of the embedded reference target (when no --base-url)",
     )
     s = p.add_argument_group("saturday spike")
-    s.add_argument("--peak-users", type=_positive_int, metavar="N", help="scale the stages to this peak")
-    s.add_argument("--time-scale", type=_positive_float, metavar="F", help="multiply stage durations by F")
+    s.add_argument("--peak-users", type=positive_int, metavar="N", help="scale the stages to this peak")
+    s.add_argument("--time-scale", type=positive_float, metavar="F", help="multiply stage durations by F")
     s.add_argument("--stages", metavar="SPEC", help="replace the stages: NAME:DURATION:USERS,...")
     s.add_argument(
         "--user-class",
@@ -131,9 +131,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     i.add_argument("--phase", metavar="DURATION", help="length of each phase (default: load.isolation.phase)")
     i.add_argument("--recovery", metavar="DURATION", help="length of phase 3, after the spike (default: --phase)")
     i.add_argument("--warmup", metavar="DURATION", help="victim warm-up before phase 1 (default 2s)")
-    i.add_argument("--victim-users", type=_positive_int, metavar="N")
-    i.add_argument("--victim-rps", type=_positive_float, metavar="F", help="requests per second per victim user")
-    i.add_argument("--aggressor-users", type=_positive_int, metavar="N")
+    i.add_argument("--victim-users", type=positive_int, metavar="N")
+    i.add_argument("--victim-rps", type=positive_float, metavar="F", help="requests per second per victim user")
+    i.add_argument("--aggressor-users", type=positive_int, metavar="N")
     i.add_argument("--tolerance", type=float, metavar="X", help="allowed slow-down factor (default load.isolation)")
     i.add_argument(
         "--min-effect",

@@ -8,30 +8,34 @@ budgets, baseline) → the verdicts, written to the run folder.  Each step takes
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, load_target, scenario_from_args
+from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
-from bigday.cli.load import describe
+from bigday.cli.history import store_history
+from bigday.cli.load import positive_float, positive_int
 from bigday.cli.probe import add_probe_options, probe_options_from_args
+from bigday.cli.saturday import LoadSettings, overrides_for, rehearse
 from bigday.cli.store import add_store_option
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
-from bigday.errors import EXIT_OK, EXIT_RUN_FAILED
-from bigday.load.rehearsal import LoadOptions, check_rehearsal, run_rehearsal
+from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, ConfigError
+from bigday.present.answer import show_answer
 from bigday.present.console import console, err_console
 from bigday.present.probe import ProbeProgress, show_outcome
 from bigday.probe.assets import load_assets
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
+from bigday.report.data import report_of_runs
+from bigday.report.render import RenderOptions, render_data, write_report
 from bigday.report.terminal import render_verdicts
-from bigday.runfolder import Verdicts
-from bigday.settings import resolve
+from bigday.runfolder import Answer, Decision, RunFolder, RunRole, Verdicts, write_answer
 from bigday.settings.scenario import Scenario
 from bigday.store.engine import open_store
+
+TREND_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -80,64 +84,83 @@ def handle(args: argparse.Namespace) -> int:
         compare=compare_options_from_args(args),
         store=args.store,
     )
+    if args.rehearsal and not args.load:
+        raise ConfigError("--rehearsal: probes the pages during the Saturday spike plateau; it needs --load")
     out, err = console(), err_console()
+    quiet = args.quiet
     probe = options.probe
-    with ProbeProgress(err, total=probe.runs * len(probe.selected_pages()), max_attempts=probe.max_attempts) as p:
-        outcome = run_nightly(options, on_run=p.on_run)
-    if outcome.verdicts is not None:
+    progress = ProbeProgress(err, total=probe.runs * len(probe.selected_pages()), max_attempts=probe.max_attempts)
+    with progress if not quiet else nullcontext():
+        outcome = run_nightly(options, on_run=progress.on_run if not quiet else None)
+    if outcome.verdicts is not None and not quiet:
         print_warnings(outcome.verdicts)
-    show_outcome(outcome.probe, args.json, out, err)
-    if outcome.verdicts is not None and not args.json:
-        print(render_verdicts(outcome.verdicts))
+    if not quiet and not args.json:
+        show_outcome(outcome.probe, False, out, err)
+        if outcome.verdicts is not None:
+            print(render_verdicts(outcome.verdicts))
+    exit_code = outcome.exit_code
+    linked: list[tuple[Path, RunRole]] = []
     if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run
-        return max(
-            outcome.exit_code,
-            nightly_load(scenario, options.base_url, options.store, options.probe.results_dir, options.compare),
+        part = rehearse(
+            LoadSettings(
+                scenario=scenario,
+                base_url=options.base_url,
+                store=options.store,
+                results_dir=probe.results_dir,
+                compare=options.compare,
+                overrides=overrides_for(scenario, args.time_scale, args.peak_users),
+                under_load=probe if args.rehearsal else None,
+                quiet=quiet or args.json,
+            ),
+            outcome.probe.folder.path,
+            out,
+            err,
         )
-    return outcome.exit_code
+        exit_code = max(exit_code, part.exit_code)
+        linked = part.runs
+    if outcome.verdicts is None:
+        return exit_code
+    answer, dashboard = write_answer_and_dashboard(options, outcome.probe.folder.path, linked)
+    if answer.decision is Decision.NO_GO:
+        exit_code = max(exit_code, EXIT_VERDICT_FAILED)
+    show_answer(answer, dashboard, out, quiet=quiet, as_json=args.json, exit_code=exit_code, probe=outcome.probe)
+    return exit_code
+
+
+def write_answer_and_dashboard(
+    options: NightlyOptions, folder: Path, linked: list[tuple[Path, RunRole]]
+) -> tuple[Answer, Path]:
+    """The answer over every run (into ``answer.json``) and the dashboard (``dashboard.html``) in the probe run's
+    folder, with the store's last 90 days of trends."""
+    with open_store(options.store, options.probe.results_dir) as store:
+        history = store_history(store, options.scenario, TREND_DAYS)
+    data = report_of_runs(folder, linked, history)
+    write_answer(RunFolder(folder), data.answer)
+    html = render_data(data, "html", RenderOptions(scenario=options.scenario))
+    return data.answer, write_report(folder, "html", html)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="the nightly check: probe the critical paths, compare, report")
+    p = sub.add_parser("run", help="the nightly check: probe the critical paths, compare, answer GO / NO-GO")
     add_scenario_options(p)
     add_probe_options(p)
     add_compare_options(p)
     add_store_option(p, results_dir=False)
-    p.add_argument("--json", action="store_true", help="print the probe summary as JSON instead of a table")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print the answer, run folders and summary as JSON")
+    shown.add_argument("--quiet", "-q", action="store_true", help="print only the answer line (for cron)")
     p.add_argument(
         "--load",
         action="store_true",
         help="also rehearse the Saturday upload spike and the tenant-isolation check (see bigday load)",
     )
+    p.add_argument(
+        "--rehearsal",
+        action="store_true",
+        help="with --load: probe the pages again during the spike plateau, judged against the run at rest",
+    )
+    p.add_argument(
+        "--time-scale", type=positive_float, metavar="F", help="with --load: multiply stage and phase durations by F"
+    )
+    p.add_argument("--peak-users", type=positive_int, metavar="N", help="with --load: scale the spike to this peak")
     p.set_defaults(handler=handle)
-
-
-NIGHTLY_REHEARSALS = ("saturday", "isolation")
-
-
-def nightly_load(
-    scenario: Scenario, base_url: str | None, store_url: str | None, results_dir: Path | None, compare_options: Any
-) -> int:
-    """Run the Saturday spike and the isolation check, compare each run, print verdicts; return the exit code."""
-    options = LoadOptions(processes=resolve.load_processes(None), results_dir=results_dir)
-    worst = EXIT_OK
-    for kind in NIGHTLY_REHEARSALS:
-        check_rehearsal(scenario, kind, base_url, options)
-    for kind in NIGHTLY_REHEARSALS:
-        with load_target(base_url, None) as (url, embedded):
-            result = run_rehearsal(
-                scenario,
-                kind,
-                url,
-                options,
-                lambda line: print(f"bigday load: {line}", file=sys.stderr, flush=True),
-                embedded=embedded,
-            )
-        for line in describe(result):
-            print(line)
-        with open_store(store_url, results_dir) as store:
-            verdicts = compare_run(store, result.folder, scenario, compare_options)
-        print_warnings(verdicts)
-        print(render_verdicts(verdicts))
-        worst = max(worst, result.exit_code, verdicts.exit_code)
-    return worst

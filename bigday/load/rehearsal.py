@@ -50,6 +50,7 @@ class LoadOptions:
     results_dir: Path | None = None
     target_isolation: str | None = None  # embedded target only
     wait_for_workers_s: float = 120.0
+    run_id: str | None = None  # the run folder's name; None: a new one (a caller that watches it picks one)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def run_rehearsal(
     plan = check_rehearsal(scenario, kind, base_url, opts)
     url = base_url.rstrip("/")
     check_reachable(url)
-    folder = RunFolder.create("load", opts.results_dir)
+    folder = RunFolder.create("load", opts.results_dir, opts.run_id)
     _write_start(folder, plan, url, embedded, opts)
     say(f"{kind}: {plan.total_duration_s:g}s against {url}, peak {plan.peak_users} users -> {folder.path}")
     launch = LocustLaunch(

@@ -206,7 +206,7 @@ def _load_drafts(run: JudgedRun, show_aggressor: bool) -> list[_Draft]:
                 None,
                 excess,
             )
-        if not v.trustworthy and status is not Status.FAIL:
+        if not v.trustworthy:  # a saturated generator or too few samples: its figures decide nothing
             draft = _Draft(
                 Status.INCONCLUSIVE,
                 draft.kind,

@@ -196,3 +196,14 @@ def load_report(run_dir: str | Path, history: History | None = None) -> ReportDa
     assert judged is not None
     answer = stored or decide([judged])
     return ReportData(main, answer, linked, history)
+
+
+def report_of_runs(
+    main_dir: str | Path, linked: list[tuple[Path, RunRole]], history: History | None = None
+) -> ReportData:
+    """The report of a ``bigday run``: its probe run folder, the other run folders it made, and the answer over
+    all of them (which the caller writes to ``answer.json``)."""
+    main = read_run_view(main_dir, "probe")
+    views = tuple(read_run_view(path, role, need_verdicts=False) for path, role in linked)
+    judged = [j for v in (main, *views) if (j := v.judged()) is not None]
+    return ReportData(main, decide(judged), views, history)
