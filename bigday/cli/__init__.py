@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
-    from bigday.cli import assets, compare, load, probe, report, run, scenario, store, target
+    from bigday.cli import assets, compare, dashboard, load, probe, report, run, scenario, store, target
 
     return [
         run.register,
@@ -36,6 +36,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         load.register,
         compare.register,
         report.register,
+        dashboard.register,
         store.register,
         target.register,
         scenario.register,

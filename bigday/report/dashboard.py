@@ -255,7 +255,7 @@ def _page_section(data: ReportData, run: RunView, page: str, path: str, tenant: 
 
 
 def _pages(data: ReportData) -> list[dict[str, Any]]:
-    run = data.run("probe")
+    run = data.run_in("probe")
     if run is None:
         return []
     seen: dict[str, ProbeSample] = {}
@@ -349,7 +349,7 @@ def _generic(value: Any) -> Any:
 
 
 def _isolation(data: ReportData) -> dict[str, Any] | None:
-    view = data.run("isolation") or (data.main if data.main.role == "isolation" else None)
+    view = data.run_in("isolation")
     st = view.load_stats if view else None
     verdict = next((v for v in st.verdicts if isinstance(v, IsolationVerdict)), None) if st else None
     if verdict is None or (data.tenant is not None and verdict.victim != data.tenant):
@@ -380,7 +380,7 @@ def _isolation(data: ReportData) -> dict[str, Any] | None:
 
 
 def _under_load(data: ReportData) -> dict[str, Any] | None:
-    rest, loaded = data.run("probe"), data.run("under_load")
+    rest, loaded = data.run_in("probe"), data.run_in("under_load")
     if rest is None or loaded is None or not loaded.samples:
         return None
     tenants = rest.page_tenants()
@@ -476,7 +476,7 @@ def _when(t: datetime | None) -> str:
 
 
 def _alerts(data: ReportData) -> dict[str, Any] | None:
-    tenants = {**(data.history.page_tenants if data.history else {}), **data.main.page_tenants()}
+    tenants = data.page_tenants()
     run_rows = [
         [
             a.id,
@@ -513,6 +513,9 @@ def _alerts(data: ReportData) -> dict[str, Any] | None:
 
 
 def _environment(data: ReportData) -> list[list[Any]]:
+    if data.main is None:
+        h = data.history
+        return [["store", h.store], ["days", h.days], ["until", h.until.isoformat()]] if h else []
     m = data.manifest
     rows: list[list[Any]] = [["run", m.run_id], ["started", _when(m.started_at)], ["finished", _when(m.finished_at)]]
     rows += [[k, _generic(v)] for k, v in m.environment.to_json().items() if v is not None and k != "profile_settings"]
@@ -538,7 +541,7 @@ def dashboard_payload(
     data: ReportData, scenario: Scenario | None = None, link_base: Path | None = None
 ) -> dict[str, Any]:
     """Everything the dashboard shows, as JSON-ready data (the same document the file embeds)."""
-    base = link_base or data.run_dir
+    base = link_base or (data.run_dir if data.main else Path.cwd())
     loads = [s for r in data.runs() if r.load_stats is not None and (s := _load_section(data, r, base)) is not None]
     payload: dict[str, Any] = {
         "format": DASHBOARD_FORMAT,
@@ -553,7 +556,7 @@ def dashboard_payload(
         "alerts": _alerts(data),
         "environment": _environment(data),
         "history_runs": [] if data.tenant else _history_runs(data.history),
-        "notes": list(data.verdicts.notes) if data.tenant is None else [],
+        "notes": list(data.verdicts.notes) if data.tenant is None and data.main else [],
     }
     return redact(payload, data.tenant, data.tenant_names)
 

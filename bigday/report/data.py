@@ -7,16 +7,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bigday.errors import ConfigError
+from bigday.metrics import format_value
 from bigday.report.answer import JudgedRun, decide
-from bigday.report.history import History
+from bigday.report.history import History, StoredAlert
 from bigday.runfolder import (
+    SEVERITIES,
     AlertRecord,
     Answer,
     Check,
+    Decision,
     LoadSamples,
     LoadStats,
     Manifest,
     ProbeSample,
+    Reason,
     RunFile,
     RunFolder,
     RunKind,
@@ -32,6 +36,7 @@ from bigday.runfolder import (
     read_manifest,
     read_probe_samples,
     read_verdicts,
+    utc_now,
 )
 
 STATUS_ORDER = {Status.FAIL: 0, Status.INCONCLUSIVE: 1, Status.WARN: 2, Status.SKIPPED: 3, Status.PASS: 4}
@@ -110,7 +115,7 @@ def read_run_view(run_dir: str | Path, role: RunRole | None = None, need_verdict
 class ReportData:
     """A judged run, the runs its answer covers, the answer, and (when asked for) the store's history."""
 
-    main: RunView
+    main: RunView | None  # None: the store's history alone (bigday dashboard)
     answer: Answer
     linked: tuple[RunView, ...] = ()
     history: History | None = None
@@ -119,39 +124,53 @@ class ReportData:
 
     # The fields most reports read, under the names they always had.
     @property
+    def run(self) -> RunView:
+        if self.main is None:
+            raise ConfigError("this report holds the store's history only, no run")
+        return self.main
+
+    @property
     def run_dir(self) -> Path:
-        return self.main.folder
+        return self.run.folder
 
     @property
     def manifest(self) -> Manifest:
-        return self.main.manifest
+        return self.run.manifest
 
     @property
     def verdicts(self) -> Verdicts:
-        assert self.main.verdicts is not None
-        return self.main.verdicts
+        assert self.run.verdicts is not None
+        return self.run.verdicts
 
     @property
     def alerts(self) -> tuple[AlertRecord, ...]:
-        return self.main.alerts
+        return self.main.alerts if self.main else ()
 
     @property
     def samples(self) -> tuple[ProbeSample, ...]:
-        return self.main.samples
+        return self.main.samples if self.main else ()
 
     @property
     def run_id(self) -> str:
+        if self.main is None:
+            return "history"
         return self.verdicts.run_id or self.manifest.run_id
 
-    def runs(self) -> tuple[RunView, ...]:
-        return (self.main, *self.linked)
+    def page_tenants(self) -> dict[str, str | None]:
+        return {
+            **(self.history.page_tenants if self.history else {}),
+            **(self.main.page_tenants() if self.main else {}),
+        }
 
-    def run(self, role: RunRole) -> RunView | None:
+    def runs(self) -> tuple[RunView, ...]:
+        return ((self.main,) if self.main else ()) + self.linked
+
+    def run_in(self, role: RunRole) -> RunView | None:
         return next((r for r in self.runs() if r.role == role), None)
 
     def checks(self) -> list[Check]:
         """The main run's checks, failures first (in a tenant's view, that tenant's only)."""
-        tenants = self.main.page_tenants()
+        tenants = self.page_tenants()
         return sorted(
             (c for c in self.verdicts.checks if self.in_view(c.page, tenants)),
             key=lambda c: (STATUS_ORDER[c.status], c.page, c.metric, c.kind),
@@ -168,7 +187,10 @@ class ReportData:
         """This report as one tenant sees it: the answer recomputed over that tenant's checks only."""
         if tenant not in names:
             raise ConfigError(f"--tenant {tenant!r}: not a tenant of this run's scenario; known: {', '.join(names)}")
-        answer = decide([j for r in self.runs() if (j := r.judged()) is not None], tenant=tenant)
+        if self.main is None:
+            answer = alerts_answer(self.history.alerts if self.history else (), self.page_tenants(), tenant)
+        else:
+            answer = decide([j for r in self.runs() if (j := r.judged()) is not None], tenant=tenant)
         return replace(self, answer=answer, tenant=tenant, tenant_names=names)
 
 
@@ -207,3 +229,52 @@ def report_of_runs(
     views = tuple(read_run_view(path, role, need_verdicts=False) for path, role in linked)
     judged = [j for v in (main, *views) if (j := v.judged()) is not None]
     return ReportData(main, decide(judged), views, history)
+
+
+SERIOUS = ("high", "critical")
+
+
+def alerts_answer(alerts: tuple[StoredAlert, ...], page_tenants: dict[str, str | None], tenant: str | None) -> Answer:
+    """The history's answer: NO-GO while an alert of severity high or critical is open (on the tenant's
+    pages, in a tenant's view), else GO; the open alerts are its reasons, the serious ones first."""
+    mine = [a for a in alerts if tenant is None or page_tenants.get(a.page) == tenant or a.page == f"tenant:{tenant}"]
+    mine.sort(key=lambda a: (-SEVERITIES.index(a.severity) if a.severity in SEVERITIES else 0, a.page, a.metric))
+    serious = [a for a in mine if a.severity in SERIOUS]
+    reasons = tuple(
+        Reason(
+            rank=i + 1,
+            status=Status.FAIL if a.severity in SERIOUS else Status.WARN,
+            kind=a.type,
+            subject=a.page,
+            metric=a.metric,
+            text=f"open {a.severity} {a.type} alert #{a.id} on {a.page} {a.metric}: "
+            f"{format_value(a.metric, a.actual)} against {format_value(a.metric, a.threshold)}"
+            + (f", acknowledged by {a.acknowledged_by}" if a.acknowledged_by else "")
+            + f", seen {a.occurrences}×",
+            against="threshold" if a.type == "threshold_breach" else "baseline" if a.type == "regression" else "run",
+            actual=a.actual,
+            bound=a.threshold,
+            run_id=a.run_id or "",
+        )
+        for i, a in enumerate(mine)
+    )
+    if serious:
+        decision = Decision.NO_GO
+        headline = f"NO-GO: {len(serious)} open alert(s) of severity high or critical: {reasons[0].text}"
+    else:
+        decision = Decision.GO
+        headline = "GO: no open alert of severity high or critical" + (f" ({len(mine)} lower open)" if mine else "")
+    return Answer(
+        decision=decision,
+        headline=headline,
+        reasons=reasons,
+        runs=(),
+        checks=len(mine),
+        decided_at=utc_now(),
+        tenant=tenant,
+    )
+
+
+def history_report(history: History) -> ReportData:
+    """The dashboard of the store's history: trends, change points, open alerts, the latest runs."""
+    return ReportData(None, alerts_answer(history.alerts, history.page_tenants, None), (), history)

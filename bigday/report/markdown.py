@@ -166,7 +166,7 @@ def _appendix(data: ReportData) -> list[str]:
                 format_value(a.metric, a.threshold),
             )
             for a in data.alerts
-            if data.tenant is None or data.in_view(a.page, data.main.page_tenants())
+            if data.tenant is None or data.in_view(a.page, data.page_tenants())
         ]
         out += _details(f"{len(data.alerts)} alert(s)", rows)
     if v.change_points and data.tenant is None:
