@@ -53,7 +53,8 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_terminal_names_failures_with_numbers(judged: Path) -> None:
     text = render(judged, "terminal")
-    assert text.startswith("bigday compare cur & <co>: FAIL (exit 1)")
+    assert text.startswith("bigday: NO-GO: ")
+    assert "bigday compare cur & <co>: FAIL (exit 1)" in text
     assert re.search(r"FAIL \[threshold\] dashboard lcp p95 2,600 ms > 2,000 ms \(error, n=10\)", text)
     assert re.search(r"FAIL \[regression\] clients lcp: regression \+2\d\.\d% \[\+\d+\.\d%, \+\d+\.\d%\]", text)
     assert "alerts: #" in text
@@ -61,16 +62,17 @@ def test_terminal_names_failures_with_numbers(judged: Path) -> None:
 
 def test_markdown_has_a_row_per_judged_check(judged: Path) -> None:
     md = render(judged, "md")
-    assert md.startswith("## bigday: ❌ FAIL")
-    assert "| ❌ | threshold | dashboard | lcp | p95 | 2600 | 2000 |" in md
-    assert "### Alerts" in md and "Baseline `branch:main`: run `base`" in md
+    assert md.startswith("## bigday: ❌ NO-GO")
+    assert "| ❌ | threshold | dashboard | lcp | p95 | 2,600 ms | 2,000 ms |" in md
+    assert "alert(s)</summary>" in md and "Baseline branch:main: run base" in md
 
 
 def test_junit_is_valid_and_counts_failures(judged: Path) -> None:
     root = ET.fromstring(render(judged, "junit"))
     verdicts = json.loads((judged / "verdicts.json").read_text())
-    assert int(root.get("failures")) == verdicts["counts"]["fail"] > 0
-    assert int(root.get("tests")) == len(verdicts["checks"])
+    suites = list(root.iter("testsuite"))
+    assert sum(int(x.get("failures")) for x in suites) == verdicts["counts"]["fail"] > 0
+    assert sum(int(x.get("tests")) for x in suites) == len(verdicts["checks"])
     names = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
     assert "threshold lcp p95" in names and "regression lcp median" in names
 
@@ -83,10 +85,10 @@ def test_json_report_bundles_manifest_verdicts_alerts(judged: Path) -> None:
 
 def test_html_dashboard_is_self_contained_and_escaped(judged: Path) -> None:
     html = render(judged, "html")
-    assert html.startswith("<!doctype html>") and "<svg" in html and "</html>" in html
-    assert "cur &amp; &lt;co&gt;" in html and "<co>" not in html
+    assert html.startswith("<!doctype html>") and "echarts" in html and "</html>" in html
+    assert "cur &amp; &lt;co&gt;" in html and "<co>" not in html  # the data is JSON with < escaped
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # no external requests
-    assert "<script" not in html
+    assert "default-src 'none'" in html  # and the page's own policy forbids them
 
 
 def test_cli_writes_reports_and_rejects_an_unjudged_run(judged: Path, tmp_path: Path) -> None:
@@ -96,8 +98,8 @@ def test_cli_writes_reports_and_rejects_an_unjudged_run(judged: Path, tmp_path: 
         text=True,
         timeout=60,
     )
-    assert out.returncode == 0 and Path(out.stdout.strip()) == judged / "report.html"
-    assert (judged / "report.html").read_text().startswith("<!doctype html>")
+    assert out.returncode == 0 and Path(out.stdout.strip()) == judged / "dashboard.html"
+    assert (judged / "dashboard.html").read_text().startswith("<!doctype html>")
     raw = write_probe_run(tmp_path, {"dashboard": {"lcp": [1.0]}}, run_id="unjudged")
     with pytest.raises(ConfigError, match="bigday compare"):
         render(raw, "md")

@@ -1,0 +1,208 @@
+"""The dashboard in headless Chromium: real runs of the real CLI, opened from disk.
+
+Each dashboard must load with no console error and no request but the file itself, every section present must
+hold a chart with data points (counted in the ECharts option), and no value axis of a non-negative metric may
+start below zero.  Also: the janky page's NO-GO, hostile names staying text, and a tenant's view holding
+nothing of the other tenants.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Browser, sync_playwright
+
+from bigday.compare.engine import CompareOptions, compare_run
+from bigday.runfolder import RunFolder, read_alerts, read_answer, read_load_samples
+from bigday.settings.scenario import load_scenario
+from bigday.store.engine import open_store
+from bigday.store.synthetic import write_probe_run
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HOSTILE = ["<img src=x onerror=alert(1)>", '"onmouseover=alert(2) x="', "</script><script>alert(3)</script>"]
+CHART_SECTIONS = ("pages", "under-load", "trends", "load-saturday", "load-isolation", "isolation")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def open_dashboard(browser: Browser, path: Path) -> dict:
+    """Load the file; what it logged, requested and drew."""
+    page = browser.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    dialogs: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.absolute().as_uri())
+    page.wait_for_function("document.body.dataset.rendered !== undefined", timeout=20_000)
+    page.mouse.move(400, 300)  # hover the first chart: tooltips are built then
+    drawn = page.evaluate(
+        """() => ({
+          sections: [...document.querySelectorAll('section.section')].map(s => s.id),
+          charts: window.bigdayCharts.map(c => ({section: c.section, points: c.points})),
+          lowest: window.bigdayCharts.map(c => {
+            const m = c.chart.getModel(); const out = [];
+            for (const kind of ['xAxis', 'yAxis']) {
+              (m.getComponent(kind) ? m.queryComponents({mainType: kind}) : []).forEach(ax => {
+                if (ax.get('type') === 'value') out.push(ax.axis.scale.getExtent()[0]);
+              });
+            }
+            return out;
+          }),
+          text: document.body.innerText,
+        })"""
+    )
+    page.close()
+    return {"errors": errors, "requests": requests, "dialogs": dialogs, **drawn}
+
+
+def assert_sound(d: dict, path: Path, expect: tuple[str, ...]) -> None:
+    assert d["errors"] == [], d["errors"]
+    assert d["requests"] == [path.absolute().as_uri()], d["requests"]
+    assert d["dialogs"] == []
+    for section in expect:
+        assert section in d["sections"], (section, d["sections"])
+    for section in d["sections"]:
+        if section in CHART_SECTIONS:
+            charts = [c for c in d["charts"] if c["section"] == section]
+            assert charts and all(c["points"] > 0 for c in charts), (section, charts)
+    for lows in d["lowest"]:
+        assert all(lo >= 0 for lo in lows), d["lowest"]
+
+
+def _run(tmp: Path, *args: str) -> tuple[int, str, Path]:
+    r = run_cli("run", "--results-dir", str(tmp), "--store", str(tmp / "s.sqlite"), *args)
+    assert r.returncode in (0, 1, 3), r.stderr
+    m = re.search(r"^dashboard: (.+)$", r.stdout, re.MULTILINE)
+    assert m, r.stdout
+    return r.returncode, r.stdout, Path(m.group(1))
+
+
+def test_a_probe_run_with_a_baseline(browser: Browser, tmp_path: Path) -> None:
+    env_args = ("--pages", "dashboard", "--runs", "3", "--accessibility", "off")
+    _run(tmp_path, *env_args)
+    code, out, dash = _run(tmp_path, *env_args)
+    lines = out.strip().splitlines()
+    assert lines[-2].startswith("bigday: ") and lines[-1] == f"dashboard: {dash}"  # the answer, then the path
+    answer = read_answer(RunFolder(dash.parent))
+    assert answer is not None and answer.decision.label in lines[-2]
+    d = open_dashboard(browser, dash)
+    assert_sound(d, dash, ("pages", "trends", "environment"))
+    assert "baseline median" in d["text"]
+
+
+def test_a_failing_janky_run_is_no_go_with_a_high_alert(browser: Browser, tmp_path: Path) -> None:
+    args = ("--pages", "dashboard", "--runs", "3", "--knob", "jank=200", "--knob", "jank_every=100")
+    code, out, dash = _run(tmp_path, *args, "--accessibility", "off")
+    assert code == 1
+    assert "bigday: NO-GO" in out
+    alerts = read_alerts(RunFolder(dash.parent))
+    assert alerts is not None
+    # At least high: the busy loop's FID lands in the high band on a quiet machine, past critical on a busy one.
+    assert any(a.type == "threshold_breach" and a.severity in ("high", "critical") for a in alerts.alerts), alerts
+    d = open_dashboard(browser, dash)
+    assert_sound(d, dash, ("answer", "pages", "alerts"))
+    quiet = run_cli("run", "--results-dir", str(tmp_path), "--store", str(tmp_path / "s.sqlite"), *args, "-q")
+    assert quiet.returncode == 1 and quiet.stdout.count("\n") == 1 and quiet.stdout.startswith("bigday: NO-GO")
+    doc = run_cli("run", "--results-dir", str(tmp_path), "--store", str(tmp_path / "s.sqlite"), *args, "--json")
+    assert json.loads(doc.stdout)["answer"]["decision"] == "no-go"
+
+
+@pytest.mark.load
+def test_a_load_rehearsal_run_and_the_history(browser: Browser, tmp_path: Path) -> None:
+    code, out, dash = _run(
+        tmp_path, "--pages", "dashboard", "--runs", "3", "--accessibility", "off",
+        "--load", "--rehearsal", "--time-scale", "0.1", "--peak-users", "20",
+    )  # fmt: skip
+    answer = read_answer(RunFolder(dash.parent))
+    assert answer is not None and {r.role for r in answer.runs} == {"probe", "saturday", "isolation", "under_load"}
+    d = open_dashboard(browser, dash)
+    assert_sound(d, dash, ("pages", "under-load", "load-saturday", "load-isolation", "isolation", "environment"))
+    assert "Locust's own report" in d["text"]
+
+    # The history of the same store, and a tenant's view of it and of the run.
+    hist = run_cli("dashboard", "--results-dir", str(tmp_path), "--store", str(tmp_path / "s.sqlite"),
+                   "--out", str(tmp_path / "site"))  # fmt: skip
+    assert hist.returncode == 0, hist.stderr
+    page = tmp_path / "site" / "dashboard.html"
+    h = open_dashboard(browser, page)
+    assert_sound(h, page, ("trends", "runs"))
+    trends = run_cli("trends", "--results-dir", str(tmp_path), "--store", str(tmp_path / "s.sqlite"))
+    assert trends.returncode == 0 and "dashboard" in trends.stdout and "lcp" in trends.stdout
+
+    r = run_cli("report", str(dash.parent), "--format", "html", "--tenant", "lumen")
+    assert r.returncode == 0, r.stderr
+    lumen = Path(r.stdout.strip())
+    text = lumen.read_text()
+    for other in ("everafter", "Everafter", "petal", "Petal"):
+        assert other not in text
+    assert_only_lumen_numbers(text, tmp_path)
+    assert_sound(open_dashboard(browser, lumen), lumen, ("isolation",))
+
+
+def assert_only_lumen_numbers(text: str, results: Path) -> None:
+    """No figure computed from the other tenants' requests alone appears in lumen's file."""
+    data = json.loads(re.search(r'<script id="bigday-data" type="application/json">(.*?)</script>', text, re.S)[1])
+    blob = json.dumps(data)
+    for folder in results.iterdir():
+        samples = read_load_samples(RunFolder(folder)) if (folder / "load_samples.csv.gz").is_file() else None
+        if samples is None:
+            continue
+        stats = json.loads((folder / "load_stats.json").read_text())["stats"]
+        for row in stats:
+            if row["tenant"] in ("everafter", "petal"):
+                for key in ("p95", "p99", "mean", "max"):
+                    v = row.get(key)
+                    if isinstance(v, float) and v > 10:  # big enough to be unlikely by coincidence
+                        assert f"{v:.4g}" not in blob, (row["tenant"], key, v)
+
+
+def test_hostile_names_stay_text(browser: Browser, tmp_path: Path) -> None:
+    source = yaml.safe_load(Path(load_scenario().source).read_text())
+    source["tenants"][0]["name"] = " ".join(HOSTILE)
+    source["pages"] = [dict(source["pages"][0], path="/dashboard?q=" + "".join(HOSTILE).replace("#", ""))]
+    scenario = tmp_path / "hostile.yaml"
+    scenario.write_text(yaml.safe_dump(source))
+    code, out, dash = _run(tmp_path, "--scenario", str(scenario), "--runs", "3", "--accessibility", "off")
+    d = open_dashboard(browser, dash)
+    assert_sound(d, dash, ("pages",))
+    assert "<img src=x onerror=alert(1)>" in d["text"]  # shown as text
+    html = dash.read_text()
+    assert "<img src=x" not in html and "</script><script>alert" not in html
+    synthetic = write_probe_run(
+        tmp_path,
+        {HOSTILE[0]: {"lcp": [2600.0] * 3}, HOSTILE[2]: {"lcp": [900.0] * 3}},
+        run_id="hostile-" + HOSTILE[1].replace('"', "").replace(" ", "_").replace("=", "-"),
+    )
+    with open_store(str(tmp_path / "s.sqlite")) as store:
+        compare_run(store, synthetic, load_scenario(), CompareOptions(notify=False))
+    r = run_cli("report", str(synthetic), "--format", "html")
+    assert r.returncode == 0, r.stderr
+    page = Path(r.stdout.strip())
+    d = open_dashboard(browser, page)
+    assert_sound(d, page, ("pages",))
+    assert HOSTILE[0] in d["text"] and HOSTILE[2] in d["text"]
+    assert "<img src=x" not in page.read_text()
+    for fmt in ("md", "junit"):
+        r = run_cli("report", str(synthetic), "--format", fmt, "-o", "-")
+        assert r.returncode == 0
+        assert "<img src=x" not in r.stdout and "<script>" not in r.stdout
+    for fmt in ("md", "junit"):
+        r = run_cli("report", str(dash.parent), "--format", fmt, "-o", "-")
+        assert r.returncode == 0
+        assert "<img src=x" not in r.stdout and "<script>" not in r.stdout
