@@ -17,7 +17,7 @@ from bigday.present.trends import trends_table
 from bigday.report.dashboard import render_dashboard
 from bigday.report.data import history_report
 from bigday.report.history import History
-from bigday.report.render import tenant_names
+from bigday.report.render import default_path, tenant_names
 from bigday.runfolder import write_text_atomic
 
 
@@ -39,14 +39,13 @@ def _dashboard(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     history = _history(args, args.days)
     out_dir = Path(args.out)
-    name = f"dashboard-{args.tenant}.html" if args.tenant else "dashboard.html"
     data = history_report(history)
     if args.tenant:
         names = tenant_names(scenario)
         if args.tenant not in names:
             raise ConfigError(f"--tenant {args.tenant!r}: not a tenant of the scenario; known: {', '.join(names)}")
         data = data.for_tenant(args.tenant, names)
-    path = out_dir / name
+    path = default_path(out_dir, "html", args.tenant)
     try:
         write_text_atomic(path, render_dashboard(data, scenario, out_dir))
     except OSError as e:
