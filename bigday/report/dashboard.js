@@ -303,5 +303,6 @@
   env.append(table(['', ''], data.environment));
 
   window.addEventListener('resize', () => charts.forEach((c) => c.chart.resize()));
-  document.body.dataset.rendered = String(charts.length);
+  // ECharts paints on the next animation frame: "rendered" means the charts are on screen, not only set up.
+  requestAnimationFrame(() => requestAnimationFrame(() => { document.body.dataset.rendered = String(charts.length); }));
 })();

