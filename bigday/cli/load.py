@@ -230,7 +230,7 @@ def _details(v: LoadVerdict) -> list[str]:
     if isinstance(v, IsolationVerdict):
         none = PhaseFigures(0, None, None, None, 0.0)
         a, s = v.alone or none, v.spike or none
-        blank = Interval(None, None, None, 0.0)
+        blank = Interval.unknown(0.0)
         inc, p95, p99 = v.p95_increase_ms or blank, v.p95_ratio or blank, v.p99_ratio or blank
         return [
             f"  victim {v.victim}: p95 {a.p95} -> {s.p95} ms, p99 {a.p99} -> {s.p99} ms, "

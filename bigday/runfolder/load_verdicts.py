@@ -26,6 +26,11 @@ class Interval(Record):
     high: float | None
     confidence: float
 
+    @classmethod
+    def unknown(cls, confidence: float) -> Interval:
+        """No estimate (a phase without samples)."""
+        return cls(None, None, None, confidence)
+
 
 @dataclass(frozen=True, config=FORBID)
 class ProcessCpu(Record):
