@@ -30,6 +30,8 @@ from bigday.runfolder.load_verdicts import (
 )
 
 MIN_SAMPLES = 30
+# What the isolation verdict was judged against, recorded in it as the plan set them.
+_BARS = ("victim", "aggressor", "tolerance", "victim_p95_sla_ms", "victim_max_error_rate", "min_effect_ms")
 
 
 def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, fraction_bar: float) -> GeneratorHealth:
@@ -56,7 +58,8 @@ def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, frac
 
 
 class VictimChange(NamedTuple):
-    """The victim's change from one phase to the next, each figure with its bootstrap interval."""
+    """The victim's change from one phase to the next, each figure with its bootstrap interval (the fields
+    are those of IsolationVerdict that hold them)."""
 
     p95_ratio: Interval
     p95_increase_ms: Interval
@@ -190,23 +193,14 @@ def judge_isolation(
         status=Status.FAIL if reasons else Status.PASS,
         trustworthy=not caveats,
         reasons=tuple(reasons),
-        victim=iso.victim,
-        aggressor=iso.aggressor,
-        tolerance=iso.tolerance,
-        victim_p95_sla_ms=iso.victim_p95_sla_ms,
-        victim_max_error_rate=iso.victim_max_error_rate,
         alone=alone,
         spike=spike,
-        p95_ratio=p95,
-        p99_ratio=p99,
-        error_rate_increase=change.error_rate_increase,
         aggressor_requests_in_spike=int(aggressor_n),
         recovery=recovery,
-        p95_increase_ms=p95_rise,
-        p99_increase_ms=p99_rise,
-        min_effect_ms=iso.min_effect_ms,
         caveats=tuple(caveats),
         notes=tuple(notes),
+        **change._asdict(),
+        **{bar: getattr(iso, bar) for bar in _BARS},
     )
 
 
