@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bigday.errors import ConfigError
 from bigday.runfolder import (
-    AlertRecord,
+    Alert,
     Check,
     Manifest,
     ProbeSample,
@@ -32,7 +32,7 @@ class ReportData:
     run_dir: Path
     manifest: Manifest
     verdicts: Verdicts
-    alerts: tuple[AlertRecord, ...]
+    alerts: tuple[Alert, ...]
     samples: tuple[ProbeSample, ...]
 
     @property
