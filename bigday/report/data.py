@@ -44,6 +44,21 @@ class ReportData:
         return sorted(self.verdicts.checks, key=lambda c: (STATUS_ORDER[c.status], c.page, c.metric, c.kind))
 
 
+def baseline_lines(v: Verdicts, run: str, note: str, difference: str) -> list[str]:
+    """What a text report says of the baseline, in its own wording: the run it is (``run`` takes ``spec``,
+    ``run_id`` and ``started_at``), its note (``note``), and each way its environment differs (``difference``)."""
+    base = v.baseline
+    if not base:
+        return []
+    out = []
+    if base.run_id:
+        out.append(run.format(spec=base.spec, run_id=base.run_id, started_at=base.started_at))
+    if base.note:
+        out.append(note.format(base.note))
+    out += [difference.format(d) for d in base.environment_differences]
+    return out
+
+
 def load_report(run_dir: str | Path) -> ReportData:
     folder = RunFolder.open(run_dir)
     manifest = read_manifest(folder)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bigday.report.data import ReportData
+from bigday.report.data import ReportData, baseline_lines
 from bigday.runfolder import CheckKind, Status, Verdicts
 
 _ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️", Status.INCONCLUSIVE: "❔"}
@@ -40,17 +40,10 @@ def render_markdown(data: ReportData) -> str:
 
 
 def _baseline_lines(v: Verdicts) -> list[str]:
-    out: list[str] = []
-    base = v.baseline
-    if base:
-        if base.run_id:
-            out.append(f"Baseline `{base.spec}`: run `{base.run_id}` ({base.started_at})  ")
-        if base.note:
-            out.append(f"> {base.note}")
-        for d in base.environment_differences:
-            out.append(f"> **Different environment:** {d}")
-        out.append("")
-    return out
+    lines = baseline_lines(
+        v, "Baseline `{spec}`: run `{run_id}` ({started_at})  ", "> {}", "> **Different environment:** {}"
+    )
+    return lines + [""] if v.baseline else lines
 
 
 def _check_rows(data: ReportData) -> list[str]:

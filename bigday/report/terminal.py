@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bigday.report.data import ReportData
+from bigday.report.data import ReportData, baseline_lines
 from bigday.runfolder import RegressionLabel, Status, Verdicts
 
 _MARK = {
@@ -16,14 +16,9 @@ _MARK = {
 
 def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
     lines = [f"bigday compare {v.run_id}: {v.outcome.upper()} (exit {v.exit_code})"]
-    base = v.baseline
-    if base:
-        if base.run_id:
-            lines.append(f"  baseline {base.spec}: run {base.run_id} ({base.started_at})")
-        if base.note:
-            lines.append(f"  baseline note: {base.note}")
-        for d in base.environment_differences:
-            lines.append(f"  baseline environment differs: {d}")
+    lines += baseline_lines(
+        v, "  baseline {spec}: run {run_id} ({started_at})", "  baseline note: {}", "  baseline environment differs: {}"
+    )
     shown = [
         c
         for c in v.checks
