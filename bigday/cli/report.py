@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bigday.cli.common import Subparsers, add_verb
 from bigday.errors import EXIT_OK
 from bigday.report.render import FORMATS, render, write_report
 
@@ -21,9 +22,8 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("report", help="render a run's results as Markdown, JUnit XML, JSON or HTML")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+def register(sub: Subparsers) -> None:
+    p = add_verb(sub, "report", _report, "render a run's results as Markdown, JUnit XML, JSON or HTML", run_dir=True)
     p.add_argument(
         "--format",
         "-f",
@@ -34,4 +34,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--output", "-o", metavar="FILE", help="where to write (default: RUN_DIR/report.<ext>; '-' for stdout)"
     )
-    p.set_defaults(handler=_report)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, load_target, scenario_from_args
+from bigday.cli.common import (
+    Subparsers,
+    add_scenario_options,
+    add_verb,
+    app_under_test,
+    base_url_from_args,
+    load_target,
+    scenario_from_args,
+)
 from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
 from bigday.cli.load import describe
 from bigday.cli.probe import add_probe_options, probe_options_from_args
@@ -97,8 +105,8 @@ def handle(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="the nightly check: probe the critical paths, compare, report")
+def register(sub: Subparsers) -> None:
+    p = add_verb(sub, "run", handle, "the nightly check: probe the critical paths, compare, report")
     add_scenario_options(p)
     add_probe_options(p)
     add_compare_options(p)
@@ -109,7 +117,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="also rehearse the Saturday upload spike and the tenant-isolation check (see bigday load)",
     )
-    p.set_defaults(handler=handle)
 
 
 NIGHTLY_REHEARSALS = ("saturday", "isolation")
