@@ -29,7 +29,6 @@ STATUS_ORDER = {Status.FAIL: 0, Status.INCONCLUSIVE: 1, Status.WARN: 2, Status.S
 class ReportData:
     """A judged run, as read back from its folder."""
 
-    run_dir: Path
     manifest: Manifest
     verdicts: Verdicts
     alerts: tuple[Alert, ...]
@@ -67,4 +66,4 @@ def load_report(run_dir: str | Path) -> ReportData:
     verdicts = read_verdicts(folder)
     alerts = read_alerts(folder)
     samples = read_probe_samples(folder).samples if manifest.kind is RunKind.PROBE else ()
-    return ReportData(folder.path, manifest, verdicts, alerts.alerts if alerts else (), samples)
+    return ReportData(manifest, verdicts, alerts.alerts if alerts else (), samples)
