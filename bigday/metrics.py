@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import StrEnum, auto
 
 
 class Direction(StrEnum):
@@ -13,12 +13,15 @@ class Direction(StrEnum):
 
 
 class Unit(StrEnum):
-    MS = "ms"
-    BYTES = "bytes"
-    SCORE = "score"  # 0..100
-    UNITLESS = "unitless"
-    COUNT = "count"
-    RATIO = "ratio"
+    """How a metric's numbers are read and shown. Only compared by identity, never stored: the values are
+    just the lower-case names."""
+
+    MS = auto()
+    BYTES = auto()
+    SCORE = auto()  # 0..100
+    UNITLESS = auto()
+    COUNT = auto()
+    RATIO = auto()
 
 
 @dataclass(frozen=True)

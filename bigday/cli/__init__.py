@@ -9,10 +9,14 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bigday import __version__
 from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError
 from bigday.settings import environment
+
+if TYPE_CHECKING:
+    from bigday.cli.common import Subparsers
 
 EPILOG = """exit codes: 0 all within bounds; 1 a threshold, budget, regression or isolation verdict failed;
 2 usage or configuration error; 3 the run could not be carried out (target down, browser failed).
@@ -26,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+def _registrars() -> list[Callable[[Subparsers], None]]:
     # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
     from bigday.cli import assets, compare, dashboard, load, probe, report, run, scenario, store, target
 
@@ -52,9 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bigday {__version__}")
-    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
-        dest="verb", metavar="VERB", parser_class=_Parser
-    )
+    sub: Subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     for register in _registrars():
         register(sub)
     return parser

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bigday.cli.common import Subparsers, add_verb
 from bigday.errors import EXIT_OK
 from bigday.probe.assets import install_assets, user_assets_dir
 
@@ -17,10 +18,11 @@ def _install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers) -> None:
+    p = add_verb(
+        sub,
         "install-assets",
+        _install,
         help="install the pinned npm assets the probe injects (needs npm; a checkout uses npm ci instead)",
     )
     p.add_argument("--dir", type=Path, metavar="DIR", help=f"where to install them (default: {user_assets_dir()})")
-    p.set_defaults(handler=_install)

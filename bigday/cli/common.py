@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 
 from playwright.sync_api import Browser
 
@@ -16,14 +17,33 @@ from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
 from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 
+# argparse's class is generic only to type checkers.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def add_verb(
+    sub: Subparsers,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help: str,
+    description: str | None = None,
+    run_dir: bool = False,
+) -> argparse.ArgumentParser:
+    """The parser of verb ``name``, which runs ``handler``; ``run_dir``: the verb works on one run folder,
+    named first."""
+    parser = sub.add_parser(name, help=help, description=description)
+    if run_dir:
+        parser.add_argument("run_dir", metavar="RUN_DIR")
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_scenario_option(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--scenario", "-s", metavar="FILE", help=f"scenario YAML (default: {default})")
+
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--scenario",
-        "-s",
-        metavar="FILE",
-        help="scenario YAML (default: $BIGDAY_SCENARIO or scenarios/wedsync.yaml)",
-    )
+    add_scenario_option(parser, "$BIGDAY_SCENARIO or scenarios/wedsync.yaml")
     parser.add_argument(
         "--base-url",
         metavar="URL",

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bigday.cli.common import scenario_from_args
+from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
 from bigday.runfolder import RunFolder, Verdicts, read_manifest
 from bigday.settings import resolve
@@ -74,16 +74,9 @@ def add_compare_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-notify", action="store_true", help=f"do not post new alerts to ${'BIGDAY_WEBHOOK_URL'}")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("compare", help="judge a run against thresholds, budgets and a baseline")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument(
-        "--scenario",
-        "-s",
-        metavar="FILE",
-        help="scenario YAML (default: $BIGDAY_SCENARIO, else the one the run recorded)",
-    )
+def register(sub: Subparsers) -> None:
+    p = add_verb(sub, "compare", _compare, "judge a run against thresholds, budgets and a baseline", run_dir=True)
+    add_scenario_option(p, "$BIGDAY_SCENARIO, else the one the run recorded")
     add_compare_options(p)
     p.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
     add_store_option(p)
-    p.set_defaults(handler=_compare)

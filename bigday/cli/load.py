@@ -7,7 +7,9 @@ import shlex
 import sys
 
 from bigday.cli.common import (
+    Subparsers,
     add_scenario_options,
+    add_verb,
     base_url_from_args,
     load_target,
     results_dir_from_args,
@@ -64,9 +66,11 @@ def _range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers) -> None:
+    p = add_verb(
+        sub,
         "load",
+        handle,
         help="rehearse the Saturday upload spike and judge tenant isolation",
         description="Run Locust against the app (loopback, or an allow-listed host with --i-have-permission) "
         "and write per-tenant results and verdicts to a run folder.",
@@ -141,7 +145,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a victim p95 rise smaller than this is not harm, whatever its ratio (default "
         "load.isolation.min_effect, else 0ms)",
     )
-    p.set_defaults(handler=handle)
 
 
 def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
@@ -230,7 +233,7 @@ def _details(v: LoadVerdict) -> list[str]:
     if isinstance(v, IsolationVerdict):
         none = PhaseFigures(0, None, None, None, 0.0)
         a, s = v.alone or none, v.spike or none
-        blank = Interval(None, None, None, 0.0)
+        blank = Interval.unknown(0.0)
         inc, p95, p99 = v.p95_increase_ms or blank, v.p95_ratio or blank, v.p99_ratio or blank
         return [
             f"  victim {v.victim}: p95 {a.p95} -> {s.p95} ms, p99 {a.p99} -> {s.p99} ms, "

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from bigday.cli.common import (
+    Subparsers,
     add_scenario_options,
+    add_verb,
     base_url_from_args,
     results_dir_from_args,
     run_probe,
@@ -85,9 +87,8 @@ def handle(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("probe", help="measure web vitals of the critical paths in Chromium")
+def register(sub: Subparsers) -> None:
+    p = add_verb(sub, "probe", handle, "measure web vitals of the critical paths in Chromium")
     add_scenario_options(p)
     add_probe_options(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
-    p.set_defaults(handler=handle)

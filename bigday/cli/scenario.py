@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from bigday.cli.common import scenario_from_args
+from bigday.cli.common import Subparsers, add_verb, scenario_from_args
 from bigday.metrics import METRICS, Unit
 from bigday.settings.scenario import Scenario
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("scenario", help="validate a scenario file and print what it describes")
+def register(sub: Subparsers) -> None:
+    p = add_verb(sub, "scenario", _handle, "validate a scenario file and print what it describes")
     p.add_argument("scenario", nargs="?", metavar="FILE", help="scenario YAML (default: scenarios/wedsync.yaml)")
-    p.set_defaults(handler=_handle)
 
 
 def _fmt(metric: str, value: float) -> str:

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bigday.cli.common import results_dir_from_args
+from bigday.cli.common import Subparsers, add_verb, results_dir_from_args
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.settings.scenario import parse_duration_ms
 
@@ -128,18 +128,16 @@ def _alerts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("ingest", help="load run folders into the results store (idempotent per run)")
+def register(sub: Subparsers) -> None:
+    p = add_verb(sub, "ingest", _ingest, "load run folders into the results store (idempotent per run)")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     add_store_option(p)
-    p.set_defaults(handler=_ingest)
 
-    p = sub.add_parser("prune", help="delete stored runs and resolved alerts older than a retention period")
+    p = add_verb(sub, "prune", _prune, "delete stored runs and resolved alerts older than a retention period")
     p.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 90d")
     add_store_option(p)
-    p.set_defaults(handler=_prune)
 
-    p = sub.add_parser("baseline", help="set, show or list named baselines")
+    p = add_verb(sub, "baseline", _baseline, "set, show or list named baselines")
     bsub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     b = bsub.add_parser("set", help="name a stored run as a baseline")
     b.add_argument("name")
@@ -150,9 +148,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_store_option(b)
     b = bsub.add_parser("list", help="list baselines")
     add_store_option(b)
-    p.set_defaults(handler=_baseline)
 
-    p = sub.add_parser("alerts", help="list, acknowledge or resolve alerts")
+    p = add_verb(sub, "alerts", _alerts, "list, acknowledge or resolve alerts")
     asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     a = asub.add_parser("list", help="list alerts (open by default)")
     a.add_argument("--status", default="open", choices=("open", "acknowledged", "resolved", "all"))
@@ -166,4 +163,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("id", type=int)
     a.add_argument("--note", metavar="TEXT")
     add_store_option(a)
-    p.set_defaults(handler=_alerts)

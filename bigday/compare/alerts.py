@@ -6,6 +6,7 @@ from typing import Any
 
 from bigday.compare.checks import band_severity, breach_severity
 from bigday.runfolder import (
+    Alert,
     AlertType,
     BaselineComparison,
     ChangePointFinding,
@@ -16,7 +17,6 @@ from bigday.runfolder import (
     Status,
 )
 from bigday.settings.scenario import AlertBand
-from bigday.store.alerts import Alert
 
 
 def _regression_severity(check: Check, comparison: BaselineComparison, bands: dict[str, AlertBand]) -> Severity:
@@ -25,6 +25,22 @@ def _regression_severity(check: Check, comparison: BaselineComparison, bands: di
         return "critical"
     worse = abs(comparison.effect or 0.0)
     return "high" if comparison.min_effect and worse >= 2 * comparison.min_effect else "medium"
+
+
+def _check_alert(
+    kind: AlertType, severity: Severity, c: Check, threshold: float | None, data: dict[str, Any], run_id: str
+) -> Alert:
+    return Alert(
+        type=kind,
+        severity=severity,
+        page=c.page,
+        metric=c.metric,
+        threshold=threshold,
+        actual=c.actual,
+        window=f"run {run_id}",
+        run_id=run_id,
+        data=data,
+    )
 
 
 def alerts_for(
@@ -42,19 +58,7 @@ def alerts_for(
         }
         comparison = c.comparison
         if c.kind in (CheckKind.THRESHOLD, CheckKind.BUDGET) and c.status in (Status.FAIL, Status.WARN):
-            out.append(
-                Alert(
-                    "threshold_breach",
-                    breach_severity(c, bands),
-                    c.page,
-                    c.metric,
-                    c.bound,
-                    c.actual,
-                    f"run {run_id}",
-                    data,
-                    run_id,
-                )
-            )
+            out.append(_check_alert("threshold_breach", breach_severity(c, bands), c, c.bound, data, run_id))
         elif (
             c.kind is CheckKind.REGRESSION
             and comparison is not None
@@ -67,35 +71,24 @@ def alerts_for(
                 "interval": comparison.interval,
                 "q_value": comparison.q_value,
             }
-            out.append(
-                Alert(
-                    "regression",
-                    _regression_severity(c, comparison, bands),
-                    c.page,
-                    c.metric,
-                    comparison.baseline,
-                    c.actual,
-                    f"run {run_id}",
-                    data,
-                    run_id,
-                )
-            )
+            severity = _regression_severity(c, comparison, bands)
+            out.append(_check_alert("regression", severity, c, comparison.baseline, data, run_id))
         elif c.kind in (CheckKind.ISOLATION, CheckKind.LOAD) and c.status is Status.FAIL:
             kind: AlertType = "isolation" if c.kind is CheckKind.ISOLATION else "threshold_breach"
-            out.append(Alert(kind, "high", c.page, c.metric, c.bound, c.actual, f"run {run_id}", data, run_id))
+            out.append(_check_alert(kind, "high", c, c.bound, data, run_id))
     for cp in change_points:
         if cp.worse:
             out.append(
                 Alert(
-                    "anomaly",
-                    "high" if abs(cp.change) >= 0.2 else "medium",
-                    cp.page,
-                    cp.metric,
-                    cp.before,
-                    cp.after,
-                    f"nightly trend from {cp.day}",
-                    {"change": cp.change, "p_value": cp.p_value, "day": cp.day},
-                    run_id,
+                    type="anomaly",
+                    severity="high" if abs(cp.change) >= 0.2 else "medium",
+                    page=cp.page,
+                    metric=cp.metric,
+                    threshold=cp.before,
+                    actual=cp.after,
+                    window=f"nightly trend from {cp.day}",
+                    run_id=run_id,
+                    data={"change": cp.change, "p_value": cp.p_value, "day": cp.day},
                 )
             )
     return out

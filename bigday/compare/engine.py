@@ -21,6 +21,7 @@ from bigday.compare.rundata import RunData, run_data
 from bigday.compare.webhook import WebhookResult, notify
 from bigday.errors import ConfigError
 from bigday.runfolder import (
+    Alert,
     Alerts,
     RunContents,
     RunFolder,
@@ -31,7 +32,7 @@ from bigday.runfolder import (
 )
 from bigday.settings.scenario import Scenario
 from bigday.store import repo
-from bigday.store.alerts import Alert, raise_alert
+from bigday.store.alerts import raise_alert
 from bigday.store.engine import Store
 from bigday.store.ingest import rows_of, store_run
 
@@ -108,7 +109,7 @@ def with_notification(verdicts: Verdicts, result: WebhookResult | None, alerts: 
 
 def write_outputs(folder: RunFolder, verdicts: Verdicts, alerts: list[Alert]) -> None:
     write_verdicts(folder, verdicts)
-    write_alerts(folder, Alerts(verdicts.run_id, tuple(a.record() for a in alerts)))
+    write_alerts(folder, Alerts(verdicts.run_id, tuple(alerts)))
 
 
 def compare_run(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from bigday.runfolder import Alert
 from bigday.settings import resolve
-from bigday.store.alerts import Alert
 
 WEBHOOK_ENV = "BIGDAY_WEBHOOK_URL"
 TIMEOUT_S = 5.0

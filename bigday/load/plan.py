@@ -71,12 +71,7 @@ def parse_stages(spec: str, peak_users: int | None = None) -> tuple[Stage, ...]:
                 f"--stages: stage {i + 1} {item.strip()!r}: expected NAME:DURATION:USERS like spike:2m:1000"
             )
         name, dur, users = m.group(1), m.group(2), int(m.group(3))
-        try:
-            seconds = parse_duration_ms(dur, default_unit="s") / 1000.0
-        except ValueError as e:
-            raise ConfigError(f"--stages: stage {i + 1} {name!r}: duration: expected {e}") from None
-        if seconds <= 0:
-            raise ConfigError(f"--stages: stage {i + 1} {name!r}: expected a positive duration, got {dur!r}")
+        seconds = parse_seconds(f"--stages: stage {i + 1} {name!r}: duration", dur)
         if peak_users is not None and users > peak_users:
             raise ConfigError(f"--stages: stage {i + 1} {name!r}: {users} users exceeds peak_users ({peak_users})")
         stages.append(Stage(name, seconds, users))

@@ -15,16 +15,14 @@ from pathlib import Path
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, check_extra_args, explain_failure, run_locust
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan
+from bigday.load.results import load_manifest
 from bigday.load.safety import check_host_allowed, check_reachable
 from bigday.runfolder import (
     App,
     LoadStats,
     LoadVerdict,
-    Manifest,
     RunFile,
     RunFolder,
-    RunKind,
-    ScenarioRef,
     Status,
     environment_fingerprint,
     read_load_stats,
@@ -151,15 +149,13 @@ def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, op
     write_plan(folder, plan)
     write_manifest(
         folder,
-        Manifest(
-            run_id=folder.run_id,
-            kind=RunKind.LOAD,
-            rehearsal=plan.kind,
+        load_manifest(
+            folder,
+            plan,
             started_at=utc_now(),
             finished_at=None,
             complete=False,
             status="incomplete",
-            scenario=ScenarioRef(plan.scenario_name, plan.scenario_path, plan.scenario_sha256),
             environment=environment_fingerprint(load_processes=_processes_for(plan.kind, opts.processes)),
             app=App(
                 base_url=url,

@@ -104,6 +104,17 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
     return stats
 
 
+def load_manifest(folder: RunFolder, plan: LoadPlan, **fields: Any) -> Manifest:
+    """The manifest of a load run that follows ``plan``: which run, rehearsal and scenario, then ``fields``."""
+    return Manifest(
+        run_id=folder.run_id,
+        kind=RunKind.LOAD,
+        rehearsal=plan.kind,
+        scenario=ScenarioRef(plan.scenario_name, plan.scenario_path, plan.scenario_sha256),
+        **fields,
+    )
+
+
 def _write_manifest(folder: RunFolder, plan: LoadPlan, rec: RunRecord, stats: LoadStats) -> None:
     # ``bigday load`` wrote the start of the manifest (its command line, the app); plain Locust did not.
     previous = read_manifest(folder) if folder.has(RunFile.MANIFEST) else None
@@ -118,16 +129,14 @@ def _write_manifest(folder: RunFolder, plan: LoadPlan, rec: RunRecord, stats: Lo
     )
     write_manifest(
         folder,
-        Manifest(
-            run_id=folder.run_id,
-            kind=RunKind.LOAD,
-            rehearsal=plan.kind,
+        load_manifest(
+            folder,
+            plan,
             started_at=_utc(rec.started_at),
             finished_at=_utc(rec.finished_at),
             complete=True,
             status="ok",
             trustworthy=stats.trustworthy,
-            scenario=ScenarioRef(plan.scenario_name, plan.scenario_path, plan.scenario_sha256),
             environment=environment_fingerprint(
                 locust_version=rec.locust_version, load_processes=rec.processes, machine=platform.node()
             ),

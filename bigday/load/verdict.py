@@ -11,7 +11,7 @@ verdict from a saturated generator is marked untrustworthy: its numbers measure 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -30,6 +30,8 @@ from bigday.runfolder.load_verdicts import (
 )
 
 MIN_SAMPLES = 30
+# What the isolation verdict was judged against, recorded in it as the plan set them.
+_BARS = ("victim", "aggressor", "tolerance", "victim_p95_sla_ms", "victim_max_error_rate", "min_effect_ms")
 
 
 def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, fraction_bar: float) -> GeneratorHealth:
@@ -55,34 +57,47 @@ def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, frac
 # ---------------------------------------------------------------- bootstrap
 
 
-def bootstrap_quantile_change(
-    before: np.ndarray, after: np.ndarray, q: float, confidence: float, resamples: int, rng: np.random.Generator
-) -> tuple[Interval, Interval]:
-    """quantile(after) / quantile(before) and quantile(after) - quantile(before), each with a percentile-bootstrap
-    interval from the same resamples (both samples resampled)."""
-    if before.size == 0 or after.size == 0:
-        return Interval(None, None, None, confidence), Interval(None, None, None, confidence)
-    ratio, rise = stats.quantile_change(before, after, q, confidence, resamples, rng)
-    return (
-        Interval(round(ratio.value, 4), round(ratio.low, 4), round(ratio.high, 4), confidence),
-        Interval(round(rise.value, 3), round(rise.low, 3), round(rise.high, 3), confidence),
+class VictimChange(NamedTuple):
+    """The victim's change from one phase to the next, each figure with its bootstrap interval (the fields
+    are those of IsolationVerdict that hold them)."""
+
+    p95_ratio: Interval
+    p95_increase_ms: Interval
+    p99_ratio: Interval
+    p99_increase_ms: Interval
+    error_rate_increase: Interval
+
+
+def _interval(estimate: stats.Estimate, digits: int, confidence: float) -> Interval:
+    return Interval(
+        round(estimate.value, digits), round(estimate.low, digits), round(estimate.high, digits), confidence
     )
 
 
-def bootstrap_rate_difference(
+def bootstrap_change(
+    before: np.ndarray,
     errors_before: int,
-    n_before: int,
+    after: np.ndarray,
     errors_after: int,
-    n_after: int,
-    confidence: float,
-    resamples: int,
+    iso: IsolationPlan,
     rng: np.random.Generator,
-) -> Interval:
-    """Error rate after minus before, with a parametric (binomial) bootstrap interval."""
-    if n_before == 0 or n_after == 0:
-        return Interval(None, None, None, confidence)
-    d = stats.rate_difference(errors_before, n_before, errors_after, n_after, confidence, resamples, rng)
-    return Interval(round(d.value, 6), round(d.low, 6), round(d.high, 6), confidence)
+) -> VictimChange:
+    """The p95 and p99 of ``after`` over and minus those of ``before`` (percentile bootstrap, both samples
+    resampled), and the error rate after minus before (binomial bootstrap); unknown when a phase has no samples.
+    """
+    c = iso.confidence
+    if before.size == 0 or after.size == 0:
+        return VictimChange(*(Interval.unknown(c) for _ in VictimChange._fields))
+    p95, p95_rise = stats.quantile_change(before, after, 0.95, c, iso.resamples, rng)
+    p99, p99_rise = stats.quantile_change(before, after, 0.99, c, iso.resamples, rng)
+    errors = stats.rate_difference(errors_before, before.size, errors_after, after.size, c, iso.resamples, rng)
+    return VictimChange(
+        _interval(p95, 4, c),
+        _interval(p95_rise, 3, c),
+        _interval(p99, 4, c),
+        _interval(p99_rise, 3, c),
+        _interval(errors, 6, c),
+    )
 
 
 # ---------------------------------------------------------------- verdicts
@@ -117,9 +132,8 @@ def judge_isolation(
     before, err_before = _victim_arrays(book, iso.victim, "alone", starts.get("alone", 0.0) + iso.settle_s)
     after, err_after = _victim_arrays(book, iso.victim, "spike", starts.get("spike", 0.0) + iso.settle_s)
     alone, spike = _figures(before, err_before), _figures(after, err_after)
-    p95, p95_rise = bootstrap_quantile_change(before, after, 0.95, iso.confidence, iso.resamples, rng)
-    p99, p99_rise = bootstrap_quantile_change(before, after, 0.99, iso.confidence, iso.resamples, rng)
-    err = bootstrap_rate_difference(err_before, before.size, err_after, after.size, iso.confidence, iso.resamples, rng)
+    change = bootstrap_change(before, err_before, after, err_after, iso, rng)
+    p95, p95_rise, p99, p99_rise = change.p95_ratio, change.p95_increase_ms, change.p99_ratio, change.p99_increase_ms
     aggressor_n = sum(len(s) for k, s in book.series.items() if k[0] == iso.aggressor and k[3] == "spike")
 
     reasons: list[str] = []
@@ -179,23 +193,14 @@ def judge_isolation(
         status=Status.FAIL if reasons else Status.PASS,
         trustworthy=not caveats,
         reasons=tuple(reasons),
-        victim=iso.victim,
-        aggressor=iso.aggressor,
-        tolerance=iso.tolerance,
-        victim_p95_sla_ms=iso.victim_p95_sla_ms,
-        victim_max_error_rate=iso.victim_max_error_rate,
         alone=alone,
         spike=spike,
-        p95_ratio=p95,
-        p99_ratio=p99,
-        error_rate_increase=err,
         aggressor_requests_in_spike=int(aggressor_n),
         recovery=recovery,
-        p95_increase_ms=p95_rise,
-        p99_increase_ms=p99_rise,
-        min_effect_ms=iso.min_effect_ms,
         caveats=tuple(caveats),
         notes=tuple(notes),
+        **change._asdict(),
+        **{bar: getattr(iso, bar) for bar in _BARS},
     )
 
 

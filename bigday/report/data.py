@@ -12,7 +12,7 @@ from bigday.report.answer import JudgedRun, decide
 from bigday.report.history import History, StoredAlert
 from bigday.runfolder import (
     SEVERITIES,
-    AlertRecord,
+    Alert,
     Answer,
     Check,
     Decision,
@@ -50,7 +50,7 @@ class RunView:
     folder: Path
     manifest: Manifest
     verdicts: Verdicts | None
-    alerts: tuple[AlertRecord, ...] = ()
+    alerts: tuple[Alert, ...] = ()
     samples: tuple[ProbeSample, ...] = ()
     load_stats: LoadStats | None = None
     timeline: tuple[TimelinePoint, ...] = ()
@@ -143,7 +143,7 @@ class ReportData:
         return self.run.verdicts
 
     @property
-    def alerts(self) -> tuple[AlertRecord, ...]:
+    def alerts(self) -> tuple[Alert, ...]:
         return self.main.alerts if self.main else ()
 
     @property

@@ -8,7 +8,7 @@ validates: a damaged file is one ConfigError line naming the file, the field and
 from bigday.runfolder.alerts import (
     ALERT_TYPES,
     SEVERITIES,
-    AlertRecord,
+    Alert,
     Alerts,
     AlertType,
     Severity,
@@ -103,7 +103,7 @@ __all__ = [
     "ALERT_TYPES",
     "RAW_LATENCY_PER_KEY",
     "SEVERITIES",
-    "AlertRecord",
+    "Alert",
     "AlertType",
     "Alerts",
     "App",

@@ -16,10 +16,11 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)  # in rising order
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
-class AlertRecord(Record):
-    """One alert: ``new`` when this run opened it, else it joined the alert already open."""
+class Alert(Record):
+    """One alert. Compare raises it with no ``id`` (None until the store holds it); the store counts its
+    ``occurrences`` and says whether this run opened it (``new``) or it joined the alert already open."""
 
-    id: int | None
+    id: int | None = None
     type: AlertType
     severity: Severity
     page: str
@@ -28,15 +29,15 @@ class AlertRecord(Record):
     actual: float | None
     window: str
     run_id: str
-    occurrences: int
-    new: bool
+    occurrences: int = 1
+    new: bool = True
     data: dict[str, Any]
 
 
 @dataclass(frozen=True, config=FORBID)
 class Alerts(Record):
     run_id: str
-    alerts: tuple[AlertRecord, ...]
+    alerts: tuple[Alert, ...]
 
 
 def read_alerts(folder: RunFolder) -> Alerts | None:

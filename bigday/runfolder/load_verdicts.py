@@ -26,6 +26,11 @@ class Interval(Record):
     high: float | None
     confidence: float
 
+    @classmethod
+    def unknown(cls, confidence: float) -> Interval:
+        """No estimate (a phase without samples)."""
+        return cls(None, None, None, confidence)
+
 
 @dataclass(frozen=True, config=FORBID)
 class ProcessCpu(Record):
@@ -60,14 +65,26 @@ class PhaseFigures(Record):
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
-class IsolationVerdict(Record):
-    """Did the aggressor tenant's spike slow the victim tenant beyond tolerance or past its SLA?"""
+class LoadVerdictBase(Record):
+    """What every load verdict says first: pass or fail, whether its evidence can be trusted, and why."""
 
-    check_kind: ClassVar[CheckKind] = CheckKind.ISOLATION
+    check_kind: ClassVar[CheckKind]
 
     status: Status
     trustworthy: bool
     reasons: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class IsolationVerdict(LoadVerdictBase):
+    """Did the aggressor tenant's spike slow the victim tenant beyond tolerance or past its SLA?"""
+
+    check_kind: ClassVar[CheckKind] = CheckKind.ISOLATION
+
     victim: str
     aggressor: str
     tolerance: float | None = None
@@ -88,20 +105,13 @@ class IsolationVerdict(Record):
     name: Literal["tenant_isolation"] = "tenant_isolation"
     kind: Literal["load"] = "load"
 
-    @property
-    def passed(self) -> bool:
-        return self.status is Status.PASS
-
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
-class SpikeVerdict(Record):
+class SpikeVerdict(LoadVerdictBase):
     """Did the app hold the Saturday spike plateau: latency within SLA and errors within bounds?"""
 
     check_kind: ClassVar[CheckKind] = CheckKind.LOAD
 
-    status: Status
-    trustworthy: bool
-    reasons: tuple[str, ...]
     peak_users_planned: int | None = None
     peak_users_reached: int | None = None
     plateau_phases: tuple[str, ...] = ()
@@ -115,10 +125,6 @@ class SpikeVerdict(Record):
     caveats: tuple[str, ...] = ()
     name: Literal["saturday_spike"] = "saturday_spike"
     kind: Literal["load"] = "load"
-
-    @property
-    def passed(self) -> bool:
-        return self.status is Status.PASS
 
 
 LoadVerdict = Annotated[IsolationVerdict | SpikeVerdict, Field(discriminator="name")]

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictFloat,
@@ -36,7 +38,15 @@ from pydantic.dataclasses import dataclass
 
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction, Unit
-from bigday.settings.units import DurationMs, Percent, PositiveSeconds, SizeBytes, parse_duration_ms, parse_size_bytes
+from bigday.settings.units import (
+    DurationMs,
+    Percent,
+    PositiveSeconds,
+    SizeBytes,
+    describe_value,
+    parse_duration_ms,
+    parse_size_bytes,
+)
 
 __all__ = [
     "AGGREGATES",
@@ -72,15 +82,37 @@ _DEFAULT_MIX: dict[UserKind, float] = {"photographer": 0.5, "planner": 0.3, "cou
 # The example scenario ships inside the package (scenarios/wedsync.yaml in a checkout links to it).
 DEFAULT_SCENARIO = Path(str(resources.files("bigday") / "scenarios" / "wedsync.yaml"))
 
-_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 # Fields are also accepted by their Python names, so code can build the objects as it reads them.
 _CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
 Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
 
 
-def _metric_value(metric: str | None, raw: Any) -> Any:
+def _slug(pattern: str, allowed: str) -> AfterValidator:
+    """Names that become parts of URLs, headers and file names: lower case, from ``allowed`` only."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"expected a lower-case slug ({allowed}), got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+PageName = Annotated[Text, _slug(r"[a-z0-9][a-z0-9_-]*", "letters, digits, - and _")]
+TenantId = Annotated[Text, _slug(r"[a-z0-9][a-z0-9-]*", "letters, digits, -")]
+
+
+def _known_metric(value: Any, info: ValidationInfo) -> Any:
+    # A scenario file names a metric of the registry; code (Lighthouse budgets) may also derive its own.
+    if info.context is not None and isinstance(value, str) and value not in METRICS:
+        raise ValueError(f"unknown metric {value!r}; expected one of {', '.join(sorted(METRICS))}")
+    return value
+
+
+def _in_metric_unit(raw: Any, info: ValidationInfo) -> Any:
     """A bound in the metric's own unit: durations for ms metrics, sizes for byte metrics, else a number."""
+    metric = info.data.get("metric")
     if raw is None or metric not in METRICS:
         return raw
     unit = METRICS[metric].unit
@@ -89,20 +121,22 @@ def _metric_value(metric: str | None, raw: Any) -> Any:
     if unit is Unit.BYTES:
         return float(parse_size_bytes(raw))
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ValueError(f"a plain number for {metric}, got {_kind(raw)}")
+        raise ValueError(f"a plain number for {metric}, got {describe_value(raw)}")
     return float(raw)
 
 
-def _metric_name(value: Any) -> Any:
-    if isinstance(value, str) and value not in METRICS:
-        raise ValueError(f"unknown metric {value!r}; expected one of {', '.join(sorted(METRICS))}")
-    return value
-
-
-def _direction(metric: str | None, given: Any) -> Any:
+def _metric_direction(given: Any, info: ValidationInfo) -> Any:
     if given is not None:
         return given
+    metric = info.data.get("metric")
     return METRICS[metric].direction if metric in METRICS else Direction.LOWER_IS_BETTER
+
+
+# The fields of a bound on one metric (thresholds, alert bands). The bounds and the direction read the
+# ``metric`` field, so it comes first; a direction left out in the file is the metric's.
+MetricName = Annotated[Text, BeforeValidator(_known_metric)]
+InMetricUnit = Annotated[float, BeforeValidator(_in_metric_unit)]
+MetricDirection = Annotated[Direction, BeforeValidator(_metric_direction)]
 
 
 # ---------------------------------------------------------------- model
@@ -146,17 +180,10 @@ class InteractionStep:
 class Page:
     """A critical path of the app and the interaction performed on it after load."""
 
-    name: Text
+    name: PageName
     path: Text
     interaction: tuple[InteractionStep, ...] = ()
     tenant: StrictStr | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not _SLUG.fullmatch(v):
-            raise ValueError(f"expected a lower-case slug (letters, digits, - and _), got {v!r}")
-        return v
 
     @field_validator("path")
     @classmethod
@@ -170,18 +197,11 @@ class Page:
 class Tenant:
     """A studio using the app."""
 
-    id: Text
+    id: TenantId
     plan: Literal["premium", "small"]
     clients: Annotated[StrictInt, Field(ge=1)]
     name: StrictStr = Field(default="", validate_default=True)  # left out in the file: the id
     concurrent_weddings: Annotated[StrictInt, Field(ge=0)] = 1
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not _TENANT_ID.fullmatch(v):
-            raise ValueError(f"expected a lower-case slug (letters, digits, -), got {v!r}")
-        return v
 
     @field_validator("name", mode="after")
     @classmethod
@@ -200,28 +220,12 @@ class Tenant:
 class Threshold:
     """A bound on one aggregate of one metric, for some or all pages (``pages`` empty: every page)."""
 
-    metric: Text
+    metric: MetricName
     aggregate: Aggregate
-    bound: float
+    bound: InMetricUnit
     level: Level = "error"
-    direction: Direction = Field(default=None, validate_default=True)  # left out in the file: the metric's
+    direction: MetricDirection = Field(default=None, validate_default=True)
     pages: tuple[StrictStr, ...] = ()
-
-    @field_validator("metric", mode="before")
-    @classmethod
-    def _known_metric(cls, v: Any, info: ValidationInfo) -> Any:
-        # A scenario file names a metric of the registry; code (Lighthouse budgets) may also derive its own.
-        return _metric_name(v) if info.context is not None else v
-
-    @field_validator("bound", mode="before")
-    @classmethod
-    def _in_unit(cls, v: Any, info: ValidationInfo) -> Any:
-        return _metric_value(info.data.get("metric"), v)
-
-    @field_validator("direction", mode="before")
-    @classmethod
-    def _default_direction(cls, v: Any, info: ValidationInfo) -> Any:
-        return _direction(info.data.get("metric"), v)
 
     @field_validator("pages", mode="before")
     @classmethod
@@ -229,7 +233,7 @@ class Threshold:
         if v == "all" or v is None:
             return ()
         if not isinstance(v, (list, tuple)) or not all(isinstance(p, str) for p in v):
-            raise ValueError(f"expected 'all' or a list of page names, got {_kind(v)}")
+            raise ValueError(f"expected 'all' or a list of page names, got {describe_value(v)}")
         return v
 
     def applies_to(self, page: str) -> bool:
@@ -245,26 +249,10 @@ class Threshold:
 class AlertBand:
     """Where a metric's alert severity turns high (warning) and critical."""
 
-    metric: Text
-    warning: float | None = None
-    critical: float | None = None
-    direction: Direction = Field(default=None, validate_default=True)  # left out in the file: the metric's
-
-    @field_validator("metric", mode="before")
-    @classmethod
-    def _known_metric(cls, v: Any, info: ValidationInfo) -> Any:
-        # A scenario file names a metric of the registry; code (Lighthouse budgets) may also derive its own.
-        return _metric_name(v) if info.context is not None else v
-
-    @field_validator("warning", "critical", mode="before")
-    @classmethod
-    def _in_unit(cls, v: Any, info: ValidationInfo) -> Any:
-        return _metric_value(info.data.get("metric"), v)
-
-    @field_validator("direction", mode="before")
-    @classmethod
-    def _default_direction(cls, v: Any, info: ValidationInfo) -> Any:
-        return _direction(info.data.get("metric"), v)
+    metric: MetricName
+    warning: InMetricUnit | None = None
+    critical: InMetricUnit | None = None
+    direction: MetricDirection = Field(default=None, validate_default=True)
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -335,7 +323,7 @@ class LoadShape:
         if isinstance(v, dict):
             for kind, w in v.items():
                 if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
-                    raise ValueError(f"{kind}: expected a weight >= 0, got {_kind(w)}")
+                    raise ValueError(f"{kind}: expected a weight >= 0, got {describe_value(w)}")
             if v and sum(v.values()) <= 0:
                 raise ValueError("expected at least one positive weight")
         return v
@@ -505,22 +493,6 @@ def _check_load(s: Scenario) -> None:
 # ---------------------------------------------------------------- errors as one line
 
 
-def _kind(v: Any) -> str:
-    if v is None:
-        return "nothing"
-    if isinstance(v, bool):
-        return f"a boolean ({v})"
-    if isinstance(v, (int, float)):
-        return f"a number ({v})"
-    if isinstance(v, str):
-        return f"a string ({v!r})"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, dict):
-        return "a mapping"
-    return type(v).__name__
-
-
 def _key_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -596,7 +568,7 @@ def _message(err: Any) -> tuple[str, str]:
         return path, f"expected {text}" if text.startswith(("a ", "an ")) else text
     for prefix, expected in _EXPECTED_BY_TYPE:
         if kind.startswith(prefix):
-            return _key_path(loc), f"expected {expected}, got {_kind(value)}"
+            return _key_path(loc), f"expected {expected}, got {describe_value(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
         op = {"greater_than_equal": ">=", "greater_than": ">", "less_than": "<", "less_than_equal": "<="}[kind]
         limit = next(iter(ctx.values()), "")
@@ -621,7 +593,7 @@ def parse_scenario(text: str, source: Path) -> Scenario:
     if data is None:
         raise ConfigError(f"{source}: the file is empty; expected a scenario mapping with name, pages, tenants")
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: top level: expected a mapping, got {_kind(data)}")
+        raise ConfigError(f"{source}: top level: expected a mapping, got {describe_value(data)}")
     context = {"source": source, "sha256": hashlib.sha256(text.encode()).hexdigest()}
     try:
         scenario = _SCENARIO.validate_python(data, context=context)

@@ -50,17 +50,24 @@ def parse_percent(value: Any) -> float:
     """``"10%"`` to 10.0; ValueError otherwise (a bare number is refused: 10 or 0.1 would be ambiguous)."""
     m = _PERCENT.match(value) if isinstance(value, str) else None
     if not m:
-        raise ValueError(f"a percentage like 10%, got {_describe(value)}")
+        raise ValueError(f"a percentage like 10%, got {describe_value(value)}")
     return float(m.group(1))
 
 
-def _describe(v: Any) -> str:
+def describe_value(v: Any) -> str:
+    """What kind of value a file holds where it should not, for an error message: ``a string ('fast')``."""
+    if v is None:
+        return "nothing"
     if isinstance(v, bool):
         return f"a boolean ({v})"
     if isinstance(v, (int, float)):
         return f"a number ({v})"
     if isinstance(v, str):
         return f"a string ({v!r})"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "a mapping"
     return type(v).__name__
 
 

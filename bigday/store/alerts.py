@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,44 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bigday.errors import ConfigError
-from bigday.runfolder import SEVERITIES, AlertRecord, AlertType, Severity, utc_now
+from bigday.runfolder import SEVERITIES, Alert, Severity, utc_now
 from bigday.store import schema
 from bigday.store.engine import Store
-
-
-@dataclass(frozen=True)
-class Alert:
-    """An alert raised by compare, before or after it is stored."""
-
-    type: AlertType
-    severity: Severity
-    page: str
-    metric: str
-    threshold: float | None
-    actual: float | None
-    window: str
-    data: dict[str, Any]
-    run_id: str
-    id: int | None = None
-    occurrences: int = 1
-    new: bool = True  # False when it joined an alert already open
-
-    def record(self) -> AlertRecord:
-        """The alert as a run folder's ``alerts.json`` holds it."""
-        return AlertRecord(
-            id=self.id,
-            type=self.type,
-            severity=self.severity,
-            page=self.page,
-            metric=self.metric,
-            threshold=self.threshold,
-            actual=self.actual,
-            window=self.window,
-            run_id=self.run_id,
-            occurrences=self.occurrences,
-            new=self.new,
-            data=self.data,
-        )
 
 
 def _max_severity(a: Severity, b: Severity) -> Severity:
@@ -84,7 +49,7 @@ def raise_alert(conn: Connection, alert: Alert) -> Alert:
     )
     new_id = conn.execute(stmt).scalar_one_or_none()
     if new_id is not None:
-        return _replace(alert, id=new_id, occurrences=1, new=True)
+        return replace(alert, id=new_id, occurrences=1, new=True)
     row = conn.execute(
         select(a.c.id, a.c.severity, a.c.occurrences)
         .where(a.c.type == alert.type, a.c.page == alert.page, a.c.metric == alert.metric, a.c.resolved_at.is_(None))
@@ -105,13 +70,7 @@ def raise_alert(conn: Connection, alert: Alert) -> Alert:
             last_seen_at=now,
         )
     )
-    return _replace(alert, id=row.id, severity=severity, occurrences=row.occurrences + 1, new=False)
-
-
-def _replace(alert: Alert, **changes: Any) -> Alert:
-    from dataclasses import replace
-
-    return replace(alert, **changes)
+    return replace(alert, id=row.id, severity=severity, occurrences=row.occurrences + 1, new=False)
 
 
 def list_alerts(store: Store, status: str = "open") -> list[dict[str, Any]]:

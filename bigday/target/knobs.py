@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from bigday.errors import ConfigError
@@ -21,35 +22,27 @@ class KnobSpec:
     help: str
 
 
-# Bounds keep a typo from hanging a probe for hours or allocating gigabytes of JS.
-KNOB_SPECS: tuple[KnobSpec, ...] = (
-    KnobSpec("server_delay", 0, 0, 60_000, "ms the document and API responses wait before the first byte"),
-    KnobSpec("lcp_delay", 0, 0, 60_000, "ms the server holds the hero image (the LCP element)"),
-    KnobSpec("shift", 0, 0, 5_000, "px #shift-victim moves down shift_at ms after the load event"),
-    KnobSpec("shift_at", 300, 0, 60_000, "ms after the load event the shift happens"),
-    KnobSpec("long_task", 0, 0, 60_000, "ms of one busy loop started from the load event"),
-    KnobSpec("jank", 0, 0, 10_000, "ms of a busy loop repeated every jank_every ms"),
-    KnobSpec("jank_every", 100, 1, 60_000, "ms between jank busy loops"),
-    KnobSpec("slow_handler", 0, 0, 10_000, "ms each interaction handler busy-waits"),
-    KnobSpec("extra_js", 0, 0, 5_000, "KB (1000 B) of executed code added to each JS chunk"),
-)
-KNOB_NAMES: tuple[str, ...] = tuple(s.name for s in KNOB_SPECS)
-_SPEC = {s.name: s for s in KNOB_SPECS}
+def _knob(default: int, minimum: int, maximum: int, help: str) -> Any:
+    return field(default=default, metadata={"spec": (default, minimum, maximum, help)})
 
 
 @dataclass(frozen=True)
 class Knobs:
-    """The fault knobs in effect for a server or a request (times in ms, shift in px, extra_js in KB)."""
+    """The fault knobs in effect for a server or a request (times in ms, shift in px, extra_js in KB).
 
-    server_delay: int = 0
-    lcp_delay: int = 0
-    shift: int = 0
-    shift_at: int = 300
-    long_task: int = 0
-    jank: int = 0
-    jank_every: int = 100
-    slow_handler: int = 0
-    extra_js: int = 0
+    Each field declares its knob: default, bounds and meaning. Bounds keep a typo from hanging a probe for
+    hours or allocating gigabytes of JS.
+    """
+
+    server_delay: int = _knob(0, 0, 60_000, "ms the document and API responses wait before the first byte")
+    lcp_delay: int = _knob(0, 0, 60_000, "ms the server holds the hero image (the LCP element)")
+    shift: int = _knob(0, 0, 5_000, "px #shift-victim moves down shift_at ms after the load event")
+    shift_at: int = _knob(300, 0, 60_000, "ms after the load event the shift happens")
+    long_task: int = _knob(0, 0, 60_000, "ms of one busy loop started from the load event")
+    jank: int = _knob(0, 0, 10_000, "ms of a busy loop repeated every jank_every ms")
+    jank_every: int = _knob(100, 1, 60_000, "ms between jank busy loops")
+    slow_handler: int = _knob(0, 0, 10_000, "ms each interaction handler busy-waits")
+    extra_js: int = _knob(0, 0, 5_000, "KB (1000 B) of executed code added to each JS chunk")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -60,6 +53,11 @@ class Knobs:
 
     def non_default(self) -> dict[str, int]:
         return {k: v for k, v in self.as_dict().items() if v != _SPEC[k].default}
+
+
+KNOB_SPECS: tuple[KnobSpec, ...] = tuple(KnobSpec(f.name, *f.metadata["spec"]) for f in fields(Knobs))
+KNOB_NAMES: tuple[str, ...] = tuple(s.name for s in KNOB_SPECS)
+_SPEC = {s.name: s for s in KNOB_SPECS}
 
 
 def check_knob(name: str, value: object, where: str) -> int:

@@ -15,8 +15,8 @@ import pytest
 from bigday.cli.compare import print_warnings
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.compare.webhook import WEBHOOK_ENV, notify
+from bigday.runfolder import Alert
 from bigday.settings.scenario import load_scenario
-from bigday.store.alerts import Alert
 from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run
 
@@ -63,7 +63,19 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _alert(new: bool = True) -> Alert:
-    return Alert("threshold_breach", "high", "dashboard", "fid", 75.0, 112.0, "run r", {}, "r", id=1, new=new)
+    return Alert(
+        id=1,
+        type="threshold_breach",
+        severity="high",
+        page="dashboard",
+        metric="fid",
+        threshold=75.0,
+        actual=112.0,
+        window="run r",
+        run_id="r",
+        new=new,
+        data={},
+    )
 
 
 def test_payload_is_slack_compatible(receiver: Receiver) -> None:

@@ -21,10 +21,9 @@ from sqlalchemy import func, select, text
 
 from bigday.errors import ConfigError, StoreError
 from bigday.load.launcher import free_port
-from bigday.runfolder import RunFolder, utc_now
+from bigday.runfolder import Alert, RunFolder, utc_now
 from bigday.store import alerts as alert_store
 from bigday.store import repo, schema
-from bigday.store.alerts import Alert
 from bigday.store.engine import open_store
 from bigday.store.ingest import ingest_run, read_run, store_run, write_run
 from bigday.store.migrations import LATEST
@@ -372,7 +371,17 @@ def test_named_baselines(store_url: str, tmp_path: Path) -> None:
 
 
 def _alert(severity: str = "high", metric: str = "lcp", actual: float = 2500.0) -> Alert:
-    return Alert("threshold_breach", severity, "dashboard", metric, 2000.0, actual, "run r", {"k": 1}, "r")
+    return Alert(
+        type="threshold_breach",
+        severity=severity,
+        page="dashboard",
+        metric=metric,
+        threshold=2000.0,
+        actual=actual,
+        window="run r",
+        run_id="r",
+        data={"k": 1},
+    )
 
 
 def test_alerts_are_deduplicated_while_open(store_url: str) -> None:

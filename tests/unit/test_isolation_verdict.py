@@ -10,12 +10,7 @@ import pytest
 from bigday.load.plan import IsolationPlan
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
-from bigday.load.verdict import (
-    bootstrap_quantile_change,
-    bootstrap_rate_difference,
-    generator_health,
-    judge_isolation,
-)
+from bigday.load.verdict import bootstrap_change, generator_health, judge_isolation
 
 ISO = IsolationPlan(victim="lumen", aggressor="everafter", phase_s=10.0, settle_s=1.0)
 PHASES = (
@@ -121,13 +116,16 @@ def test_bootstrap_helpers_cover_the_truth():
     rng = np.random.default_rng(11)
     a = rng.exponential(100, 2000)
     b = rng.exponential(200, 2000)
-    iv, rise = bootstrap_quantile_change(a, b, 0.95, 0.95, 1000, rng)
+    iso = replace(ISO, confidence=0.95, resamples=1000)
+    change = bootstrap_change(a, 0, b, 0, iso, rng)
+    iv, rise = change.p95_ratio, change.p95_increase_ms
     assert iv.low < 2.0 < iv.high
     true_p95 = 100 * np.log(20)  # of an exponential with mean 100: the rise from mean 100 to 200 is one p95
     assert rise.low < true_p95 < rise.high
-    d = bootstrap_rate_difference(0, 1000, 50, 1000, 0.95, 1000, rng)
+    d = bootstrap_change(np.ones(1000), 0, np.ones(1000), 50, iso, rng).error_rate_increase
     assert d.estimate == 0.05 and d.low > 0.02
-    assert bootstrap_quantile_change(a, np.empty(0), 0.95, 0.95, 10, rng)[0].estimate is None
+    empty = bootstrap_change(a, 0, np.empty(0), 0, replace(iso, resamples=10), rng)
+    assert empty.p95_ratio.estimate is None and empty.error_rate_increase.estimate is None
 
 
 def _with_tail(book: SampleBook, phase: str, start: float, n: int, value: float) -> SampleBook:

@@ -17,7 +17,7 @@ import pytest
 import bigday
 from bigday.errors import ConfigError
 from bigday.runfolder import (
-    AlertRecord,
+    Alert,
     Alerts,
     App,
     BaselineComparison,
@@ -305,7 +305,7 @@ def alerts() -> Alerts:
     return Alerts(
         "run-1",
         (
-            AlertRecord(
+            Alert(
                 id=1,
                 type="threshold_breach",
                 severity="high",
