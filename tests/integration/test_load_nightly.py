@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rich.console import Console
 from sqlalchemy import select
 
 from bigday.cli import build_parser
-from bigday.cli.run import nightly_load
+from bigday.cli.saturday import LoadSettings, overrides_for, rehearse
 from bigday.compare.engine import CompareOptions
 from bigday.settings.scenario import DEFAULT_SCENARIO, load_scenario
 from bigday.store import schema
@@ -36,7 +37,17 @@ def test_nightly_load_compares_and_stores_both_rehearsals(tmp_path, capsys):
     scenario = load_scenario(scenario_path)
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     with running_target() as url:
-        code = nightly_load(scenario, url, store_url, tmp_path / "results", CompareOptions(notify=False))
+        settings = LoadSettings(
+            scenario=scenario,
+            base_url=url,
+            store=store_url,
+            results_dir=tmp_path / "results",
+            compare=CompareOptions(notify=False),
+            overrides=overrides_for(scenario, None, None),
+            under_load=None,
+        )
+        part = rehearse(settings, tmp_path, Console(), Console(stderr=True))
+    code = part.exit_code
     out = capsys.readouterr().out
     assert "saturday_spike:" in out and "tenant_isolation:" in out and "bigday compare" in out
     assert code in (0, 1, 3)
