@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 import yaml
@@ -135,6 +136,21 @@ def test_plain_locust_refuses_a_non_loopback_host():
     assert out.returncode == 2
     assert "bigday: error: refusing to send load to 10.255.255.1" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.load
+def test_plain_locust_refuses_users_for_the_isolation_check(tmp_path, static_url):
+    """Its user counts and phases are fixed: -u/-t would be silently wrong, so Locust stops before any load."""
+    before = int(httpx.get(static_url + "/__count", timeout=5, trust_env=False).text)
+    out = run(
+        "-m", "locust", "-f", str(LOCUSTFILE_FOR["isolation"]), "--headless", "-u", "20", "-t", "10s",
+        "--host", static_url, "--bigday-out", str(tmp_path / "run"), timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    (line,) = [ln for ln in out.stderr.splitlines() if "bigday: error:" in ln]
+    assert "-u/--users" in line and "isolation check" in line and "--phase" in line
+    assert not (tmp_path / "run").exists()
+    assert int(httpx.get(static_url + "/__count", timeout=5, trust_env=False).text) == before
 
 
 @pytest.mark.load

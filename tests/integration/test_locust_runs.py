@@ -98,6 +98,29 @@ def test_saturday_spike_under_plain_locust(target, tmp_path):
     assert manifest["kind"] == "load" and manifest["complete"] and manifest["environment"]["locust_version"]
 
 
+def test_plain_locust_honours_users_and_run_time(target, tmp_path):
+    """`-u 20 -t 10s`: twenty users (all started in the first second) for ten seconds, not the scenario's stages."""
+    out_dir = tmp_path / "run"
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["saturday"]), "--headless", "-u", "20", "-t", "10s"]
+        + ["--host", target, "--bigday-out", str(out_dir), "--only-summary"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=tmp_path,
+    )
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "will be ignored" not in proc.stderr and "no impact on LoadShapes" not in proc.stderr
+    stats = json.loads((out_dir / "load_stats.json").read_text())
+    spans = {p["name"]: p["end_s"] - p["start_s"] for p in stats["phases"]}
+    # The shape ticks once a second, so the run ends up to a tick after its 10 s.
+    assert list(spans) == ["ramp", "steady"] and 0.5 <= spans["ramp"] <= 1.5 and 8.5 <= spans["steady"] <= 10.5
+    assert stats["peak_users_reached"] == 20 and 9.5 <= stats["duration_s"] <= 12 and elapsed < 60
+    assert stats["verdicts"][0]["plateau_phases"] == ["steady"]
+
+
 def test_isolation_locustfile_in_the_web_ui(target, tmp_path):
     port = free_port()
     out_dir = tmp_path / "ui-run"
