@@ -123,7 +123,7 @@ class SignIn:
         for i, raw in enumerate(data.get("steps") or ()):
             problem = step_keys_problem(raw)
             if problem:
-                raise ValueError(f"steps[{i}]: {problem} in the sign-in")
+                raise ValueError(f"steps[{i}]: {problem} (in the sign-in)")
         success = data.get("success")
         if isinstance(success, dict) and "action" not in success:
             data = {**data, "success": {"wait_for": success}}
@@ -192,9 +192,7 @@ class Auth:
         return tuple(texts)
 
 
-_WRITE_SECRET = (
-    "a secret must not be written in the scenario; write ${VAR} (or a {credential}) and set VAR in the environment"
-)
+_WRITE_SECRET = "never write a secret in the scenario; write ${VAR} (or a {credential}) and set VAR in the environment"
 
 
 def _names_a_secret(value: str) -> bool:
@@ -205,11 +203,11 @@ def _names_a_secret(value: str) -> bool:
 def credential_problem(name: str, value: str) -> str | None:
     """What is wrong with one tenant credential, or None: secret-like names must name a variable."""
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        return f"credentials.{name}: expected a lower-case name (letters, digits, _) to use as {{{name}}}"
+        return f"{name}: expected a lower-case name (letters, digits, _) to use as {{{name}}}"
     if name in ("tenant", "tenant_key"):
-        return f"credentials.{name}: a built-in placeholder; name the credential otherwise"
+        return f"{name}: a built-in placeholder; name the credential otherwise"
     if placeholders(value):
-        return f"credentials.{name}: expected a value or ${{VAR}}, not a {{placeholder}}"
+        return f"{name}: expected a value or ${{VAR}}, not a {{placeholder}}"
     if SECRET_NAME.search(name) and not env_refs(value):
-        return f"credentials.{name}: {_WRITE_SECRET}"
+        return f"{name}: {_WRITE_SECRET}"
     return None
