@@ -12,11 +12,8 @@ Imported only inside Locust processes.
 
 from __future__ import annotations
 
-import json
 import random
 import time
-from http.cookiejar import Cookie
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -24,9 +21,10 @@ import gevent
 from locust import FastHttpUser, User, constant, task
 from locust.contrib.fasthttp import FastHttpSession, absolute_http_url_regexp
 from locust.env import Environment
+from locust.exception import StopTest
 from locust.runners import WorkerRunner
 
-from bigday.errors import ConfigError
+from bigday.load.cookies import add_cookies, storage_state_cookies
 from bigday.load.dispatch import lower_priority_once
 from bigday.load.journey import Outcome, RequestSender, describe_request, run_task
 from bigday.load.plan import IsolationPlan, LoadPlan
@@ -79,22 +77,6 @@ class TenantSession(FastHttpSession):
         return super()._build_url(path)
 
 
-def _storage_cookies(path: str, host: str) -> list[tuple[str, str]]:
-    """The cookies of a Playwright storage-state file that a browser would send to ``host``."""
-    try:
-        state = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read the storage-state file ({e.strerror})") from None
-    except ValueError:
-        raise ConfigError(f"{path}: not a Playwright storage-state JSON file") from None
-    out = []
-    for c in state.get("cookies", []) if isinstance(state, dict) else []:
-        domain = str(c.get("domain", "")).lstrip(".")
-        if not domain or host == domain or host.endswith("." + domain):
-            out.append((str(c.get("name", "")), str(c.get("value", ""))))
-    return out
-
-
 class TenantUser(FastHttpUser):
     """The base of bigday's load users; subclass it in a locustfile of your own.
 
@@ -143,8 +125,8 @@ class TenantUser(FastHttpUser):
         self._context = {"tenant": self.tenant, "user_kind": self.user_kind, "phase": self.rehearsal.phase}
 
     def _build_client(self, plan: LoadPlan) -> None:
-        if self.host is None:
-            raise ConfigError("no host to send load to: give --host (or bigday's --base-url)")
+        if not self.host:
+            raise StopTest("no host to send load to: give --host (or bigday's --base-url)")
         query = f"{quote(plan.tenancy.query_name)}={quote(self.share.key)}" if plan.tenancy.by == "query" else ""
         self.client = TenantSession(
             base_url=self.host,
@@ -167,9 +149,8 @@ class TenantUser(FastHttpUser):
     def _add_cookies(self, plan: LoadPlan, host: str) -> None:
         pairs = [(k, render(v, self.values)) for k, v in plan.cookies.items()]
         if plan.storage_state:
-            pairs += _storage_cookies(render(plan.storage_state, self.values), host)
-        for name, value in pairs:
-            self.client.cookiejar.set_cookie(_cookie(name, value, host))
+            pairs += storage_state_cookies(render(plan.storage_state, self.values), host)
+        add_cookies(self.client.cookiejar, pairs, host)
 
     # ------------------------------------------------------------ what a subclass may override
 
@@ -225,10 +206,6 @@ class TenantUser(FastHttpUser):
         """After a response: a 401 means the session expired, so the next task signs in first."""
         if status in SIGNED_OUT_STATUSES and self.rehearsal.require_plan().sign_in:
             self.signed_in = False
-
-
-def _cookie(name: str, value: str, host: str) -> Cookie:
-    return Cookie(0, name, value, None, False, host, False, False, "/", True, False, None, False, None, None, {}, False)
 
 
 class JourneyUser(TenantUser):

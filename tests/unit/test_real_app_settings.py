@@ -3,6 +3,7 @@ CI's commit and branch, and Locust's -u/-r/-t on a plan: parsed once, wrong inpu
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -268,3 +269,32 @@ def test_without_variables_the_scenarios_git_repository_names_the_commit(no_ci, 
     app = app_record(load_scenario(path), "https://staging.example.com", embedded=False)
     assert (app.git_sha, app.git_branch) == (sha, "ci-branch")
     assert environment.ci_revision() == (None, "ci-branch")
+
+
+def test_a_load_users_starting_cookies_go_where_a_browser_would_send_them(tmp_path):
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    from bigday.load.cookies import add_cookies, storage_state_cookies
+
+    state = tmp_path / "state.json"
+    cookies = [
+        {"name": "sessionid", "value": "s1", "domain": "localhost", "path": "/"},
+        {"name": "other", "value": "x", "domain": ".elsewhere.example", "path": "/"},
+        {"name": "csrftoken", "value": "c1", "domain": ".localhost", "path": "/"},
+    ]
+    state.write_text(json.dumps({"cookies": cookies, "origins": []}))
+    for host in ("localhost", "127.0.0.1", "aurora.localhost"):
+        pairs = [("theme", "dark"), *storage_state_cookies(str(state), host)]
+        jar = CookieJar()
+        add_cookies(jar, pairs, host)
+        request = urllib.request.Request(f"http://{host}:8000/admin/")
+        jar.add_cookie_header(request)
+        sent = request.get_header("Cookie") or ""
+        # sessionid is localhost's own (host-only); csrftoken is for localhost and its subdomains.
+        expected = {
+            "localhost": {"theme=dark", "sessionid=s1", "csrftoken=c1"},
+            "127.0.0.1": {"theme=dark"},
+            "aurora.localhost": {"theme=dark", "csrftoken=c1"},
+        }[host]
+        assert set(sent.split("; ")) == expected, (host, sent)
