@@ -17,6 +17,8 @@ import yaml
 from bigday.cli import main
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, free_port, run_locust
 from bigday.load.plan import build_plan
+from bigday.runfolder import RunFile, RunFolder, write_plan
+from bigday.runfolder.document import WRITTEN_FORMAT
 from bigday.settings.scenario import DEFAULT_SCENARIO, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,7 +160,7 @@ def test_locust_stops_itself_at_the_hard_limit(tmp_path, static_url):
     """The plan's hard limit ends a run whose shape would go on, from inside Locust."""
     plan = build_plan(load_scenario(), "isolation").to_json()
     plan["max_duration_s"] = 3.0  # the shape lasts 62 s
-    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    (tmp_path / "plan.json").write_text(json.dumps({"format_version": WRITTEN_FORMAT[RunFile.PLAN], **plan}))
     start = time.monotonic()
     out = run(
         "-m",
@@ -184,7 +186,7 @@ def test_locust_stops_itself_at_the_hard_limit(tmp_path, static_url):
 def test_parent_kills_a_locust_that_outlives_its_deadline(tmp_path, static_url):
     """Belt and braces: past the hard limit plus grace, bigday kills Locust and its workers by PID."""
     plan = build_plan(load_scenario(), "isolation")
-    (tmp_path / "plan.json").write_text(plan.dumps())
+    write_plan(RunFolder(tmp_path), plan)
     launch = LocustLaunch(
         locustfile=LOCUSTFILE_FOR["isolation"],
         host=static_url,
