@@ -286,14 +286,7 @@ def handle(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     base_url = base_url_from_args(args, scenario)
     options = options_from_args(args)
-<<<<<<< HEAD
     kinds = rehearsals(scenario) if args.rehearsal == "all" else (args.rehearsal,)
-=======
-    if args.rehearsal != "all":
-        kinds: tuple[str, ...] = (args.rehearsal,)
-    else:  # the isolation check only where the scenario names its victim and aggressor
-        kinds = ("saturday", "isolation") if scenario.load.isolation is not None else ("saturday",)
->>>>>>> 193aa3f (An integration test against a Django admin nobody here wrote: browser and per-user sign-in through its login form, and a wrong password)
     worst = EXIT_OK
     for kind in kinds:
         check_rehearsal(scenario, kind, base_url, options)

@@ -89,14 +89,8 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError("--rehearsal: probes the pages during the Saturday spike plateau; it needs --load")
     load_overrides = overrides_for(args.time_scale, args.peak_users, args.stages, args.phase)
     if args.load:  # load input is judged before minutes of probing
-<<<<<<< HEAD
         for kind in rehearsals(scenario):
             check_rehearsal(scenario, kind, options.base_url, LoadOptions(overrides=load_overrides))
-=======
-        load_options = nightly_load_options(scale_overrides(args), options.probe.results_dir)
-        for kind in nightly_rehearsals(scenario):
-            check_rehearsal(scenario, kind, options.base_url, load_options)
->>>>>>> 193aa3f (An integration test against a Django admin nobody here wrote: browser and per-user sign-in through its login form, and a wrong password)
     out, err = console(), err_console()
     quiet = args.quiet
     probe = options.probe
@@ -174,51 +168,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_scale_options(scale)
     add_phase_option(scale)
     p.set_defaults(handler=handle)
-<<<<<<< HEAD
-=======
-
-
-NIGHTLY_REHEARSALS = ("saturday", "isolation")
-
-
-def nightly_rehearsals(scenario: Scenario) -> tuple[str, ...]:
-    """The Saturday spike, and the isolation check when the scenario names a victim and an aggressor."""
-    return NIGHTLY_REHEARSALS if scenario.load.isolation is not None else ("saturday",)
-
-
-def nightly_load_options(overrides: PlanOverrides, results_dir: Path | None) -> LoadOptions:
-    return LoadOptions(overrides=overrides, processes=resolve.load_processes(None), results_dir=results_dir)
-
-
-def nightly_load(
-    scenario: Scenario,
-    base_url: str | None,
-    store_url: str | None,
-    results_dir: Path | None,
-    compare_options: Any,
-    overrides: PlanOverrides | None = None,
-) -> int:
-    """Run the Saturday spike and the isolation check, compare each run, print verdicts; return the exit code."""
-    options = nightly_load_options(overrides or PlanOverrides(), results_dir)
-    worst = EXIT_OK
-    for kind in nightly_rehearsals(scenario):
-        check_rehearsal(scenario, kind, base_url, options)
-    for kind in nightly_rehearsals(scenario):
-        with load_target(base_url, None) as (url, embedded):
-            result = run_rehearsal(
-                scenario,
-                kind,
-                url,
-                options,
-                lambda line: print(f"bigday load: {line}", file=sys.stderr, flush=True),
-                embedded=embedded,
-            )
-        for line in describe(result):
-            print(line)
-        with open_store(store_url, results_dir) as store:
-            verdicts = compare_run(store, result.folder, scenario, compare_options)
-        print_warnings(verdicts)
-        print(render_verdicts(verdicts))
-        worst = max(worst, result.exit_code, verdicts.exit_code)
-    return worst
->>>>>>> 193aa3f (An integration test against a Django admin nobody here wrote: browser and per-user sign-in through its login form, and a wrong password)
