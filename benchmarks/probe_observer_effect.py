@@ -70,7 +70,7 @@ def main() -> int:
     full: dict[str, list[float]] = {"lcp": [], "fcp": []}
     bare: dict[str, list[float]] = {"lcp": [], "fcp": []}
     with app_under_test(None, scenario) as app, chromium() as browser:
-        url = page_url(app.base_url, page.path, scenario.default_tenant.id)
+        url = page_url(app.base_url, page.path, scenario.default_tenant.id, tenancy=scenario.tenancy)
         target = PageTarget(page.name, page.path, url, scenario.default_tenant.id, page.interaction)
         for i in range(args.pairs):
             order = ("full", "bare") if i % 2 == 0 else ("bare", "full")

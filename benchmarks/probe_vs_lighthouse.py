@@ -89,7 +89,7 @@ def main() -> int:
         outcome = probe_app(options, app)
         probe_wall = time.monotonic() - t0
         page = scenario.page(args.page)
-        url = page_url(app.base_url, page.path, scenario.default_tenant.id)
+        url = page_url(app.base_url, page.path, scenario.default_tenant.id, tenancy=scenario.tenancy)
         lh = [lighthouse_run(url, Path(tmp) / f"lh-{i}.json") for i in range(args.lighthouse_runs)]
 
     page_runs = [r for r in outcome.runs if not r.warm]

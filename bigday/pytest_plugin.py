@@ -27,12 +27,13 @@ import pytest
 
 from bigday.cli.common import app_under_test
 from bigday.errors import BigdayError
+from bigday.probe.access import TenantAccess
 from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import load_assets
 from bigday.probe.measure import MeasureSettings
 from bigday.probe.profiles import PROFILES, get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget, Vitals
-from bigday.probe.runner import BrowserKeeper, measure_with_retries, page_url
+from bigday.probe.runner import BrowserKeeper, measure_with_retries
 from bigday.settings.scenario import InteractionStep, Scenario, load_scenario
 from bigday.stats import aggregate_or_none
 
@@ -137,6 +138,8 @@ def measure_page(
     A scenario page name brings its path and scripted interaction; a path matches a scenario page's interaction
     when one has that path.  Each run gets a fresh context; a run that still fails after retries fails the test."""
     keeper = BrowserKeeper(bigday_browser)
+    # The scenario's tenancy and sign-in; signed-in state is kept for this test's measurements.
+    access = TenantAccess(bigday_scenario, bigday_app.base_url, get_profile("desktop"))
     try:
         assets = load_assets()
     except BigdayError as e:
@@ -160,15 +163,19 @@ def measure_page(
         who = tenant or (page.tenant if page else None) or bigday_scenario.default_tenant.id
         n = runs or pytestconfig.getoption("--bigday-runs") or DEFAULT_RUNS
         prof = get_profile(profile or pytestconfig.getoption("--bigday-profile") or "desktop")
-        url = page_url(bigday_app.base_url, path, who, tuple((k, str(v)) for k, v in (knobs or {}).items()))
-        target = PageTarget(name, path, url, who, tuple(steps))
+        url = access.url(who, path, tuple((k, str(v)) for k, v in (knobs or {}).items()))
+        target = PageTarget(name, path, url, who, access.steps(who, tuple(steps)))
         settings = MeasureSettings(profile=prof, timeout_s=timeout_s)
+        try:
+            access.ensure_signed_in(keeper.browser, who)
+        except BigdayError as e:
+            pytest.fail(str(e), pytrace=False)
         records: list[PageRun] = []
         for i in range(n):
             # axe audits the first measured run only: the DOM after the interaction does not change run to run.
             audit = accessibility and not any(r.vitals.accessibility_score is not None for r in records)
             attempt_records = measure_with_retries(
-                keeper, target, replace(settings, accessibility=audit), assets, i, max_attempts=3
+                keeper, target, replace(settings, accessibility=audit), assets, i, max_attempts=3, access=access
             )
             records.extend(attempt_records)
             if not any(r.ok for r in attempt_records):

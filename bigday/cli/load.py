@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
 from bigday.cli.common import (
     Subparsers,
@@ -20,6 +21,7 @@ from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, LoadRunResult, check_rehearsal, run_rehearsal
 from bigday.runfolder import Interval, IsolationVerdict, LoadStats, LoadVerdict, PhaseFigures
 from bigday.settings import resolve
+from bigday.settings.scenario import Scenario
 
 REHEARSALS = ("saturday", "isolation", "all")
 
@@ -66,6 +68,29 @@ def _range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def add_scale_options(group: argparse._ArgumentGroup) -> None:
+    """The flags that shorten or shrink a rehearsal, shared by ``bigday load`` and ``bigday run --load``."""
+    group.add_argument("--peak-users", type=positive_int, metavar="N", help="scale the stages to this peak")
+    group.add_argument(
+        "--time-scale",
+        type=positive_float,
+        metavar="F",
+        help="multiply stage durations by F; also the isolation phases, to no less than 6s each",
+    )
+    group.add_argument("--stages", metavar="SPEC", help="replace the stages: NAME:DURATION:USERS,...")
+
+
+def add_phase_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--phase", metavar="DURATION", help="isolation: length of each phase (default: load.isolation.phase)"
+    )
+
+
+def rehearsals(scenario: Scenario) -> tuple[str, ...]:
+    """The Saturday spike, and the isolation check when the scenario names a victim and an aggressor."""
+    return ("saturday", "isolation") if scenario.load.isolation is not None else ("saturday",)
+
+
 def register(sub: Subparsers) -> None:
     p = add_verb(
         sub,
@@ -80,7 +105,7 @@ def register(sub: Subparsers) -> None:
         nargs="?",
         choices=REHEARSALS,
         default="all",
-        help="which rehearsal (default: all = saturday, then isolation)",
+        help="which rehearsal (default: all = saturday, then isolation if the scenario has load.isolation)",
     )
     add_scenario_options(p)
     g = p.add_argument_group("scale and safety")
@@ -116,15 +141,19 @@ def register(sub: Subparsers) -> None:
         help="isolation mode of the embedded reference target (when no --base-url)",
     )
     s = p.add_argument_group("saturday spike")
-    s.add_argument("--peak-users", type=positive_int, metavar="N", help="scale the stages to this peak")
-    s.add_argument("--time-scale", type=positive_float, metavar="F", help="multiply stage durations by F")
-    s.add_argument("--stages", metavar="SPEC", help="replace the stages: NAME:DURATION:USERS,...")
+    add_scale_options(s)
+    s.add_argument(
+        "--locustfile",
+        type=Path,
+        metavar="FILE",
+        help="a locustfile of your own whose users subclass bigday.load.TenantUser (docs/real-app.md)",
+    )
     s.add_argument(
         "--user-class",
         action="append",
         default=[],
         metavar="NAME",
-        help="only these user classes (photographer, planner, couple); repeatable",
+        help="only these journeys of the scenario's load.journeys (e.g. planner); repeatable",
     )
     s.add_argument("--think-time", metavar="MIN:MAX", help="think time between tasks, e.g. 2s:8s")
     s.add_argument("--photo-sizes", type=_sizes, metavar="KB,...", help="photo pool sizes in KB")
@@ -132,7 +161,7 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--p95-sla", metavar="DURATION", help="plateau p95 bound (default 1000ms)")
     s.add_argument("--max-error-rate", type=float, metavar="F", help="plateau error-rate bound (default 0.01)")
     i = p.add_argument_group("isolation check")
-    i.add_argument("--phase", metavar="DURATION", help="length of each phase (default: load.isolation.phase)")
+    add_phase_option(i)
     i.add_argument("--recovery", metavar="DURATION", help="length of phase 3, after the spike (default: --phase)")
     i.add_argument("--warmup", metavar="DURATION", help="victim warm-up before phase 1 (default 2s)")
     i.add_argument("--victim-users", type=positive_int, metavar="N")
@@ -178,6 +207,7 @@ def options_from_args(args: argparse.Namespace) -> LoadOptions:
         master_bind_host=args.master_bind_host,
         master_bind_port=args.master_bind_port,
         permission=args.i_have_permission,
+        locustfile=args.locustfile,
         extra_locust_args=_split_locust_args(args.locust_args),
         results_dir=results_dir_from_args(args),
         target_isolation=args.target_isolation,
@@ -256,7 +286,7 @@ def handle(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     base_url = base_url_from_args(args, scenario)
     options = options_from_args(args)
-    kinds = ("saturday", "isolation") if args.rehearsal == "all" else (args.rehearsal,)
+    kinds = rehearsals(scenario) if args.rehearsal == "all" else (args.rehearsal,)
     worst = EXIT_OK
     for kind in kinds:
         check_rehearsal(scenario, kind, base_url, options)

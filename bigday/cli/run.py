@@ -16,12 +16,13 @@ from pathlib import Path
 from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
 from bigday.cli.history import store_history
-from bigday.cli.load import positive_float, positive_int
+from bigday.cli.load import add_phase_option, add_scale_options, rehearsals
 from bigday.cli.probe import add_probe_options, probe_options_from_args
 from bigday.cli.saturday import LoadSettings, overrides_for, rehearse
 from bigday.cli.store import add_store_option
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, ConfigError
+from bigday.load.rehearsal import LoadOptions, check_rehearsal
 from bigday.present.answer import show_answer
 from bigday.present.console import console, err_console
 from bigday.present.probe import ProbeProgress, show_outcome
@@ -86,6 +87,10 @@ def handle(args: argparse.Namespace) -> int:
     )
     if args.rehearsal and not args.load:
         raise ConfigError("--rehearsal: probes the pages during the Saturday spike plateau; it needs --load")
+    load_overrides = overrides_for(args.time_scale, args.peak_users, args.stages, args.phase)
+    if args.load:  # load input is judged before minutes of probing
+        for kind in rehearsals(scenario):
+            check_rehearsal(scenario, kind, options.base_url, LoadOptions(overrides=load_overrides))
     out, err = console(), err_console()
     quiet = args.quiet
     probe = options.probe
@@ -108,7 +113,7 @@ def handle(args: argparse.Namespace) -> int:
                 store=options.store,
                 results_dir=probe.results_dir,
                 compare=options.compare,
-                overrides=overrides_for(scenario, args.time_scale, args.peak_users),
+                overrides=load_overrides,
                 under_load=probe if args.rehearsal else None,
                 quiet=quiet or args.json,
             ),
@@ -159,8 +164,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="with --load: probe the pages again during the spike plateau, judged against the run at rest",
     )
-    p.add_argument(
-        "--time-scale", type=positive_float, metavar="F", help="with --load: multiply stage and phase durations by F"
-    )
-    p.add_argument("--peak-users", type=positive_int, metavar="N", help="with --load: scale the spike to this peak")
+    scale = p.add_argument_group("load scale (with --load; as for bigday load)")
+    add_scale_options(scale)
+    add_phase_option(scale)
     p.set_defaults(handler=handle)

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from bigday.cli.common import load_target
 from bigday.cli.compare import print_warnings
-from bigday.cli.load import describe
+from bigday.cli.load import describe, rehearsals
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.compare.underload import judge_under_load
 from bigday.errors import EXIT_OK
@@ -31,9 +31,6 @@ from bigday.runfolder import RunRole
 from bigday.settings import resolve
 from bigday.settings.scenario import Scenario
 from bigday.store.engine import open_store
-
-REHEARSALS = ("saturday", "isolation")
-MIN_ISOLATION_PHASE_S = 6.0
 
 
 @dataclass
@@ -56,12 +53,12 @@ class LoadSettings:
     quiet: bool = False
 
 
-def overrides_for(scenario: Scenario, time_scale: float | None, peak_users: int | None) -> PlanOverrides:
-    """``--time-scale`` shortens the spike's stages and the isolation phases alike; ``--peak-users`` the peak."""
-    iso = scenario.load.isolation
-    # An isolation phase shorter than this holds too few victim samples for a verdict after its settle time.
-    phase = f"{max(iso.phase_s * time_scale, MIN_ISOLATION_PHASE_S):g}s" if time_scale and iso is not None else None
-    return PlanOverrides(peak_users=peak_users, time_scale=time_scale, phase=phase)
+def overrides_for(
+    time_scale: float | None, peak_users: int | None, stages: str | None = None, phase: str | None = None
+) -> PlanOverrides:
+    """The scale flags ``bigday run --load`` shares with ``bigday load``; ``--time-scale`` shortens the spike's
+    stages and the isolation phases alike (bigday.load.plan keeps a phase long enough for a verdict)."""
+    return PlanOverrides(peak_users=peak_users, time_scale=time_scale, stages=stages, phase=phase)
 
 
 def _say(err: Console, quiet: bool) -> Callable[[str], None]:
@@ -86,9 +83,10 @@ def rehearse(s: LoadSettings, at_rest: Path, out: Console, err: Console) -> Load
     """Both rehearsals, each compared and stored like the probe run; the probe under load judged against
     ``at_rest``.  Every input is checked before the first rehearsal starts."""
     options = LoadOptions(overrides=s.overrides, processes=resolve.load_processes(None), results_dir=s.results_dir)
-    plans = {kind: check_rehearsal(s.scenario, kind, s.base_url, options) for kind in REHEARSALS}
+    kinds = rehearsals(s.scenario)
+    plans = {kind: check_rehearsal(s.scenario, kind, s.base_url, options) for kind in kinds}
     part = LoadPart()
-    for kind in REHEARSALS:
+    for kind in kinds:
         with load_target(s.base_url, None) as (url, embedded):
             during = None
             if kind == "saturday" and s.under_load is not None:

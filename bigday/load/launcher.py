@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from bigday.errors import ConfigError, RunError
+from bigday.errors import EXIT_RUN_FAILED, ConfigError, RunError
 from bigday.runfolder import RunFile, RunFolder
 from bigday.settings import environment
 
@@ -213,7 +213,10 @@ def explain_failure(outcome: LocustOutcome) -> Exception:
         lines = []
     for line in lines:
         if m := _OUR_ERROR.search(line):
-            return ConfigError(m.group(1).strip())
+            # Locust exits 3 for what bigday found wrong with the app or the environment (a sign-in that
+            # fails), 2 for what is wrong with the input.
+            error = RunError if outcome.returncode == EXIT_RUN_FAILED else ConfigError
+            return error(m.group(1).strip())
         if m := _UNRECOGNISED.search(line):
             return ConfigError(f"locust option not recognised: {m.group(1).strip()} (see `locust --help`)")
         if m := _BAD_ARGUMENT.search(line):

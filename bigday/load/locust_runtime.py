@@ -31,9 +31,9 @@ from locust.event import EventHook
 from locust.exception import CatchResponseError
 from locust.runners import MasterRunner, WorkerRunner
 
-from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError
+from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, RunError
 from bigday.load.dispatch import VictimPinnedDispatcher
-from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, phase_at
+from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, check_secrets, phase_at, with_locust_options
 from bigday.load.results import RunRecord, write_results
 from bigday.load.runtime_state import RunState, attach_run_state, has_run_state, run_state
 from bigday.load.safety import check_host_allowed
@@ -46,6 +46,7 @@ from bigday.settings.scenario import load_scenario
 
 log = logging.getLogger("bigday.load")
 PHASE_MESSAGE = "bigday_phase"
+ABORT_MESSAGE = "bigday_abort"
 CPU_INTERVAL_S = 1.0
 TIMELINE_INTERVAL_S = 1.0
 PHASE_POLL_S = 0.2
@@ -128,10 +129,19 @@ def _add_arguments(kind: str, parser: Any) -> None:
 
 def _resolve_plan(opts: Any, kind: str) -> LoadPlan:
     if opts.bigday_plan:
-        return LoadPlan.read(opts.bigday_plan)
-    scenario = load_scenario(opts.scenario or None)
-    overrides = PlanOverrides(peak_users=opts.peak_users, time_scale=opts.time_scale, phase=opts.phase)
-    return build_plan(scenario, kind, overrides)
+        plan = LoadPlan.read(opts.bigday_plan)
+    else:
+        scenario = load_scenario(opts.scenario or None)
+        overrides = PlanOverrides(peak_users=opts.peak_users, time_scale=opts.time_scale, phase=opts.phase)
+        plan = build_plan(scenario, kind, overrides)
+    # Locust's own -u/-r/-t: honoured on the Saturday shape, refused by the isolation check (bigday load never
+    # passes them: its plan already holds the user counts and durations).
+    run_time = getattr(opts, "run_time", None)
+    plan = with_locust_options(
+        plan, getattr(opts, "num_users", None), getattr(opts, "spawn_rate", None), float(run_time) if run_time else None
+    )
+    check_secrets(plan)
+    return plan
 
 
 def _permitted(environment: Environment) -> bool:
@@ -175,6 +185,7 @@ def attach(environment: Environment, kind: str, plan: LoadPlan | None = None) ->
     for the master or a single local process, which dispatch the users; a worker gets its plan at test start.
     """
     state = attach_run_state(environment, RunState(kind))
+    state.on_abort = partial(_abort, environment)
     ev = environment.events
     _listen(ev.test_start, _on_test_start)
     _listen(ev.test_stop, _on_test_stop)
@@ -185,6 +196,8 @@ def attach(environment: Environment, kind: str, plan: LoadPlan | None = None) ->
     _listen(ev.quit, partial(_on_quit, environment))
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(PHASE_MESSAGE, _on_phase_message)
+    elif isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(ABORT_MESSAGE, _on_abort_message)
     if plan is not None:
         state.use_plan(plan)
         if plan.kind == "isolation":
@@ -198,6 +211,21 @@ def attach(environment: Environment, kind: str, plan: LoadPlan | None = None) ->
 
 def _on_phase_message(environment: Environment, msg: Any, **_: Any) -> None:
     run_state(environment).phase = str(msg.data["phase"])
+
+
+def _abort(environment: Environment, reason: str) -> None:
+    """End the run with one line and exit 3, without results: a worker asks its master to."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.send_message(ABORT_MESSAGE, {"reason": reason})
+        return
+    state = run_state(environment)
+    state.finalised = True  # nothing to judge: the users could not do what the scenario asks
+    _fail(environment, RunError(reason), EXIT_RUN_FAILED, end="quit")
+
+
+def _on_abort_message(environment: Environment, msg: Any, **_: Any) -> None:
+    run_state(environment).abort(str(msg.data["reason"]))
 
 
 def _set_phase(environment: Environment, state: RunState, name: str, now: float) -> None:

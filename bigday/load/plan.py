@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, cast
 
 from bigday.errors import ConfigError
@@ -20,12 +21,14 @@ from bigday.runfolder.plan import LoadPlan as LoadPlan
 from bigday.runfolder.plan import RehearsalKind
 from bigday.runfolder.plan import Stage as Stage
 from bigday.runfolder.plan import TenantShare as TenantShare
-from bigday.settings.scenario import USER_KINDS, Scenario, parse_duration_ms
+from bigday.settings.scenario import Scenario, parse_duration_ms
+from bigday.settings.templates import env_refs, secret
 
 KINDS = ("saturday", "isolation")
-# Locust class names of the user kinds; the locustfiles expose exactly these.
-USER_CLASS_NAMES = {"photographer": "PhotographerUser", "planner": "PlannerUser", "couple": "CoupleUser"}
 ISOLATION_PHASES = ("warmup", "alone", "spike", "recovery")
+# --time-scale shortens the isolation phases too, but not below this: a shorter phase, less its settling
+# second and a half, holds too few victim samples for a verdict.
+MIN_SCALED_PHASE_S = 6.0
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,8 @@ def default_saturday(peak: int) -> tuple[Stage, ...]:
 
 
 def _tenant_shares(scenario: Scenario) -> tuple[TenantShare, ...]:
-    # Photographers follow the weddings happening today; planners and couples follow the studio's client book.
     return tuple(
-        TenantShare(t.id, float(max(t.concurrent_weddings, 0)), float(max(t.clients, 1)), float(max(t.clients, 1)))
+        TenantShare(t.id, t.key, float(max(t.clients, 1)), float(max(t.concurrent_weddings, 0)), dict(t.credentials))
         for t in scenario.tenants
     )
 
@@ -151,19 +153,56 @@ def _scaled_stages(scenario: Scenario, o: PlanOverrides) -> tuple[Stage, ...]:
 
 
 def _user_mix(scenario: Scenario, o: PlanOverrides) -> tuple[tuple[str, float], ...]:
-    mix: dict[str, float] = {str(k): w for k, w in scenario.load.user_mix.items()}
+    load = scenario.load
+    if not load.journeys:
+        raise ConfigError(
+            f"{scenario.source}: load.journeys: missing; the Saturday rehearsal needs the users' journeys"
+            " (see docs/real-app.md)"
+        )
+    mix = load.mix
     if not o.user_classes:
+        if not any(w > 0 for w in mix.values()):
+            raise ConfigError(f"{scenario.source}: load.user_mix: expected at least one journey with a weight > 0")
         return tuple(mix.items())
-    by_class = {v.lower(): k for k, v in USER_CLASS_NAMES.items()}
+    # A journey by its name; "PlannerUser" (the old class names) still finds "planner".
+    by_name = {k.lower(): k for k in load.journeys} | {f"{k.lower()}user": k for k in load.journeys}
     chosen = []
     for name in o.user_classes:
-        kind = name if name in USER_KINDS else by_class.get(name.lower())
+        kind = by_name.get(name.lower())
         if kind is None:
-            known = ", ".join(USER_KINDS + tuple(USER_CLASS_NAMES.values()))
-            raise ConfigError(f"--user-class: unknown user class {name!r}; expected one of {known}")
+            known = ", ".join(load.journeys)
+            raise ConfigError(f"--user-class: unknown user class {name!r}; expected a journey: {known}")
         chosen.append(kind)
     weights = {k: (mix.get(k, 0.0) or 1.0) for k in chosen}
     return tuple(weights.items())
+
+
+def _scaled_phase(seconds: float, o: PlanOverrides) -> float:
+    if o.time_scale is None:
+        return seconds
+    if not o.time_scale > 0:
+        raise ConfigError(f"--time-scale: expected a positive factor, got {o.time_scale}")
+    return max(seconds * o.time_scale, min(seconds, MIN_SCALED_PHASE_S))
+
+
+def _isolation_journeys(scenario: Scenario) -> tuple[str, str]:
+    iso, journeys = scenario.load.isolation, scenario.load.journeys
+    assert iso is not None
+    for key, name in (("victim_journey", iso.victim_journey), ("aggressor_journey", iso.aggressor_journey)):
+        if name not in journeys:
+            raise ConfigError(
+                f"{scenario.source}: load.isolation.{key}: no journey {name!r} in load.journeys;"
+                " the isolation check needs the victim's and the aggressor's requests"
+            )
+    return iso.victim_journey, iso.aggressor_journey
+
+
+def _storage_state(scenario: Scenario) -> str | None:
+    given = scenario.auth.storage_state
+    if not given:
+        return None
+    path = Path(given).expanduser()
+    return str(path if path.is_absolute() else scenario.folder / path)
 
 
 def _sla_ms(value: str | None) -> float:
@@ -197,6 +236,7 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
         if load.isolation is None:
             raise ConfigError(f"{scenario.source}: load.isolation: missing; name a victim and an aggressor tenant")
         iso = load.isolation
+        victim_journey, aggressor_journey = _isolation_journeys(scenario)
         isolation = IsolationPlan(
             victim=iso.victim,
             aggressor=iso.aggressor,
@@ -204,7 +244,7 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
             min_effect_ms=_min_effect_ms(o.min_effect) if o.min_effect is not None else iso.min_effect_ms,
             victim_p95_sla_ms=iso.victim_p95_sla_ms,
             victim_max_error_rate=iso.victim_max_error_rate,
-            phase_s=parse_seconds("--phase", o.phase) if o.phase else iso.phase_s,
+            phase_s=parse_seconds("--phase", o.phase) if o.phase else _scaled_phase(iso.phase_s, o),
             recovery_s=parse_seconds("--recovery", o.recovery) if o.recovery else None,
             warmup_s=parse_seconds("--warmup", o.warmup) if o.warmup else IsolationPlan.warmup_s,
             victim_users=o.victim_users if o.victim_users is not None else IsolationPlan.victim_users,
@@ -212,6 +252,8 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
                 o.victim_rps_per_user if o.victim_rps_per_user is not None else IsolationPlan.victim_rps_per_user
             ),
             aggressor_users=o.aggressor_users if o.aggressor_users is not None else IsolationPlan.aggressor_users,
+            victim_journey=victim_journey,
+            aggressor_journey=aggressor_journey,
         )
         if isolation.tolerance < 1.0:
             raise ConfigError(f"--tolerance: expected a slow-down factor >= 1.0, got {isolation.tolerance}")
@@ -220,7 +262,7 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
         if not isolation.victim_rps_per_user > 0:
             raise ConfigError(f"--victim-rps: expected a positive rate, got {isolation.victim_rps_per_user}")
         stages = isolation.stages
-        user_mix: tuple[tuple[str, float], ...] = (("photographer", 1.0),)
+        user_mix: tuple[tuple[str, float], ...] = ((aggressor_journey, 1.0),)
     else:
         stages = _scaled_stages(scenario, o)
         user_mix = _user_mix(scenario, o)
@@ -242,6 +284,12 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
             o.spike_max_error_rate if o.spike_max_error_rate is not None else LoadPlan.spike_max_error_rate
         ),
         isolation=isolation,
+        journeys=dict(load.journeys),
+        sign_in=load.sign_in,
+        tenancy=scenario.tenancy,
+        headers=dict(scenario.auth.headers),
+        cookies=dict(scenario.auth.cookies),
+        storage_state=_storage_state(scenario),
     )
     if plan.total_duration_s > plan.max_duration_s:
         raise ConfigError(
@@ -268,3 +316,79 @@ def phase_at(stages: tuple[Stage, ...], t: float) -> str:
     if found is not None:
         return found[1].name
     return stages[-1].name if stages else "run"
+
+
+def with_locust_options(
+    plan: LoadPlan, users: int | None, spawn_rate: float | None, run_time_s: float | None
+) -> LoadPlan:
+    """Plain Locust's ``-u``/``-r``/``-t`` on a Saturday plan, honoured rather than ignored for the shape.
+
+    ``-u N`` replaces the stages with a ramp to N users at ``-r`` a second (without ``-r``: all within the
+    first second) and a steady stage at N until ``-t`` (without ``-t``: as long as the scenario's stages);
+    ``-t`` alone cuts the scenario's stages there. ConfigError when they do not make a run."""
+    if users is None and spawn_rate is None and run_time_s is None:
+        return plan
+    if plan.kind == "isolation":
+        raise ConfigError(
+            "-u/--users, -r/--spawn-rate and -t/--run-time do not apply to the isolation check, whose users and"
+            " phases are fixed; use --phase (bigday load isolation also takes --victim-users/--aggressor-users)"
+        )
+    total = run_time_s if run_time_s is not None else plan.total_duration_s
+    if not total > 0:
+        raise ConfigError(f"-t/--run-time: expected a positive duration, got {run_time_s}")
+    if users is None:
+        if spawn_rate is not None:
+            raise ConfigError("-r/--spawn-rate: give -u/--users too (the scenario's stages set their own pace)")
+        stages = _cut(plan.stages, total)
+    else:
+        if users < 1:
+            raise ConfigError(f"-u/--users: expected a whole number >= 1, got {users}")
+        ramp = users / spawn_rate if spawn_rate else min(1.0, total)
+        if ramp >= total:
+            stages = (Stage("ramp", total, max(1, math.floor(users * total / ramp))),)
+        else:
+            stages = (Stage("ramp", ramp, users), Stage("steady", total - ramp, users))
+    if total > plan.max_duration_s:
+        raise ConfigError(
+            f"-t/--run-time: {total:g}s is beyond the hard limit (load.max_duration) of {plan.max_duration_s:g}s"
+        )
+    return replace(plan, stages=stages)
+
+
+def _cut(stages: tuple[Stage, ...], at: float) -> tuple[Stage, ...]:
+    out: list[Stage] = []
+    start, prev = 0.0, 0
+    for s in stages:
+        if start + s.duration_s >= at:
+            part = at - start
+            users = math.ceil(prev + (s.users - prev) * part / s.duration_s)
+            if part > 0:
+                out.append(Stage(s.name, part, max(users, 1) if s.users else users))
+            return tuple(out)
+        out.append(s)
+        start += s.duration_s
+        prev = s.users
+    return tuple(out)
+
+
+def plan_secrets(plan: LoadPlan) -> tuple[str, ...]:
+    """The environment variables the plan's users read secrets from (names only)."""
+    texts = [*plan.headers.values(), *plan.cookies.values(), *(v for t in plan.tenants for v in t.credentials.values())]
+    texts += [x for r in plan.sign_in for x in r.templates()]
+    texts += [x for j in plan.journeys.values() for task in j.tasks for r in task.requests for x in r.templates()]
+    return tuple(sorted({name for t in texts for name in env_refs(t)}))
+
+
+def check_secrets(plan: LoadPlan) -> None:
+    """ConfigError naming the first secret's variable that this process's environment lacks."""
+    for name in plan_secrets(plan):
+        secret(name)
+
+
+def sign_in_method(plan: LoadPlan) -> str:
+    """How the plan's users sign in, for the manifest: requests, storage_state, cookies, headers or none."""
+    if plan.sign_in:
+        return "requests"
+    if plan.storage_state:
+        return "storage_state"
+    return "cookies" if plan.cookies else ("headers" if plan.headers else "none")

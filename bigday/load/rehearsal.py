@@ -12,18 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED
+from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, ConfigError
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, check_extra_args, explain_failure, run_locust
-from bigday.load.plan import LoadPlan, PlanOverrides, build_plan
+from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, check_secrets, sign_in_method
 from bigday.load.results import load_manifest
 from bigday.load.safety import check_host_allowed, check_reachable
 from bigday.runfolder import (
-    App,
     LoadStats,
     LoadVerdict,
     RunFile,
     RunFolder,
     Status,
+    app_record,
     environment_fingerprint,
     read_load_stats,
     read_manifest,
@@ -40,6 +40,7 @@ class LoadOptions:
 
     overrides: PlanOverrides = field(default_factory=PlanOverrides)
     processes: int = 1
+    locustfile: Path | None = None  # a locustfile of the team's own (Saturday spike); None: bigday's
     expect_workers: int | None = None
     master_bind_host: str = "127.0.0.1"
     master_bind_port: int | None = None
@@ -99,7 +100,13 @@ def check_rehearsal(
     """Judge a rehearsal's input before anything starts: the plan, Locust options and (when given) the host."""
     opts = options or LoadOptions()
     plan = build_plan(scenario, kind, opts.overrides)
+    check_secrets(plan)
     check_extra_args(opts.extra_locust_args)
+    if opts.locustfile is not None:
+        if kind != "saturday":
+            raise ConfigError("--locustfile: only for the saturday rehearsal (the isolation check runs bigday's own)")
+        if not opts.locustfile.is_file():
+            raise ConfigError(f"--locustfile: no such file {opts.locustfile}")
     if base_url:
         check_host_allowed(base_url, plan.allow_hosts, opts.permission)
     return plan
@@ -120,10 +127,10 @@ def run_rehearsal(
     url = base_url.rstrip("/")
     check_reachable(url)
     folder = RunFolder.create("load", opts.results_dir, opts.run_id)
-    _write_start(folder, plan, url, embedded, opts)
+    _write_start(folder, scenario, plan, url, embedded, opts)
     say(f"{kind}: {plan.total_duration_s:g}s against {url}, peak {plan.peak_users} users -> {folder.path}")
     launch = LocustLaunch(
-        locustfile=LOCUSTFILE_FOR[kind],
+        locustfile=(opts.locustfile or LOCUSTFILE_FOR[kind]).absolute(),
         host=url,
         plan_path=folder.file(RunFile.PLAN),
         out_dir=folder.path,
@@ -145,7 +152,9 @@ def run_rehearsal(
     return LoadRunResult(kind, folder.path, read_load_stats(folder))
 
 
-def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, opts: LoadOptions) -> None:
+def _write_start(
+    folder: RunFolder, scenario: Scenario, plan: LoadPlan, url: str, embedded: bool, opts: LoadOptions
+) -> None:
     write_plan(folder, plan)
     write_manifest(
         folder,
@@ -157,9 +166,11 @@ def _write_start(folder: RunFolder, plan: LoadPlan, url: str, embedded: bool, op
             complete=False,
             status="incomplete",
             environment=environment_fingerprint(load_processes=_processes_for(plan.kind, opts.processes)),
-            app=App(
-                base_url=url,
-                embedded_target=embedded,
+            app=app_record(
+                scenario,
+                url,
+                embedded,
+                sign_in=sign_in_method(plan),
                 target_isolation=(opts.target_isolation or "fair") if embedded else None,
             ),
         ),

@@ -10,9 +10,10 @@ import dataclasses
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from bigday.load.plan import LoadPlan
+from bigday.load.plan import LoadPlan, plan_secrets, sign_in_method
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan, endpoint_stats
 from bigday.load.verdict import generator_health, judge_isolation, judge_spike
@@ -115,11 +116,16 @@ def load_manifest(folder: RunFolder, plan: LoadPlan, **fields: Any) -> Manifest:
     )
 
 
+def _plain_locust_app(plan: LoadPlan) -> App:
+    """What a run under plain ``locust -f`` knows of the app: the plan's tenancy and sign-in."""
+    return App(tenancy=plan.tenancy.describe(), sign_in=sign_in_method(plan), secrets=plan_secrets(plan) or None)
+
+
 def _write_manifest(folder: RunFolder, plan: LoadPlan, rec: RunRecord, stats: LoadStats) -> None:
     # ``bigday load`` wrote the start of the manifest (its command line, the app); plain Locust did not.
     previous = read_manifest(folder) if folder.has(RunFile.MANIFEST) else None
-    app = previous.app if previous else App()
-    git = git_info()
+    app = previous.app if previous else _plain_locust_app(plan)
+    git = git_info(Path(plan.scenario_path).parent) if previous is None else {"git_sha": None, "git_branch": None}
     app = dataclasses.replace(
         app,
         base_url=app.base_url if app.base_url is not None else rec.host,

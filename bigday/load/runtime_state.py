@@ -11,58 +11,101 @@ Imported only inside Locust processes (importing Locust monkey-patches the inter
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import gevent
 from locust.env import Environment
 
 from bigday.load.photos import PhotoBody, photo_pool
-from bigday.load.plan import USER_CLASS_NAMES, IsolationPlan, LoadPlan
+from bigday.load.plan import IsolationPlan, LoadPlan
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
+from bigday.runfolder.plan import TenantShare
+from bigday.settings.templates import render
+
+T = TypeVar("T")
 
 # The attribute of Locust's Environment that holds bigday's state (Locust has no registry for extensions).
 _ATTRIBUTE = "bigday_run_state"
 
 
-class TenantPicker:
-    """Smooth weighted round-robin: tenants in exact proportion to their weights, evenly interleaved."""
+class WeightedPicker(Generic[T]):
+    """Smooth weighted round-robin: items in exact proportion to their weights, evenly interleaved."""
 
-    def __init__(self, weights: list[tuple[str, float]]) -> None:
+    def __init__(self, weights: list[tuple[T, float]]) -> None:
         self.weights = [(t, w) for t, w in weights if w > 0] or [(t, 1.0) for t, _ in weights]
         self.total = sum(w for _, w in self.weights)
-        self.current = {t: 0.0 for t, _ in self.weights}
+        self.current = [0.0] * len(self.weights)
 
-    def next(self) -> str:
-        for t, w in self.weights:
-            self.current[t] += w
-        chosen = max(self.current, key=self.current.__getitem__)
+    def next(self) -> T:
+        for i, (_, w) in enumerate(self.weights):
+            self.current[i] += w
+        chosen = max(range(len(self.current)), key=self.current.__getitem__)
         self.current[chosen] -= self.total
-        return chosen
+        return self.weights[chosen][0]
 
 
 @dataclass
 class UserSettings:
-    """What bigday's users take from the plan when each of them starts (see bigday.load.users)."""
+    """What bigday's users take from the plan when each of them starts (see bigday.load.users).
 
+    Built once per process; a tenant's credentials are read from this process's environment (``${VAR}``) the
+    first time one of its users starts, and kept only here."""
+
+    plan: LoadPlan
     think_s: tuple[float, float]
     batch: tuple[int, int]
     request_timeout_s: float
-    pickers: dict[str, TenantPicker]
+    kinds: WeightedPicker[str]
     victim: str = ""
     aggressor: str = ""
+    victim_journey: str = ""
+    aggressor_journey: str = ""
     victim_rps_per_user: float = IsolationPlan.victim_rps_per_user
+    _pickers: dict[str, WeightedPicker[TenantShare]] = field(default_factory=dict)
+    _values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_plan(cls, plan: LoadPlan) -> UserSettings:
-        pickers = {kind: TenantPicker([(t.tenant, t.weight(kind)) for t in plan.tenants]) for kind in USER_CLASS_NAMES}
-        settings = cls(plan.think_time_s, plan.batch_size, plan.request_timeout_s, pickers)
+        kinds = WeightedPicker([(k, w) for k, w in plan.user_mix]) if plan.user_mix else WeightedPicker([("-", 1.0)])
+        settings = cls(plan, plan.think_time_s, plan.batch_size, plan.request_timeout_s, kinds)
         if plan.isolation is not None:
             iso = plan.isolation
             settings.victim, settings.aggressor = iso.victim, iso.aggressor
+            settings.victim_journey, settings.aggressor_journey = iso.victim_journey, iso.aggressor_journey
             settings.victim_rps_per_user = iso.victim_rps_per_user
         return settings
+
+    def picker(self, kind: str) -> WeightedPicker[TenantShare]:
+        """Tenants for users of ``kind``: by its journey's ``tenants`` rule (every tenant alike if none)."""
+        found = self._pickers.get(kind)
+        if found is None:
+            journey = self.plan.journeys.get(kind)
+            by = journey.tenants if journey is not None else "equal"
+            found = self._pickers[kind] = WeightedPicker([(t, t.weight(by)) for t in self.plan.tenants])
+        return found
+
+    def share(self, tenant: str) -> TenantShare:
+        for t in self.plan.tenants:
+            if t.tenant == tenant:
+                return t
+        raise RuntimeError(f"the plan has no tenant {tenant!r} (the isolation users need a plan with load.isolation)")
+
+    def think_for(self, kind: str) -> tuple[float, float]:
+        journey = self.plan.journeys.get(kind)
+        if journey is not None and journey.think_time is not None:
+            return (journey.think_time.min, journey.think_time.max)
+        return self.think_s
+
+    def values_for(self, share: TenantShare) -> dict[str, str]:
+        """The tenant's placeholder values with its secrets read from the environment (once per process)."""
+        found = self._values.get(share.tenant)
+        if found is None:
+            found = {k: render(v, {}) for k, v in share.values().items()}
+            self._values[share.tenant] = found
+        return found
 
 
 class PhotoSupply:
@@ -109,6 +152,19 @@ class RunState:
     greenlets: list[gevent.Greenlet] = field(default_factory=list)
     # os.nice is relative: an aggressor-only process lowers its priority once, however many aggressors start.
     niced: bool = False
+    # Tenants one of whose users has signed in: a later failure is that user's, not wrong credentials.
+    signed_in_tenants: set[str] = field(default_factory=set)
+    # Ends the run with one line (a sign-in that cannot work); set by bigday.load.locust_runtime.attach.
+    on_abort: Callable[[str], None] | None = None
+    aborted: bool = False
+
+    def abort(self, reason: str) -> None:
+        """End the run without results: once, however many users find the same reason."""
+        if self.aborted:
+            return
+        self.aborted = True
+        if self.on_abort is not None:
+            self.on_abort(reason)
 
     def use_plan(self, plan: LoadPlan) -> None:
         self.plan = plan

@@ -24,6 +24,8 @@ Tick = tuple[int, float, list[type[User]]] | None
 
 class _PlanShape(LoadTestShape):
     abstract = True
+    # Locust's -u/-r/-t are read (bigday.load.plan.with_locust_options), not ignored with a warning.
+    use_common_options = True
 
     def _environment(self) -> Environment:
         assert self.runner is not None, "Locust ticks a shape only once it has a runner"
@@ -52,7 +54,7 @@ class SaturdayShape(_PlanShape):
             return None
         plan, stage, prev_users = found
         rate = max(abs(stage.users - prev_users) / stage.duration_s, 1.0)
-        return stage.users, rate, list(active_classes(self._environment(), plan))
+        return stage.users, rate, active_classes(self._environment())
 
 
 class IsolationShape(_PlanShape):

@@ -1,10 +1,13 @@
-"""The Saturday's people as Locust users (FastHttpUser): photographers, planners, couples, and the isolation pair.
+"""Load users (FastHttpUser): :class:`TenantUser`, the base a team's own locustfile subclasses, and the users
+that follow the scenario's journeys (:class:`JourneyUser`, and the isolation pair :class:`VictimUser` and
+:class:`AggressorUser`).
 
-Every request carries the user's tenant (``X-Tenant``) and is tagged with tenant, user kind and phase through
-the request context, which is how per-tenant statistics survive Locust's aggregation.  Each user takes its
-tenant, think time, timeouts and pacing from its environment's run state when it starts (see
-bigday.load.runtime_state); the classes themselves are not rewritten per process.  Imported only inside
-Locust processes.
+Every user belongs to one tenant, reaches the app the way the scenario's ``tenancy`` says (a header, a query
+parameter, a subdomain, a path prefix, or only through its account), signs in the way ``auth`` and
+``load.sign_in`` say, and tags every request with tenant, user kind and phase through the request context,
+which is how per-tenant statistics survive Locust's aggregation. Each user takes its tenant, journey, think
+time, timeouts and pacing from its environment's run state when it starts (bigday.load.runtime_state).
+Imported only inside Locust processes.
 """
 
 from __future__ import annotations
@@ -12,21 +15,29 @@ from __future__ import annotations
 import random
 import time
 from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
 
 import gevent
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, User, constant, task
+from locust.contrib.fasthttp import FastHttpSession, absolute_http_url_regexp
 from locust.env import Environment
+from locust.exception import StopTest
 from locust.runners import WorkerRunner
 
+from bigday.load.cookies import add_cookies, storage_state_cookies
 from bigday.load.dispatch import lower_priority_once
-from bigday.load.photos import CONTENT_TYPE
+from bigday.load.journey import Outcome, RequestSender, describe_request, run_task
 from bigday.load.plan import IsolationPlan, LoadPlan
 from bigday.load.runtime_state import UserSettings, run_state
+from bigday.runfolder.plan import TenantShare
+from bigday.settings.journeys import Journey, JourneyRequest
+from bigday.settings.templates import render
 
-SEARCH_TERMS = ("Hart", "Lee", "Smith", "Garcia", "Nguyen", "Okafor", "")
 # How far a paced user may fall behind its schedule before it forgets the missed arrivals instead of
 # sending them in a burst.
 MAX_LAG_S = 1.0
+# Statuses after which a signed-in user signs in again before its next task: its session has expired.
+SIGNED_OUT_STATUSES = (401,)
 
 
 class PoissonArrivals:
@@ -51,31 +62,103 @@ class PoissonArrivals:
         return max(0.0, due - now)
 
 
-class BigdayUser(FastHttpUser):
-    """Base of bigday's users: a tenant per user, tagged requests, the scenario's think time."""
+class TenantSession(FastHttpSession):
+    """Locust's FastHttpSession with the tenant's query parameter added to every relative path, when the
+    scenario's tenancy is ``by: query`` (a header, subdomain or path prefix needs no help: they are the
+    session's default headers and base URL)."""
+
+    def __init__(self, *args: Any, tenant_query: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant_query = tenant_query  # "tenant=everafter", already quoted
+
+    def _build_url(self, path: str) -> str:
+        if self.tenant_query and not absolute_http_url_regexp.match(path):
+            path = f"{path}{'&' if '?' in path else '?'}{self.tenant_query}"
+        return super()._build_url(path)
+
+
+class TenantUser(FastHttpUser):
+    """The base of bigday's load users; subclass it in a locustfile of your own.
+
+    Each instance belongs to one tenant (``self.tenant``) chosen by the scenario's weights for ``kind`` (a
+    journey's ``tenants`` rule when ``kind`` names a journey, else every tenant alike), reaches the app the way
+    the scenario's ``tenancy`` says, carries the scenario's auth headers and cookies, runs ``load.sign_in``
+    in ``on_start`` (call ``super().on_start()`` if you override it), and tags each request with tenant, kind
+    and phase, so bigday's raw samples, per-tenant statistics and verdicts cover your tasks too. Use
+    ``self.client`` as in any FastHttpUser; ``self.send(request)`` sends a scenario-style JourneyRequest.
+    """
 
     abstract = True
     kind: ClassVar[str] = "-"
 
     def __init__(self, environment: Environment) -> None:
+        # FastHttpUser.__init__ would build a plain FastHttpSession; _build_client builds the same with the
+        # tenant's query parameter, so only User's own __init__ runs here.
+        User.__init__(self, environment)
         self.rehearsal = run_state(environment)
         settings = self.rehearsal.user_settings()
-        self.tenant = self.choose_tenant(settings)
-        self.think_s = settings.think_s
+        plan = self.rehearsal.require_plan()
+        self.user_kind = self.choose_kind(settings)
+        self.share = self.choose_tenant(settings)
+        self.tenant = self.share.tenant
+        self.values = settings.values_for(self.share)
+        self.think_s = settings.think_for(self.user_kind)
         self.batch = settings.batch
-        # The tenant travels as a default header of this user's client: set once, not merged per request.
-        self.default_headers = {"X-Tenant": self.tenant}
-        # FastHttpUser builds its client from these in __init__, so this user's own values must be set first.
+        base = (environment.host or self.host or "").rstrip("/")
+        self.host = plan.tenancy.base_url(base, self.tenant, self.share.key)
+        headers = {k: render(v, self.values) for k, v in plan.headers.items()}
+        headers.update(plan.tenancy.headers(self.share.key))
+        hostname = urlsplit(self.host).hostname or ""
+        if plan.tenancy.by == "subdomain" and hostname.endswith(".localhost"):
+            # *.localhost is loopback (RFC 6761) and browsers treat it so; Python's resolver may not: connect to
+            # the base host and name the tenant's host in the Host header, as a browser would send it.
+            headers["Host"] = urlsplit(self.host).netloc
+            self.host = base
+        self.default_headers = headers
         # A saturated app answers slowly rather than never; the plan's timeout (a minute by default) separates
         # slow from lost.
         self.connection_timeout = self.network_timeout = settings.request_timeout_s
-        super().__init__(environment)
-        self.upload_headers = {"Content-Type": CONTENT_TYPE}
-        self._context = {"tenant": self.tenant, "user_kind": self.kind, "phase": self.rehearsal.phase}
+        self._build_client(plan)
+        self._add_cookies(plan, urlsplit(self.host).hostname or "localhost")
+        self.sender = RequestSender(self, self.values)
+        self.signed_in = False
+        self._context = {"tenant": self.tenant, "user_kind": self.user_kind, "phase": self.rehearsal.phase}
 
-    def choose_tenant(self, settings: UserSettings) -> str:
-        picker = settings.pickers.get(self.kind)
-        return picker.next() if picker else "-"
+    def _build_client(self, plan: LoadPlan) -> None:
+        if not self.host:
+            raise StopTest("no host to send load to: give --host (or bigday's --base-url)")
+        query = f"{quote(plan.tenancy.query_name)}={quote(self.share.key)}" if plan.tenancy.by == "query" else ""
+        self.client = TenantSession(
+            base_url=self.host,
+            request_event=self.environment.events.request,
+            network_timeout=self.network_timeout,
+            connection_timeout=self.connection_timeout,
+            max_redirects=self.max_redirects,
+            max_retries=self.max_retries,
+            insecure=self.insecure,
+            concurrency=self.concurrency,
+            user=self,
+            client_pool=self.client_pool,
+            ssl_context_factory=self.ssl_context_factory,
+            headers=self.default_headers,
+            proxy_host=self.proxy_host,
+            proxy_port=self.proxy_port,
+            tenant_query=query,
+        )
+
+    def _add_cookies(self, plan: LoadPlan, host: str) -> None:
+        pairs = [(k, render(v, self.values)) for k, v in plan.cookies.items()]
+        if plan.storage_state:
+            pairs += storage_state_cookies(render(plan.storage_state, self.values), host)
+        add_cookies(self.client.cookiejar, pairs, host)
+
+    # ------------------------------------------------------------ what a subclass may override
+
+    def choose_kind(self, settings: UserSettings) -> str:
+        return type(self).kind
+
+    def choose_tenant(self, settings: UserSettings) -> TenantShare:
+        return settings.picker(self.user_kind).next()
 
     def context(self) -> dict[str, Any]:
         # Locust copies this into each request's context, so one dict per user can be updated in place.
@@ -86,96 +169,82 @@ class BigdayUser(FastHttpUser):
         lo, hi = self.think_s
         return random.uniform(lo, hi)
 
-    def upload_photo(self, **context: Any) -> tuple[int, float]:
-        """Upload one photo from the pool: (HTTP status or 0 if the connection failed, Retry-After seconds)."""
-        photo = random.choice(self.rehearsal.photos.pool())
-        response = self.client.post(
-            "/api/photos",
-            data=photo.body,  # type: ignore[arg-type]  # FastHttpSession sends bytes as they are
-            headers=self.upload_headers,
-            name="/api/photos",
-            context=context,
-        )
-        status = int(getattr(response, "status_code", 0) or 0)
-        try:
-            retry_after = float((getattr(response, "headers", None) or {}).get("retry-after") or 0)
-        except ValueError:
-            retry_after = 0.0
-        return status, retry_after
+    def on_start(self) -> None:
+        self.sign_in()
 
-    def open_page(self, page: str, api: str, api_name: str, **context: Any) -> None:
-        """A page view: the document, then the API call its script makes."""
-        self.client.get(page, name=page, context=context)
-        # Yield before the follow-up call: with thousands of users per process, a user whose response just
-        # arrived would otherwise send again ahead of every other user already waiting to run.
-        gevent.sleep(0)
-        self.client.get(api, name=api_name, context=context)
+    # ------------------------------------------------------------ signing in
 
-    def view_gallery(self, **context: Any) -> None:
-        self.open_page("/photos/gallery", "/api/photos", "/api/photos", **context)
+    def sign_in(self) -> bool:
+        """Send ``load.sign_in``'s requests; a tenant none of whose users has signed in yet ends the run."""
+        requests = self.rehearsal.require_plan().sign_in
+        if not requests:
+            self.signed_in = True
+            return True
+        failed = self.sender.run(requests)
+        if failed is None:
+            self.signed_in = True
+            self.rehearsal.signed_in_tenants.add(self.tenant)
+            return True
+        index, outcome = failed
+        if self.tenant not in self.rehearsal.signed_in_tenants:
+            self.rehearsal.abort(
+                f"tenant {self.tenant!r}: sign-in step {index + 1} of {len(requests)}"
+                f" ({describe_request(requests[index])}) failed: {outcome.failure}"
+            )
+        return False
 
+    def send(self, request: JourneyRequest) -> Outcome:
+        """One scenario-style request (placeholders filled from this user's values and captures)."""
+        outcome = self.sender.send(request)
+        self.note(outcome.status)
+        return outcome
 
-class PhotographerUser(BigdayUser):
-    """Uploads batches of camera-sized photos from today's weddings, and checks the gallery."""
+    def ensure_signed_in(self) -> bool:
+        return self.signed_in or self.sign_in()
 
-    kind = "photographer"
-
-    @task(1)
-    def upload_batch(self) -> None:
-        for _ in range(random.randint(*self.batch)):
-            # Like the app's uploader: a busy server (503 + Retry-After) or a failure ends the batch for now.
-            if self.upload_photo()[0] != 201:
-                break
-            gevent.sleep(0)  # let other users' ready requests go between photos
-
-    @task(3)
-    def gallery(self) -> None:
-        self.view_gallery()
+    def note(self, status: int) -> None:
+        """After a response: a 401 means the session expired, so the next task signs in first."""
+        if status in SIGNED_OUT_STATUSES and self.rehearsal.require_plan().sign_in:
+            self.signed_in = False
 
 
-class PlannerUser(BigdayUser):
-    """Works the studio dashboard, searches clients and edits wedding-day timelines."""
+class JourneyUser(TenantUser):
+    """A user following one of the scenario's journeys (``load.journeys``), picked per user by ``user_mix``.
 
-    kind = "planner"
+    Abstract: the Saturday locustfile exposes it as ``ScenarioUser`` (Locust runs every concrete user class a
+    locustfile imports, so a base class must stay abstract)."""
 
-    @task(3)
-    def dashboard(self) -> None:
-        self.client.get("/dashboard", name="/dashboard")
+    abstract = True
 
-    @task(2)
-    def clients(self) -> None:
-        q = random.choice(SEARCH_TERMS)
-        offset = random.randrange(0, 200, 50)
-        self.open_page("/clients", f"/api/clients?offset={offset}&limit=50&q={q}", "/api/clients")
+    def choose_kind(self, settings: UserSettings) -> str:
+        return settings.kinds.next()
 
-    @task(2)
-    def timeline_edit(self) -> None:
-        self.open_page("/timeline/edit", "/api/timeline", "/api/timeline")
+    @property
+    def journey(self) -> Journey:
+        return self.rehearsal.require_plan().journeys[self.user_kind]
 
-
-class CoupleUser(BigdayUser):
-    """Looks through their wedding gallery and the day's timeline."""
-
-    kind = "couple"
-
-    @task(3)
-    def gallery(self) -> None:
-        self.view_gallery()
-
-    @task(1)
-    def timeline(self) -> None:
-        self.client.get("/api/timeline", name="/api/timeline")
+    @task
+    def follow_journey(self) -> None:
+        if not self.ensure_signed_in():
+            return
+        tasks = self.journey.tasks
+        chosen = random.choices(tasks, weights=[t.weight for t in tasks])[0] if len(tasks) > 1 else tasks[0]
+        outcome = run_task(self.sender, chosen, self.batch)
+        if outcome is not None:
+            self.note(outcome.status)
+            if outcome.retry_after_s:
+                gevent.sleep(max(outcome.retry_after_s, 0.5) * random.uniform(1.0, 1.5))
 
 
-class VictimUser(BigdayUser):
-    """A small studio's steady traffic: page views and API reads at a fixed rate, whatever the latency.
+class VictimUser(JourneyUser):
+    """A small studio's steady traffic: the victim journey's requests at a fixed rate, whatever the latency.
 
-    Reads only: the victim's own uploads would load its own worker pool and make its latency depend on its
-    own queue, not on the aggressor's.  Poisson arrivals at a fixed mean rate keep the victim's request rate
-    the same in every phase, and its requests independent of each other.
+    Poisson arrivals at a fixed mean rate keep the victim's request rate the same in every phase, and its
+    requests independent of each other. The reference scenario's victim only reads: its own uploads would load
+    its own worker pool and make its latency depend on its own queue, not on the aggressor's.
     """
 
-    kind = "planner"
+    abstract = False
     # Locust's dispatcher reads this from the class; set_user_counts applies the plan's count to it.
     fixed_count = IsolationPlan.victim_users
 
@@ -183,88 +252,57 @@ class VictimUser(BigdayUser):
         super().__init__(environment)
         self.arrivals = PoissonArrivals(self.rehearsal.user_settings().victim_rps_per_user)
 
-    def choose_tenant(self, settings: UserSettings) -> str:
-        return settings.victim
+    def choose_kind(self, settings: UserSettings) -> str:
+        return settings.victim_journey
+
+    def choose_tenant(self, settings: UserSettings) -> TenantShare:
+        return settings.share(settings.victim)
 
     def wait_time(self) -> float:
         return self.arrivals.wait()
 
-    @task(2)
-    def dashboard(self) -> None:
-        self.client.get("/dashboard", name="/dashboard")
 
-    @task(2)
-    def gallery(self) -> None:
-        self.client.get("/api/photos", name="/api/photos", context={"user_kind": "couple"})
+class AggressorUser(JourneyUser):
+    """The premium studio's spike: the aggressor journey back to back, more users than the app admits.
 
-    @task(1)
-    def timeline(self) -> None:
-        self.client.get("/api/timeline", name="/api/timeline")
-
-    @task(1)
-    def clients(self) -> None:
-        self.client.get("/api/clients?offset=0&limit=50", name="/api/clients")
-
-
-class AggressorUser(BigdayUser):
-    """The premium studio's spike: photographers uploading back to back, more of them than the app admits.
-
-    Like the app's uploader, one turned away (503) waits the Retry-After the app asks for, with jitter so the
-    rejected do not return in one synchronised burst.
+    Like the app's uploader, one turned away (503 with ``retry_after: true`` in the journey) waits the
+    Retry-After the app asks for, with jitter so the rejected do not return in one synchronised burst.
     """
 
-    kind = "photographer"
+    abstract = False
     wait_time = constant(0)
 
-    def choose_tenant(self, settings: UserSettings) -> str:
-        return settings.aggressor
+    def choose_kind(self, settings: UserSettings) -> str:
+        return settings.aggressor_journey
+
+    def choose_tenant(self, settings: UserSettings) -> TenantShare:
+        return settings.share(settings.aggressor)
 
     def on_start(self) -> None:
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner) and not runner.user_classes_count.get(VictimUser.__name__):
             lower_priority_once(self.rehearsal)
-
-    @task
-    def upload(self) -> None:
-        status, retry_after = self.upload_photo()
-        if status == 503:
-            gevent.sleep(max(retry_after, 0.5) * random.uniform(1.0, 1.5))
+        super().on_start()
 
 
-KIND_CLASSES: dict[str, type[BigdayUser]] = {
-    "photographer": PhotographerUser,
-    "planner": PlannerUser,
-    "couple": CoupleUser,
-}
+ISOLATION_CLASSES = (VictimUser, AggressorUser)
 
 
 def set_user_counts(environment: Environment, plan: LoadPlan) -> None:
-    """Apply the plan's user mix and victim count to the classes Locust's dispatcher reads them from.
+    """Apply the plan's victim count to the class Locust's dispatcher reads it from.
 
-    Weights and fixed counts are the one part of a user's configuration that Locust reads from the class, not
-    the instance: its dispatcher decides how many of each class to start before any exists. So they go
-    through Locust's own way of changing them (``Environment.update_user_class``, behind ``--config-users``
-    and the web UI's class picker), here and only here. Only the master (or a single local process)
-    dispatches; workers start the counts it sends them.
+    A fixed count is the one part of a user's configuration that Locust reads from the class, not the
+    instance: its dispatcher decides how many of each class to start before any exists. So it goes through
+    Locust's own way of changing it (``Environment.update_user_class``, behind ``--config-users`` and the web
+    UI's class picker). Only the master (or a single local process) dispatches. The Saturday mix needs no
+    such change: each JourneyUser picks its journey from the plan when it starts.
     """
-    mix = dict(plan.user_mix)
     for cls in environment.user_classes:
-        change: dict[str, Any] = {"user_class_name": cls.__name__}
-        if issubclass(cls, BigdayUser) and cls in KIND_CLASSES.values():
-            # Locust wants whole-number weights; per-mille keeps the scenario's mix to three digits.
-            change["weight"] = max(1, round(mix.get(cls.kind, 0.0) * 1000))
-        elif cls is VictimUser and plan.isolation is not None:
-            change["fixed_count"] = plan.isolation.victim_users
-        else:
-            continue
-        environment.update_user_class(change)  # type: ignore[no-untyped-call]
+        if cls is VictimUser and plan.isolation is not None:
+            change = {"user_class_name": cls.__name__, "fixed_count": plan.isolation.victim_users}
+            environment.update_user_class(change)  # type: ignore[no-untyped-call]
 
 
-def active_classes(environment: Environment, plan: LoadPlan) -> list[type[BigdayUser]]:
-    """The scenario's user kinds with a positive weight, as the classes this locustfile exposes."""
-    kinds = set(plan.user_kinds)
-    return [
-        c
-        for c in environment.user_classes
-        if issubclass(c, BigdayUser) and c.kind in kinds and c in KIND_CLASSES.values()
-    ]
+def active_classes(environment: Environment) -> list[type[User]]:
+    """The Saturday spike's users: every TenantUser class of the locustfile but the isolation pair."""
+    return [c for c in environment.user_classes if issubclass(c, TenantUser) and c not in ISOLATION_CLASSES]

@@ -32,6 +32,7 @@ from bigday.probe.page_scripts import (
 from bigday.probe.profiles import Profile, apply_profile
 from bigday.probe.results import PageRun, PageTarget, Vitals
 from bigday.probe.scoring import accessibility_score, performance_score
+from bigday.probe.steps import StepFailed, perform
 
 MAX_CONSOLE_ERRORS = 20
 # Streams never go quiet; they must not hold the settle wait to its bound.
@@ -173,21 +174,12 @@ def wait_for_settle(page: Page, watch: PageWatch, settings: MeasureSettings, clo
 
 
 def _interact(page: Page, steps: tuple[Any, ...], clock: Clock) -> None:
-    """The scenario's steps with trusted input only (click, keyboard), never dispatch_event."""
-    for step in steps:
-        timeout = min(clock.remaining_ms(), 10_000)
+    """The scenario's steps with trusted input only (bigday.probe.steps), never dispatch_event."""
+    for i, step in enumerate(steps):
         try:
-            if step.action == "click":
-                page.click(step.selector, timeout=timeout)
-            elif step.action == "type":
-                page.click(step.selector, timeout=timeout)
-                page.keyboard.type(step.text)
-            elif step.action == "press":
-                page.press(step.selector, step.text, timeout=timeout)
-            else:
-                raise RunFailed(f"interaction: unknown action {step.action!r}")
-        except PlaywrightTimeout:
-            raise RunFailed(f"interaction failed: {step.action} {step.selector}: not actionable in time") from None
+            perform(page, step, min(clock.remaining_ms(), 10_000))
+        except StepFailed as e:
+            raise RunFailed(f"interaction failed: step {i + 1} ({step.describe()}): {e.reason}") from None
     if steps:
         page.evaluate(NEXT_PAINT_JS)
         try:
@@ -333,8 +325,11 @@ def measure(
     assets: ProbeAssets,
     run_index: int = 0,
     attempt: int = 1,
+    context_options: dict[str, Any] | None = None,
 ) -> list[PageRun]:
     """One cold run of ``target`` in a fresh context (plus a warm one in the same context if asked).
+
+    ``context_options`` are added to the context (the tenant's headers and signed-in storage state).
 
     Returns the PageRun records; a run that could not be measured comes back with ``ok=False`` and its reason,
     and RunFailed is raised only when the browser itself crashed (the caller restarts it)."""
@@ -368,7 +363,7 @@ def measure(
 
     runs: list[PageRun] = []
     try:
-        context = browser.new_context(**profile.context_options(browser.version))
+        context = browser.new_context(**profile.context_options(browser.version), **(context_options or {}))
     except PlaywrightError as e:
         raise RunFailed(f"browser crash: {_first_line(e)}", crashed=True) from None
     try:

@@ -8,20 +8,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 
 from bigday.errors import BrowserError, ConfigError
+from bigday.probe.access import TenantAccess
 from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import ProbeAssets, load_assets
 from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_playwright_blocked
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
-from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget
+from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget, Vitals
 from bigday.runfolder import (
-    App,
     Manifest,
     MetricSummary,
     PageRunCounts,
@@ -32,12 +31,14 @@ from bigday.runfolder import (
     RunKind,
     RunStatus,
     ScenarioRef,
+    app_record,
     environment_fingerprint,
     utc_now,
     write_manifest,
     write_probe_samples,
     write_probe_summary,
 )
+from bigday.settings.access import Tenancy
 from bigday.settings.scenario import Page, Scenario
 from bigday.stats import summarize
 
@@ -101,25 +102,28 @@ class ProbeOutcome:
         return EXIT_COMPLETE if self.complete else EXIT_INCOMPLETE
 
 
-def page_url(base_url: str, path: str, tenant: str | None, knobs: tuple[tuple[str, str], ...] = ()) -> str:
-    """The page's URL with the tenant and fault knobs as query parameters (the reference target's contract)."""
-    base = urlsplit(base_url.rstrip("/") + path)
-    query = parse_qsl(base.query, keep_blank_values=True)
-    if tenant:
-        query = [(k, v) for k, v in query if k != "tenant"] + [("tenant", tenant)]
-    query += [(k, str(v)) for k, v in knobs]
-    return urlunsplit((base.scheme, base.netloc, base.path, urlencode(query), base.fragment))
+def page_url(
+    base_url: str,
+    path: str,
+    tenant: str | None,
+    knobs: tuple[tuple[str, str], ...] = (),
+    tenancy: Tenancy | None = None,
+    key: str | None = None,
+) -> str:
+    """The page's URL as ``tenant`` the way ``tenancy`` says (None: nowhere in the URL), with the fault knobs
+    as query parameters; ``key`` is the tenant's identifier in the app (default: the tenant itself)."""
+    way = tenancy or Tenancy()
+    if not tenant:
+        way = Tenancy()
+    return way.url(base_url, path, tenant or "", key or tenant or "", knobs)
 
 
-def page_targets(options: ProbeOptions, base_url: str) -> list[PageTarget]:
+def page_targets(options: ProbeOptions, access: TenantAccess) -> list[PageTarget]:
     scenario = options.scenario
-    targets = []
-    for p in options.selected_pages():
-        tenant = options.tenant or p.tenant or scenario.default_tenant.id
-        targets.append(
-            PageTarget(p.name, p.path, page_url(base_url, p.path, tenant, options.knobs), tenant, p.interaction)
-        )
-    return targets
+    return [
+        access.target(p, options.tenant or p.tenant or scenario.default_tenant.id, options.knobs)
+        for p in options.selected_pages()
+    ]
 
 
 def summarize_runs(
@@ -185,13 +189,31 @@ def measure_with_retries(
     run_index: int,
     max_attempts: int,
     on_run: Callable[[PageRun], None] | None = None,
+    access: TenantAccess | None = None,
 ) -> list[PageRun]:
-    """Every attempt's records, until one succeeds or ``max_attempts`` is reached; the browser restarts on crash."""
+    """Every attempt's records, until one succeeds or ``max_attempts`` is reached; the browser restarts on crash.
+
+    With ``access``, each run's context is the tenant's (headers, signed-in state); a run that landed on the
+    login page (the session expired) is recorded as failed, and the tenant signs in again before the next."""
     records: list[PageRun] = []
+    tenant = target.tenant or ""
     for attempt in range(1, max_attempts + 1):
         t0 = time.monotonic()
+        options = access.context_options(tenant) if access is not None and tenant else None
         try:
-            runs = measure(keeper.browser, target, settings, assets, run_index=run_index, attempt=attempt)
+            runs = measure(
+                keeper.browser, target, settings, assets, run_index=run_index, attempt=attempt, context_options=options
+            )
+            if access is not None and runs and access.expired(runs[0]):
+                runs = [
+                    replace(
+                        runs[0],
+                        ok=False,
+                        vitals=Vitals(),
+                        error="signed out: the page showed the login page; signed in again",
+                    )
+                ]
+                access.sign_in(keeper.browser, tenant)
         except RunFailed as crash:
             runs = [
                 PageRun(
@@ -254,7 +276,7 @@ def _manifest(
             profile=profile.name,
             profile_settings=profile.describe(),
         ),
-        app=App(**app.describe()),
+        app=app_record(options.scenario, app.base_url, app.embedded),
         probe=ProbeSettings(
             runs=options.runs,
             pages=options.pages,
@@ -295,11 +317,16 @@ def _probe_app(
         warm=options.warm,
     )
     audited: set[str] = set()
-    targets = page_targets(options, app.base_url)
+    access = TenantAccess(options.scenario, app.base_url, settings.profile)
+    targets = page_targets(options, access)
+    tenants = {t.tenant for t in targets if t.tenant}
+    access.check(tenants)  # an unset secret fails before a browser starts
     started = utc_now()
     runs: list[PageRun] = []
     missing: list[str] = []
     with _browser(browser) as keeper:
+        # Signed in once per tenant, before anything is written: a sign-in that fails leaves no run folder.
+        access.sign_in_all(keeper.browser, tenants)
         folder = RunFolder.create("probe", options.results_dir)
         write_manifest(
             folder, _manifest(folder, options, app, assets, _version(keeper.browser), started, None, "incomplete")
@@ -318,6 +345,7 @@ def _probe_app(
                     run_index,
                     options.max_attempts,
                     on_run,
+                    access,
                 )
                 if any(r.vitals.accessibility_score is not None for r in records):
                     audited.add(target.page)

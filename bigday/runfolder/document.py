@@ -27,6 +27,10 @@ FORBID = ConfigDict(extra="forbid", defer_build=True)
 UNVERSIONED = (RunFile.LOCUST_REPORT, RunFile.LOCUST_LOG, RunFile.DASHBOARD)
 WRITTEN_FORMAT: dict[RunFile, int] = {f: 1 for f in RunFile if f not in UNVERSIONED}
 READABLE_FORMATS: dict[RunFile, tuple[int, ...]] = {f: (1,) for f in WRITTEN_FORMAT}
+# plan.json 2: tenants carry key, clients, weddings and credentials; journeys, sign-in and tenancy travel with
+# the plan. A version-1 plan named the three reference user kinds, which no longer exist as classes.
+WRITTEN_FORMAT[RunFile.PLAN] = 2
+READABLE_FORMATS[RunFile.PLAN] = (2,)
 VERSION_KEY = "format_version"
 
 T = TypeVar("T")
@@ -145,7 +149,7 @@ def check_version(path: Path, file: RunFile, version: Any) -> None:
         known = ", ".join(map(str, readable))
         raise ConfigError(
             f"{path}: {VERSION_KEY}: {version!r} is not a version this bigday reads ({known});"
-            " was it written by a newer bigday?"
+            " was it written by another version of bigday?"
         )
 
 

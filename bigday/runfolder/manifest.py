@@ -26,8 +26,11 @@ from bigday.runfolder.document import (
 from bigday.runfolder.enums import RunKind
 from bigday.runfolder.folder import RunFile, RunFolder
 from bigday.settings import resolve
+from bigday.settings.scenario import DEFAULT_SCENARIO, Scenario
 
 RunStatus = Literal["ok", "incomplete", "failed"]
+# The source checkout bigday runs from, if any: the embedded reference target's code lives there.
+_CHECKOUT = Path(__file__).resolve().parents[2]
 Rehearsal = Literal["saturday", "isolation"]
 # The CSV files of a load run cannot carry a version of their own (plain CSV readers would choke on it):
 # the manifest records theirs.
@@ -73,6 +76,10 @@ class App(Record):
     target_isolation: str | None = omitted()  # load runs against the embedded target
     git_sha: str | None = None
     git_branch: str | None = None
+    tenancy: str | None = omitted()  # how requests named their tenant: "query tenant", "header X-Studio", "account"
+    sign_in: str | None = omitted()  # how visitors signed in: sign_in, storage_state, cookies, headers
+    # The environment variables the scenario named for secrets: their names only, never their values.
+    secrets: tuple[str, ...] | None = omitted()
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
@@ -142,9 +149,10 @@ def environment_fingerprint(**extra: Any) -> Environment:
 
 
 def git_info(cwd: Path | None = None) -> dict[str, str | None]:
-    """Git sha and branch of the app under test, from BIGDAY_APP_SHA/BRANCH or the working tree."""
+    """Git sha and branch of the app under test: BIGDAY_APP_SHA/BRANCH, else the CI's variables, else git of
+    ``cwd`` (the scenario's folder; None: no git fallback)."""
     sha, branch = resolve.app_revision()
-    if sha and branch:
+    if (sha and branch) or cwd is None:
         return {"git_sha": sha, "git_branch": branch}
     try:
         out = subprocess.run(
@@ -158,3 +166,25 @@ def git_info(cwd: Path | None = None) -> dict[str, str | None]:
         return {"git_sha": sha or out[0], "git_branch": branch or out[1]}
     except (OSError, subprocess.SubprocessError, IndexError):
         return {"git_sha": sha, "git_branch": branch}
+
+
+def app_record(
+    scenario: Scenario, base_url: str | None, embedded: bool, sign_in: str | None = None, **extra: Any
+) -> App:
+    """The manifest's ``app``: where it answered, its commit and branch, how tenants and sign-in worked.
+
+    The commit falls back to git of the scenario's folder (of bigday's checkout for the embedded target, whose
+    code is bigday's); the bundled example scenario's folder is bigday's, not an app's, so it gives none."""
+    if embedded:
+        folder: Path | None = _CHECKOUT
+    else:
+        folder = None if scenario.source == DEFAULT_SCENARIO else scenario.folder
+    return App(
+        base_url=base_url,
+        embedded_target=embedded,
+        **git_info(folder),
+        tenancy=scenario.tenancy.describe(),
+        sign_in=sign_in or scenario.auth.method,
+        secrets=scenario.secret_names() or None,
+        **extra,
+    )

@@ -8,6 +8,7 @@ workers (``LoadPlan.dumps`` / ``LoadPlan.from_json``).
 from __future__ import annotations
 
 import json
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,8 @@ from pydantic.dataclasses import dataclass
 from bigday.errors import ConfigError
 from bigday.runfolder.document import FORBID, Record, read_document, write_document
 from bigday.runfolder.folder import RunFile, RunFolder
+from bigday.settings.access import Tenancy
+from bigday.settings.journeys import Journey, JourneyRequest
 
 RehearsalKind = Literal["saturday", "isolation"]
 # Photos a photographer's phone or camera produces: a few HEIC-sized frames and a smaller edited export.
@@ -33,15 +36,23 @@ class Stage(Record):
 
 @dataclass(frozen=True, config=FORBID)
 class TenantShare(Record):
-    """How strongly a tenant is represented among each kind of user (weights, not fractions)."""
+    """A tenant as load users see it: its size (for weighting users over tenants), its key and credentials.
+
+    Credentials stay as the scenario writes them (``${VAR}``): each Locust process reads the secrets from its own
+    environment, so none is ever written to a plan file or sent to a worker."""
 
     tenant: str
-    photographer: float
-    planner: float
-    couple: float
+    key: str
+    clients: float
+    weddings: float
+    credentials: dict[str, str] = field(default_factory=dict)
 
-    def weight(self, kind: str) -> float:
-        return float(getattr(self, kind))
+    def weight(self, by: str) -> float:
+        """The tenant's weight under a journey's ``tenants`` rule: equal, clients or weddings."""
+        return 1.0 if by == "equal" else float(getattr(self, by))
+
+    def values(self) -> dict[str, str]:
+        return {**self.credentials, "tenant": self.tenant, "tenant_key": self.key}
 
 
 @dataclass(frozen=True, config=FORBID)
@@ -72,6 +83,8 @@ class IsolationPlan(Record):
     # aggressor's admission stays full for the whole spike, the strongest spike the app accepts. Users beyond
     # that would only add uploads turned away with 503 (which they would honour, see AggressorUser).
     aggressor_users: int = 16
+    victim_journey: str = "victim"
+    aggressor_journey: str = "aggressor"
     # Phase "alone" is the baseline; if it was this much slower than the aggressor-free "recovery" phase, the
     # machine disturbed it and a PASS against it would be unearned.
     baseline_drift_bar: float = 1.5
@@ -111,6 +124,14 @@ class LoadPlan(Record):
     saturation_fraction: float = 0.10
     request_timeout_s: float = 60.0
     isolation: IsolationPlan | None = None
+    journeys: dict[str, Journey] = field(default_factory=dict)
+    sign_in: tuple[JourneyRequest, ...] = ()
+    tenancy: Tenancy = Tenancy()
+    # Sent by every load user: the scenario's auth headers and cookies (secrets as ${VAR}), and the cookies of a
+    # Playwright storage-state file (an absolute path, may hold {tenant}).
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    storage_state: str | None = None
 
     @property
     def total_duration_s(self) -> float:

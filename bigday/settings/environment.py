@@ -27,12 +27,23 @@ VARIABLES: Mapping[str, str] = {
     "BIGDAY_BASELINE": "baseline to compare against (--baseline)",
     "BIGDAY_LOAD_PROCESSES": "Locust processes on this machine (--processes)",
     "BIGDAY_WEBHOOK_URL": "Slack-compatible webhook for new alerts (a secret: never printed)",
-    "BIGDAY_APP_SHA": "git commit of the app under test",
-    "BIGDAY_APP_BRANCH": "git branch of the app under test",
+    "BIGDAY_APP_SHA": "git commit of the app under test (else the CI's variables, else git of the scenario's folder)",
+    "BIGDAY_APP_BRANCH": "git branch of the app under test (likewise)",
     "BIGDAY_CHROMIUM": "Chromium executable (default /usr/bin/chromium)",
     "BIGDAY_NODE_MODULES": "folder with the pinned npm assets (web-vitals, axe-core)",
     "BIGDAY_DEBUG": "print a traceback for internal errors",
 }
+
+
+# Where each CI system names the commit and the branch it builds, tried in this order when BIGDAY_APP_SHA /
+# BIGDAY_APP_BRANCH are not set. For a pull or merge request the source branch comes first: the ref of the
+# merge commit (GitHub's "123/merge") is not a branch anyone compares against.
+CI_REVISION_VARIABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("GitHub Actions", "GITHUB_SHA", ("GITHUB_HEAD_REF", "GITHUB_REF_NAME")),
+    ("GitLab CI", "CI_COMMIT_SHA", ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME")),
+    ("Jenkins", "GIT_COMMIT", ("BRANCH_NAME", "GIT_BRANCH")),
+    ("CircleCI", "CIRCLE_SHA1", ("CIRCLE_BRANCH",)),
+)
 
 
 def raw(name: str) -> str | None:
@@ -66,6 +77,23 @@ def path(name: str) -> Path | None:
 
 def debug() -> bool:
     return raw("BIGDAY_DEBUG") not in (None, "0", "false", "no")
+
+
+def _branch_name(ref: str) -> str:
+    # Jenkins' GIT_BRANCH carries the remote ("origin/main"); some runners give a full ref.
+    for prefix in ("refs/heads/", "origin/"):
+        ref = ref.removeprefix(prefix)
+    return ref
+
+
+def ci_revision() -> tuple[str | None, str | None]:
+    """The commit and branch the CI system running bigday builds (GitHub Actions, GitLab CI, Jenkins, CircleCI)."""
+    for _system, sha_var, branch_vars in CI_REVISION_VARIABLES:
+        sha = raw(sha_var)
+        branch = next((b for b in (raw(v) for v in branch_vars) if b), None)
+        if sha or branch:
+            return sha, _branch_name(branch) if branch else None
+    return None, None
 
 
 def child_environment(drop_prefix: str | None = None, **extra: str) -> dict[str, str]:

@@ -108,5 +108,12 @@ def node_modules() -> Path | None:
 
 
 def app_revision() -> tuple[str | None, str | None]:
-    """The app under test's git commit and branch, when the environment names them."""
-    return environment.raw("BIGDAY_APP_SHA"), environment.raw("BIGDAY_APP_BRANCH")
+    """The app under test's git commit and branch, when the environment names them: ``BIGDAY_APP_SHA`` /
+    ``BIGDAY_APP_BRANCH``, else the CI system's own variables (each part separately, the flag-like ones first).
+
+    The last resort, git of the scenario's folder, is bigday.runfolder.git_info's (it runs git)."""
+    sha, branch = environment.raw("BIGDAY_APP_SHA"), environment.raw("BIGDAY_APP_BRANCH")
+    if sha and branch:
+        return sha, branch
+    ci_sha, ci_branch = environment.ci_revision()
+    return sha or ci_sha, branch or ci_branch

@@ -22,12 +22,10 @@ import yaml
 from pydantic import (
     AfterValidator,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictFloat,
     StrictInt,
     StrictStr,
-    StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -38,6 +36,11 @@ from pydantic.dataclasses import dataclass
 
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction, Unit
+from bigday.settings.access import Auth, SignIn, Tenancy, credential_problem
+from bigday.settings.base import CONFIG, Text
+from bigday.settings.journeys import Journey, JourneyRequest, ThinkTime
+from bigday.settings.steps import STEP_ACTIONS, InteractionStep, step_keys_problem
+from bigday.settings.templates import BUILTIN_NAMES, check_known, env_refs
 from bigday.settings.units import (
     DurationMs,
     Percent,
@@ -52,16 +55,21 @@ __all__ = [
     "AGGREGATES",
     "DEFAULT_SCENARIO",
     "LEVELS",
-    "USER_KINDS",
+    "STEP_ACTIONS",
     "AlertBand",
+    "Auth",
     "Budget",
     "InteractionStep",
     "IsolationPolicy",
+    "Journey",
+    "JourneyRequest",
     "LoadShape",
     "LoadStage",
     "Page",
     "RegressionPolicy",
     "Scenario",
+    "SignIn",
+    "Tenancy",
     "Tenant",
     "ThinkTime",
     "Threshold",
@@ -73,18 +81,13 @@ __all__ = [
 
 Aggregate = Literal["median", "p75", "p95", "p99", "mean", "min", "max"]
 Level = Literal["warn", "error"]
-UserKind = Literal["photographer", "planner", "couple"]
 AGGREGATES: tuple[str, ...] = typing.get_args(Aggregate)
 LEVELS: tuple[str, ...] = typing.get_args(Level)
-USER_KINDS: tuple[str, ...] = typing.get_args(UserKind)
-INTERACTION_ACTIONS = ("click", "type", "press")
-_DEFAULT_MIX: dict[UserKind, float] = {"photographer": 0.5, "planner": 0.3, "couple": 0.2}
 # The example scenario ships inside the package (scenarios/wedsync.yaml in a checkout links to it).
 DEFAULT_SCENARIO = Path(str(resources.files("bigday") / "scenarios" / "wedsync.yaml"))
 
-# Fields are also accepted by their Python names, so code can build the objects as it reads them.
-_CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
-Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+_CONFIG = CONFIG
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def _slug(pattern: str, allowed: str) -> AfterValidator:
@@ -143,40 +146,6 @@ MetricDirection = Annotated[Direction, BeforeValidator(_metric_direction)]
 
 
 @dataclass(frozen=True, config=_CONFIG)
-class InteractionStep:
-    """One trusted input step: click a selector, type text into a field, or press a key in it.
-
-    Written in the scenario as ``click: SELECTOR``, ``type: {selector, text}`` or ``press: {selector, key}``.
-    """
-
-    action: Literal["click", "type", "press"]
-    selector: Text
-    text: StrictStr = ""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_scenario(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or "action" in data:
-            return data
-        actions = [a for a in INTERACTION_ACTIONS if a in data]
-        if len(actions) != 1 or len(data) != 1:
-            raise ValueError("expected exactly one of click, type or press")
-        action = actions[0]
-        value = data[action]
-        if action == "click":
-            return {"action": "click", "selector": value}
-        if not isinstance(value, dict):
-            raise ValueError(f"{action}: expected a mapping with selector and {'text' if action == 'type' else 'key'}")
-        key = "text" if action == "type" else "key"
-        unknown = sorted(set(value) - {"selector", key})
-        if unknown:
-            raise ValueError(f"{action}.{unknown[0]}: unknown key; expected one of: selector, {key}")
-        if not isinstance(value.get(key), str) or not value[key]:
-            raise ValueError(f"{action}.{key}: missing required key (a non-empty string)")
-        return {"action": action, "selector": value.get("selector"), "text": value[key]}
-
-
-@dataclass(frozen=True, config=_CONFIG)
 class Page:
     """A critical path of the app and the interaction performed on it after load."""
 
@@ -184,6 +153,17 @@ class Page:
     path: Text
     interaction: tuple[InteractionStep, ...] = ()
     tenant: StrictStr | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _steps_named(cls, data: Any) -> Any:
+        # Checked here rather than in the step, so the message can name the page.
+        if isinstance(data, dict) and isinstance(data.get("interaction"), list):
+            for i, raw in enumerate(data["interaction"]):
+                problem = step_keys_problem(raw)
+                if problem:
+                    raise ValueError(f"interaction[{i}]: {problem} (page {data.get('name')!r})")
+        return data
 
     @field_validator("path")
     @classmethod
@@ -195,18 +175,35 @@ class Page:
 
 @dataclass(frozen=True, config=_CONFIG)
 class Tenant:
-    """A studio using the app."""
+    """A studio using the app: its size, how the app names it (``key``), and how it signs in (``credentials``)."""
 
     id: TenantId
-    plan: Literal["premium", "small"]
-    clients: Annotated[StrictInt, Field(ge=1)]
+    plan: Literal["premium", "small"] = "small"
+    clients: Annotated[StrictInt, Field(ge=1)] = 1
     name: StrictStr = Field(default="", validate_default=True)  # left out in the file: the id
     concurrent_weddings: Annotated[StrictInt, Field(ge=0)] = 1
+    # The tenant's identifier in the app (header or query value, subdomain, path segment); left out: the id.
+    key: StrictStr = Field(default="", validate_default=True)
+    # Values for {placeholders} of sign-in steps, headers and requests; secrets as ${VAR} only.
+    credentials: dict[StrictStr, StrictStr] = Field(default_factory=dict)
 
-    @field_validator("name", mode="after")
+    @field_validator("name", "key", mode="after")
     @classmethod
     def _default_name(cls, v: str, info: ValidationInfo) -> str:
         return v or str(info.data.get("id", ""))
+
+    @field_validator("credentials")
+    @classmethod
+    def _secrets_named(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, value in v.items():
+            problem = credential_problem(name, value)
+            if problem:
+                raise ValueError(problem)
+        return v
+
+    def values(self) -> dict[str, str]:
+        """The tenant's placeholder values, credentials still as written (``${VAR}`` unresolved)."""
+        return {**self.credentials, "tenant": self.id, "tenant_key": self.key}
 
     @field_validator("clients")
     @classmethod
@@ -295,14 +292,9 @@ class IsolationPolicy:
     phase_s: PositiveSeconds = Field(default=20.0, validation_alias="phase")
     # A victim slow-down counts only when its p95 rise could also reach this many ms (0: the ratio alone).
     min_effect_ms: DurationMs = Field(default=0.0, validation_alias="min_effect")
-
-
-@dataclass(frozen=True, config=_CONFIG)
-class ThinkTime:
-    """Seconds a load user waits between tasks, drawn uniformly from [min, max]."""
-
-    min: PositiveSeconds
-    max: PositiveSeconds
+    # The journeys (load.journeys) the victim's and the aggressor's users follow.
+    victim_journey: Text = "victim"
+    aggressor_journey: Text = "aggressor"
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -311,11 +303,14 @@ class LoadShape:
 
     peak_users: StrictInt = Field(default=10_000, ge=1)
     stages: tuple[LoadStage, ...] = ()
-    user_mix: dict[UserKind, float] = Field(default_factory=lambda: dict(_DEFAULT_MIX))
+    # Journey name -> weight; left out: every journey alike (those of the isolation pair aside).
+    user_mix: dict[StrictStr, float] = Field(default_factory=dict)
     think_time: ThinkTime = ThinkTime(1.0, 5.0)
     max_duration_s: PositiveSeconds = Field(default=1800.0, validation_alias="max_duration")
     allow_hosts: tuple[StrictStr, ...] = ()
     isolation: IsolationPolicy | None = None
+    journeys: dict[StrictStr, Journey] = Field(default_factory=dict)
+    sign_in: tuple[JourneyRequest, ...] = ()  # requests every load user sends once, before its first task
 
     @field_validator("user_mix", mode="before")
     @classmethod
@@ -340,6 +335,14 @@ class LoadShape:
     def think_time_s(self) -> tuple[float, float]:
         return (self.think_time.min, self.think_time.max)
 
+    @property
+    def mix(self) -> dict[str, float]:
+        """The Saturday mix: ``user_mix``, or every journey alike but the isolation pair's."""
+        if self.user_mix:
+            return dict(self.user_mix)
+        pair = {self.isolation.victim_journey, self.isolation.aggressor_journey} if self.isolation else set()
+        return {name: 1.0 for name in self.journeys if name not in pair}
+
 
 @dataclass(frozen=True, config=_CONFIG)
 class Scenario:
@@ -350,6 +353,8 @@ class Scenario:
     pages: tuple[Page, ...]
     version: StrictInt = 1
     base_url: StrictStr | None = None
+    tenancy: Tenancy = Tenancy()
+    auth: Auth = Auth()
     thresholds: tuple[Threshold, ...] = ()
     alert_bands: dict[str, AlertBand] = Field(default_factory=dict)  # metric -> its band
     budgets: tuple[Budget, ...] = ()
@@ -407,6 +412,20 @@ class Scenario:
     def default_tenant(self) -> Tenant:
         return self.tenants[0]
 
+    @property
+    def folder(self) -> Path:
+        """Where files the scenario names (storage states, uploads) are found: the scenario file's folder."""
+        return self.source.parent.absolute()
+
+    def secret_names(self) -> tuple[str, ...]:
+        """Every environment variable the scenario names for a secret, sorted (the manifest records these)."""
+        texts = [*self.auth.templates(), *(v for t in self.tenants for v in t.credentials.values())]
+        for r in self.load.sign_in:
+            texts.extend(r.templates())
+        for j in self.load.journeys.values():
+            texts.extend(x for task in j.tasks for r in task.requests for x in r.templates())
+        return tuple(sorted({name for t in texts for name in env_refs(t)}))
+
 
 _SCENARIO = TypeAdapter(Scenario)
 
@@ -433,10 +452,80 @@ def _unique(items: tuple[Any, ...], attr: str, section: str, what: str) -> None:
 
 
 def _check_references(s: Scenario) -> None:
-    """What one section says about another: tenants and pages named elsewhere exist, stages fit the peak."""
+    """What one section says about another: tenants and pages named elsewhere exist, stages fit the peak,
+    every placeholder has a value for every tenant."""
     _check_pages(s)
     _check_bands(s)
     _check_load(s)
+    _check_placeholders(s)
+    _check_journeys(s)
+
+
+def _tenant_names(s: Scenario) -> set[str]:
+    """Placeholders every tenant has a value for: the built-ins and the credentials all tenants share."""
+    shared = set.intersection(*(set(t.credentials) for t in s.tenants)) if s.tenants else set()
+    return shared | set(BUILTIN_NAMES)
+
+
+def _refuse_unknown(path: str, texts: Any, known: set[str]) -> None:
+    for text in texts:
+        problem = check_known(text, known)
+        if problem:
+            raise _Refused(path, problem)
+
+
+def _check_placeholders(s: Scenario) -> None:
+    known = _tenant_names(s)
+    for i, p in enumerate(s.pages):
+        _refuse_unknown(f"pages[{i}].path", (p.path,), known)
+        for j, step in enumerate(p.interaction):
+            _refuse_unknown(f"pages[{i}].interaction[{j}]", step.templates(), known)
+    auth = s.auth
+    for key, text in [
+        *(("headers." + k, v) for k, v in auth.headers.items()),
+        *(("cookies." + k, v) for k, v in auth.cookies.items()),
+    ]:
+        _refuse_unknown(f"auth.{key}", (text,), known)
+    if auth.storage_state:
+        _refuse_unknown("auth.storage_state", (auth.storage_state,), known)
+    if auth.sign_in is not None:
+        _refuse_unknown("auth.sign_in.page", (auth.sign_in.page,), known)
+        for j, step in enumerate(auth.sign_in.steps):
+            _refuse_unknown(f"auth.sign_in.steps[{j}]", step.templates(), known)
+        _refuse_unknown("auth.sign_in.success", auth.sign_in.success.templates(), known)
+
+
+def _check_requests(path: str, requests: tuple[JourneyRequest, ...], known: set[str]) -> set[str]:
+    """Each request may use what the ones before it captured; returns the names known after the last."""
+    names = set(known)
+    for i, r in enumerate(requests):
+        _refuse_unknown(f"{path}[{i}]", r.templates(), names | set(r.choose))
+        names |= set(r.capture)
+    return names
+
+
+def _check_journeys(s: Scenario) -> None:
+    load = s.load
+    signed_in = _check_requests("load.sign_in", load.sign_in, _tenant_names(s))
+    for name, journey in load.journeys.items():
+        if not _SLUG.fullmatch(name):
+            raise _Refused(f"load.journeys.{name}", "expected a lower-case name (letters, digits, - and _)")
+        for t, task in enumerate(journey.tasks):
+            _check_requests(f"load.journeys.{name}.tasks[{t}].requests", task.requests, signed_in)
+    known = ", ".join(sorted(load.journeys)) or "none"
+    for kind in load.user_mix:
+        if kind not in load.journeys:
+            raise _Refused(f"load.user_mix.{kind}", f"unknown journey; load.journeys declares: {known}")
+    iso = load.isolation
+    if iso is not None and load.journeys:
+        for key, name in (("victim_journey", iso.victim_journey), ("aggressor_journey", iso.aggressor_journey)):
+            if name not in load.journeys:
+                raise _Refused(f"load.isolation.{key}", f"unknown journey {name!r}; load.journeys declares: {known}")
+    if s.auth.sign_in is not None and load.journeys and not load.sign_in:
+        raise _Refused(
+            "load.sign_in",
+            "missing: probes sign in (auth.sign_in) but load users would not; add the sign-in requests",
+        )
 
 
 def _check_pages(s: Scenario) -> None:
@@ -491,6 +580,10 @@ def _check_load(s: Scenario) -> None:
 
 
 # ---------------------------------------------------------------- errors as one line
+
+
+# A key path as validators write it at the start of a message: ``steps[3]``, ``headers.Authorization``.
+_KEY_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])?)*")
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -563,7 +656,7 @@ def _message(err: Any) -> tuple[str, str]:
         text = str(ctx.get("error", err["msg"]))
         path = _key_path(loc)
         head, sep, rest = text.partition(": ")
-        if sep and re.fullmatch(r"[a-z_]+(\.[a-z_]+)*", head):  # a validator naming the key inside its own
+        if sep and _KEY_PATH.fullmatch(head):  # a validator naming the key inside its own
             path, text = f"{path}.{head}" if loc else head, rest
         return path, f"expected {text}" if text.startswith(("a ", "an ")) else text
     for prefix, expected in _EXPECTED_BY_TYPE:

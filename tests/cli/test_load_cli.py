@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 import yaml
@@ -16,6 +17,8 @@ import yaml
 from bigday.cli import main
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, free_port, run_locust
 from bigday.load.plan import build_plan
+from bigday.runfolder import RunFile, RunFolder, write_plan
+from bigday.runfolder.document import WRITTEN_FORMAT
 from bigday.settings.scenario import DEFAULT_SCENARIO, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,11 +141,26 @@ def test_plain_locust_refuses_a_non_loopback_host():
 
 
 @pytest.mark.load
+def test_plain_locust_refuses_users_for_the_isolation_check(tmp_path, static_url):
+    """Its user counts and phases are fixed: -u/-t would be silently wrong, so Locust stops before any load."""
+    before = int(httpx.get(static_url + "/__count", timeout=5, trust_env=False).text)
+    out = run(
+        "-m", "locust", "-f", str(LOCUSTFILE_FOR["isolation"]), "--headless", "-u", "20", "-t", "10s",
+        "--host", static_url, "--bigday-out", str(tmp_path / "run"), timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    (line,) = [ln for ln in out.stderr.splitlines() if "bigday: error:" in ln]
+    assert "-u/--users" in line and "isolation check" in line and "--phase" in line
+    assert not (tmp_path / "run").exists()
+    assert int(httpx.get(static_url + "/__count", timeout=5, trust_env=False).text) == before
+
+
+@pytest.mark.load
 def test_locust_stops_itself_at_the_hard_limit(tmp_path, static_url):
     """The plan's hard limit ends a run whose shape would go on, from inside Locust."""
     plan = build_plan(load_scenario(), "isolation").to_json()
     plan["max_duration_s"] = 3.0  # the shape lasts 62 s
-    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    (tmp_path / "plan.json").write_text(json.dumps({"format_version": WRITTEN_FORMAT[RunFile.PLAN], **plan}))
     start = time.monotonic()
     out = run(
         "-m",
@@ -168,7 +186,7 @@ def test_locust_stops_itself_at_the_hard_limit(tmp_path, static_url):
 def test_parent_kills_a_locust_that_outlives_its_deadline(tmp_path, static_url):
     """Belt and braces: past the hard limit plus grace, bigday kills Locust and its workers by PID."""
     plan = build_plan(load_scenario(), "isolation")
-    (tmp_path / "plan.json").write_text(plan.dumps())
+    write_plan(RunFolder(tmp_path), plan)
     launch = LocustLaunch(
         locustfile=LOCUSTFILE_FOR["isolation"],
         host=static_url,

@@ -98,6 +98,74 @@ def test_saturday_spike_under_plain_locust(target, tmp_path):
     assert manifest["kind"] == "load" and manifest["complete"] and manifest["environment"]["locust_version"]
 
 
+def test_plain_locust_honours_users_and_run_time(target, tmp_path):
+    """`-u 20 -t 10s`: twenty users (all started in the first second) for ten seconds, not the scenario's stages."""
+    out_dir = tmp_path / "run"
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["saturday"]), "--headless", "-u", "20", "-t", "10s"]
+        + ["--host", target, "--bigday-out", str(out_dir), "--only-summary"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=tmp_path,
+    )
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "will be ignored" not in proc.stderr and "no impact on LoadShapes" not in proc.stderr
+    stats = json.loads((out_dir / "load_stats.json").read_text())
+    spans = {p["name"]: p["end_s"] - p["start_s"] for p in stats["phases"]}
+    # The shape ticks once a second, so the run ends up to a tick after its 10 s.
+    assert list(spans) == ["ramp", "steady"] and 0.5 <= spans["ramp"] <= 1.5 and 8.5 <= spans["steady"] <= 10.5
+    assert stats["peak_users_reached"] == 20 and 9.5 <= stats["duration_s"] <= 12 and elapsed < 60
+    assert stats["verdicts"][0]["plateau_phases"] == ["steady"]
+
+
+CUSTOM_LOCUSTFILE = """
+from locust import task
+
+from bigday.load import TenantUser
+from bigday.load.locust_runtime import install
+from bigday.load.shapes import SaturdayShape
+
+install("saturday")
+
+
+class Exporter(TenantUser):
+    kind = "exporter"
+
+    @task
+    def export(self):
+        self.client.get("/api/timeline", name="/api/timeline")
+
+
+__all__ = ["Exporter", "SaturdayShape"]
+"""
+
+
+def test_a_locustfile_of_your_own_keeps_tenants_tags_and_verdicts(target, tmp_path):
+    """The documented base class: the team's own task, with bigday's tenancy, per-tenant samples and verdict."""
+    locustfile = tmp_path / "mine.py"
+    locustfile.write_text(CUSTOM_LOCUSTFILE)
+    out_dir = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "6", "-t", "4s"]
+        + ["--host", target, "--bigday-out", str(out_dir), "--csv", str(tmp_path / "locust"), "--only-summary"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stats = json.loads((out_dir / "load_stats.json").read_text())
+    rows = fine_rows(stats)
+    assert {r["user_kind"] for r in rows} == {"exporter"} and {r["endpoint"] for r in rows} == {"GET /api/timeline"}
+    # An unnamed kind spreads over every tenant alike; each request reached its tenant (no 404 for a lost one).
+    assert {r["tenant"] for r in rows} == {"everafter", "lumen", "petal"}
+    assert all(r["error_rate"] == 0 for r in rows) and stats["samples"] == locust_total(tmp_path / "locust") >= 6
+    assert stats["verdicts"][0]["name"] == "saturday_spike"
+
+
 def test_isolation_locustfile_in_the_web_ui(target, tmp_path):
     port = free_port()
     out_dir = tmp_path / "ui-run"

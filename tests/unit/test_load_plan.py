@@ -31,10 +31,12 @@ def test_saturday_plan_follows_the_scenario(scenario):
     assert dict(plan.user_mix) == {"photographer": 0.5, "planner": 0.3, "couple": 0.2}
     assert plan.think_time_s == (2.0, 8.0) and plan.max_duration_s == 1800
     shares = {t.tenant: t for t in plan.tenants}
-    # The premium studio with 200 weddings today dominates the photographers.
-    photographers = sum(t.photographer for t in plan.tenants)
-    assert shares["everafter"].photographer / photographers > 0.9
-    assert shares["everafter"].planner == 2000
+    # The premium studio with 200 weddings today dominates the photographers, who follow the weddings.
+    assert plan.journeys["photographer"].tenants == "weddings"
+    weddings = sum(t.weight("weddings") for t in plan.tenants)
+    assert shares["everafter"].weight("weddings") / weddings > 0.9
+    assert shares["everafter"].weight("clients") == 2000 and shares["lumen"].weight("equal") == 1.0
+    assert plan.tenancy.describe() == "query tenant" and shares["lumen"].key == "lumen"
 
 
 def test_peak_and_time_scale_rescale_every_stage(scenario):

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+HOST = "http://127.0.0.1:9"
+
 SCRIPT = Path(__file__).with_name("two_locust_environments.py")
 
 
@@ -43,7 +45,7 @@ def test_each_environment_has_its_own_state(seen):
 
 def test_users_read_their_own_environment(seen):
     during, plans = seen["during"], seen["plans"]
-    for who in ("planner_a", "victim_a"):
+    for who in ("planner_a",):
         user = during[who]
         assert user["think_s"] == plans["saturday"]["think_s"]
         assert user["timeouts"] == user["client_timeouts"] == [plans["saturday"]["timeout_s"]] * 2
@@ -54,12 +56,15 @@ def test_users_read_their_own_environment(seen):
         # Set on the user before FastHttpUser built its client, and the client really got them.
         assert user["timeouts"] == user["client_timeouts"] == [7.0, 7.0]
         assert user["phase"] == "init"
-    assert during["planner_a"]["tenant"] in seen["tenants_a"]
-    assert during["planner_a"]["header"] == during["planner_a"]["tenant"]
+    planner = during["planner_a"]
+    # The first user of the Saturday mix takes its heaviest journey; its tenant follows that journey's rule.
+    assert planner["kind"] == "photographer" and planner["tenant"] in seen["tenants_a"]
+    assert planner["query"] == f"tenant={planner['tenant']}"
+    assert planner["url"] == f"{HOST}/api/clients?offset=0&tenant={planner['tenant']}"
     # Only B's plan has an isolation section: its victim is the plan's tenant, paced at the plan's rate.
-    assert during["victim_b"]["tenant"] == during["victim_b"]["header"] == plans["isolation"]["victim"]
-    assert during["victim_b"]["rate"] == plans["isolation"]["rate"] == 5.0
-    assert during["victim_a"]["tenant"] == "" and during["victim_a"]["rate"] == 12.0
+    victim = during["victim_b"]
+    assert victim["tenant"] == plans["isolation"]["victim"] and victim["query"] == f"tenant={victim['tenant']}"
+    assert victim["kind"] == "victim" and victim["rate"] == plans["isolation"]["rate"] == 5.0
 
 
 def test_victim_count_goes_through_locusts_user_class_update(seen):

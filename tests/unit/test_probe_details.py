@@ -13,6 +13,7 @@ from bigday.probe import details as d
 from bigday.probe.profiles import PROFILES
 from bigday.probe.results import SAMPLE_METRICS, Vitals
 from bigday.probe.runner import page_url
+from bigday.settings.access import Tenancy
 from bigday.stats import aggregate_or_none, coefficient_of_variation, summarize
 
 
@@ -136,11 +137,30 @@ def test_vitals_fields_are_the_sample_metrics_of_the_run_folder_format():
 
 
 def test_page_url_adds_tenant_and_knobs_to_existing_query():
-    assert page_url("http://h:1/", "/dashboard", "lumen") == "http://h:1/dashboard?tenant=lumen"
-    assert page_url("http://h:1", "/clients?view=all&tenant=x", "lumen", (("lcp_delay", "1500"),)) == (
+    query = Tenancy(by="query", name="tenant")
+    assert page_url("http://h:1/", "/dashboard", "lumen", tenancy=query) == "http://h:1/dashboard?tenant=lumen"
+    assert page_url("http://h:1", "/clients?view=all&tenant=x", "lumen", (("lcp_delay", "1500"),), query) == (
         "http://h:1/clients?view=all&tenant=lumen&lcp_delay=1500"
     )
-    assert page_url("https://app.example", "/forms/new", None) == "https://app.example/forms/new"
+    assert page_url("https://app.example", "/forms/new", None, tenancy=query) == "https://app.example/forms/new"
+
+
+@pytest.mark.parametrize(
+    ("tenancy", "url"),
+    [
+        (Tenancy(), "http://localhost:8000/admin/?x=1"),
+        (Tenancy(by="header", name="X-Studio"), "http://localhost:8000/admin/?x=1"),
+        (Tenancy(by="query", name="studio"), "http://localhost:8000/admin/?x=1&studio=ever-after"),
+        (Tenancy(by="subdomain"), "http://ever-after.localhost:8000/admin/?x=1"),
+        (Tenancy(by="path"), "http://localhost:8000/ever-after/admin/?x=1"),
+        (Tenancy(by="path", prefix="/studios/{tenant}"), "http://localhost:8000/studios/everafter/admin/?x=1"),
+    ],
+)
+def test_each_way_of_telling_tenants_apart(tenancy, url):
+    # The tenant's id is "everafter"; the app knows it as "ever-after" (its key).
+    assert page_url("http://localhost:8000", "/admin/?x=1", "everafter", (), tenancy, "ever-after") == url
+    headers = tenancy.headers("ever-after")
+    assert headers == ({"X-Studio": "ever-after"} if tenancy.by == "header" else {})
 
 
 def test_summary_table_marks_unmeasured_metrics():

@@ -20,11 +20,17 @@ from locust.event import Events
 from bigday.load.locust_runtime import attach
 from bigday.load.plan import build_plan
 from bigday.load.runtime_state import RunState, run_state
-from bigday.load.users import AggressorUser, CoupleUser, PhotographerUser, PlannerUser, VictimUser
+from bigday.load.users import AggressorUser, JourneyUser, VictimUser
 from bigday.settings.scenario import load_scenario
 
 HOST = "http://127.0.0.1:9"
-CLASSES: list[type[User]] = [PhotographerUser, PlannerUser, CoupleUser, VictimUser, AggressorUser]
+
+
+class ScenarioUser(JourneyUser):
+    """As the Saturday locustfile exposes the journeys."""
+
+
+CLASSES: list[type[User]] = [ScenarioUser, VictimUser, AggressorUser]
 
 
 def environment() -> Environment:
@@ -41,11 +47,14 @@ def environment() -> Environment:
     return env
 
 
-def user_view(user: PlannerUser | VictimUser) -> dict[str, Any]:
+def user_view(user: JourneyUser) -> dict[str, Any]:
     pool_args = user.client.client.clientpool.client_args
     return {
         "tenant": user.tenant,
-        "header": user.client.client.default_headers.get("X-Tenant"),
+        "kind": user.user_kind,
+        # The example scenario's tenancy: a query parameter added to every relative path.
+        "query": user.client.tenant_query,
+        "url": user.client._build_url("/api/clients?offset=0"),
         "think_s": list(user.think_s),
         "timeouts": [user.connection_timeout, user.network_timeout],
         # What the HTTP client was really built with: FastHttpUser reads the timeouts in its __init__.
@@ -95,9 +104,8 @@ def main() -> None:
     during = {
         "a": state_view(run_state(a)),
         "b": state_view(run_state(b)),
-        "planner_a": user_view(PlannerUser(a)),
-        "planner_b": user_view(PlannerUser(b)),
-        "victim_a": user_view(VictimUser(a)),
+        "planner_a": user_view(ScenarioUser(a)),
+        "planner_b": user_view(ScenarioUser(b)),
         "victim_b": user_view(VictimUser(b)),
     }
     a.events.test_stop.fire(environment=a)
