@@ -24,7 +24,7 @@ import numpy as np
 from bigday import stats
 from bigday.metrics import METRICS, Unit, format_change, format_number, format_value, unit_of
 from bigday.report.answer import isolation_sentence
-from bigday.report.data import ReportData, RunView
+from bigday.report.data import ReportData, RunView, alert_cells
 from bigday.report.history import History
 from bigday.report.markdown import check_detail
 from bigday.runfolder import (
@@ -478,32 +478,13 @@ def _when(t: datetime | None) -> str:
 def _alerts(data: ReportData) -> dict[str, Any] | None:
     tenants = data.page_tenants()
     run_rows = [
-        [
-            a.id,
-            a.severity,
-            a.type,
-            a.page,
-            a.metric,
-            format_value(a.metric, a.actual),
-            format_value(a.metric, a.threshold),
-            "new" if a.new else f"open ({a.occurrences}×)",
-        ]
+        [*alert_cells(a), "new" if a.new else f"open ({a.occurrences}×)"]
         for r in data.runs()
         for a in r.alerts
         if data.in_view(a.page, tenants)
     ]
     open_rows = [
-        [
-            a.id,
-            a.severity,
-            a.type,
-            a.page,
-            a.metric,
-            format_value(a.metric, a.actual),
-            format_value(a.metric, a.threshold),
-            a.state + (f" by {a.acknowledged_by}" if a.acknowledged_by else ""),
-            _when(a.last_seen_at),
-        ]
+        [*alert_cells(a), a.state + (f" by {a.acknowledged_by}" if a.acknowledged_by else ""), _when(a.last_seen_at)]
         for a in (data.history.alerts if data.history else ())
         if data.in_view(a.page, tenants)
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bigday.errors import ConfigError
 from bigday.metrics import format_value
@@ -87,28 +88,39 @@ def read_run_view(run_dir: str | Path, role: RunRole | None = None, need_verdict
     alerts = read_alerts(folder)
     if role is None:
         role = "probe" if manifest.kind is RunKind.PROBE else (manifest.rehearsal or "saturday")
+    view = RunView(role, folder.path, manifest, verdicts, alerts.alerts if alerts else ())
     if manifest.kind is RunKind.PROBE:
-        return RunView(
-            role,
-            folder.path,
-            manifest,
-            verdicts,
-            alerts.alerts if alerts else (),
-            samples=read_probe_samples(folder).samples,
-        )
-    stats = read_load_stats(folder) if folder.has(RunFile.LOAD_STATS) else None
-    timeline = read_load_timeline(folder) if folder.has(RunFile.LOAD_TIMELINE) else ()
-    samples = read_load_samples(folder)
-    return RunView(
-        role,
-        folder.path,
-        manifest,
-        verdicts,
-        alerts.alerts if alerts else (),
-        load_stats=stats,
-        timeline=timeline,
-        load_samples=samples,
+        return replace(view, samples=read_probe_samples(folder).samples)
+    return replace(
+        view,
+        load_stats=read_load_stats(folder) if folder.has(RunFile.LOAD_STATS) else None,
+        timeline=read_load_timeline(folder) if folder.has(RunFile.LOAD_TIMELINE) else (),
+        load_samples=read_load_samples(folder),
     )
+
+
+def alert_cells(a: Alert | StoredAlert) -> list[Any]:
+    """An alert as every report's table shows it: id, severity, type, page, metric, actual, threshold."""
+    return [
+        a.id,
+        a.severity,
+        a.type,
+        a.page,
+        a.metric,
+        format_value(a.metric, a.actual),
+        format_value(a.metric, a.threshold),
+    ]
+
+
+def baseline_notes(v: Verdicts) -> list[tuple[str, str]]:
+    """What a run was compared against, as (kind, text) with kind ``run``, ``note`` or ``environment``."""
+    base = v.baseline
+    if not base:
+        return []
+    notes = [("run", f"{base.spec}: run {base.run_id} ({base.started_at})")] if base.run_id else []
+    if base.note:
+        notes.append(("note", base.note))
+    return notes + [("environment", d) for d in base.environment_differences]
 
 
 @dataclass(frozen=True)

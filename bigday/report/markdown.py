@@ -11,7 +11,7 @@ import html
 import re
 
 from bigday.metrics import Direction, direction_of, format_change, format_number, format_value
-from bigday.report.data import ReportData
+from bigday.report.data import ReportData, alert_cells, baseline_notes
 from bigday.runfolder import Answer, Check, CheckKind, Decision, Reason, RegressionLabel, Status, Verdicts
 
 _ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️", Status.INCONCLUSIVE: "❔"}
@@ -136,17 +136,9 @@ def render_markdown(data: ReportData) -> str:
 
 
 def _baseline_lines(v: Verdicts) -> list[str]:
-    out: list[str] = []
-    base = v.baseline
-    if base:
-        out.append("")
-        if base.run_id:
-            out.append(f"Baseline {md(base.spec)}: run {md(base.run_id)} ({md(base.started_at)})  ")
-        if base.note:
-            out.append(f"> {md(base.note)}")
-        for d in base.environment_differences:
-            out.append(f"> **Different environment:** {md(d)}")
-    return out
+    notes = baseline_notes(v)
+    shown = {"run": "Baseline {}  ", "note": "> {}", "environment": "> **Different environment:** {}"}
+    return [""] + [shown[kind].format(md(text)) for kind, text in notes] if notes else []
 
 
 def _appendix(data: ReportData) -> list[str]:
@@ -156,15 +148,7 @@ def _appendix(data: ReportData) -> list[str]:
     if data.alerts:
         rows = ["| # | severity | type | page | metric | actual | threshold |", "|---|---|---|---|---|---|---|"]
         rows += [
-            _row(
-                a.id,
-                a.severity,
-                a.type,
-                a.page,
-                a.metric,
-                format_value(a.metric, a.actual),
-                format_value(a.metric, a.threshold),
-            )
+            _row(*alert_cells(a))
             for a in data.alerts
             if data.tenant is None or data.in_view(a.page, data.page_tenants())
         ]

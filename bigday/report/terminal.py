@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bigday.report.data import ReportData
+from bigday.report.data import ReportData, baseline_notes
 from bigday.runfolder import Answer, RegressionLabel, Status, Verdicts
 
 _MARK = {
@@ -26,14 +26,8 @@ def answer_lines(answer: Answer, limit: int = 10) -> list[str]:
 
 def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
     lines = [f"bigday compare {v.run_id}: {v.outcome.upper()} (exit {v.exit_code})"]
-    base = v.baseline
-    if base:
-        if base.run_id:
-            lines.append(f"  baseline {base.spec}: run {base.run_id} ({base.started_at})")
-        if base.note:
-            lines.append(f"  baseline note: {base.note}")
-        for d in base.environment_differences:
-            lines.append(f"  baseline environment differs: {d}")
+    said = {"run": "baseline {}", "note": "baseline note: {}", "environment": "baseline environment differs: {}"}
+    lines += [f"  {said[kind].format(text)}" for kind, text in baseline_notes(v)]
     shown = [
         c
         for c in v.checks

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
-from bigday.settings.base import CONFIG, Text
+from bigday.settings.base import CONFIG, UrlPath
 from bigday.settings.templates import placeholders, strings_in
 from bigday.settings.units import DurationMs, PositiveSeconds, describe_value
 
@@ -86,7 +86,7 @@ class Expect:
 class JourneyRequest:
     """One HTTP request of a journey; written ``get: PATH`` (or ``post:`` ...) or with ``method`` and ``path``."""
 
-    path: Text
+    path: UrlPath
     method: Method = "GET"
     name: StrictStr = ""  # the endpoint's name in the statistics; default: the path without its query
     headers: dict[StrictStr, StrictStr] = Field(default_factory=dict)
@@ -124,13 +124,6 @@ class JourneyRequest:
                 else vals
                 for k, vals in v.items()
             }
-        return v
-
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, v: str) -> str:
-        if not v.startswith("/"):
-            raise ValueError(f"expected a path starting with '/', got {v!r}")
         return v
 
     @model_validator(mode="after")

@@ -37,7 +37,7 @@ from pydantic.dataclasses import dataclass
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction, Unit
 from bigday.settings.access import Auth, SignIn, Tenancy, credential_problem
-from bigday.settings.base import CONFIG, Text
+from bigday.settings.base import CONFIG, Text, UrlPath
 from bigday.settings.journeys import Journey, JourneyRequest, ThinkTime
 from bigday.settings.steps import STEP_ACTIONS, InteractionStep, step_keys_problem
 from bigday.settings.templates import BUILTIN_NAMES, check_known, env_refs
@@ -150,7 +150,7 @@ class Page:
     """A critical path of the app and the interaction performed on it after load."""
 
     name: PageName
-    path: Text
+    path: UrlPath
     interaction: tuple[InteractionStep, ...] = ()
     tenant: StrictStr | None = None
 
@@ -164,13 +164,6 @@ class Page:
                 if problem:
                     raise ValueError(f"interaction[{i}]: {problem} (page {data.get('name')!r})")
         return data
-
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, v: str) -> str:
-        if not v.startswith("/"):
-            raise ValueError(f"expected a path starting with '/', got {v!r}")
-        return v
 
 
 @dataclass(frozen=True, config=_CONFIG)

@@ -182,7 +182,7 @@ def test_the_isolation_pair_needs_its_journeys_and_time_scale_shortens_its_phase
     data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
     scenario = load_scenario()
     plan = build_plan(scenario, "isolation", PlanOverrides(time_scale=0.05))
-    assert [s.duration_s for s in plan.stages[1:]] == [5.0, 5.0, 5.0]  # 20 s x 0.05 = 1 s, held at 5 s
+    assert [s.duration_s for s in plan.stages[1:]] == [6.0, 6.0, 6.0]  # 20 s x 0.05 = 1 s, held at 6 s
     assert plan.isolation.victim_journey == "victim" and plan.user_mix == (("aggressor", 1.0),)
     data["load"]["isolation"]["victim_journey"] = "reader"
     with pytest.raises(ConfigError, match=r"load.isolation.victim_journey: unknown journey 'reader'"):
