@@ -6,12 +6,14 @@ Each area of the engine registers its own verbs (``register(subparsers)``); this
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bigday import __version__
+from bigday.cli.verbs import VERBS
 from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError
 from bigday.settings import environment
 
@@ -30,25 +32,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _registrars() -> list[Callable[[Subparsers], None]]:
-    # Imported here so `bigday --help` stays fast and a broken optional area cannot break the others.
-    from bigday.cli import assets, compare, dashboard, load, probe, report, run, scenario, store, target
-
-    return [
-        run.register,
-        probe.register,
-        load.register,
-        compare.register,
-        report.register,
-        dashboard.register,
-        store.register,
-        target.register,
-        scenario.register,
-        assets.register,
-    ]
+def _register(sub: Subparsers, verb: str | None) -> None:
+    """The verbs' parsers: all of them, or only the module of ``verb`` and a bare entry for each other."""
+    modules = list(dict.fromkeys(module for module, _ in VERBS.values()))
+    if verb is not None:
+        modules = [VERBS[verb][0]]
+    for module in modules:
+        # A verb's module brings in the engine it drives; imported only when wanted.
+        importlib.import_module(f"bigday.cli.{module}").register(sub)
+    for name, (module, help) in VERBS.items():
+        if module not in modules:
+            sub.add_parser(name, help=help)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _verb_of(argv: Sequence[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in VERBS else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the command line, only the parser of the verb it names is built in full (so
+    ``bigday --help`` and ``bigday VERB`` stay quick)."""
     parser = _Parser(
         prog="bigday",
         description="Synthetic monitoring and load rehearsal for a multi-tenant wedding-vendor web app.",
@@ -57,13 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bigday {__version__}")
     sub: Subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
-    for register in _registrars():
-        register(sub)
+    if argv is None:
+        _register(sub, None)
+    elif (verb := _verb_of(argv)) is not None:
+        _register(sub, verb)
+    else:  # no verb, or one that is not: the list of verbs is all argparse needs
+        for name, (_, help) in VERBS.items():
+            sub.add_parser(name, help=help)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

@@ -23,6 +23,5 @@ def register(sub: Subparsers) -> None:
         sub,
         "install-assets",
         _install,
-        help="install the pinned npm assets the probe injects (needs npm; a checkout uses npm ci instead)",
     )
     p.add_argument("--dir", type=Path, metavar="DIR", help=f"where to install them (default: {user_assets_dir()})")

@@ -10,6 +10,7 @@ from typing import TypeAlias
 
 from playwright.sync_api import Browser
 
+from bigday.cli.verbs import verb_help
 from bigday.probe.app import AppUnderTest, check_answers
 from bigday.probe.assets import load_assets
 from bigday.probe.results import PageRun
@@ -25,13 +26,12 @@ def add_verb(
     sub: Subparsers,
     name: str,
     handler: Callable[[argparse.Namespace], int],
-    help: str,
     description: str | None = None,
     run_dir: bool = False,
 ) -> argparse.ArgumentParser:
-    """The parser of verb ``name``, which runs ``handler``; ``run_dir``: the verb works on one run folder,
-    named first."""
-    parser = sub.add_parser(name, help=help, description=description)
+    """The parser of verb ``name`` (its help from the verb table), which runs ``handler``; ``run_dir``: the verb
+    works on one run folder, named first."""
+    parser = sub.add_parser(name, help=verb_help(name), description=description)
     if run_dir:
         parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.set_defaults(handler=handler)

@@ -75,7 +75,7 @@ def add_compare_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Subparsers) -> None:
-    p = add_verb(sub, "compare", _compare, "judge a run against thresholds, budgets and a baseline", run_dir=True)
+    p = add_verb(sub, "compare", _compare, run_dir=True)
     add_scenario_option(p, "$BIGDAY_SCENARIO, else the one the run recorded")
     add_compare_options(p)
     p.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")

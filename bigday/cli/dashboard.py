@@ -11,6 +11,7 @@ from bigday.cli.common import scenario_from_args
 from bigday.cli.history import store_history
 from bigday.cli.load import positive_int
 from bigday.cli.store import add_store_option, store_from_args
+from bigday.cli.verbs import verb_help
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.present.console import console
 from bigday.present.trends import trends_table
@@ -63,10 +64,10 @@ def _common(p: argparse.ArgumentParser, days: int) -> None:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    t = sub.add_parser("trends", help="daily p75/p95 per page and metric from the store, with change points")
+    t = sub.add_parser("trends", help=verb_help("trends"))
     _common(t, 30)
     t.set_defaults(handler=_trends)
-    d = sub.add_parser("dashboard", help="write the dashboard of the store's history (trends, alerts, latest runs)")
+    d = sub.add_parser("dashboard", help=verb_help("dashboard"))
     _common(d, 90)
     d.add_argument("--out", required=True, metavar="DIR", help="folder to write dashboard.html into")
     d.add_argument("--tenant", metavar="ID", help="only this tenant's pages and data")

@@ -96,7 +96,6 @@ def register(sub: Subparsers) -> None:
         sub,
         "load",
         handle,
-        help="rehearse the Saturday upload spike and judge tenant isolation",
         description="Run Locust against the app (loopback, or an allow-listed host with --i-have-permission) "
         "and write per-tenant results and verdicts to a run folder.",
     )

@@ -88,7 +88,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    p = add_verb(sub, "probe", handle, "measure web vitals of the critical paths in Chromium")
+    p = add_verb(sub, "probe", handle)
     add_scenario_options(p)
     add_probe_options(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")

@@ -9,6 +9,7 @@ from pathlib import Path
 from bigday.cli.common import scenario_from_args
 from bigday.cli.history import store_history
 from bigday.cli.store import add_store_option, store_from_args
+from bigday.cli.verbs import verb_help
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.report.history import History
 from bigday.report.render import FORMATS, RenderOptions, default_path, render, write_report
@@ -44,7 +45,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("report", help="render a run's answer and results as Markdown, JUnit XML, JSON or HTML")
+    p = sub.add_parser("report", help=verb_help("report"))
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument(
         "--format",

@@ -20,6 +20,7 @@ from bigday.cli.load import add_phase_option, add_scale_options, rehearsals
 from bigday.cli.probe import add_probe_options, probe_options_from_args
 from bigday.cli.saturday import LoadSettings, overrides_for, rehearse
 from bigday.cli.store import add_store_option
+from bigday.cli.verbs import verb_help
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, ConfigError
 from bigday.load.rehearsal import LoadOptions, check_rehearsal
@@ -146,7 +147,7 @@ def write_answer_and_dashboard(
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="the nightly check: probe the critical paths, compare, answer GO / NO-GO")
+    p = sub.add_parser("run", help=verb_help("run"))
     add_scenario_options(p)
     add_probe_options(p)
     add_compare_options(p)

@@ -10,7 +10,7 @@ from bigday.settings.scenario import Scenario
 
 
 def register(sub: Subparsers) -> None:
-    p = add_verb(sub, "scenario", _handle, "validate a scenario file and print what it describes")
+    p = add_verb(sub, "scenario", _handle)
     p.add_argument("scenario", nargs="?", metavar="FILE", help="scenario YAML (default: scenarios/wedsync.yaml)")
 
 

@@ -129,15 +129,15 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    p = add_verb(sub, "ingest", _ingest, "load run folders into the results store (idempotent per run)")
+    p = add_verb(sub, "ingest", _ingest)
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     add_store_option(p)
 
-    p = add_verb(sub, "prune", _prune, "delete stored runs and resolved alerts older than a retention period")
+    p = add_verb(sub, "prune", _prune)
     p.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 90d")
     add_store_option(p)
 
-    p = add_verb(sub, "baseline", _baseline, "set, show or list named baselines")
+    p = add_verb(sub, "baseline", _baseline)
     bsub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     b = bsub.add_parser("set", help="name a stored run as a baseline")
     b.add_argument("name")
@@ -149,7 +149,7 @@ def register(sub: Subparsers) -> None:
     b = bsub.add_parser("list", help="list baselines")
     add_store_option(b)
 
-    p = add_verb(sub, "alerts", _alerts, "list, acknowledge or resolve alerts")
+    p = add_verb(sub, "alerts", _alerts)
     asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     a = asub.add_parser("list", help="list alerts (open by default)")
     a.add_argument("--status", default="open", choices=("open", "acknowledged", "resolved", "all"))

@@ -11,7 +11,6 @@ def register(sub: Subparsers) -> None:
         sub,
         "target",
         run_target,
-        help="serve the embedded reference target",
         description="Serve the multi-tenant reference wedding app on loopback, with fault knobs "
         "(see docs/reference-target.md).",
     )

@@ -1,0 +1,31 @@
+"""Every verb of ``bigday``: the ``bigday.cli`` module that registers it and its one-line help.
+
+Kept apart from the modules themselves so that ``bigday --help`` and ``bigday VERB`` import only what they
+need: a verb's module (and the engine it drives, pandas and scipy among it) is imported when that verb is run.
+"""
+
+from __future__ import annotations
+
+VERBS: dict[str, tuple[str, str]] = {
+    "run": ("run", "the nightly check: probe the critical paths, compare, answer GO / NO-GO"),
+    "probe": ("probe", "measure web vitals of the critical paths in Chromium"),
+    "load": ("load", "rehearse the Saturday upload spike and judge tenant isolation"),
+    "compare": ("compare", "judge a run against thresholds, budgets and a baseline"),
+    "report": ("report", "render a run's answer and results as Markdown, JUnit XML, JSON or HTML"),
+    "trends": ("dashboard", "daily p75/p95 per page and metric from the store, with change points"),
+    "dashboard": ("dashboard", "write the dashboard of the store's history (trends, alerts, latest runs)"),
+    "ingest": ("store", "load run folders into the results store (idempotent per run)"),
+    "prune": ("store", "delete stored runs and resolved alerts older than a retention period"),
+    "baseline": ("store", "set, show or list named baselines"),
+    "alerts": ("store", "list, acknowledge or resolve alerts"),
+    "target": ("target", "serve the embedded reference target"),
+    "scenario": ("scenario", "validate a scenario file and print what it describes"),
+    "install-assets": (
+        "assets",
+        "install the pinned npm assets the probe injects (needs npm; a checkout uses npm ci instead)",
+    ),
+}
+
+
+def verb_help(name: str) -> str:
+    return VERBS[name][1]
