@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,22 +193,25 @@ def test_parent_kills_a_locust_that_outlives_its_deadline(tmp_path, static_url):
         host=static_url,
         plan_path=tmp_path / "plan.json",
         out_dir=tmp_path,
-        hard_limit_s=2.0,
+        hard_limit_s=6.0,  # long enough for Locust to import and fork its workers on a busy machine
         processes=2,
     )
-    seen: list[int] = []
+    seen: set[int] = set()
+    done = threading.Event()
 
-    def watch() -> None:
-        for p in psutil.process_iter(["cmdline"]):
-            if str(tmp_path) in " ".join(p.info["cmdline"] or ()):
-                seen.append(p.pid)
+    def watch() -> None:  # every process of this run, from its start to its end (a slow start forks late)
+        while not done.wait(0.2):
+            for p in psutil.process_iter(["cmdline"]):
+                if str(tmp_path) in " ".join(p.info["cmdline"] or ()):
+                    seen.add(p.pid)
 
-    import threading
-
-    timer = threading.Timer(3.0, watch)
-    timer.start()
-    outcome = run_locust(launch, grace_s=2.0)
-    timer.join()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        outcome = run_locust(launch, grace_s=2.0)
+    finally:
+        done.set()
+        watcher.join()
     assert outcome.killed and outcome.elapsed_s < 15
     assert len(seen) >= 3  # master + 2 workers (--processes 2) were running
     assert not [pid for pid in seen if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
