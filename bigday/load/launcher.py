@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 
 from bigday.errors import EXIT_RUN_FAILED, ConfigError, RunError
-from bigday.runfolder import RunFile, RunFolder
+from bigday.runfolder import RunFile, RunFolder, redact_file
 from bigday.settings import environment
 
 # Package data, so an installed bigday finds them too; the repository's locustfiles/ links to the same files.
@@ -195,6 +195,9 @@ def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> Locus
             kill_tree(proc.pid)
             proc.wait()
             raise
+    # Locust writes these itself, with the host it was given (user info and all): redact them as bigday's own.
+    redact_file(RunFolder(launch.out_dir).file(RunFile.LOCUST_REPORT))
+    redact_file(log_path)
     return LocustOutcome(rc, time.monotonic() - start, log_path, killed)
 
 

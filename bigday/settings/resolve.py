@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bigday.errors import ConfigError
-from bigday.settings import environment
+from bigday.settings import environment, redact
 from bigday.settings.scenario import Scenario, load_scenario
 
 DEFAULT_RUNS = 5
@@ -29,7 +29,11 @@ def scenario_path(flag: str | Path | None) -> Path | None:
 
 
 def scenario(flag: str | Path | None) -> Scenario:
-    return load_scenario(scenario_path(flag))
+    """The scenario; the values of the environment variables it names for secrets are registered for redaction."""
+    s = load_scenario(scenario_path(flag))
+    redact.register_all(environment.raw(name) for name in s.secret_names())
+    redact.register_url(s.base_url)
+    return s
 
 
 def scenario_given(flag: str | Path | None) -> bool:
@@ -40,6 +44,7 @@ def scenario_given(flag: str | Path | None) -> bool:
 def base_url(flag: str | None, scenario: Scenario) -> str | None:
     """The app under test, or None for the embedded reference target."""
     url = flag or environment.raw("BIGDAY_BASE_URL") or scenario.base_url
+    redact.register_url(url)  # the URL is used as given; what bigday records and shows is redacted
     return url.rstrip("/") if url else None
 
 
@@ -53,8 +58,11 @@ def results_dir(flag: str | Path | None) -> Path:
 
 def store_url(flag: str | None, results: Path | None = None) -> str:
     """The results store: the flag, ``$BIGDAY_STORE``, else ``<results dir>/bigday.sqlite``."""
-    chosen = flag or environment.raw("BIGDAY_STORE")
+    chosen = flag if flag is not None else environment.raw("BIGDAY_STORE")
+    if chosen is not None and not chosen.strip():
+        raise ConfigError("--store: empty; expected a SQLite path, sqlite:///path or postgresql://user@host/db")
     if chosen:
+        redact.register_url(chosen)
         return chosen
     return str((results or results_dir(None)) / DEFAULT_STORE_NAME)
 
@@ -94,7 +102,11 @@ def load_processes(flag: int | None) -> int:
 
 
 def webhook_url(flag: str | None = None) -> str | None:
-    return flag or environment.raw("BIGDAY_WEBHOOK_URL")
+    """The webhook URL, a secret whole (its path is the token): registered for redaction."""
+    url = flag or environment.raw("BIGDAY_WEBHOOK_URL")
+    redact.register(url)
+    redact.register_url(url)
+    return url
 
 
 def chromium_path() -> str:

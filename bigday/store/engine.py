@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bigday.errors import ConfigError, StoreError
+from bigday.settings import redact as redaction
 from bigday.settings import resolve
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -24,7 +25,7 @@ _USERINFO = re.compile(r"(://[^:/@\s]*):([^@\s]*)@")
 
 def redact(text: str, password: str | None = None) -> str:
     """Hide a password in a URL or an error message; one line."""
-    out = _USERINFO.sub(r"\1:***@", text)
+    out = redaction.text(_USERINFO.sub(r"\1:***@", text))
     if password:
         out = out.replace(password, "***")
     return " ".join(out.split())
@@ -56,7 +57,9 @@ def _parse(raw: str) -> URL:
         return url.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
-            raise ConfigError(f"store URL {raw!r}: expected sqlite:///path/to/file (an in-memory store keeps nothing)")
+            raise ConfigError(
+                f"store URL {redact(raw)!r}: expected sqlite:///path/to/file (an in-memory store keeps nothing)"
+            )
         return url.set(drivername="sqlite")
     raise ConfigError(
         f"store URL {redact(raw)!r}: unsupported scheme {url.drivername!r}; expected sqlite or postgresql"
