@@ -44,7 +44,9 @@ def test_redaction_rule_hides_every_shape() -> None:
     redact.register("EnvSecretValue")
     assert redact.text("http://u:p4ss@h:1/x") == "http://***@h:1/x"
     assert redact.text("https://TOKEN123@h/x") == "https://***@h/x"
-    assert redact.text("postgresql://u@h/db?password=abcd&sslmode=off") == "postgresql://***@h/db?password=***&sslmode=off"
+    assert (
+        redact.text("postgresql://u@h/db?password=abcd&sslmode=off") == "postgresql://***@h/db?password=***&sslmode=off"
+    )
     assert redact.text("see /a?api_key=zzzz&n=1") == "see /a?api_key=***&n=1"
     assert redact.text("value EnvSecretValue here") == "value *** here"
     assert redact.argv(["bigday", "--webhook-url", "http://x/hook", "--store=sqlite:///a"]) == (
