@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bigday.errors import ConfigError
-from bigday.settings import environment, redact
+from bigday.settings import environment, limits, redact
 from bigday.settings.scenario import Scenario, load_scenario
 
 DEFAULT_RUNS = 5
@@ -70,7 +70,8 @@ def store_url(flag: str | None, results: Path | None = None) -> str:
 def runs(flag: int | None) -> int:
     if flag is not None:
         return flag
-    return environment.parsed("BIGDAY_RUNS", environment.whole_number) or DEFAULT_RUNS
+    value = environment.parsed("BIGDAY_RUNS", lambda t: limits.whole_text(t, 1, limits.MAX_RUNS, "runs per page"))
+    return value or DEFAULT_RUNS
 
 
 def profile(flag: str | None, known: Iterable[str]) -> str:
@@ -86,10 +87,13 @@ def baseline(flag: str | None) -> str | None:
     return flag or environment.raw("BIGDAY_BASELINE")
 
 
-def _processes(text: str) -> int:
+def processes(text: str) -> int:
+    """Locust processes as written in a flag or ``$BIGDAY_LOAD_PROCESSES``: 1..MAX_PROCESSES, or -1."""
     value = environment.whole_number(text.strip())
-    if value != -1 and value < 1:
-        raise ValueError(f"expected a whole number >= 1 (or -1 for one per core), got {value}")
+    if value != -1 and not 1 <= value <= limits.MAX_PROCESSES:
+        raise ValueError(
+            f"expected a whole number from 1 to {limits.MAX_PROCESSES} (or -1 for one per core), got {value}"
+        )
     return value
 
 
@@ -97,7 +101,7 @@ def load_processes(flag: int | None) -> int:
     """Locust processes on this machine: N >= 1, or -1 for one per core."""
     if flag is not None:
         return flag
-    value = environment.parsed("BIGDAY_LOAD_PROCESSES", _processes)
+    value = environment.parsed("BIGDAY_LOAD_PROCESSES", processes)
     return DEFAULT_LOAD_PROCESSES if value is None else value
 
 
