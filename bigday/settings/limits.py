@@ -30,10 +30,8 @@ def in_range(value: float, low: float, high: float, what: str = "a number") -> f
     """``value`` when it is finite and within [low, high]; ValueError saying the range otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number for {what}, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"expected {what} (finite), got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"expected {what} between {low:g} and {high:g}, got {value:g}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"expected {what} between {low:g} and {high:g}, got {value:g}")  # nan and inf too
     return value
 
 

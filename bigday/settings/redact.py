@@ -23,8 +23,9 @@ MASK = "***"
 MIN_SECRET_LENGTH = 4
 # Query parameters and header/cookie names that carry secrets.
 SECRET_NAME = re.compile(r"pass|pwd|secret|token|key|auth|cookie|session|signature|sig\b|credential", re.IGNORECASE)
-# scheme://user:password@ or scheme://token@ : everything between "//" and "@" is user info.
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/@\s?#]*)@")
+# scheme://user:password@: the whole user info goes. A bare user name (postgresql://bigday@host) is no secret by
+# its shape; a token written as one (https://TOKEN@host) is hidden because resolving the URL registered it.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/@\s?#:]*:[^/@\s?#]*)@")
 # name=value in a query string (or a form-like text) where the name looks like a secret's.
 _QUERY = re.compile(
     r"(?P<name>[?&;]?[A-Za-z0-9_.\-]*(?:" + SECRET_NAME.pattern + r")[A-Za-z0-9_.\-]*=)(?P<value>[^&#\s'\"]*)",
@@ -47,8 +48,9 @@ def register_all(values: Iterable[str | None]) -> None:
         register(v)
 
 
-def register_url(url: str | None) -> None:
-    """Remember the secrets a URL carries: its password (or user info) and its secret-named query values."""
+def register_url(url: str | None, bare_user_is_secret: bool = False) -> None:
+    """Remember the secrets a URL carries: its password and its secret-named query values; with
+    ``bare_user_is_secret`` (the app's base URL) also a user name written without a password, a token."""
     if not url:
         return
     try:
@@ -57,7 +59,7 @@ def register_url(url: str | None) -> None:
     except ValueError:  # a malformed URL (bad port): its shape-based redaction still applies
         return
     register(password)
-    if password is None:  # a token alone as user info (https://TOKEN@host)
+    if password is None and bare_user_is_secret:  # a token alone as user info (https://TOKEN@host)
         register(username)
     for name, value in parse_qsl(parts.query, keep_blank_values=False):
         if SECRET_NAME.search(name):

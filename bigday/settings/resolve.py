@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bigday.errors import ConfigError
 from bigday.settings import environment, limits, redact
@@ -32,7 +33,7 @@ def scenario(flag: str | Path | None) -> Scenario:
     """The scenario; the values of the environment variables it names for secrets are registered for redaction."""
     s = load_scenario(scenario_path(flag))
     redact.register_all(environment.raw(name) for name in s.secret_names())
-    redact.register_url(s.base_url)
+    redact.register_url(s.base_url, bare_user_is_secret=True)
     return s
 
 
@@ -44,7 +45,10 @@ def scenario_given(flag: str | Path | None) -> bool:
 def base_url(flag: str | None, scenario: Scenario) -> str | None:
     """The app under test, or None for the embedded reference target."""
     url = flag or environment.raw("BIGDAY_BASE_URL") or scenario.base_url
-    redact.register_url(url)  # the URL is used as given; what bigday records and shows is redacted
+    redact.register_url(url, bare_user_is_secret=True)  # used as given; recorded and shown redacted
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        where = "--base-url" if flag else ("$BIGDAY_BASE_URL" if environment.raw("BIGDAY_BASE_URL") else "base_url")
+        raise ConfigError(f"{where}: expected an http:// or https:// URL, got {redact.url(url)!r}")
     return url.rstrip("/") if url else None
 
 

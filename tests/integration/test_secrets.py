@@ -43,10 +43,11 @@ def test_redaction_rule_hides_every_shape() -> None:
     redact.forget()
     redact.register("EnvSecretValue")
     assert redact.text("http://u:p4ss@h:1/x") == "http://***@h:1/x"
-    assert redact.text("https://TOKEN123@h/x") == "https://***@h/x"
     assert (
-        redact.text("postgresql://u@h/db?password=abcd&sslmode=off") == "postgresql://***@h/db?password=***&sslmode=off"
+        redact.text("postgresql://u@h/db?password=abcd&sslmode=off") == "postgresql://u@h/db?password=***&sslmode=off"
     )
+    redact.register_url("https://TOKEN123@h/", bare_user_is_secret=True)
+    assert redact.text("see https://TOKEN123@h/x") == "see https://***@h/x"
     assert redact.text("see /a?api_key=zzzz&n=1") == "see /a?api_key=***&n=1"
     assert redact.text("value EnvSecretValue here") == "value *** here"
     assert redact.argv(["bigday", "--webhook-url", "http://x/hook", "--store=sqlite:///a"]) == (
