@@ -122,7 +122,8 @@ class RunFolder:
 
     @classmethod
     def create(cls, kind: str, results_dir: Path | None = None, run_id: str | None = None) -> RunFolder:
-        root = Path(results_dir) if results_dir else resolve.results_dir(None)
+        # Absolute, so a child process started in another folder (Locust runs in the run folder) finds it.
+        root = Path(results_dir).absolute() if results_dir else resolve.results_dir(None)
         path = root / (run_id or new_run_id(kind))
         try:
             path.mkdir(parents=True, exist_ok=False)
