@@ -98,8 +98,16 @@ def text(value: str) -> str:
     if "@" in out:
         out = _USERINFO.sub(_hide_userinfo, out)
     if "=" in out:
-        out = _QUERY.sub(lambda m: f"{m.group('name')}{MASK}" if m.group("value") else m.group(0), out)
+        out = _QUERY.sub(_hide_query_value, out)
     return out
+
+
+def _hide_query_value(m: re.Match[str]) -> str:
+    value = m.group("value")
+    # A template (``token={csrf}``, ``key=${API_KEY}``) names a secret, it is none: the plan and reports keep it.
+    if not value or value.startswith(("{", "${")) or value == MASK:
+        return m.group(0)
+    return f"{m.group('name')}{MASK}"
 
 
 def url(value: str | None) -> str | None:

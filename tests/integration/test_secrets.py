@@ -49,6 +49,7 @@ def test_redaction_rule_hides_every_shape() -> None:
     redact.register_url("https://TOKEN123@h/", bare_user_is_secret=True)
     assert redact.text("see https://TOKEN123@h/x") == "see https://***@h/x"
     assert redact.text("see /a?api_key=zzzz&n=1") == "see /a?api_key=***&n=1"
+    assert redact.text("/login?csrf_token={csrf}&key=${API_KEY}") == "/login?csrf_token={csrf}&key=${API_KEY}"
     assert redact.text("value EnvSecretValue here") == "value *** here"
     assert redact.argv(["bigday", "--webhook-url", "http://x/hook", "--store=sqlite:///a"]) == (
         "bigday",
