@@ -181,6 +181,14 @@ def _read(path: Path) -> LoadSamples:
     return samples
 
 
+def _expected_ms(text: str) -> str:
+    try:
+        too_long = float(text) > MAX_DURATION_MS
+    except ValueError:
+        too_long = False
+    return "milliseconds >= 0 and at most a year" if too_long else "milliseconds >= 0"
+
+
 def _bad(path: Path, line: int, column: str, text: str) -> ConfigError:
-    expected = "milliseconds >= 0 (at most a year)" if column == "response_ms" else "seconds from the start of the run"
+    expected = _expected_ms(text) if column == "response_ms" else "seconds from the start of the run"
     return ConfigError(f"{path}: line {line}: {column}: expected {expected}, got {text!r}")

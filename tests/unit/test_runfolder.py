@@ -487,10 +487,7 @@ def test_damaged_csv_files_name_the_file_the_line_and_the_column(folder) -> None
     head = "tenant,user_kind,endpoint,phase,t_s,response_ms,ok\n"
     for text, expected in (
         ("tenant,endpoint,phase,response_ms,ok\n", "missing user_kind, t_s"),
-        (
-            head + "l,p,GET /x,spike,0.1,fast,1\n",
-            "line 2: response_ms: expected milliseconds >= 0 (at most a year), got 'fast'",
-        ),
+        (head + "l,p,GET /x,spike,0.1,fast,1\n", "line 2: response_ms: expected milliseconds >= 0, got 'fast'"),
         # Past a blank line (skipped) and a good row, the third line's latency is negative.
         (
             head + "\nl,p,GET /x,spike,0.1,12,1\nl,p,GET /x,spike,0.2,-3,1\n",
