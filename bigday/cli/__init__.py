@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bigday import __version__
 from bigday.cli.verbs import VERBS
 from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError
-from bigday.settings import environment
+from bigday.settings import environment, redact
 
 if TYPE_CHECKING:
     from bigday.cli.common import Subparsers
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except BigdayError as e:
-        print(f"bigday: error: {e}", file=sys.stderr)
+        print(f"bigday: error: {plain(redact.text(str(e)))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("bigday: interrupted", file=sys.stderr)
@@ -89,8 +89,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug of ours: one line unless asked for the traceback
         if environment.debug():
             traceback.print_exc()
-        print(f"bigday: internal error: {type(e).__name__}: {e} (set BIGDAY_DEBUG=1 for a traceback)", file=sys.stderr)
+        reason = plain(redact.text(str(e)))
+        print(
+            f"bigday: internal error: {type(e).__name__}: {reason} (set BIGDAY_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return EXIT_RUN_FAILED
+
+
+def plain(text: str) -> str:
+    """One line without control characters (ESC, BEL, ...): an error may quote what a user or an app wrote."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def entry() -> None:

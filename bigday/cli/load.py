@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from bigday.cli.common import (
     Subparsers,
@@ -20,51 +22,72 @@ from bigday.errors import EXIT_OK, ConfigError
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, LoadRunResult, check_rehearsal, run_rehearsal
 from bigday.runfolder import Interval, IsolationVerdict, LoadStats, LoadVerdict, PhaseFigures
-from bigday.settings import resolve
+from bigday.settings import limits, resolve
 from bigday.settings.scenario import Scenario
+
+T = TypeVar("T")
 
 REHEARSALS = ("saturday", "isolation", "all")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+def _checked(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a settings.limits check: its ValueError becomes argparse's one-line error."""
+
+    def typed(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    typed.__name__ = getattr(parse, "__name__", "value")
+    return typed
 
 
-def _processes(text: str) -> int:
-    if text.strip() == "-1":
-        return -1
-    return positive_int(text)
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    return _checked(lambda text: limits.whole_text(text, low, high))
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+def bounded_float(low: float, high: float, above_low: bool = False) -> Callable[[str], float]:
+    """A finite number in [low, high] (or (low, high] with ``above_low``)."""
+
+    def parse(text: str) -> float:
+        value = limits.number_text(text, low, high)
+        if above_low and value == low:
+            raise ValueError(f"expected a number above {low:g}, got {text!r}")
+        return value
+
+    return _checked(parse)
+
+
+positive_int = bounded_int(1, limits.MAX_USERS)
+positive_float = bounded_float(0.0, 1e6, above_low=True)
+_port = bounded_int(1, 65535)
+_rate = bounded_float(0.0, 1.0)
+_rps = bounded_float(0.0, limits.MAX_RPS_PER_USER, above_low=True)
+_tolerance = bounded_float(1.0, limits.MAX_TOLERANCE)
+_processes = _checked(resolve.processes)
 
 
 def _sizes(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(x) for x in text.split(",") if x.strip())
+        sizes = tuple(limits.whole_text(x, 1, 1_000_000, "a photo size in KB") for x in text.split(",") if x.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected sizes in KB like 2600,1800,600, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected sizes in KB (1 to 1000000) like 2600,1800,600, got {text!r}"
+        ) from None
+    if not sizes:
+        raise argparse.ArgumentTypeError(f"expected sizes in KB like 2600,1800,600, got {text!r}")
+    return sizes
 
 
 def _range(text: str) -> tuple[int, int]:
     parts = text.split(":")
     try:
-        lo, hi = int(parts[0]), int(parts[-1])
+        lo, hi = limits.whole_text(parts[0], 1, 1000), limits.whole_text(parts[-1], 1, 1000)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected MIN:MAX like 2:5, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected MIN:MAX like 2:5 (whole numbers 1 to 1000), got {text!r}") from None
+    if lo > hi:
+        raise argparse.ArgumentTypeError(f"expected MIN <= MAX, got {text!r}")
     return lo, hi
 
 
@@ -121,7 +144,7 @@ def register(sub: Subparsers) -> None:
         help="run as a Locust master and wait for N workers (see docs/load.md)",
     )
     g.add_argument("--master-bind-host", default="127.0.0.1", metavar="HOST")
-    g.add_argument("--master-bind-port", type=positive_int, metavar="PORT")
+    g.add_argument("--master-bind-port", type=_port, metavar="PORT")
     g.add_argument("--run-time", metavar="DURATION", help="hard time limit (default: the scenario's load.max_duration)")
     g.add_argument(
         "--i-have-permission",
@@ -158,15 +181,17 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--photo-sizes", type=_sizes, metavar="KB,...", help="photo pool sizes in KB")
     s.add_argument("--batch-size", type=_range, metavar="MIN:MAX", help="photos per batch upload")
     s.add_argument("--p95-sla", metavar="DURATION", help="plateau p95 bound (default 1000ms)")
-    s.add_argument("--max-error-rate", type=float, metavar="F", help="plateau error-rate bound (default 0.01)")
+    s.add_argument("--max-error-rate", type=_rate, metavar="F", help="plateau error-rate bound (default 0.01)")
     i = p.add_argument_group("isolation check")
     add_phase_option(i)
     i.add_argument("--recovery", metavar="DURATION", help="length of phase 3, after the spike (default: --phase)")
     i.add_argument("--warmup", metavar="DURATION", help="victim warm-up before phase 1 (default 2s)")
     i.add_argument("--victim-users", type=positive_int, metavar="N")
-    i.add_argument("--victim-rps", type=positive_float, metavar="F", help="requests per second per victim user")
+    i.add_argument("--victim-rps", type=_rps, metavar="F", help="requests per second per victim user")
     i.add_argument("--aggressor-users", type=positive_int, metavar="N")
-    i.add_argument("--tolerance", type=float, metavar="X", help="allowed slow-down factor (default load.isolation)")
+    i.add_argument(
+        "--tolerance", type=_tolerance, metavar="X", help="allowed slow-down factor (default load.isolation)"
+    )
     i.add_argument(
         "--min-effect",
         metavar="DURATION",

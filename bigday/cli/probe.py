@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from bigday.cli.common import (
     Subparsers,
@@ -18,8 +19,10 @@ from bigday.present.console import console, err_console
 from bigday.present.probe import ProbeProgress, show_outcome
 from bigday.probe.profiles import PROFILES
 from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions
-from bigday.settings import resolve
+from bigday.settings import limits, resolve
 from bigday.settings.scenario import Scenario
+
+MAX_TIMEOUT_S = 3600.0  # one page run
 
 
 def add_probe_options(p: argparse.ArgumentParser) -> None:
@@ -63,11 +66,16 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
     pages = tuple(p.strip() for p in args.pages.split(",") if p.strip()) if args.pages else ()
     if args.pages is not None and not pages:
         raise ConfigError("--pages: expected comma-separated page names, got nothing")
+    runs = resolve.runs(args.runs)
+    if runs > limits.MAX_RUNS:
+        raise ConfigError(f"--runs: expected at most {limits.MAX_RUNS} runs per page, got {runs}")
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
+        raise ConfigError(f"--timeout: expected seconds above 0 and at most {MAX_TIMEOUT_S:g}, got {args.timeout}")
     return ProbeOptions(
         scenario=scenario,
         base_url=base_url_from_args(args, scenario),
         results_dir=results_dir_from_args(args),
-        runs=resolve.runs(args.runs),
+        runs=runs,
         profile=profile,
         pages=pages,
         tenant=args.tenant,

@@ -11,6 +11,7 @@ from bigday.cli.history import store_history
 from bigday.cli.store import add_store_option, store_from_args
 from bigday.cli.verbs import verb_help
 from bigday.errors import EXIT_OK, ConfigError
+from bigday.present.console import terminal_safe
 from bigday.report.history import History
 from bigday.report.render import FORMATS, RenderOptions, default_path, render, write_report
 
@@ -38,7 +39,9 @@ def _report(args: argparse.Namespace) -> int:
     options = RenderOptions(scenario=scenario, link_base=link_base, pr_comment=args.pr_comment)
     text = render(args.run_dir, args.format, options, tenant=args.tenant, history=_history(args))
     if args.output == "-":
-        sys.stdout.write(text)
+        # A terminal shows what it is sent: the terminal format loses control characters and escape sequences
+        # (an ESC or BEL in a page name or lighthouserc key is text, never a command to the terminal).
+        sys.stdout.write(terminal_safe(text) if args.format == "terminal" else text)
         return EXIT_OK
     print(write_report(args.run_dir, args.format, text, target, tenant=args.tenant))
     return EXIT_OK

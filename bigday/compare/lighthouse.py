@@ -93,9 +93,12 @@ def _pages_matching(pages: tuple[Page, ...], regex: re.Pattern[str]) -> tuple[st
     return tuple(p.name for p in pages if regex.search(p.path))
 
 
-def _number(value: Any, where: str) -> float:
+def _number(value: Any, where: str, high: float = 1e15) -> float:
+    """A budget or bound: finite, >= 0 (no timing, size, count or score is negative) and at most ``high``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if not 0 <= value <= high:
+        raise ConfigError(f"{where}: expected a number from 0 to {high:g}, got {value!r}")
     return float(value)
 
 
@@ -290,7 +293,7 @@ def _assertion_bounds(
         bounds.append((_number(opts["maxNumericValue"], f"{w}.maxNumericValue"), Direction.LOWER_IS_BETTER, agg))
     if min_score is None:
         return bounds, missing
-    score = _number(min_score, f"{w}.minScore")
+    score = _number(min_score, f"{w}.minScore", high=1.0)  # Lighthouse scores are 0..1
     if key in CATEGORY_METRICS:
         bounds.append((100.0 * score, Direction.HIGHER_IS_BETTER, _aggregate(method, "min", w)))
         return bounds, missing

@@ -7,6 +7,7 @@ failures become one-line ConfigError/RunError messages.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import signal
 import socket
@@ -20,8 +21,8 @@ from pathlib import Path
 import psutil
 
 from bigday.errors import EXIT_RUN_FAILED, ConfigError, RunError
-from bigday.runfolder import RunFile, RunFolder
-from bigday.settings import environment
+from bigday.runfolder import RunFile, RunFolder, redact_file
+from bigday.settings import children, environment
 
 # Package data, so an installed bigday finds them too; the repository's locustfiles/ links to the same files.
 LOCUSTFILES = Path(str(resources.files("bigday.load") / "locustfiles"))
@@ -170,6 +171,13 @@ def kill_tree(pid: int, grace_s: float = 5.0) -> None:
 
 def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> LocustOutcome:
     """Run Locust to completion or to the hard limit (+ grace), then kill it and its workers by PID."""
+    # Absolute before the child starts: it runs in the run folder, where a relative path means something else.
+    launch = dataclasses.replace(
+        launch,
+        plan_path=launch.plan_path.absolute(),
+        out_dir=launch.out_dir.absolute(),
+        log_path=launch.log_path.absolute() if launch.log_path else None,
+    )
     log_path = launch.log_path or RunFolder(launch.out_dir).file(RunFile.LOCUST_LOG)
     deadline = launch.hard_limit_s + grace_s + (launch.wait_for_workers_s if launch.expect_workers else 0.0)
     env = environment.child_environment()
@@ -183,6 +191,7 @@ def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> Locus
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=launch.out_dir,
+            preexec_fn=children.preexec(),  # noqa: PLW1509 -- only prctl, no locks: safe with threads
         )
         try:
             rc = proc.wait(timeout=deadline)
@@ -195,6 +204,9 @@ def run_locust(launch: LocustLaunch, grace_s: float = SHUTDOWN_GRACE_S) -> Locus
             kill_tree(proc.pid)
             proc.wait()
             raise
+    # Locust writes these itself, with the host it was given (user info and all): redact them as bigday's own.
+    redact_file(RunFolder(launch.out_dir).file(RunFile.LOCUST_REPORT))
+    redact_file(log_path)
     return LocustOutcome(rc, time.monotonic() - start, log_path, killed)
 
 

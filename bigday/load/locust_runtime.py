@@ -41,7 +41,7 @@ from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
 from bigday.load.users import set_user_counts
 from bigday.runfolder import LoadStatus, RunFolder, write_load_status
-from bigday.settings import resolve
+from bigday.settings import children, resolve
 from bigday.settings.scenario import load_scenario
 
 log = logging.getLogger("bigday.load")
@@ -151,8 +151,16 @@ def _permitted(environment: Environment) -> bool:
 # ---------------------------------------------------------------- installation
 
 
+_INSTALLED: list[str] = []
+
+
 def install(kind: str) -> None:
     """Hook a rehearsal kind ("saturday" or "isolation") into Locust's events; call once per locustfile."""
+    # Locust forks its --processes workers after reading the locustfile: each dies with its master, as the
+    # master dies with bigday (launcher.py), so a killed `bigday load` leaves no worker running.
+    if not _INSTALLED:
+        children.die_with_parent_after_fork()
+        _INSTALLED.append(kind)
     _listen(events.init_command_line_parser, partial(_add_arguments, kind))
     _listen(events.init, _on_init)
 

@@ -306,6 +306,39 @@ def probe_app(
     return _probe_app(options, app, browser, on_run)
 
 
+def _write_results(
+    folder: RunFolder,
+    options: ProbeOptions,
+    app: AppUnderTest,
+    assets: ProbeAssets,
+    browser_version: str,
+    started: datetime,
+    runs: list[PageRun],
+    targets: list[PageTarget],
+    missing: list[str],
+) -> ProbeSummary:
+    """Samples, summary, then the manifest with the run's status: the manifest last, so a folder whose
+    manifest says it ended has every file it names."""
+    summary = ProbeSummary(
+        pages=summarize_runs(runs),
+        warm_pages=summarize_runs(runs, warm=True) if options.warm else None,
+        runs={
+            t.page: PageRunCounts(
+                ok=sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
+                failed_attempts=sum(1 for r in runs if not r.ok and r.target.page == t.page),
+                wanted=options.runs,
+            )
+            for t in targets
+        },
+    )
+    write_probe_samples(folder, ProbeSamples(tuple(r.to_sample() for r in runs)))
+    write_probe_summary(folder, summary)
+    any_ok = any(r.ok for r in runs)
+    status: RunStatus = "ok" if not missing else ("incomplete" if any_ok else "failed")
+    write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, utc_now(), status))
+    return summary
+
+
 def _probe_app(
     options: ProbeOptions, app: AppUnderTest, browser: Browser | None, on_run: Callable[[PageRun], None] | None
 ) -> ProbeOutcome:
@@ -328,46 +361,35 @@ def _probe_app(
         # Signed in once per tenant, before anything is written: a sign-in that fails leaves no run folder.
         access.sign_in_all(keeper.browser, tenants)
         folder = RunFolder.create("probe", options.results_dir)
-        write_manifest(
-            folder, _manifest(folder, options, app, assets, _version(keeper.browser), started, None, "incomplete")
-        )
-        # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
-        for run_index in range(options.runs):
-            for target in targets:
-                audit = options.accessibility == "every" or (
-                    options.accessibility == "first" and target.page not in audited
-                )
-                records = measure_with_retries(
-                    keeper,
-                    target,
-                    replace(settings, accessibility=audit),
-                    assets,
-                    run_index,
-                    options.max_attempts,
-                    on_run,
-                    access,
-                )
-                if any(r.vitals.accessibility_score is not None for r in records):
-                    audited.add(target.page)
-                runs.extend(records)
-                if not any(r.ok and not r.warm for r in records):
-                    missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")
         browser_version = _version(keeper.browser)
-    summary = ProbeSummary(
-        pages=summarize_runs(runs),
-        warm_pages=summarize_runs(runs, warm=True) if options.warm else None,
-        runs={
-            t.page: PageRunCounts(
-                ok=sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
-                failed_attempts=sum(1 for r in runs if not r.ok and r.target.page == t.page),
-                wanted=options.runs,
-            )
-            for t in targets
-        },
-    )
-    write_probe_samples(folder, ProbeSamples(tuple(r.to_sample() for r in runs)))
-    write_probe_summary(folder, summary)
-    any_ok = any(r.ok for r in runs)
-    status: RunStatus = "ok" if not missing else ("incomplete" if any_ok else "failed")
-    write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, utc_now(), status))
+        write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, None, "incomplete"))
+        try:
+            # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
+            for run_index in range(options.runs):
+                for target in targets:
+                    audit = options.accessibility == "every" or (
+                        options.accessibility == "first" and target.page not in audited
+                    )
+                    records = measure_with_retries(
+                        keeper,
+                        target,
+                        replace(settings, accessibility=audit),
+                        assets,
+                        run_index,
+                        options.max_attempts,
+                        on_run,
+                        access,
+                    )
+                    if any(r.vitals.accessibility_score is not None for r in records):
+                        audited.add(target.page)
+                    runs.extend(records)
+                    if not any(r.ok and not r.warm for r in records):
+                        missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")
+        except KeyboardInterrupt:
+            # Interrupted (Ctrl-C): the page runs measured so far are kept, in a folder marked incomplete that
+            # `bigday ingest` and `bigday compare` accept; then the interruption goes on to the command line.
+            missing.append(f"interrupted after {len(runs)} page run(s)")
+            _write_results(folder, options, app, assets, browser_version, started, runs, targets, missing)
+            raise
+    summary = _write_results(folder, options, app, assets, browser_version, started, runs, targets, missing)
     return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing, missing=tuple(missing))

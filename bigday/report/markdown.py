@@ -18,6 +18,8 @@ _ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.S
 _DECISION_ICON = {Decision.GO: "✅", Decision.NO_GO: "❌", Decision.INCONCLUSIVE: "❔"}
 PR_COMMENT_MARKER = "<!-- bigday-pr-comment -->"
 PR_COMMENT_MAX_ROWS = 40
+# Control characters (BEL, ESC, ...) have no business in a Markdown report: dropped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|~])")
 
 
@@ -25,7 +27,7 @@ def md(text: object) -> str:
     """Scenario or run-folder text, safe in Markdown prose and table cells."""
     s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MARKDOWN_PUNCTUATION.sub(r"\\\1", s)
-    return s.replace("\r", " ").replace("\n", " ")
+    return _CONTROL.sub("", s.replace("\r", " ").replace("\n", " "))
 
 
 def _row(*cells: object) -> str:

@@ -22,6 +22,7 @@ from bigday.runfolder.folder import (
     RunFile,
     RunFolder,
     new_run_id,
+    redact_file,
     utc_now,
     write_text_atomic,
 )
@@ -183,4 +184,5 @@ __all__ = [
     "write_probe_summary",
     "write_text_atomic",
     "write_verdicts",
+    "redact_file",
 ]

@@ -8,6 +8,7 @@ A file's ``format_version`` belongs to the file, not to the data: ``write_docume
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,12 @@ from typing import Annotated, Any, Self, TypeVar, cast
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationError
 
 from bigday.errors import ConfigError
+from bigday.metrics import METRICS, Unit
 from bigday.runfolder.folder import RunFile, RunFolder, read_json, write_json_atomic
+from bigday.settings.limits import MAX_DURATION_MS, MAX_SIZE_BYTES
+
+# Rates, counts and unitless values (CLS): finite, >= 0, and below this.
+MAX_AMOUNT = 1e15
 
 # Our own files: an unknown key is a mistake (a typo, or a file from a newer bigday), never silently dropped.
 # Validators are built on first use, not at import: most commands touch a few of the models (~0.1 s saved).
@@ -48,6 +54,30 @@ def omitted() -> Any:
 # A measured number: JSON numbers only (no "12" strings, no booleans), finite.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 StrictInt = Annotated[int, Field(strict=True)]
+# Numbers with a physical range: a run folder holding anything else is refused whole, before it is stored
+# (a negative LCP would become a baseline; 1e308 would turn every trend into inf).
+Milliseconds = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_DURATION_MS)]
+Seconds = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_DURATION_MS / 1000)]
+Rate = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+Amount = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_AMOUNT)]  # rps, bytes, counts
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_AMOUNT)]
+
+
+def metric_problem(name: str, value: float) -> str | None:
+    """What is physically wrong with one value of metric ``name`` (None: nothing), by the metric's unit."""
+    metric = METRICS.get(name)
+    low, high = _UNIT_RANGE.get(metric.unit, (0.0, MAX_AMOUNT)) if metric is not None else (0.0, MAX_AMOUNT)
+    if not (math.isfinite(value) and low <= value <= high):
+        return f"{name}: expected a value from {low:g} to {high:g}, got {value!r}"
+    return None
+
+
+_UNIT_RANGE = {
+    Unit.MS: (0.0, MAX_DURATION_MS),
+    Unit.SCORE: (0.0, 100.0),
+    Unit.RATIO: (0.0, 1.0),
+    Unit.BYTES: (0.0, float(MAX_SIZE_BYTES)),
+}
 
 
 def _time_text(value: Any) -> Any:

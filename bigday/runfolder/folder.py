@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bigday.errors import ConfigError
-from bigday.settings import resolve
+from bigday.settings import redact, resolve
 
 
 class RunFile(StrEnum):
@@ -72,15 +72,28 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so readers see the old file or the new one, never half of one."""
+    """Write JSON so readers see the old file or the new one, never half of one; secrets redacted."""
     with atomic_writer(path) as f:
-        json.dump(data, f, indent=2, sort_keys=False, default=str)
+        json.dump(redact.deep(data), f, indent=2, sort_keys=False, default=str)
         f.write("\n")
 
 
 def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file (a report, a page) atomically; secrets redacted."""
     with atomic_writer(path) as f:
-        f.write(text)
+        f.write(redact.text(text))
+
+
+def redact_file(path: Path) -> None:
+    """Redact a text file another program wrote into a run folder (Locust's report and log)."""
+    try:
+        before = path.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return
+    after = redact.text(before)
+    if after != before:
+        with atomic_writer(path) as f:
+            f.write(after.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace"))
 
 
 def read_json(path: Path) -> Any:
@@ -109,7 +122,8 @@ class RunFolder:
 
     @classmethod
     def create(cls, kind: str, results_dir: Path | None = None, run_id: str | None = None) -> RunFolder:
-        root = Path(results_dir) if results_dir else resolve.results_dir(None)
+        # Absolute, so a child process started in another folder (Locust runs in the run folder) finds it.
+        root = Path(results_dir).absolute() if results_dir else resolve.results_dir(None)
         path = root / (run_id or new_run_id(kind))
         try:
             path.mkdir(parents=True, exist_ok=False)

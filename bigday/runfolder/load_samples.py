@@ -22,6 +22,7 @@ from bigday.errors import ConfigError
 from bigday.runfolder.document import check_version
 from bigday.runfolder.folder import RunFile, RunFolder, atomic_writer
 from bigday.runfolder.manifest import read_manifest
+from bigday.settings.limits import MAX_DURATION_MS
 
 SampleKey = tuple[str, str, str, str]  # tenant, user_kind, endpoint, phase
 COLUMNS = ("tenant", "user_kind", "endpoint", "phase", "t_s", "response_ms", "ok")
@@ -168,7 +169,11 @@ def _read(path: Path) -> LoadSamples:
     )
     for column, values, bad in (
         ("t_s", samples.t_s, ~np.isfinite(samples.t_s)),
-        ("response_ms", samples.response_ms, ~(np.isfinite(samples.response_ms) & (samples.response_ms >= 0))),
+        (
+            "response_ms",
+            samples.response_ms,
+            ~(np.isfinite(samples.response_ms) & (samples.response_ms >= 0) & (samples.response_ms <= MAX_DURATION_MS)),
+        ),
     ):
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
@@ -176,6 +181,14 @@ def _read(path: Path) -> LoadSamples:
     return samples
 
 
+def _expected_ms(text: str) -> str:
+    try:
+        too_long = float(text) > MAX_DURATION_MS
+    except ValueError:
+        too_long = False
+    return "milliseconds >= 0 and at most a year" if too_long else "milliseconds >= 0"
+
+
 def _bad(path: Path, line: int, column: str, text: str) -> ConfigError:
-    expected = "milliseconds >= 0" if column == "response_ms" else "seconds from the start of the run"
+    expected = _expected_ms(text) if column == "response_ms" else "seconds from the start of the run"
     return ConfigError(f"{path}: line {line}: {column}: expected {expected}, got {text!r}")

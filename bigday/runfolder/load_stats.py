@@ -17,8 +17,12 @@ from pydantic.dataclasses import dataclass
 from bigday.errors import ConfigError
 from bigday.runfolder.document import (
     FORBID,
-    Number,
+    Amount,
+    Count,
+    Milliseconds,
+    Rate,
     Record,
+    Seconds,
     UtcTime,
     check_version,
     omitted,
@@ -43,15 +47,15 @@ class EndpointStats(Record):
     user_kind: str
     endpoint: str
     phase: str
-    count: int
-    rps: Number
-    p50: Number | None
-    p95: Number | None
-    p99: Number | None
-    max: Number | None
-    mean: Number | None
-    error_rate: Number
-    errors: dict[str, int] = Field(default_factory=dict)
+    count: Count
+    rps: Amount
+    p50: Milliseconds | None
+    p95: Milliseconds | None
+    p99: Milliseconds | None
+    max: Milliseconds | None
+    mean: Milliseconds | None
+    error_rate: Rate
+    errors: dict[str, Count] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -66,10 +70,10 @@ class EndpointStats(Record):
 class TimelinePoint(Record):
     """Users and request rate ``t`` seconds into the run."""
 
-    t: float
-    users: int
-    rps: float
-    fail_rps: float | None = omitted()
+    t: Seconds
+    users: Count
+    rps: Amount
+    fail_rps: Amount | None = omitted()
     phase: str | None = omitted()
 
 
@@ -110,9 +114,9 @@ class LoadStats(Record):
     stop_reason: str | None = omitted()
     started_at: UtcTime | None = omitted()
     finished_at: UtcTime | None = omitted()
-    duration_s: float | None = omitted()
-    samples: int | None = omitted()
-    peak_users_reached: int | None = omitted()
+    duration_s: Seconds | None = omitted()
+    samples: Count | None = omitted()
+    peak_users_reached: Count | None = omitted()
     phases: tuple[PhaseRecord, ...] | None = omitted()
     stats: tuple[EndpointStats, ...]
     timeline: tuple[TimelinePoint, ...]

@@ -25,7 +25,7 @@ from bigday.runfolder.document import (
 )
 from bigday.runfolder.enums import RunKind
 from bigday.runfolder.folder import RunFile, RunFolder
-from bigday.settings import resolve
+from bigday.settings import redact, resolve
 from bigday.settings.scenario import DEFAULT_SCENARIO, Scenario
 
 RunStatus = Literal["ok", "incomplete", "failed"]
@@ -81,6 +81,9 @@ class App(Record):
     # The environment variables the scenario named for secrets: their names only, never their values.
     secrets: tuple[str, ...] | None = omitted()
 
+    def redacted(self) -> App:
+        return dataclasses.replace(self, base_url=redact.url(self.base_url))
+
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
 class ProbeSettings(Record):
@@ -132,8 +135,8 @@ def read_manifest(folder: RunFolder) -> Manifest:
 
 def write_manifest(folder: RunFolder, manifest: Manifest) -> None:
     """Write the manifest; the command line that started the run is recorded unless the manifest has one."""
-    if manifest.argv is None:
-        manifest = dataclasses.replace(manifest, argv=tuple(sys.argv))
+    argv = manifest.argv if manifest.argv is not None else tuple(sys.argv)
+    manifest = dataclasses.replace(manifest, argv=redact.argv(argv), app=manifest.app.redacted())
     write_document(folder, RunFile.MANIFEST, manifest)
 
 
@@ -180,7 +183,7 @@ def app_record(
     else:
         folder = None if scenario.source == DEFAULT_SCENARIO else scenario.folder
     return App(
-        base_url=base_url,
+        base_url=redact.url(base_url),
         embedded_target=embedded,
         **git_info(folder),
         tenancy=scenario.tenancy.describe(),

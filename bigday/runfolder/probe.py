@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, field_validator
 from pydantic.dataclasses import dataclass
 
-from bigday.runfolder.document import FORBID, Number, Record, UtcTime, omitted, read_document, write_document
+from bigday.runfolder.document import (
+    FORBID,
+    Count,
+    Number,
+    Record,
+    Seconds,
+    UtcTime,
+    metric_problem,
+    omitted,
+    read_document,
+    write_document,
+)
 from bigday.runfolder.folder import RunFile, RunFolder
 
 # Metric names as the store keeps them (bigday/metrics.py, and Lighthouse-style extras such as js:main).
@@ -24,7 +35,7 @@ class ProbeSample(Record):
     path: str
     url: str | None = omitted()
     tenant: str | None
-    run_index: int
+    run_index: Count
     warm: bool
     profile: str
     device: str
@@ -33,11 +44,20 @@ class ProbeSample(Record):
     browser_version: str
     ok: bool
     error: str | None
-    attempt: int
+    attempt: Count
     started_at: UtcTime
-    duration_s: float | None = omitted()
+    duration_s: Seconds | None = omitted()
     metrics: dict[MetricName, Number | None]
     details: dict[str, Any]
+
+    @field_validator("metrics")
+    @classmethod
+    def _physical(cls, v: dict[str, float | None]) -> dict[str, float | None]:
+        for name, value in v.items():
+            problem = None if value is None else metric_problem(name, value)
+            if problem:
+                raise ValueError(problem)
+        return v
 
 
 @dataclass(frozen=True, config=FORBID)
@@ -49,12 +69,12 @@ class ProbeSamples(Record):
 class MetricSummary(Record):
     """A metric's aggregates over a page's successful runs."""
 
-    n: int
-    median: float
-    p75: float
-    p95: float
-    min: float
-    max: float
+    n: Count
+    median: Number
+    p75: Number
+    p95: Number
+    min: Number
+    max: Number
 
 
 @dataclass(frozen=True, config=FORBID)

@@ -7,7 +7,8 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 
 # Unknown keys are refused; fields are also accepted by their Python names, so code can build the objects.
-CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+# NaN and infinities are refused in every float field: a bound of nan is a gate that can never fail.
+CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True, allow_inf_nan=False)
 Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bigday.errors import ConfigError
-from bigday.settings import environment
+from bigday.settings import environment, limits, redact
 from bigday.settings.scenario import Scenario, load_scenario
 
 DEFAULT_RUNS = 5
@@ -29,7 +30,11 @@ def scenario_path(flag: str | Path | None) -> Path | None:
 
 
 def scenario(flag: str | Path | None) -> Scenario:
-    return load_scenario(scenario_path(flag))
+    """The scenario; the values of the environment variables it names for secrets are registered for redaction."""
+    s = load_scenario(scenario_path(flag))
+    redact.register_all(environment.raw(name) for name in s.secret_names())
+    redact.register_url(s.base_url, bare_user_is_secret=True)
+    return s
 
 
 def scenario_given(flag: str | Path | None) -> bool:
@@ -40,6 +45,10 @@ def scenario_given(flag: str | Path | None) -> bool:
 def base_url(flag: str | None, scenario: Scenario) -> str | None:
     """The app under test, or None for the embedded reference target."""
     url = flag or environment.raw("BIGDAY_BASE_URL") or scenario.base_url
+    redact.register_url(url, bare_user_is_secret=True)  # used as given; recorded and shown redacted
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        where = "--base-url" if flag else ("$BIGDAY_BASE_URL" if environment.raw("BIGDAY_BASE_URL") else "base_url")
+        raise ConfigError(f"{where}: expected an http:// or https:// URL, got {redact.url(url)!r}")
     return url.rstrip("/") if url else None
 
 
@@ -53,8 +62,11 @@ def results_dir(flag: str | Path | None) -> Path:
 
 def store_url(flag: str | None, results: Path | None = None) -> str:
     """The results store: the flag, ``$BIGDAY_STORE``, else ``<results dir>/bigday.sqlite``."""
-    chosen = flag or environment.raw("BIGDAY_STORE")
+    chosen = flag if flag is not None else environment.raw("BIGDAY_STORE")
+    if chosen is not None and not chosen.strip():
+        raise ConfigError("--store: empty; expected a SQLite path, sqlite:///path or postgresql://user@host/db")
     if chosen:
+        redact.register_url(chosen)
         return chosen
     return str((results or results_dir(None)) / DEFAULT_STORE_NAME)
 
@@ -62,7 +74,8 @@ def store_url(flag: str | None, results: Path | None = None) -> str:
 def runs(flag: int | None) -> int:
     if flag is not None:
         return flag
-    return environment.parsed("BIGDAY_RUNS", environment.whole_number) or DEFAULT_RUNS
+    value = environment.parsed("BIGDAY_RUNS", lambda t: limits.whole_text(t, 1, limits.MAX_RUNS, "runs per page"))
+    return value or DEFAULT_RUNS
 
 
 def profile(flag: str | None, known: Iterable[str]) -> str:
@@ -78,10 +91,13 @@ def baseline(flag: str | None) -> str | None:
     return flag or environment.raw("BIGDAY_BASELINE")
 
 
-def _processes(text: str) -> int:
+def processes(text: str) -> int:
+    """Locust processes as written in a flag or ``$BIGDAY_LOAD_PROCESSES``: 1..MAX_PROCESSES, or -1."""
     value = environment.whole_number(text.strip())
-    if value != -1 and value < 1:
-        raise ValueError(f"expected a whole number >= 1 (or -1 for one per core), got {value}")
+    if value != -1 and not 1 <= value <= limits.MAX_PROCESSES:
+        raise ValueError(
+            f"expected a whole number from 1 to {limits.MAX_PROCESSES} (or -1 for one per core), got {value}"
+        )
     return value
 
 
@@ -89,12 +105,16 @@ def load_processes(flag: int | None) -> int:
     """Locust processes on this machine: N >= 1, or -1 for one per core."""
     if flag is not None:
         return flag
-    value = environment.parsed("BIGDAY_LOAD_PROCESSES", _processes)
+    value = environment.parsed("BIGDAY_LOAD_PROCESSES", processes)
     return DEFAULT_LOAD_PROCESSES if value is None else value
 
 
 def webhook_url(flag: str | None = None) -> str | None:
-    return flag or environment.raw("BIGDAY_WEBHOOK_URL")
+    """The webhook URL, a secret whole (its path is the token): registered for redaction."""
+    url = flag or environment.raw("BIGDAY_WEBHOOK_URL")
+    redact.register(url)
+    redact.register_url(url)
+    return url
 
 
 def chromium_path() -> str:

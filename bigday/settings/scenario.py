@@ -39,6 +39,16 @@ from bigday.metrics import METRICS, Direction, Unit
 from bigday.settings.access import Auth, SignIn, Tenancy, credential_problem
 from bigday.settings.base import CONFIG, Text, UrlPath
 from bigday.settings.journeys import Journey, JourneyRequest, ThinkTime
+from bigday.settings.limits import (
+    MAX_PAGES,
+    MAX_SCENARIO_BYTES,
+    MAX_TENANT_CLIENTS,
+    MAX_TENANTS,
+    MAX_TOLERANCE,
+    MAX_UNITLESS,
+    MAX_USERS,
+    in_range,
+)
 from bigday.settings.steps import STEP_ACTIONS, InteractionStep, step_keys_problem
 from bigday.settings.templates import BUILTIN_NAMES, check_known, env_refs
 from bigday.settings.units import (
@@ -125,7 +135,12 @@ def _in_metric_unit(raw: Any, info: ValidationInfo) -> Any:
         return float(parse_size_bytes(raw))
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise ValueError(f"a plain number for {metric}, got {describe_value(raw)}")
-    return float(raw)
+    low, high = _UNIT_RANGE.get(unit, (0.0, MAX_UNITLESS))
+    return float(in_range(raw, low, high, metric))
+
+
+# The physical range of a bound in each unit that has no unit syntax of its own.
+_UNIT_RANGE = {Unit.SCORE: (0.0, 100.0), Unit.RATIO: (0.0, 1.0), Unit.UNITLESS: (0.0, MAX_UNITLESS)}
 
 
 def _metric_direction(given: Any, info: ValidationInfo) -> Any:
@@ -172,9 +187,9 @@ class Tenant:
 
     id: TenantId
     plan: Literal["premium", "small"] = "small"
-    clients: Annotated[StrictInt, Field(ge=1)] = 1
+    clients: Annotated[StrictInt, Field(ge=1, le=MAX_TENANT_CLIENTS)] = 1
     name: StrictStr = Field(default="", validate_default=True)  # left out in the file: the id
-    concurrent_weddings: Annotated[StrictInt, Field(ge=0)] = 1
+    concurrent_weddings: Annotated[StrictInt, Field(ge=0, le=MAX_TENANT_CLIENTS)] = 1
     # The tenant's identifier in the app (header or query value, subdomain, path segment); left out: the id.
     key: StrictStr = Field(default="", validate_default=True)
     # Values for {placeholders} of sign-in steps, headers and requests; secrets as ${VAR} only.
@@ -259,8 +274,8 @@ class RegressionPolicy:
     """Minimum effect sizes for a regression verdict against a baseline."""
 
     timing_pct: Percent = Field(default=10.0, validation_alias="timing")
-    cls_abs: StrictFloat = Field(default=0.02, ge=0, validation_alias="cls")
-    score_points: StrictFloat = Field(default=5.0, ge=0)
+    cls_abs: StrictFloat = Field(default=0.02, ge=0, le=MAX_UNITLESS, validation_alias="cls")
+    score_points: StrictFloat = Field(default=5.0, ge=0, le=100)
     alpha: StrictFloat = Field(default=0.05, gt=0, lt=1)
 
 
@@ -270,7 +285,7 @@ class LoadStage:
 
     name: Text
     duration_s: Annotated[PositiveSeconds, Field(validation_alias="duration")]
-    users: Annotated[StrictInt, Field(ge=0)]
+    users: Annotated[StrictInt, Field(ge=0, le=MAX_USERS)]
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -279,9 +294,9 @@ class IsolationPolicy:
 
     victim: Text
     aggressor: Text
-    tolerance: StrictFloat = Field(default=1.25, ge=1.0)
+    tolerance: StrictFloat = Field(default=1.25, ge=1.0, le=MAX_TOLERANCE)
     victim_p95_sla_ms: DurationMs = Field(default=500.0, validation_alias="victim_p95_sla")
-    victim_max_error_rate: StrictFloat = Field(default=0.01, ge=0)
+    victim_max_error_rate: StrictFloat = Field(default=0.01, ge=0, le=1)
     phase_s: PositiveSeconds = Field(default=20.0, validation_alias="phase")
     # A victim slow-down counts only when its p95 rise could also reach this many ms (0: the ratio alone).
     min_effect_ms: DurationMs = Field(default=0.0, validation_alias="min_effect")
@@ -294,7 +309,7 @@ class IsolationPolicy:
 class LoadShape:
     """Load rehearsal parameters."""
 
-    peak_users: StrictInt = Field(default=10_000, ge=1)
+    peak_users: StrictInt = Field(default=10_000, ge=1, le=MAX_USERS)
     stages: tuple[LoadStage, ...] = ()
     # Journey name -> weight; left out: every journey alike (those of the isolation pair aside).
     user_mix: dict[StrictStr, float] = Field(default_factory=dict)
@@ -310,7 +325,7 @@ class LoadShape:
     def _weights(cls, v: Any) -> Any:
         if isinstance(v, dict):
             for kind, w in v.items():
-                if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w <= MAX_UNITLESS:
                     raise ValueError(f"{kind}: expected a weight >= 0, got {describe_value(w)}")
             if v and sum(v.values()) <= 0:
                 raise ValueError("expected at least one positive weight")
@@ -667,10 +682,32 @@ def _message(err: Any) -> tuple[str, str]:
 # ---------------------------------------------------------------- entry points
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping (plain YAML keeps the last, silently)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        if key_node.value in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key_node.value!r} appears twice in one mapping", key_node.start_mark
+            )
+        seen.add(key_node.value)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def parse_scenario(text: str, source: Path) -> Scenario:
     """Parse scenario YAML text; ConfigError names ``source``, the key and what is expected."""
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ConfigError(f"{source}: {len(text)} characters; a scenario may have at most {MAX_SCENARIO_BYTES}")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 -- a SafeLoader with one more check
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
@@ -680,6 +717,9 @@ def parse_scenario(text: str, source: Path) -> Scenario:
         raise ConfigError(f"{source}: the file is empty; expected a scenario mapping with name, pages, tenants")
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: top level: expected a mapping, got {describe_value(data)}")
+    for key, limit in (("pages", MAX_PAGES), ("tenants", MAX_TENANTS)):
+        if isinstance(data.get(key), list) and len(data[key]) > limit:
+            raise ConfigError(f"{source}: {key}: {len(data[key])} entries; at most {limit} are allowed")
     context = {"source": source, "sha256": hashlib.sha256(text.encode()).hexdigest()}
     try:
         scenario = _SCENARIO.validate_python(data, context=context)
@@ -696,6 +736,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read and parse a scenario file (the bundled wedsync.yaml when ``path`` is None)."""
     source = Path(path) if path is not None else DEFAULT_SCENARIO
     try:
+        if source.is_file() and source.stat().st_size > MAX_SCENARIO_BYTES:
+            raise ConfigError(f"{source}: larger than {MAX_SCENARIO_BYTES} bytes; a scenario may be at most that")
         raw = source.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{source}: no such scenario file") from None

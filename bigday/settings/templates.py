@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from bigday.errors import ConfigError
-from bigday.settings import environment
+from bigday.settings import environment, redact
 
 # ``{name}``; ``{{`` and ``}}`` stand for literal braces. JSON and CSS text (``{"a": 1}``, ``a{color:red}``)
 # never matches, since a placeholder is a bare identifier between braces.
@@ -65,6 +65,7 @@ def secret(name: str) -> str:
     value = environment.raw(name)
     if value is None:
         raise ConfigError(f"${name} is not set: the scenario names it for a secret; set it in the environment")
+    redact.register(value)
     return value
 
 

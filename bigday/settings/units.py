@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from bigday.settings.limits import MAX_DURATION_MS, MAX_PERCENT, MAX_SIZE_BYTES, in_range
+
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 DURATION_FACTOR_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$")
@@ -23,26 +25,31 @@ def parse_duration_ms(value: Any, default_unit: str = "ms") -> float:
     if isinstance(value, bool):
         raise ValueError("a duration, not a boolean")
     if isinstance(value, (int, float)):
-        return float(value) * DURATION_FACTOR_MS[default_unit]
+        return _duration_in_range(float(value) * DURATION_FACTOR_MS[default_unit], value)
     if isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return float(m.group(1)) * DURATION_FACTOR_MS[m.group(2) or default_unit]
+            return _duration_in_range(float(m.group(1)) * DURATION_FACTOR_MS[m.group(2) or default_unit], value)
     raise ValueError(f"a duration like 1500ms, 2s or 5m, got {value!r}")
+
+
+def _duration_in_range(ms: float, given: Any) -> float:
+    # A duration is >= 0 and finite; past a year it is a typo, and would overflow timedelta and sleep further on.
+    if not (ms >= 0 and ms <= MAX_DURATION_MS):
+        raise ValueError(f"a duration between 0ms and 366d, got {given!r}")
+    return ms
 
 
 def parse_size_bytes(value: Any) -> int:
     """``1024``, ``"200KB"`` (1000 B), ``"200KiB"`` (1024 B), ``"1.5MB"`` to bytes; ValueError otherwise."""
     if isinstance(value, bool):
         raise ValueError("a size, not a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
+    if isinstance(value, (int, float)):
+        return int(in_range(value, 0, MAX_SIZE_BYTES, "a size in bytes"))
     if isinstance(value, str):
         m = _SIZE.match(value)
         if m:
-            return int(float(m.group(1)) * SIZE_FACTOR[m.group(2) or "B"])
+            return int(in_range(float(m.group(1)) * SIZE_FACTOR[m.group(2) or "B"], 0, MAX_SIZE_BYTES, "a size"))
     raise ValueError(f"a size like 200KB, 300KiB or 1.5MB, got {value!r}")
 
 
@@ -51,7 +58,7 @@ def parse_percent(value: Any) -> float:
     m = _PERCENT.match(value) if isinstance(value, str) else None
     if not m:
         raise ValueError(f"a percentage like 10%, got {describe_value(value)}")
-    return float(m.group(1))
+    return in_range(float(m.group(1)), 0, MAX_PERCENT, "a percentage")
 
 
 def describe_value(v: Any) -> str:
@@ -79,7 +86,7 @@ def _duration_s(v: Any) -> Any:
     if v is None:
         return v
     seconds = parse_duration_ms(v, default_unit="s") / 1000.0
-    if seconds <= 0:
+    if not seconds > 0:
         raise ValueError(f"a positive duration, got {v!r}")
     return seconds
 

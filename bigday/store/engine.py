@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bigday.errors import ConfigError, StoreError
+from bigday.settings import redact as redaction
 from bigday.settings import resolve
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -24,7 +25,7 @@ _USERINFO = re.compile(r"(://[^:/@\s]*):([^@\s]*)@")
 
 def redact(text: str, password: str | None = None) -> str:
     """Hide a password in a URL or an error message; one line."""
-    out = _USERINFO.sub(r"\1:***@", text)
+    out = redaction.text(_USERINFO.sub(r"\1:***@", text))
     if password:
         out = out.replace(password, "***")
     return " ".join(out.split())
@@ -50,13 +51,17 @@ def _parse(raw: str) -> URL:
         if not url.host and not url.query.get("host"):
             raise ConfigError(f"store URL {redact(raw)!r} names no host; expected postgresql://user@host:port/db")
         try:
-            url.port  # noqa: B018 -- make_url parses ports lazily on some inputs
+            port = url.port  # make_url parses ports lazily on some inputs
         except ValueError:
             raise ConfigError(f"store URL {redact(raw)!r} has a bad port") from None
+        if port is not None and not 1 <= port <= 65535:
+            raise ConfigError(f"store URL {redact(raw)!r} has a bad port: expected 1 to 65535, got {port}")
         return url.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
-            raise ConfigError(f"store URL {raw!r}: expected sqlite:///path/to/file (an in-memory store keeps nothing)")
+            raise ConfigError(
+                f"store URL {redact(raw)!r}: expected sqlite:///path/to/file (an in-memory store keeps nothing)"
+            )
         return url.set(drivername="sqlite")
     raise ConfigError(
         f"store URL {redact(raw)!r}: unsupported scheme {url.drivername!r}; expected sqlite or postgresql"
@@ -65,8 +70,16 @@ def _parse(raw: str) -> URL:
 
 def _sqlite_engine(url: URL) -> Engine:
     path = Path(url.database or "")
+    if path.is_dir():
+        raise ConfigError(f"store {path}: is a folder; expected a SQLite file such as {path / 'bigday.sqlite'}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The store's own folder may be new (the default results folder); a path whose parents do not exist
+        # either is a typo, and creating folders all the way up (at / even) would hide it.
+        path.parent.mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"store {path}: the folder {path.parent.parent} does not exist; create it or name another store"
+        ) from None
     except OSError as e:
         raise StoreError(f"store {path}: cannot create its folder: {e.strerror}") from None
     # NullPool: every Store use opens its own connection, so processes and threads never share one.

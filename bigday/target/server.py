@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bigday.errors import ConfigError, RunError
+from bigday.settings import children
 from bigday.target.helpers import DEFAULT_CPU_SHARE
 from bigday.target.knobs import KNOB_NAMES, Knobs, check_knob
 from bigday.target.pools import ISOLATION_MODES
@@ -247,6 +248,7 @@ class TargetServer:
                 stderr=fd,
                 pass_fds=(sock.fileno(),),
                 env=env,
+                preexec_fn=children.preexec(),  # noqa: PLW1509 -- dies with bigday, SIGKILL included
             )
         except OSError as e:
             raise RunError(f"cannot start the reference target: {e}") from None

@@ -1,0 +1,58 @@
+"""Ctrl-C during `bigday run` keeps the page runs measured so far: the folder is marked incomplete, holds
+their samples, and `bigday ingest` accepts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.browser
+def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIGDAY_")}
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bigday", "run", "--runs", "20", "--pages", "clients", "--accessibility", "off"]
+            + ["--results-dir", str(results)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 150
+            while time.monotonic() < deadline and proc.poll() is None:
+                if log.read_text(errors="replace").count("clients run ") >= 2:
+                    break
+                time.sleep(0.2)
+            assert proc.poll() is None, log.read_text()
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    stderr = log.read_text(errors="replace")
+    assert code == 130, stderr
+    assert "Traceback" not in stderr and "never retrieved" not in stderr, stderr
+    (run,) = [p for p in results.iterdir() if p.is_dir()]
+    manifest = json.loads((run / "manifest.json").read_text())
+    samples = json.loads((run / "samples.json").read_text())["samples"]
+    assert manifest["status"] == "incomplete" and manifest["complete"] is False and manifest["finished_at"]
+    assert len(samples) >= 2 and all(s["page"] == "clients" for s in samples)
+    out = subprocess.run(
+        [sys.executable, "-m", "bigday", "ingest", str(run), "--store", str(tmp_path / "s.sqlite")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == 0 and "ingested" in out.stdout, out
