@@ -26,9 +26,10 @@ SECRET_NAME = re.compile(r"pass|pwd|secret|token|key|auth|cookie|session|signatu
 # scheme://user:password@: the whole user info goes. A bare user name (postgresql://bigday@host) is no secret by
 # its shape; a token written as one (https://TOKEN@host) is hidden because resolving the URL registered it.
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/@\s?#:]*:[^/@\s?#]*)@")
-# name=value in a query string (or a form-like text) where the name looks like a secret's.
+# name=value in a URL's query string (after ? or &) where the name looks like a secret's. Only there: code and
+# prose say ``keys=function(){...}`` or ``token=`` too (ECharts in a dashboard does), and they are no secrets.
 _QUERY = re.compile(
-    r"(?P<name>[?&;]?[A-Za-z0-9_.\-]*(?:" + SECRET_NAME.pattern + r")[A-Za-z0-9_.\-]*=)(?P<value>[^&#\s'\"]*)",
+    r"(?P<name>[?&][A-Za-z0-9_.\-]*(?:" + SECRET_NAME.pattern + r")[A-Za-z0-9_.\-]*=)(?P<value>[^&#\s'\"]*)",
     re.IGNORECASE,
 )
 # Flags whose value is a secret outright (the whole value is hidden, not only a URL's parts).

@@ -52,7 +52,8 @@ def open_dashboard(browser: Browser, path: Path) -> dict:
     page.on("request", lambda r: requests.append(r.url))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(path.absolute().as_uri())
-    page.wait_for_function("document.body.dataset.rendered !== undefined", timeout=20_000)
+    page.wait_for_function("() => document.body.dataset.allRendered !== undefined", timeout=20_000)
+    assert page.evaluate("window.bigdayCharts.every(c => c.chart && c.el.dataset.drawn === '1')")
     page.mouse.move(400, 300)  # hover the first chart: tooltips are built then
     drawn = page.evaluate(
         """() => ({

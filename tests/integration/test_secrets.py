@@ -51,6 +51,9 @@ def test_redaction_rule_hides_every_shape() -> None:
     assert redact.text("see /a?api_key=zzzz&n=1") == "see /a?api_key=***&n=1"
     assert redact.text("/login?csrf_token={csrf}&key=${API_KEY}") == "/login?csrf_token={csrf}&key=${API_KEY}"
     assert redact.text("value EnvSecretValue here") == "value *** here"
+    # Outside a URL's query a name=value is code or prose: the dashboard's inlined ECharts says keys=function.
+    code = "var keys=function(){return 1},token=e.token;password=x"
+    assert redact.text(code) == code
     assert redact.argv(["bigday", "--webhook-url", "http://x/hook", "--store=sqlite:///a"]) == (
         "bigday",
         "--webhook-url",
