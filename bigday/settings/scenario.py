@@ -551,7 +551,7 @@ class ForecastPolicy:
     """A robust trend of the daily aggregate that will cross a threshold within ``horizon``."""
 
     min_days: Annotated[StrictInt, Field(ge=3)] = 7
-    window_s: Annotated[PositiveSeconds, Field(validation_alias="window")] = 28 * DAY_S
+    window_s: Annotated[PositiveSeconds, Field(validation_alias="window")] = 60 * DAY_S
     horizon_s: Annotated[PositiveSeconds, Field(validation_alias="horizon")] = 30 * DAY_S
     every_s: Annotated[PositiveSeconds, Field(validation_alias="every")] = 6 * 3600.0
     confidence: StrictFloat = Field(default=0.95, gt=0.5, lt=1)
