@@ -38,6 +38,12 @@ class Reference:
         return {"median": self.median, "scale": self.scale, "n": self.n}
 
 
+def grows_by_factors(metric: str) -> bool:
+    """Timings and sizes: forecast on the log scale. Scores and CLS move by points: a straight fit."""
+    spec = METRICS.get(metric)
+    return spec is not None and spec.unit in (Unit.MS, Unit.BYTES)
+
+
 def floor_of(metric: str) -> float:
     spec = METRICS.get(metric)
     return ABSOLUTE_FLOOR.get(spec.unit, 0.0) if spec else 0.0
@@ -108,6 +114,7 @@ def forecast_crossing(
     horizon_days: float = 30.0,
     confidence: float = 0.95,
     window_days: float = 60.0,
+    relative: bool | None = None,
 ) -> Forecast | None:
     """When the robust trend of (day, value) reaches ``bound`` after the last day, or None (see the module)."""
     x = np.asarray(days, dtype=float)
@@ -119,10 +126,12 @@ def forecast_crossing(
         x, y = x[recent], y[recent]
     if len(np.unique(x)) < min_days:
         return None
-    # Latencies grow by factors: a log fit. (Choosing between a log and a straight fit by their residuals
+    # Latencies and sizes grow by factors: a log fit (``relative``; the caller says so per metric, and scores,
+    # which move by points, get a straight one). (Choosing between a log and a straight fit by their residuals
     # picked the wrong one often enough on noisy days to make forecasts worse; a straight rise is forecast
     # a few days early by the log fit, which errs on the side of warning.)
-    fit = _fit(x, y, bound, relative=bool(np.all(y > 0)) and bound > 0, confidence=confidence)
+    positive = bool(np.all(y > 0)) and bound > 0
+    fit = _fit(x, y, bound, relative=positive if relative is None else relative and positive, confidence=confidence)
     worse = 1.0 if direction is Direction.LOWER_IS_BETTER else -1.0
     slope, low, high = fit.slope, fit.low, fit.high
     # Worsening for sure: the whole interval of the slope lies on the worse side of zero.

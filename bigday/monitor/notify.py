@@ -59,7 +59,7 @@ class Channel(Protocol):
 def summary(message: dict[str, Any]) -> str:
     """One line a person reads: ``[critical] availability opened: dashboard (lumen) - 3 failing checks``."""
     who = f" ({message['tenant']})" if message.get("tenant") else ""
-    metric = "" if message["metric"] in ("availability", message["type"]) else f" {message['metric']}"
+    metric = "" if message["type"] == "availability" else f" {message['metric']}"
     text = f"[{message['severity']}] {message['type']}{metric} {message['event']}: {message['page']}{who}"
     return text + (f" - {message['text']}" if message.get("text") else "")
 

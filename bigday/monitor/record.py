@@ -25,7 +25,7 @@ from bigday.metrics import METRICS, Direction
 from bigday.monitor import history, maintenance, notify
 from bigday.monitor.check import BROKEN, COUNTED, OK, UNAVAILABLE, CheckOutcome, judged_metrics, worst
 from bigday.monitor.claims import Claim
-from bigday.monitor.detectors import ANOMALY_METRICS, forecast_crossing, judge_anomaly
+from bigday.monitor.detectors import ANOMALY_METRICS, forecast_crossing, grows_by_factors, judge_anomaly
 from bigday.monitor.rules import Decision, Observation, OpenAlert, decide
 from bigday.monitor.sla import page_objectives
 from bigday.runfolder import AlertType, RegressionLabel, Severity, Status, utc_now
@@ -479,6 +479,7 @@ class Judge:
                 policy.horizon_s / 86400,
                 policy.confidence,
                 policy.window_s / 86400,
+                relative=grows_by_factors(t.metric),
             )
             if f is None and (FORECAST, t.metric) not in self.open:
                 continue

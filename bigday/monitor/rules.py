@@ -65,10 +65,19 @@ def _rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
+def typical_severity(failing: list[Observation], n: int) -> str:
+    """The median severity of the last ``n`` failing checks (the lower one of an even count).
+
+    How bad a breach is for users is read at its typical check, not its worst: bands are monotone in the
+    value, so this is the band of the median value. One slow check does not page anyone as critical."""
+    ranks = sorted(_rank(o.severity) for o in failing[-n:])
+    return SEVERITIES[ranks[(len(ranks) - 1) // 2]]
+
+
 def decide(observations: list[Observation], alert: OpenAlert | None, rule: AlertSettings, now: datetime) -> Decision:
     """Open after ``open_after`` failing checks in a row (or ``open_after_time`` of failing); while open,
-    escalate when the latest check is worse, remind every ``remind_every`` unless acknowledged; resolve after
-    ``resolve_after`` passing checks in a row."""
+    escalate when the typical severity of the latest failing checks is worse than the alert's, remind every
+    ``remind_every`` unless acknowledged; resolve after ``resolve_after`` passing checks in a row."""
     if not observations:
         return Decision("none")
     latest = observations[-1]
@@ -80,7 +89,7 @@ def decide(observations: list[Observation], alert: OpenAlert | None, rule: Alert
             )
         return Decision("none", streak=len(passing))
     failing = _trailing(observations, failing=True)
-    severity = rule.severity or latest.severity
+    severity = rule.severity or typical_severity(failing, max(rule.open_after, 3))
     since = failing[0].at
     if alert is None:
         long_enough = rule.open_after_time_s is not None and (now - since).total_seconds() >= rule.open_after_time_s
