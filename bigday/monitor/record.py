@@ -23,7 +23,7 @@ from bigday.compare.checks import band_severity, fmt
 from bigday.compare.regression import GATED_METRICS, regression_checks
 from bigday.metrics import METRICS, Direction
 from bigday.monitor import history, maintenance, notify
-from bigday.monitor.check import BROKEN, COUNTED, OK, UNAVAILABLE, CheckOutcome, judged_metrics, worst
+from bigday.monitor.check import COUNTED, OK, UNAVAILABLE, CheckOutcome, judged_metrics, worst
 from bigday.monitor.claims import Claim
 from bigday.monitor.detectors import ANOMALY_METRICS, forecast_crossing, grows_by_factors, judge_anomaly
 from bigday.monitor.rules import Decision, Observation, OpenAlert, decide
@@ -163,14 +163,13 @@ def _check_event(claim: Claim, outcome: CheckOutcome, breaches: list[dict[str, A
     bits = [outcome.status]
     if lcp is not None:
         bits.append(f"LCP {lcp:.0f} ms")
-    if outcome.status == OK:
-        bits.append(
-            "within thresholds"
-            if outcome.within_thresholds
-            else "outside " + ", ".join(sorted({b["metric"] for b in breaches if b["kind"] == "threshold"}))
-            if not outcome.within_thresholds
-            else ""
-        )
+    if outcome.status == OK and outcome.within_thresholds:
+        bits.append("within thresholds")
+    elif outcome.status == OK:
+        bits.append("outside " + ", ".join(sorted({b["metric"] for b in breaches if b["kind"] == "threshold"})))
+    anomalous = sorted({b["metric"] for b in breaches if b["kind"] == "anomaly"})
+    if anomalous:
+        bits.append("anomalous " + ", ".join(anomalous))
     if outcome.error:
         bits.append(outcome.error)
     if muted:
@@ -231,9 +230,7 @@ class Judge:
             if kind == AVAILABILITY_ALERT:
                 out.append(Observation(r.id, at, r.status == UNAVAILABLE, severity))
                 continue
-            if r.status != OK:
-                if kind == THRESHOLD and r.status == BROKEN:
-                    continue
+            if r.status != OK:  # a page that did not load (or broke) says nothing of its metrics
                 continue
             wanted = ("threshold", "band") if kind == THRESHOLD else ("anomaly",)
             hits = [b for b in json.loads(r.breaches or "[]") if b["metric"] == metric and b["kind"] in wanted]
