@@ -34,6 +34,10 @@ from bigday.store.engine import Store
 
 COOKIE = "bigday_token"
 TOKEN_CACHE_S = 2.0  # a revoked token stops working within this long
+# The 30-day SLA and the overview's 24-hour figures aggregate every check of their span; they are recomputed at
+# most this often per scope (a tenant's, or everything). Latest checks, alerts and trends are read each time.
+SLA_CACHE_S = 30.0
+OVERVIEW_CACHE_S = 5.0
 NO_STORE = {"Cache-Control": "no-store"}
 SECURITY_HEADERS = {
     **NO_STORE,
@@ -191,11 +195,58 @@ def _status(request: Request) -> str:
     return status
 
 
+class _Cache:
+    """Values recomputed at most every ``ttl_s`` per key; bounded, thread-safe."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._values: dict[Any, tuple[Any, float]] = {}
+        self._computing: set[Any] = set()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """The cached value, or a fresh one; while one request recomputes an expired value, the others get
+        the expired one rather than all recomputing it at once."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(key)
+            if hit is not None and (hit[1] > now or key in self._computing):
+                return hit[0]
+            self._computing.add(key)
+        try:
+            value = compute()
+        finally:
+            with self._lock:
+                self._computing.discard(key)
+        with self._lock:
+            if len(self._values) > 256:
+                self._values.clear()
+            self._values[key] = (value, time.monotonic() + self.ttl_s)
+        return value
+
+
 class Views:
     """The routes' work, each taking the request and the viewer (and, for changes, the form)."""
 
     def __init__(self, store: Store, scenario: Scenario) -> None:
         self.store, self.scenario = store, scenario
+        self._sla = _Cache(SLA_CACHE_S)
+        self._overview = _Cache(OVERVIEW_CACHE_S)
+
+    def sla_of(self, viewer: Viewer, window_s: float | None) -> Any:
+        def compute() -> Any:
+            with self.store.read() as conn:
+                return data.sla(conn, self.scope(viewer), window_s)
+
+        return self._sla.get((viewer.tenant, window_s), compute)
+
+    def overview_of(self, viewer: Viewer) -> list[dict[str, Any]]:
+        def compute() -> list[dict[str, Any]]:
+            with self.store.read() as conn:
+                return data.overview(conn, self.scope(viewer))
+
+        rows: list[dict[str, Any]] = self._overview.get(viewer.tenant, compute)
+        return rows
 
     def scope(self, viewer: Viewer) -> data.Scope:
         return data.Scope(self.scenario, viewer)
@@ -209,10 +260,7 @@ class Views:
     # ------------------------------------------------------------ HTML
 
     def home(self, request: Request, viewer: Viewer) -> str:
-        s = self.scope(viewer)
-        with self.store.read() as conn:
-            rows = data.overview(conn, s)
-        return pages.overview_page(viewer, rows, s.tenant_names())
+        return pages.overview_page(viewer, self.overview_of(viewer), self.scope(viewer).tenant_names())
 
     def page(self, request: Request, viewer: Viewer) -> str:
         name = self.visible_page(request, viewer)
@@ -230,8 +278,7 @@ class Views:
         return pages.alerts_page(viewer, rows, status)
 
     def sla_html(self, request: Request, viewer: Viewer) -> str:
-        with self.store.read() as conn:
-            report = data.sla(conn, self.scope(viewer), _window(request))
+        report = self.sla_of(viewer, _window(request))
         return pages.sla_page(viewer, report, json.loads(to_json(report)))
 
     def maintenance_html(self, request: Request, viewer: Viewer) -> str:
@@ -276,8 +323,7 @@ class Views:
         return {"name": viewer.name, "role": viewer.role}
 
     def api_pages(self, request: Request, viewer: Viewer) -> dict[str, Any]:
-        with self.store.read() as conn:
-            return {"pages": data.overview(conn, self.scope(viewer))}
+        return {"pages": self.overview_of(viewer)}
 
     def api_checks(self, request: Request, viewer: Viewer) -> dict[str, Any]:
         name = self.visible_page(request, viewer)
@@ -299,8 +345,7 @@ class Views:
             return {"alerts": data.alerts(conn, self.scope(viewer), _status(request))}
 
     def api_sla(self, request: Request, viewer: Viewer) -> Any:
-        with self.store.read() as conn:
-            return json.loads(to_json(data.sla(conn, self.scope(viewer), _window(request))))
+        return json.loads(to_json(self.sla_of(viewer, _window(request))))
 
     def api_maintenance(self, request: Request, viewer: Viewer) -> dict[str, Any]:
         with self.store.read() as conn:

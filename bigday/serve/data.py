@@ -51,8 +51,9 @@ class Scope:
     def pages(self, conn: Connection) -> list[PageInfo]:
         if self.tenant is not None:
             return [p for p in self._pages.values() if p.tenant == self.tenant]
-        c = schema.checks.c
-        extra = [r[0] for r in conn.execute(select(c.page).distinct()).fetchall() if r[0] not in self._pages]
+        # Pages the monitor schedules that the scenario does not name (another scenario's monitor, say).
+        s = schema.monitor_schedule.c
+        extra = [r[0] for r in conn.execute(select(s.page).distinct()).fetchall() if r[0] not in self._pages]
         return list(self._pages.values()) + [PageInfo(name, None, None) for name in sorted(extra)]
 
     def may_see(self, page: str) -> bool:
