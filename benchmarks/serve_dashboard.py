@@ -34,9 +34,9 @@ import yaml
 
 from bigday.cli import main as bigday_main
 from bigday.monitor.synthetic import HistorySpec, write_history
-from bigday.runfolder import utc_now
+from bigday.runfolder import Alert, utc_now
 from bigday.settings.scenario import DEFAULT_SCENARIO, parse_scenario
-from bigday.store.alerts import Alert, raise_alert
+from bigday.store.alerts import raise_alert
 from bigday.store.engine import open_store
 
 ROUTES = (
@@ -75,15 +75,15 @@ def build(store_path: Path, scenario_path: Path) -> None:
                 raise_alert(
                     conn,
                     Alert(
-                        "threshold_breach",
-                        "high",
-                        p.name,
-                        "lcp",
-                        2000.0,
-                        2345.6,
-                        "w",
-                        {},
-                        "r",
+                        type="threshold_breach",
+                        severity="high",
+                        page=p.name,
+                        metric="lcp",
+                        threshold=2000.0,
+                        actual=2345.6,
+                        window="w",
+                        data={},
+                        run_id="r",
                         tenant=p.tenant or "everafter",
                     ),
                 )

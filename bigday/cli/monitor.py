@@ -11,7 +11,15 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from bigday.cli.common import add_scenario_options, base_url_from_args, results_dir_from_args, scenario_from_args
+from bigday.cli.common import (
+    Subparsers,
+    add_scenario_option,
+    add_scenario_options,
+    add_verb,
+    base_url_from_args,
+    results_dir_from_args,
+    scenario_from_args,
+)
 from bigday.cli.store import add_store_option, parse_age, store_from_args
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.present.console import console, err_console, plain
@@ -161,9 +169,11 @@ def _maintenance(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers) -> None:
+    p = add_verb(
+        sub,
         "monitor",
+        _monitor,
         help="run the scenario's probes on a schedule, record every check, open and resolve alerts",
         description="Check each page of the scenario on its schedule (--every, or monitor.schedules in the "
         "scenario, with jitter), record every check in the store, open, remind and resolve alerts, and "
@@ -199,10 +209,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--max-checks", type=int, metavar="N", help="stop after N checks")
     p.add_argument("--duration", metavar="DURATION", help="stop after this long, e.g. 30m")
-    p.set_defaults(handler=_monitor)
 
-    p = sub.add_parser(
+    p = add_verb(
+        sub,
         "maintenance",
+        _maintenance,
         help="add, list or delete maintenance windows (checks go on, alerts are muted, the SLA leaves them out)",
     )
     msub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
@@ -225,8 +236,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("id", type=int)
     a.add_argument("--by", metavar="WHO")
     for parser in msub.choices.values():
-        parser.add_argument(
-            "--scenario", "-s", metavar="FILE", help="scenario (default: $BIGDAY_SCENARIO or the bundled one)"
-        )
+        add_scenario_option(parser, "$BIGDAY_SCENARIO or the bundled one")
         add_store_option(parser)
-    p.set_defaults(handler=_maintenance)

@@ -8,7 +8,7 @@ import signal
 import socket
 import sys
 
-from bigday.cli.common import scenario_from_args
+from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
 from bigday.errors import EXIT_OK, ConfigError, RunError
 from bigday.present.console import plain
@@ -81,9 +81,11 @@ def _tokens(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers) -> None:
+    p = add_verb(
+        sub,
         "serve",
+        _serve,
         help="serve the dashboard live from the store (tokens: admin or tenant:ID)",
         description="Serve latest checks, trends, alerts (acknowledge/resolve for admin tokens) and the SLA "
         "from the store, on 127.0.0.1 unless --host says otherwise. Every route needs a token; make one with "
@@ -91,9 +93,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one, printed)")
-    p.add_argument("--scenario", "-s", metavar="FILE", help="scenario (default: $BIGDAY_SCENARIO or the bundled one)")
+    add_scenario_option(p, "$BIGDAY_SCENARIO or the bundled one")
     add_store_option(p)
-    p.set_defaults(handler=_serve)
     tsub = p.add_subparsers(dest="serve_action", metavar="ACTION", parser_class=type(p))
     t = tsub.add_parser("token", help="add, list or revoke dashboard tokens (stored hashed; audited)")
     ttsub = t.add_subparsers(dest="token_action", metavar="ACTION", required=True, parser_class=type(p))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bigday.cli.common import scenario_from_args
+from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
 from bigday.cli.store import add_store_option, parse_age, store_from_args
 from bigday.errors import EXIT_OK, EXIT_VERDICT_FAILED, ConfigError
 from bigday.present.console import console
@@ -38,9 +38,11 @@ def _sla(args: argparse.Namespace) -> int:
     return EXIT_OK if report.met else EXIT_VERDICT_FAILED
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers) -> None:
+    p = add_verb(
+        sub,
         "sla",
+        _sla,
         help="SLA evidence from the monitor's checks: availability, within thresholds, error budget, burn rates",
         description="Per page and per tenant over --window: availability (checks that loaded), the share of "
         "checks within every threshold, error budget used and left, burn rates over 1h/6h/3d with their short "
@@ -53,6 +55,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--location", metavar="NAME", help="only the checks run from this location")
     p.add_argument("--format", choices=("terminal", "md", "html", "json"), default="terminal")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
-    p.add_argument("--scenario", "-s", metavar="FILE", help="scenario (default: $BIGDAY_SCENARIO or the bundled one)")
+    add_scenario_option(p, "$BIGDAY_SCENARIO or the bundled one")
     add_store_option(p)
-    p.set_defaults(handler=_sla)

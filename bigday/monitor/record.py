@@ -28,10 +28,10 @@ from bigday.monitor.claims import Claim
 from bigday.monitor.detectors import ANOMALY_METRICS, forecast_crossing, grows_by_factors, judge_anomaly
 from bigday.monitor.rules import Decision, Observation, OpenAlert, decide
 from bigday.monitor.sla import page_objectives
-from bigday.runfolder import AlertType, RegressionLabel, Severity, Status, utc_now
+from bigday.runfolder import Alert, AlertType, RegressionLabel, Severity, Status, utc_now
 from bigday.settings.scenario import AVAILABILITY, AlertSettings, Scenario
 from bigday.store import schema
-from bigday.store.alerts import Alert, raise_alert, resolve_in
+from bigday.store.alerts import raise_alert, resolve_in
 from bigday.store.engine import Store
 from bigday.store.ingest import write_run
 
@@ -292,15 +292,15 @@ class Judge:
         a = schema.alerts
         if d.action == "open":
             alert = Alert(
-                cast(AlertType, kind),
-                cast(Severity, d.severity or "medium"),
-                self.page,
-                metric,
-                bound,
-                actual,
-                window,
-                info,
-                self.run_id,
+                type=cast(AlertType, kind),
+                severity=cast(Severity, d.severity or "medium"),
+                page=self.page,
+                metric=metric,
+                threshold=bound,
+                actual=actual,
+                window=window,
+                data=info,
+                run_id=self.run_id,
                 tenant=self.tenant,
             )
             stored = raise_alert(self.conn, alert)

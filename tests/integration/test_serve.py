@@ -26,10 +26,10 @@ from sqlalchemy import select
 from bigday.cli import main
 from bigday.monitor import maintenance
 from bigday.monitor.synthetic import HistorySpec, write_history
-from bigday.runfolder import utc_now
+from bigday.runfolder import Alert, utc_now
 from bigday.settings.scenario import DEFAULT_SCENARIO, parse_scenario
 from bigday.store import schema
-from bigday.store.alerts import Alert, raise_alert
+from bigday.store.alerts import raise_alert
 from bigday.store.engine import open_store
 
 OTHERS = ("everafter", "Everafter", "petal", "Petal", "dashboard", "new-form", "/forms/new", "migration")
@@ -61,15 +61,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 raise_alert(
                     conn,
                     Alert(
-                        "threshold_breach",
-                        "high",
-                        page,
-                        "lcp",
-                        2000.0,
-                        4321.5 if tenant != "lumen" else 2100.0,
-                        "w",
-                        {"who": tenant},
-                        "r1",
+                        type="threshold_breach",
+                        severity="high",
+                        page=page,
+                        metric="lcp",
+                        threshold=2000.0,
+                        actual=4321.5 if tenant != "lumen" else 2100.0,
+                        window="w",
+                        data={"who": tenant},
+                        run_id="r1",
                         tenant=tenant,
                     ),
                 )
