@@ -60,6 +60,16 @@ class RecentRun:
 
 
 @dataclass(frozen=True)
+class MaintenanceMark:
+    """A maintenance window to shade on the charts: checks went on, alerts were muted, the SLA left it out."""
+
+    starts_at: datetime
+    ends_at: datetime
+    pages: tuple[str, ...]  # empty: every page
+    reason: str
+
+
+@dataclass(frozen=True)
 class History:
     """What the store knows over the last ``days`` days up to ``until``."""
 
@@ -71,15 +81,17 @@ class History:
     runs: tuple[RecentRun, ...]
     page_tenants: dict[str, str | None]
     store: str
+    maintenance: tuple[MaintenanceMark, ...] = ()  # the caller's (the monitor's windows), to mark on the trends
 
 
 def _probe_pages(conn: object, since: date) -> dict[str, str | None]:
     s, r = schema.samples, schema.runs
+    # A monitor's check is a probe run of one run (kind "monitor"): its pages have trends too.
     rows = conn.execute(  # type: ignore[attr-defined]
         select(s.c.page, s.c.tenant)
         .distinct()
         .join(r, r.c.run_id == s.c.run_id)
-        .where(r.c.kind == "probe", s.c.day >= since)
+        .where(r.c.kind.in_(("probe", "monitor")), s.c.day >= since)
     ).fetchall()
     out: dict[str, str | None] = {}
     for page, tenant in rows:

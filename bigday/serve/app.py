@@ -26,7 +26,9 @@ from starlette.routing import Route
 
 from bigday.errors import BigdayError, ConfigError
 from bigday.monitor.evidence import to_json
+from bigday.report.dashboard import CSP as DASHBOARD_CSP
 from bigday.serve import data, pages
+from bigday.serve.history import served_dashboard
 from bigday.serve.tokens import Viewer, digest, viewer_for
 from bigday.settings.scenario import Scenario, parse_duration_ms
 from bigday.store import alerts as alert_store
@@ -38,6 +40,9 @@ TOKEN_CACHE_S = 2.0  # a revoked token stops working within this long
 # most this often per scope (a tenant's, or everything). Latest checks, alerts and trends are read each time.
 SLA_CACHE_S = 30.0
 OVERVIEW_CACHE_S = 5.0
+# The charts page is the written dashboard (ECharts inline) over 90 days of trends and their change points.
+DASHBOARD_CACHE_S = 30.0
+DASHBOARD_DAYS = 90
 NO_STORE = {"Cache-Control": "no-store"}
 SECURITY_HEADERS = {
     **NO_STORE,
@@ -143,14 +148,19 @@ def guarded(app: Dashboard, fn: Handler, api: bool, write: bool = False) -> Call
             return _problem(HttpProblem(400, str(e)), api, viewer)
         except BigdayError:
             return _problem(HttpProblem(503, "the store could not be read or written"), api, viewer)
-        if isinstance(result, Response):
-            result.headers.update(SECURITY_HEADERS)
-            return result
-        if api:
-            return JSONResponse(result, headers=SECURITY_HEADERS)
-        return HTMLResponse(result, headers=SECURITY_HEADERS)
+        return _response(result, api)
 
     return endpoint
+
+
+def _response(result: Any, api: bool) -> Response:
+    if isinstance(result, Response):
+        for k, v in SECURITY_HEADERS.items():
+            result.headers.setdefault(k, v)  # a route may set its own policy (the charts' inline scripts)
+        return result
+    if api:
+        return JSONResponse(result, headers=SECURITY_HEADERS)
+    return HTMLResponse(result, headers=SECURITY_HEADERS)
 
 
 async def _body(request: Request) -> dict[str, str]:
@@ -232,6 +242,7 @@ class Views:
         self.store, self.scenario = store, scenario
         self._sla = _Cache(SLA_CACHE_S)
         self._overview = _Cache(OVERVIEW_CACHE_S)
+        self._dashboard = _Cache(DASHBOARD_CACHE_S)
 
     def sla_of(self, viewer: Viewer, window_s: float | None) -> Any:
         def compute() -> Any:
@@ -247,6 +258,13 @@ class Views:
 
         rows: list[dict[str, Any]] = self._overview.get(viewer.tenant, compute)
         return rows
+
+    def charts(self, request: Request, viewer: Viewer) -> Response:
+        def compute() -> str:
+            return served_dashboard(self.store, self.scenario, viewer.tenant, DASHBOARD_DAYS)
+
+        html: str = self._dashboard.get(viewer.tenant, compute)
+        return HTMLResponse(html, headers={"Content-Security-Policy": f"{DASHBOARD_CSP}; frame-ancestors 'none'"})
 
     def scope(self, viewer: Viewer) -> data.Scope:
         return data.Scope(self.scenario, viewer)
@@ -396,6 +414,7 @@ def build_app(store: Store, scenario: Scenario) -> Starlette:
     v = Views(store, scenario)
     reads = {
         "/": (v.home, False),
+        "/charts": (v.charts, False),
         "/pages/{page}": (v.page, False),
         "/alerts": (v.alerts_html, False),
         "/sla": (v.sla_html, False),

@@ -61,6 +61,7 @@ def _data_script(data: Any) -> str:
 def layout(title: str, viewer: Viewer, body: str, data: Any = None) -> str:
     nav = [
         '<a href="/">pages</a>',
+        '<a href="/charts">charts</a>',
         '<a href="/alerts">alerts</a>',
         '<a href="/sla">SLA</a>',
         '<a href="/maintenance">maintenance</a>',

@@ -144,6 +144,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 READS = [
     "/",
+    "/charts",
     "/pages/clients",
     "/pages/dashboard",
     "/pages/new-form",
@@ -170,18 +171,35 @@ def _numbers(text: str) -> set[float]:
     return {float(x) for x in re.findall(r"-?\d+\.\d+", text)}
 
 
+def _payload(html: str) -> dict[str, Any]:
+    """The charts page's data (the rest of it is ECharts and the dashboard's own script)."""
+    m = re.search(r'<script id="bigday-data" type="application/json">(.*?)</script>', html, re.S)
+    assert m, html[:300]
+    data: dict[str, Any] = json.loads(m.group(1))
+    return data
+
+
+def _viewed(path: str, text: str) -> str:
+    return json.dumps(_payload(text)) + text[: text.index("<style>")] if path == "/charts" else text
+
+
 def test_a_tenant_token_sees_only_its_studio(served: dict[str, Any]) -> None:
     headers = {"Authorization": f"Bearer {served['tokens']['tenant:lumen']}"}
     with httpx.Client(base_url=served["url"], headers=headers, timeout=30) as c:
         for path in READS:
             r = c.get(path)
             assert r.status_code in (200, 403, 404), (path, r.status_code)
+            text = _viewed(path, r.text)
             for word in OTHERS:
-                assert word not in r.text, (path, word)
-            assert not (_numbers(r.text) & served["values"]), path
+                assert word not in text, (path, word)
+            assert not (_numbers(text) & served["values"]), path
         assert c.get("/pages/dashboard").status_code == 404 and c.get("/api/pages/dashboard/checks").status_code == 404
         assert c.get("/api/audit").status_code == 403
         assert "Lumen" in c.get("/").text and "clients" in c.get("/").text
+        charts = _payload(c.get("/charts").text)
+        assert charts["tenant"] == "lumen" and charts["trends"]["metrics"]
+        assert {s["page"] for m in charts["trends"]["metrics"] for s in m["series"]} == {"clients"}
+        assert [a[3] for a in charts["alerts"]["open"]] == ["clients"]
         alerts = c.get("/api/alerts?status=all").json()["alerts"]
         assert [(a["page"], a["tenant"]) for a in alerts] == [("clients", "lumen")]
         assert len(c.get("/api/pages/clients/checks?limit=500").json()["checks"]) == 192
@@ -242,6 +260,12 @@ def test_admin_acknowledges_and_resolves_with_the_audit_log_saying_who(served: d
         assert ("alert.acknowledge", "alert 2", "serve") in acts and ("alert.resolve", "alert 3", "serve") in acts
         assert ("token.add", "token admin-token (#1)", "cli") in acts and ("maintenance.add", "window 1", "cli") in acts
         assert all(a["actor"].startswith("token admin-token") for a in audit if a["source"] == "serve")
+        charts = c.get("/charts", headers=api)
+        assert "script-src 'unsafe-inline'" in charts.headers["content-security-policy"]
+        trends = _payload(charts.text)["trends"]["metrics"]
+        assert {s["page"] for m in trends for s in m["series"]} == {"clients", "dashboard", "new-form"}
+        lcp = next(m for m in trends if m["metric"] == "lcp")
+        assert [w[2:] for w in lcp["maintenance"]] == [[["dashboard"], "maintenance: everafter migration"]]
         page = c.get("/pages/dashboard", headers=api).text
         assert "maintenance" in page and "everafter" in page  # the admin sees every studio, windows marked
         assert c.get("/api/pages", headers=api).json()["pages"][0]["page"] == "dashboard"
