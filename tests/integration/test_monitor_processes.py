@@ -75,7 +75,10 @@ def test_two_monitors_share_one_postgresql_store_without_running_a_slot_twice(tm
     open_store(url_store).close()  # migrate once, before both start
     with running_target() as url:
         procs = [
-            start_monitor(tmp_path, f"m{i}", url, url_store, scenario, "--every", "10s", "--duration", "60s")
+            # 15 s: on two shared cores a check can take 9 s, and two pages due together must both fit a slot
+            # with one monitor starting late; the pages share each slot's due time (no jitter), so the two
+            # monitors contend for every slot.
+            start_monitor(tmp_path, f"m{i}", url, url_store, scenario, "--every", "15s", "--duration", "60s")
             for i in range(2)
         ]
         try:
@@ -97,8 +100,8 @@ def test_two_monitors_share_one_postgresql_store_without_running_a_slot_twice(tm
         slots = [_aware(r.slot_at) for r in rows if r.page == page]
         assert len(slots) == len(set(slots)), f"{page}: a slot ran twice"
         steps = {(b - a).total_seconds() for a, b in zip(slots, slots[1:], strict=False)}
-        assert steps == {10.0}, f"{page}: slots skipped: {slots}"
-        assert len(slots) >= 5
+        assert steps == {15.0}, f"{page}: slots skipped: {slots}"
+        assert len(slots) >= 3
     assert missed == []
     assert len({r.claimed_by for r in rows}) == 2, "both monitors ran checks"
 
