@@ -126,12 +126,19 @@ def load(
         plan.append((i / rate, route, route.replace("{page}", page), tok))
     results: list[tuple[str, float, int]] = []
     lock = threading.Lock()
-    start = time.monotonic() + 0.5
     cursor = iter(range(n))
     cursor_lock = threading.Lock()
+    # Every client is made and connected before the clock starts: a client's set-up is not the server's time.
+    ready = threading.Barrier(clients + 1)
+    go = threading.Event()
+    clock = {"start": 0.0}
 
     def worker() -> None:
         with httpx.Client(base_url=url, timeout=30) as c:
+            c.get("/healthz")
+            ready.wait()
+            go.wait()
+            start = clock["start"]
             while True:
                 with cursor_lock:
                     i = next(cursor, None)
@@ -149,6 +156,9 @@ def load(
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     for t in threads:
         t.start()
+    ready.wait()
+    start = clock["start"] = time.monotonic() + 0.2
+    go.set()
     for t in threads:
         t.join()
     return results, time.monotonic() - start

@@ -87,9 +87,9 @@ def register(sub: Subparsers) -> None:
         "serve",
         _serve,
         help="serve the dashboard live from the store (tokens: admin or tenant:ID)",
-        description="Serve latest checks, trends, alerts (acknowledge/resolve for admin tokens) and the SLA "
-        "from the store, on 127.0.0.1 unless --host says otherwise. Every route needs a token; make one with "
-        "'bigday serve token add'. See docs/monitor.md.",
+        description="Serve latest checks, trends, alerts (acknowledge/resolve for admin tokens), the SLA and "
+        "the charts dashboard (/charts) from the store, on 127.0.0.1 unless --host says otherwise. Every route "
+        "needs a token; make one with 'bigday serve token add'. See docs/monitor.md.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one, printed)")

@@ -40,6 +40,9 @@ TOKEN_CACHE_S = 2.0  # a revoked token stops working within this long
 # most this often per scope (a tenant's, or everything). Latest checks, alerts and trends are read each time.
 SLA_CACHE_S = 30.0
 OVERVIEW_CACHE_S = 5.0
+# Every answer to a read is kept this long per token and route, so a wall of dashboards polling the same pages
+# costs one query each; an acknowledge or resolve made here clears it (the monitor's new checks show within it).
+RESPONSE_CACHE_S = 5.0
 # The charts page is the written dashboard (ECharts inline) over 90 days of trends and their change points.
 DASHBOARD_CACHE_S = 30.0
 DASHBOARD_DAYS = 90
@@ -70,6 +73,17 @@ class Dashboard:
         self.store, self.scenario = store, scenario
         self._tokens: dict[str, tuple[Viewer | None, float]] = {}
         self._lock = threading.Lock()
+        self.responses = _Cache(RESPONSE_CACHE_S, size=1024)
+
+    def known_viewer(self, token: str | None) -> tuple[bool, Viewer | None]:
+        """(whether the answer is known without the store, the viewer): lets a request skip the thread pool."""
+        if not token:
+            return True, None
+        with self._lock:
+            hit = self._tokens.get(digest(token))
+        if hit is not None and hit[1] > time.monotonic():
+            return True, hit[0]
+        return False, None
 
     def viewer(self, token: str | None) -> Viewer | None:
         if not token:
@@ -124,33 +138,46 @@ def guarded(app: Dashboard, fn: Handler, api: bool, write: bool = False) -> Call
     async def endpoint(request: Request) -> Response:
         token, from_cookie = _token_of(request)
         try:
-            viewer = await run_in_threadpool(app.viewer, token)
+            viewer = await _viewer_of(app, token)
         except BigdayError:
             return JSONResponse({"error": "the store could not be read"}, 503, SECURITY_HEADERS)
         if viewer is None:
             return _unauthorized(api)
+        key = (viewer.token_id, request.url.path, request.url.query)
+        if not write and (hit := app.responses.peek(key)) is not None:
+            cached: Response = hit
+            return cached
         try:
-            if write and from_cookie and not _same_origin(request):
-                raise HttpProblem(403, "a form from another site cannot change alerts here")
-            if write and not viewer.admin:
-                raise HttpProblem(403, "this token is read-only: only an admin token may acknowledge or resolve")
-            form: dict[str, str] = {}
             if write:
-                form = await _body(request)
-            result = (
-                await run_in_threadpool(fn, request, viewer, form)
-                if write
-                else await run_in_threadpool(fn, request, viewer)
+                response = _response(await _write(fn, request, viewer, from_cookie), api)
+                app.responses.clear()
+                return response
+            # A Response holds its body and headers; sending it to several requests is safe.
+            fresh: Response = await run_in_threadpool(
+                app.responses.get, key, lambda: _response(fn(request, viewer), api)
             )
+            return fresh
         except HttpProblem as e:
             return _problem(e, api, viewer)
         except ConfigError as e:
             return _problem(HttpProblem(400, str(e)), api, viewer)
         except BigdayError:
             return _problem(HttpProblem(503, "the store could not be read or written"), api, viewer)
-        return _response(result, api)
 
     return endpoint
+
+
+async def _viewer_of(app: Dashboard, token: str | None) -> Viewer | None:
+    known, viewer = app.known_viewer(token)
+    return viewer if known else await run_in_threadpool(app.viewer, token)
+
+
+async def _write(fn: Handler, request: Request, viewer: Viewer, from_cookie: bool) -> Any:
+    if from_cookie and not _same_origin(request):
+        raise HttpProblem(403, "a form from another site cannot change alerts here")
+    if not viewer.admin:
+        raise HttpProblem(403, "this token is read-only: only an admin token may acknowledge or resolve")
+    return await run_in_threadpool(fn, request, viewer, await _body(request))
 
 
 def _response(result: Any, api: bool) -> Response:
@@ -206,33 +233,52 @@ def _status(request: Request) -> str:
 
 
 class _Cache:
-    """Values recomputed at most every ``ttl_s`` per key; bounded, thread-safe."""
+    """Values recomputed at most every ``ttl_s`` per key; bounded, thread-safe, one computation per key at once."""
 
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
+    def __init__(self, ttl_s: float, size: int = 256) -> None:
+        self.ttl_s, self.size = ttl_s, size
         self._values: dict[Any, tuple[Any, float]] = {}
-        self._computing: set[Any] = set()
+        self._computing: dict[Any, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """The cached value, or a fresh one; while one request recomputes an expired value, the others get
-        the expired one rather than all recomputing it at once."""
-        now = time.monotonic()
-        with self._lock:
-            hit = self._values.get(key)
-            if hit is not None and (hit[1] > now or key in self._computing):
-                return hit[0]
-            self._computing.add(key)
+        """The cached value, or a fresh one. While one caller computes a key, the others get its expired value
+        if there is one, else wait for the computation rather than all running it at once (a cold start under
+        load would otherwise run the same 30-day aggregate once per waiting request)."""
+        while True:
+            with self._lock:
+                hit = self._values.get(key)
+                running = self._computing.get(key)
+                if hit is not None and (hit[1] > time.monotonic() or running is not None):
+                    return hit[0]
+                if running is None:
+                    done = self._computing[key] = threading.Event()
+                    break
+            running.wait()  # then take its value, or compute it here if it failed
         try:
             value = compute()
+            self.put(key, value)
+            return value
         finally:
             with self._lock:
-                self._computing.discard(key)
+                self._computing.pop(key, None)
+            done.set()
+
+    def peek(self, key: Any) -> Any:
+        """The value while it is fresh, else None."""
         with self._lock:
-            if len(self._values) > 256:
+            hit = self._values.get(key)
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            if len(self._values) >= self.size:
                 self._values.clear()
             self._values[key] = (value, time.monotonic() + self.ttl_s)
-        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
 
 
 class Views:
@@ -319,6 +365,8 @@ class Views:
             alert_store.acknowledge(self.store, alert_id, viewer.actor, note=note, source="serve")
         else:
             alert_store.resolve(self.store, alert_id, note, by=viewer.actor, source="serve")
+        for cache in (self._overview, self._dashboard):  # they show open alerts; the SLA does not
+            cache.clear()
         return {"id": alert_id, "action": action, "by": viewer.actor, "note": note}
 
     def acknowledge(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
