@@ -32,18 +32,21 @@ def store_history(
 ) -> History:
     """``read_history`` with the change points compare finds in the same window and the maintenance windows
     (the store's and the scenario's recurring ones) that touch it."""
-    first = read_history(store, days, until, pages, metrics)
-    keys = {(p.page, p.metric) for p in first.trends}
-    start = datetime.combine(first.until - timedelta(days=days - 1), time.min, UTC)
-    end = datetime.combine(first.until + timedelta(days=1), time.min, UTC)
+    history = read_history(store, days, until, pages, metrics)
+    keys = {(p.page, p.metric) for p in history.trends}
+    start = datetime.combine(history.until - timedelta(days=days - 1), time.min, UTC)
+    end = datetime.combine(history.until + timedelta(days=1), time.min, UTC)
     with store.begin("finding change points") as conn:
-        found = recent_change_points(conn, keys, scenario.regression, first.until, recent_days=days)
+        found = recent_change_points(conn, keys, scenario.regression, history.until, recent_days=days)
         rows = maintenance_rows(conn, start, end)
     marks = [MaintenanceMark(r.starts_at, r.ends_at, r.pages, r.reason) for r in rows]
     for spec in scenario.monitor.maintenance:
         marks += [MaintenanceMark(s, e, spec.pages, spec.reason) for s, e in occurrences(spec, start, end)]
-    history = read_history(store, days, first.until, pages, metrics, change_points=found)
-    return replace(history, maintenance=tuple(sorted(marks, key=lambda m: m.starts_at)))
+    return replace(
+        history,
+        change_points=tuple(c for c in found if (c.page, c.metric) in keys),
+        maintenance=tuple(sorted(marks, key=lambda m: m.starts_at)),
+    )
 
 
 def served_dashboard(store: Store, scenario: Scenario, tenant: str | None, days: int) -> str:
