@@ -174,7 +174,6 @@ def register(sub: Subparsers) -> None:
         sub,
         "monitor",
         _monitor,
-        help="run the scenario's probes on a schedule, record every check, open and resolve alerts",
         description="Check each page of the scenario on its schedule (--every, or monitor.schedules in the "
         "scenario, with jitter), record every check in the store, open, remind and resolve alerts, and "
         "deliver them to the configured channels. Runs until SIGTERM/SIGINT (which let the check in progress "
@@ -210,12 +209,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--max-checks", type=int, metavar="N", help="stop after N checks")
     p.add_argument("--duration", metavar="DURATION", help="stop after this long, e.g. 30m")
 
-    p = add_verb(
-        sub,
-        "maintenance",
-        _maintenance,
-        help="add, list or delete maintenance windows (checks go on, alerts are muted, the SLA leaves them out)",
-    )
+    p = add_verb(sub, "maintenance", _maintenance)
     msub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     a = msub.add_parser("add", help="add a window")
     a.add_argument(

@@ -86,7 +86,6 @@ def register(sub: Subparsers) -> None:
         sub,
         "serve",
         _serve,
-        help="serve the dashboard live from the store (tokens: admin or tenant:ID)",
         description="Serve latest checks, trends, alerts (acknowledge/resolve for admin tokens), the SLA and "
         "the charts dashboard (/charts) from the store, on 127.0.0.1 unless --host says otherwise. Every route "
         "needs a token; make one with 'bigday serve token add'. See docs/monitor.md.",

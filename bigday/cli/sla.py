@@ -43,7 +43,6 @@ def register(sub: Subparsers) -> None:
         sub,
         "sla",
         _sla,
-        help="SLA evidence from the monitor's checks: availability, within thresholds, error budget, burn rates",
         description="Per page and per tenant over --window: availability (checks that loaded), the share of "
         "checks within every threshold, error budget used and left, burn rates over 1h/6h/3d with their short "
         "windows. Maintenance windows are left out. Exit 1 when an objective is missed over the window.",
