@@ -52,7 +52,8 @@ def open_dashboard(browser: Browser, path: Path) -> dict:
     page.on("request", lambda r: requests.append(r.url))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(path.absolute().as_uri())
-    page.wait_for_function("document.body.dataset.rendered !== undefined", timeout=20_000)
+    # A selector, not a JavaScript predicate: polling a predicate evals it, which the page's CSP forbids.
+    page.wait_for_selector("body[data-rendered]", state="attached", timeout=20_000)
     page.mouse.move(400, 300)  # hover the first chart: tooltips are built then
     drawn = page.evaluate(
         """() => ({

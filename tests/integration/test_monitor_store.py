@@ -134,7 +134,8 @@ def test_threshold_breach_severity_reminder_and_acknowledge(store: Store) -> Non
             .all()
         )
     assert events == ["opened", "reminder"]  # and none once acknowledged
-    audit = list_audit(store)
+    # The monitor's own entries (slots it missed while this machine was busy) may come between.
+    audit = [a for a in list_audit(store) if a["action"].startswith("alert.")]
     assert (
         audit[0]["action"] == "alert.acknowledge"
         and audit[0]["actor"] == "ana"

@@ -76,7 +76,7 @@ def test_maintenance_times_are_utc_and_cron_windows_parse() -> None:
             {"email": {"host": "127.0.0.1", "to": ["nobody"], "from": "a@b.test"}},
             "monitor.email.to: expected e-mail addresses",
         ),
-        ({"jitter": "-2s"}, "monitor.jitter: expected a duration >= 0"),
+        ({"jitter": "-2s"}, "monitor.jitter: expected a duration between 0ms and 366d"),
     ],
 )
 def test_bad_monitor_settings_are_one_line_errors(monitor: object, message: str) -> None:
