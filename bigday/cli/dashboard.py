@@ -8,7 +8,6 @@ from pathlib import Path
 from rich.text import Text
 
 from bigday.cli.common import scenario_from_args
-from bigday.cli.history import store_history
 from bigday.cli.load import positive_int
 from bigday.cli.store import add_store_option, store_from_args
 from bigday.cli.verbs import verb_help
@@ -20,6 +19,7 @@ from bigday.report.data import history_report
 from bigday.report.history import History
 from bigday.report.render import default_path, tenant_names
 from bigday.runfolder import write_text_atomic
+from bigday.serve.history import store_history
 
 
 def _history(args: argparse.Namespace, days: int) -> History:

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 from bigday.cli.common import scenario_from_args
-from bigday.cli.history import store_history
 from bigday.cli.store import add_store_option, store_from_args
 from bigday.cli.verbs import verb_help
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.present.console import terminal_safe
 from bigday.report.history import History
 from bigday.report.render import FORMATS, RenderOptions, default_path, render, write_report
+from bigday.serve.history import store_history
 
 TREND_DAYS = 90
 

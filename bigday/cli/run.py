@@ -15,7 +15,6 @@ from pathlib import Path
 
 from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
-from bigday.cli.history import store_history
 from bigday.cli.load import add_phase_option, add_scale_options, rehearsals
 from bigday.cli.probe import add_probe_options, probe_options_from_args
 from bigday.cli.saturday import LoadSettings, overrides_for, rehearse
@@ -34,6 +33,7 @@ from bigday.report.data import report_of_runs
 from bigday.report.render import RenderOptions, render_data, write_report
 from bigday.report.terminal import render_verdicts
 from bigday.runfolder import Answer, Decision, RunFolder, RunRole, Verdicts, write_answer
+from bigday.serve.history import store_history
 from bigday.settings.scenario import Scenario
 from bigday.store.engine import open_store
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -63,7 +64,8 @@ def _prune(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
         r = prune(store, age)
     print(
-        f"pruned {r.runs} run(s), {r.samples} sample(s), {r.alerts} resolved alert(s) older than {args.older_than}"
+        f"pruned {r.runs} run(s), {r.samples} sample(s), {r.checks} monitor check(s), {r.alerts} resolved alert(s) "
+        f"older than {args.older_than}"
         + (f"; kept {r.kept_baselines} run(s) named as baselines" if r.kept_baselines else "")
     )
     return EXIT_OK
@@ -112,10 +114,10 @@ def _alerts(args: argparse.Namespace) -> int:
 
     with store_from_args(args) as store:
         if args.action == "ack":
-            alerts.acknowledge(store, args.id, args.by)
+            alerts.acknowledge(store, args.id, args.by, note=args.note)
             print(f"alert #{args.id} acknowledged by {args.by}")
         elif args.action == "resolve":
-            alerts.resolve(store, args.id, args.note)
+            alerts.resolve(store, args.id, args.note, by=args.by or getpass.getuser())
             print(f"alert #{args.id} resolved")
         else:
             rows = alerts.list_alerts(store, args.status)
@@ -155,11 +157,13 @@ def register(sub: Subparsers) -> None:
     a.add_argument("--status", default="open", choices=("open", "acknowledged", "resolved", "all"))
     a.add_argument("--json", action="store_true", help="machine-readable output")
     add_store_option(a)
-    a = asub.add_parser("ack", help="acknowledge an alert")
+    a = asub.add_parser("ack", help="acknowledge an alert (stops its reminders; written to the audit log)")
     a.add_argument("id", type=int)
     a.add_argument("--by", required=True, metavar="WHO")
+    a.add_argument("--note", metavar="TEXT")
     add_store_option(a)
-    a = asub.add_parser("resolve", help="resolve an alert")
+    a = asub.add_parser("resolve", help="resolve an alert (written to the audit log)")
     a.add_argument("id", type=int)
     a.add_argument("--note", metavar="TEXT")
+    a.add_argument("--by", metavar="WHO", help="who resolves it (default: the login name)")
     add_store_option(a)

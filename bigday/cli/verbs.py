@@ -18,6 +18,13 @@ VERBS: dict[str, tuple[str, str]] = {
     "prune": ("store", "delete stored runs and resolved alerts older than a retention period"),
     "baseline": ("store", "set, show or list named baselines"),
     "alerts": ("store", "list, acknowledge or resolve alerts"),
+    "monitor": ("monitor", "run the scenario's probes on a schedule, record every check, open and resolve alerts"),
+    "maintenance": (
+        "monitor",
+        "add, list or delete maintenance windows (checks go on, alerts are muted, the SLA leaves them out)",
+    ),
+    "sla": ("sla", "SLA evidence from the monitor's checks: availability, within thresholds, error budget, burn rates"),
+    "serve": ("serve", "serve the dashboard live from the store (tokens: admin or tenant:ID)"),
     "target": ("target", "serve the embedded reference target"),
     "scenario": ("scenario", "validate a scenario file and print what it describes"),
     "install-assets": (

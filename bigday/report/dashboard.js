@@ -200,7 +200,7 @@
   // ---------------------------------------------------------------- trends
   if (data.trends) {
     const tr = data.trends;
-    const s = section('trends', `Trends: daily p75 and p95, last ${tr.days} days`, 'Solid: p75; dashed: p95. Red dashes: thresholds; vertical lines: change points; pins: alerts.');
+    const s = section('trends', `Trends: daily p75 and p95, last ${tr.days} days`, 'Solid: p75; dashed: p95. Red dashes: thresholds; vertical lines: change points; pins: alerts; shaded: maintenance windows.');
     const buttons = el('div', {class: 'buttons'});
     const trendCharts = [];
     for (const days of [30, 90]) {
@@ -230,6 +230,9 @@
         series[0].markLine = series[0].markLine || {symbol: 'none', data: []};
         for (const [agg, bound, level] of m.thresholds) series[0].markLine.data.push({yAxis: bound, label: {formatter: `${agg} ${level} ${num(bound)}`}, lineStyle: {color: '#c62828', type: 'dashed'}});
       }
+      // Maintenance windows shade the span of every chart they touch (checks went on; alerts were muted).
+      const windows = (m.maintenance || []).map((w) => [{xAxis: w[0], name: w[3]}, {xAxis: w[1]}]);
+      if (windows.length && series.length) series[0].markArea = {silent: true, itemStyle: {color: 'rgba(255, 193, 7, 0.18)'}, label: {position: 'insideTop', fontSize: 10}, data: windows};
       trendCharts.push(chart(s, 'trends', {
         grid: {left: 60, right: 30, top: 40, bottom: 30}, legend: {top: 0, type: 'scroll'},
         tooltip: {trigger: 'axis', confine: true, formatter: (ps) => ps.map((q) => `${esc(q.seriesName)}: ${esc(num(q.value[1]))}`).join('<br>')},

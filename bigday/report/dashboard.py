@@ -25,7 +25,7 @@ from bigday import stats
 from bigday.metrics import METRICS, Unit, format_change, format_number, format_value, unit_of
 from bigday.report.answer import isolation_sentence
 from bigday.report.data import ReportData, RunView, alert_cells
-from bigday.report.history import History
+from bigday.report.history import History, MaintenanceMark
 from bigday.report.markdown import check_detail
 from bigday.runfolder import (
     Answer,
@@ -438,6 +438,7 @@ def _trends(history: History | None, scenario: Scenario | None, tenant: str | No
         if p.metric in TREND_METRICS and p.page in pages_ok:
             by_metric[p.metric][p.page]["p75"].append([p.day.isoformat(), _round(p.p75)])
             by_metric[p.metric][p.page]["p95"].append([p.day.isoformat(), _round(p.p95)])
+    maintenance = _maintenance_marks(history.maintenance, pages_ok, tenant)
     metrics = []
     for metric in TREND_METRICS:
         if metric not in by_metric:
@@ -464,11 +465,26 @@ def _trends(history: History | None, scenario: Scenario | None, tenant: str | No
                     for a in history.alerts
                     if a.metric == metric and a.page in pages_ok
                 ],
+                "maintenance": [m for m in maintenance if m[2] is None or set(by_metric[metric]) & set(m[2])],
             }
         )
     if not metrics:
         return None
     return {"days": history.days, "until": history.until.isoformat(), "metrics": metrics}
+
+
+def _maintenance_marks(marks: Sequence[MaintenanceMark], pages_ok: set[str], tenant: str | None) -> list[list[Any]]:
+    """[from, to, pages or None for all, label] of the windows that touch the pages in view; a tenant reads a
+    window's reason only when the window covered its own pages alone."""
+    out: list[list[Any]] = []
+    for m in marks:
+        pages = [p for p in m.pages if p in pages_ok]
+        if m.pages and not pages:
+            continue
+        own = tenant is None or (bool(m.pages) and set(m.pages) <= pages_ok)
+        label = f"maintenance: {m.reason}" if m.reason and own else "maintenance"
+        out.append([m.starts_at.isoformat(), m.ends_at.isoformat(), pages or None, label])
+    return out
 
 
 def _when(t: datetime | None) -> str:

@@ -9,7 +9,8 @@ from pydantic.dataclasses import dataclass
 from bigday.runfolder.document import FORBID, Record, read_document, write_document
 from bigday.runfolder.folder import RunFile, RunFolder
 
-AlertType = Literal["regression", "threshold_breach", "anomaly", "isolation"]
+# availability, forecast and burn_rate are raised by the monitor (docs/monitor.md), the others by compare too.
+AlertType = Literal["regression", "threshold_breach", "anomaly", "isolation", "availability", "forecast", "burn_rate"]
 Severity = Literal["low", "medium", "high", "critical"]
 ALERT_TYPES: tuple[str, ...] = get_args(AlertType)
 SEVERITIES: tuple[str, ...] = get_args(Severity)  # in rising order
@@ -32,6 +33,7 @@ class Alert(Record):
     occurrences: int = 1
     new: bool = True
     data: dict[str, Any]
+    tenant: str | None = None  # the studio whose page it is, when known (the monitor knows)
 
 
 @dataclass(frozen=True, config=FORBID)

@@ -117,6 +117,27 @@ def webhook_url(flag: str | None = None) -> str | None:
     return url
 
 
+def alert_webhook() -> tuple[str | None, str | None]:
+    """The generic JSON webhook's URL and HMAC secret (both secrets, from the environment only)."""
+    return environment.raw("BIGDAY_ALERT_WEBHOOK_URL"), environment.raw("BIGDAY_ALERT_WEBHOOK_SECRET")
+
+
+def smtp_credentials() -> tuple[str | None, str | None]:
+    """The SMTP user name and password for alert e-mail (from the environment only)."""
+    return environment.raw("BIGDAY_SMTP_USER"), environment.raw("BIGDAY_SMTP_PASSWORD")
+
+
+DEFAULT_LOCATION = "default"
+
+
+def location(flag: str | None) -> str:
+    """Where this monitor runs: the flag, ``$BIGDAY_LOCATION``, else ``default``."""
+    chosen = (flag or environment.raw("BIGDAY_LOCATION") or DEFAULT_LOCATION).strip()
+    if not chosen or len(chosen) > 80 or not all(ch.isalnum() or ch in "-_." for ch in chosen):
+        raise ConfigError(f"--location: expected a short name of letters, digits, '-', '_' or '.', got {chosen!r}")
+    return chosen
+
+
 def chromium_path() -> str:
     """Debian's Chromium unless ``$BIGDAY_CHROMIUM`` names another (Playwright cannot download browsers here)."""
     return environment.raw("BIGDAY_CHROMIUM") or DEFAULT_CHROMIUM

@@ -13,6 +13,7 @@ import hashlib
 import re
 import types
 import typing
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -352,6 +353,268 @@ class LoadShape:
         return {name: 1.0 for name in self.journeys if name not in pair}
 
 
+# ---------------------------------------------------------------- the long-running side (bigday monitor, sla)
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITY_NAMES: tuple[str, ...] = typing.get_args(Severity)
+AVAILABILITY = "availability"  # the "metric" of availability alerts and rules
+DAY_S = 86_400.0
+
+
+def _all_or_names(v: Any) -> Any:
+    if v == "all" or v is None:
+        return ()
+    if not isinstance(v, (list, tuple)) or not all(isinstance(p, str) for p in v):
+        raise ValueError(f"expected 'all' or a list of names, got {describe_value(v)}")
+    return v
+
+
+def _valid_cron(expr: str) -> str:
+    from croniter import croniter  # only a scenario with a cron schedule pays for the import
+
+    if len(expr.split()) != 5 or not croniter.is_valid(expr):
+        raise ValueError(f"expected a 5-field cron expression like '*/15 * * * *', got {expr!r}")
+    return expr
+
+
+def _utc(v: Any) -> Any:
+    """A naive time in the scenario is UTC, like every time bigday stores."""
+    if isinstance(v, str):
+        try:
+            v = datetime.fromisoformat(v.strip())
+        except ValueError:
+            raise ValueError(f"an ISO 8601 time like 2026-12-01T02:00:00Z, got {v!r}") from None
+    if isinstance(v, datetime):
+        return v if v.tzinfo is not None else v.replace(tzinfo=UTC)
+    return v
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class PageSchedule:
+    """When one page is checked: ``every: 5m`` (slots on a grid from the epoch) or ``cron: "*/5 * * * *"`` (UTC)."""
+
+    every_s: Annotated[PositiveSeconds | None, Field(validation_alias="every")] = None
+    cron: StrictStr | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return _valid_cron(v) if v is not None else v
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PageSchedule:
+        if (self.every_s is None) == (self.cron is None):
+            raise ValueError("expected exactly one of every or cron")
+        return self
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class AlertRule:
+    """Opening and closing rules for some pages and metrics (``availability`` is a metric here); the first
+    rule that matches a page and metric wins, and what it leaves out comes from the alert policy."""
+
+    pages: tuple[StrictStr, ...] = ()
+    metrics: tuple[StrictStr, ...] = ()
+    open_after: Annotated[StrictInt, Field(ge=1)] | None = None
+    open_after_time_s: Annotated[PositiveSeconds | None, Field(validation_alias="open_after_time")] = None
+    resolve_after: Annotated[StrictInt, Field(ge=1)] | None = None
+    remind_every_s: Annotated[PositiveSeconds | None, Field(validation_alias="remind_every")] = None
+    severity: Severity | None = None
+
+    @field_validator("pages", "metrics", mode="before")
+    @classmethod
+    def _all(cls, v: Any) -> Any:
+        return _all_or_names(v)
+
+    def matches(self, page: str, metric: str) -> bool:
+        return (not self.pages or page in self.pages) and (not self.metrics or metric in self.metrics)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The rules in force for one page and metric, the policy's defaults filled in."""
+
+    open_after: int
+    open_after_time_s: float | None
+    resolve_after: int
+    remind_every_s: float
+    severity: str | None
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class AlertPolicy:
+    """When a monitored problem opens an alert, reminds, and resolves by itself."""
+
+    open_after: Annotated[StrictInt, Field(ge=1)] = 3  # consecutive failing checks
+    open_after_time_s: Annotated[PositiveSeconds | None, Field(validation_alias="open_after_time")] = None
+    resolve_after: Annotated[StrictInt, Field(ge=1)] = 3  # consecutive passing checks
+    remind_every_s: Annotated[PositiveSeconds, Field(validation_alias="remind_every")] = 3600.0
+    availability_severity: Severity = "critical"
+    rules: tuple[AlertRule, ...] = ()
+
+    def for_(self, page: str, metric: str) -> AlertSettings:
+        rule = next((r for r in self.rules if r.matches(page, metric)), None)
+
+        def pick(name: str) -> Any:
+            own = getattr(rule, name) if rule is not None else None
+            return own if own is not None else getattr(self, name, None)
+
+        severity = rule.severity if rule is not None and rule.severity else None
+        if severity is None and metric == AVAILABILITY:
+            severity = self.availability_severity
+        return AlertSettings(
+            pick("open_after"), pick("open_after_time_s"), pick("resolve_after"), pick("remind_every_s"), severity
+        )
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class MaintenanceSpec:
+    """A maintenance window: once (``from``/``to``) or recurring (``cron`` start, ``duration``), for some
+    pages or all. Checks keep measuring; alerts are muted and the time is left out of the SLA."""
+
+    start: Annotated[datetime | None, Field(validation_alias="from")] = None
+    end: Annotated[datetime | None, Field(validation_alias="to")] = None
+    cron: StrictStr | None = None
+    duration_s: Annotated[PositiveSeconds | None, Field(validation_alias="duration")] = None
+    pages: tuple[StrictStr, ...] = ()
+    reason: StrictStr = ""
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _times(cls, v: Any) -> Any:
+        return _utc(v)
+
+    @field_validator("start", "end", mode="after")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        return v if v is None or v.tzinfo is not None else v.replace(tzinfo=UTC)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return _valid_cron(v) if v is not None else v
+
+    @field_validator("pages", mode="before")
+    @classmethod
+    def _all(cls, v: Any) -> Any:
+        return _all_or_names(v)
+
+    @model_validator(mode="after")
+    def _shape(self) -> MaintenanceSpec:
+        once = self.start is not None or self.end is not None
+        recurring = self.cron is not None or self.duration_s is not None
+        if once == recurring:
+            raise ValueError("expected either from and to, or cron and duration")
+        if once and (self.start is None or self.end is None):
+            raise ValueError("expected both from and to")
+        if recurring and (self.cron is None or self.duration_s is None):
+            raise ValueError("expected both cron and duration")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"to ({self.end.isoformat()}) must come after from ({self.start.isoformat()})")
+        return self
+
+
+def _fraction_target(v: float) -> float:
+    if not 0 < v < 100:
+        raise ValueError(f"expected a percentage above 0% and below 100%, got {v:g}%")
+    return v
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class SlaPolicy:
+    """Service level objectives: the share of checks that load, and of checks within every threshold."""
+
+    availability: Percent = 99.0
+    within_thresholds: Percent = 99.0
+    window_s: Annotated[PositiveSeconds, Field(validation_alias="window")] = 30 * DAY_S
+    # Burn-rate alerts wait for this many checks in their long window, so one failed first check is no page.
+    min_checks: Annotated[StrictInt, Field(ge=1)] = 6
+
+    @field_validator("availability", "within_thresholds")
+    @classmethod
+    def _target(cls, v: float) -> float:
+        return _fraction_target(v)
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class AnomalyPolicy:
+    """A check far outside the robust spread (median, MAD) of the last ``history`` of checks."""
+
+    history_s: Annotated[PositiveSeconds, Field(validation_alias="history")] = 14 * DAY_S
+    spread: StrictFloat = Field(default=6.0, gt=0)  # robust z (MADs scaled to sigma) beyond which a check is odd
+    min_checks: Annotated[StrictInt, Field(ge=3)] = 50
+    refresh_s: Annotated[PositiveSeconds, Field(validation_alias="refresh")] = 3600.0
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class ForecastPolicy:
+    """A robust trend of the daily aggregate that will cross a threshold within ``horizon``."""
+
+    min_days: Annotated[StrictInt, Field(ge=3)] = 7
+    window_s: Annotated[PositiveSeconds, Field(validation_alias="window")] = 60 * DAY_S
+    horizon_s: Annotated[PositiveSeconds, Field(validation_alias="horizon")] = 30 * DAY_S
+    every_s: Annotated[PositiveSeconds, Field(validation_alias="every")] = 6 * 3600.0
+    confidence: StrictFloat = Field(default=0.95, gt=0.5, lt=1)
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class RegressionWatch:
+    """The last ``recent`` of checks against the ``baseline`` before it, with compare's statistics."""
+
+    recent_s: Annotated[PositiveSeconds, Field(validation_alias="recent")] = 3600.0
+    baseline_s: Annotated[PositiveSeconds, Field(validation_alias="baseline")] = 7 * DAY_S
+    every_s: Annotated[PositiveSeconds, Field(validation_alias="every")] = 3600.0
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class EmailChannel:
+    """Alert e-mail over SMTP; the user name and password come from BIGDAY_SMTP_USER / BIGDAY_SMTP_PASSWORD."""
+
+    host: Text
+    to: tuple[Text, ...]
+    sender: Annotated[Text, Field(validation_alias="from")]
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] = 25
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    timeout_s: Annotated[PositiveSeconds, Field(validation_alias="timeout")] = 10.0
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _addresses(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, (list, tuple)):
+            for a in v:
+                if not isinstance(a, str) or "@" not in a:
+                    raise ValueError(f"expected e-mail addresses, got {a!r}")
+        return v
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class MonitorPolicy:
+    """``bigday monitor``: schedules, check settings, alert rules, maintenance windows, SLOs and detectors."""
+
+    every_s: Annotated[PositiveSeconds, Field(validation_alias="every")] = 900.0
+    jitter_ms: Annotated[DurationMs | None, Field(validation_alias="jitter")] = None  # None: 10% of the interval
+    schedules: dict[StrictStr, PageSchedule] = Field(default_factory=dict)  # page -> its own schedule
+    attempts: Annotated[StrictInt, Field(ge=1, le=5)] = 2
+    timeout_s: Annotated[PositiveSeconds, Field(validation_alias="timeout")] = 30.0
+    accessibility: Literal["every", "off"] = "every"
+    alerts: AlertPolicy = AlertPolicy()
+    maintenance: tuple[MaintenanceSpec, ...] = ()
+    sla: SlaPolicy = SlaPolicy()
+    anomaly: AnomalyPolicy = AnomalyPolicy()
+    forecast: ForecastPolicy = ForecastPolicy()
+    regression: RegressionWatch = RegressionWatch()
+    email: EmailChannel | None = None
+
+    @field_validator("jitter_ms")
+    @classmethod
+    def _jitter(cls, v: float | None) -> float | None:
+        if v is not None and v < 0:
+            raise ValueError(f"expected a duration >= 0, got {v:g} ms")
+        return v
+
+
 @dataclass(frozen=True, config=_CONFIG)
 class Scenario:
     """The app under test and what good looks like; ``source`` and ``sha256`` say which file it came from."""
@@ -368,6 +631,7 @@ class Scenario:
     budgets: tuple[Budget, ...] = ()
     regression: RegressionPolicy = RegressionPolicy()
     load: LoadShape = LoadShape()
+    monitor: MonitorPolicy = MonitorPolicy()
     source: Path = Field(default=Path("<scenario>"), exclude=True)
     sha256: str = Field(default="", exclude=True)
 
@@ -467,6 +731,7 @@ def _check_references(s: Scenario) -> None:
     _check_load(s)
     _check_placeholders(s)
     _check_journeys(s)
+    _check_monitor(s)
 
 
 def _tenant_names(s: Scenario) -> set[str]:
@@ -585,6 +850,29 @@ def _check_load(s: Scenario) -> None:
                 raise _Refused(f"load.isolation.{key}", f"unknown tenant {tid!r}; tenants are {known}")
         if iso.victim == iso.aggressor:
             raise _Refused("load.isolation.aggressor", "victim and aggressor must be different tenants")
+
+
+def _check_monitor(s: Scenario) -> None:
+    pages = {p.name for p in s.pages}
+    known = ", ".join(sorted(pages))
+    m = s.monitor
+    for name in m.schedules:
+        if name not in pages:
+            raise _Refused(f"monitor.schedules.{name}", f"unknown page {name!r}; pages are {known}")
+    for i, rule in enumerate(m.alerts.rules):
+        for name in rule.pages:
+            if name not in pages:
+                raise _Refused(f"monitor.alerts.rules[{i}].pages", f"unknown page {name!r}; pages are {known}")
+        for metric in rule.metrics:
+            if metric != AVAILABILITY and metric not in METRICS:
+                raise _Refused(
+                    f"monitor.alerts.rules[{i}].metrics",
+                    f"unknown metric {metric!r}; expected {AVAILABILITY} or one of {', '.join(sorted(METRICS))}",
+                )
+    for i, w in enumerate(m.maintenance):
+        for name in w.pages:
+            if name not in pages:
+                raise _Refused(f"monitor.maintenance[{i}].pages", f"unknown page {name!r}; pages are {known}")
 
 
 # ---------------------------------------------------------------- errors as one line

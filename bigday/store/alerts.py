@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bigday.errors import ConfigError
 from bigday.runfolder import SEVERITIES, Alert, Severity, utc_now
-from bigday.store import schema
+from bigday.store import audit, schema
 from bigday.store.engine import Store
 
 
@@ -39,6 +39,7 @@ def raise_alert(conn: Connection, alert: Alert) -> Alert:
         "occurrences": 1,
         "created_at": now,
         "last_seen_at": now,
+        "tenant": alert.tenant,
     }
     insert = pg_insert(a) if conn.dialect.name == "postgresql" else sqlite_insert(a)
     # The partial unique index decides between concurrent raisers; the loser updates the winner's row.
@@ -96,7 +97,19 @@ def _get(conn: Connection, alert_id: int, store: Store) -> Any:
     return row
 
 
-def acknowledge(store: Store, alert_id: int, by: str, when: datetime | None = None) -> None:
+def _with_note(notes: str | None, note: str | None) -> str | None:
+    return "\n".join(x for x in (notes, note) if x) or None
+
+
+def acknowledge(
+    store: Store,
+    alert_id: int,
+    by: str,
+    when: datetime | None = None,
+    note: str | None = None,
+    source: str = "cli",
+) -> None:
+    """Acknowledge an open alert (reminders stop); written to the audit log in the same transaction."""
     if not by.strip():
         raise ConfigError("--by: expected who acknowledges the alert")
     with store.begin(f"acknowledging alert {alert_id}") as conn:
@@ -106,18 +119,37 @@ def acknowledge(store: Store, alert_id: int, by: str, when: datetime | None = No
         conn.execute(
             schema.alerts.update()
             .where(schema.alerts.c.id == alert_id)
-            .values(acknowledged_at=when or utc_now(), acknowledged_by=by)
+            .values(acknowledged_at=when or utc_now(), acknowledged_by=by, notes=_with_note(row.notes, note))
         )
+        audit.record(conn, by, "alert.acknowledge", f"alert {alert_id}", {"note": note}, source)
 
 
-def resolve(store: Store, alert_id: int, note: str | None, when: datetime | None = None) -> None:
+def resolve(
+    store: Store,
+    alert_id: int,
+    note: str | None,
+    when: datetime | None = None,
+    by: str | None = None,
+    source: str = "cli",
+) -> None:
+    """Resolve an open alert by hand, with who and a note; written to the audit log in the same transaction."""
     with store.begin(f"resolving alert {alert_id}") as conn:
         row = _get(conn, alert_id, store)
         if row.resolved_at is not None:
             raise ConfigError(f"alert {alert_id} is already resolved")
-        notes = "\n".join(x for x in (row.notes, note) if x) or None
         conn.execute(
             schema.alerts.update()
             .where(schema.alerts.c.id == alert_id)
-            .values(resolved_at=when or utc_now(), notes=notes)
+            .values(resolved_at=when or utc_now(), notes=_with_note(row.notes, note), resolved_by=by)
         )
+        audit.record(conn, by or "unknown", "alert.resolve", f"alert {alert_id}", {"note": note}, source)
+
+
+def resolve_in(conn: Connection, alert_id: int, by: str, note: str | None, when: datetime | None = None) -> None:
+    """Resolve inside the caller's transaction (the monitor's auto-resolve, recorded with its check)."""
+    row = conn.execute(select(schema.alerts.c.notes).where(schema.alerts.c.id == alert_id)).one()
+    conn.execute(
+        schema.alerts.update()
+        .where(schema.alerts.c.id == alert_id, schema.alerts.c.resolved_at.is_(None))
+        .values(resolved_at=when or utc_now(), notes=_with_note(row.notes, note), resolved_by=by)
+    )

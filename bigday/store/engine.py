@@ -68,7 +68,7 @@ def _parse(raw: str) -> URL:
     )
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, immediate: bool = True, pool: bool = False) -> Engine:
     path = Path(url.database or "")
     if path.is_dir():
         raise ConfigError(f"store {path}: is a folder; expected a SQLite file such as {path / 'bigday.sqlite'}")
@@ -82,8 +82,14 @@ def _sqlite_engine(url: URL) -> Engine:
         ) from None
     except OSError as e:
         raise StoreError(f"store {path}: cannot create its folder: {e.strerror}") from None
-    # NullPool: every Store use opens its own connection, so processes and threads never share one.
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    # NullPool: every Store use opens its own connection, so processes and threads never share one. A reader
+    # (the served dashboard) keeps a small pool instead: its connections stay in their threads.
+    connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    if pool:
+        connect_args["check_same_thread"] = False
+        engine = create_engine(url, pool_size=8, max_overflow=8, connect_args=connect_args)
+    else:
+        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -99,8 +105,9 @@ def _sqlite_engine(url: URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead of
-        # deadlocking when both try to upgrade a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # deadlocking when both try to upgrade a read lock. A read-only engine begins deferred: in WAL
+        # mode its readers neither wait for a writer nor hold one up.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -112,6 +119,7 @@ class Store:
     engine: Engine
     display_url: str
     password: str | None = None
+    _reader: Engine | None = None
 
     @property
     def dialect(self) -> str:
@@ -131,8 +139,31 @@ class Store:
         except (DBAPIError, SQLAlchemyError) as e:
             raise self.error(e, doing) from None
 
+    @contextmanager
+    def read(self, doing: str = "reading") -> Iterator[Connection]:
+        """A transaction for reads only: on SQLite it neither takes nor waits for the write lock, and its
+        connections are pooled (the served dashboard answers many of these a second)."""
+        if self._reader is None:
+            if self.dialect == "sqlite":
+                self._reader = _sqlite_engine(self.engine.url, immediate=False, pool=True)
+            else:
+                self._reader = create_engine(
+                    self.engine.url,
+                    pool_size=8,
+                    max_overflow=8,
+                    pool_pre_ping=True,
+                    connect_args={"connect_timeout": 5},
+                )
+        try:
+            with self._reader.connect() as conn, conn.begin():
+                yield conn
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self.error(e, doing) from None
+
     def close(self) -> None:
         self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
 
     def __enter__(self) -> Store:
         return self

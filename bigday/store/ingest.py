@@ -76,13 +76,14 @@ def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, An
         yield rows[i : i + size]
 
 
-def write_run(conn: Connection, run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Insert a run, its samples and the daily trends they touch, inside the caller's transaction."""
+def write_run(conn: Connection, run: dict[str, Any], rows: list[dict[str, Any]], trends: bool = True) -> None:
+    """Insert a run, its samples and (unless ``trends`` is False) the daily trends they touch, inside the caller's
+    transaction. The monitor stores a check every few seconds and rebuilds the day's trends on its own clock."""
     conn.execute(schema.runs.insert().values(**run, ingested_at=utc_now(), sample_count=len(rows)))
     for chunk in _chunks(rows, INSERT_CHUNK):
         conn.execute(schema.samples.insert(), chunk)
     days: set[date] = {r["day"] for r in rows}
-    if days:
+    if days and trends:
         rebuild_trends(conn, days)
 
 

@@ -30,7 +30,24 @@ def _v1_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.V1_TABLES))
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),)
+def _add_column(conn: Connection, table: str, column: str) -> None:
+    if column in {c["name"] for c in inspect(conn).get_columns(table)}:
+        return  # a store created at this version already has it (schema.py is the newest schema)
+    col = schema.metadata.tables[table].c[column]
+    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {col.type.compile(dialect=conn.dialect)}"))
+
+
+def _v2_monitor(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(schema.V2_TABLES))
+    for column in ("tenant", "resolved_by", "last_notified_at"):
+        _add_column(conn, "alerts", column)
+    next(i for i in schema.samples.indexes if i.name == "ix_samples_page_metric_time").create(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
+    Migration(2, "monitor: schedule, checks, maintenance, notifications, tokens, audit log; alert tenant", _v2_monitor),
+)
 LATEST = MIGRATIONS[-1].version
 
 

@@ -148,10 +148,12 @@ class PruneResult:
     samples: int
     alerts: int
     kept_baselines: int
+    checks: int = 0  # the monitor's checks
 
 
 def prune(store: Store, older_than: timedelta, now: datetime | None = None) -> PruneResult:
-    """Delete runs (and their samples) and resolved alerts older than the cut-off; named baselines are kept.
+    """Delete runs (and their samples), the monitor's checks and resolved alerts older than the cut-off; named
+    baselines are kept.
 
     Daily trends are kept: they are the small long-term summary that change-point detection reads.
     """
@@ -166,4 +168,6 @@ def prune(store: Store, older_than: timedelta, now: datetime | None = None) -> P
         n_samples = conn.execute(delete(s).where(s.c.run_id.in_(old))).rowcount
         n_runs = conn.execute(delete(r).where(r.c.started_at < cutoff, r.c.run_id.not_in(pinned))).rowcount
         n_alerts = conn.execute(delete(a).where(a.c.resolved_at.is_not(None), a.c.resolved_at < cutoff)).rowcount
-    return PruneResult(n_runs, n_samples, n_alerts, int(kept))
+        c = schema.checks
+        n_checks = conn.execute(delete(c).where(c.c.claimed_at < cutoff, c.c.status != "running")).rowcount
+    return PruneResult(n_runs, n_samples, n_alerts, int(kept), n_checks)

@@ -80,6 +80,7 @@ samples = Table(
 )
 Index("ix_samples_run_page_metric", samples.c.run_id, samples.c.page, samples.c.metric)
 Index("ix_samples_day", samples.c.day)
+Index("ix_samples_page_metric_time", samples.c.page, samples.c.metric, samples.c.recorded_at)
 
 alerts = Table(
     "alerts",
@@ -102,6 +103,10 @@ alerts = Table(
     Column("acknowledged_by", String(200)),
     Column("resolved_at", DateTime(timezone=True)),
     Column("notes", Text),
+    # Added by migration 2 (the monitor): the studio whose page it is, who resolved it, when it last notified.
+    Column("tenant", String(80)),
+    Column("resolved_by", String(200)),
+    Column("last_notified_at", DateTime(timezone=True)),
 )
 # One open alert per (type, page, metric): concurrent runs cannot raise duplicates.
 Index(
@@ -138,3 +143,153 @@ baselines = Table(
 )
 
 V1_TABLES = (runs, samples, alerts, daily_trends, baselines)
+
+# ---------------------------------------------------------------- migration 2: the long-running side
+
+monitor_schedule = Table(
+    "monitor_schedule",
+    metadata,
+    Column("page", String(200), primary_key=True),
+    Column("location", String(80), primary_key=True),
+    Column("spec", String(200), nullable=False),  # "every 600s" or "cron */5 * * * *": a change restarts the grid
+    Column("slot_at", DateTime(timezone=True), nullable=False),  # the next slot to run
+    Column("due_at", DateTime(timezone=True), nullable=False),  # that slot plus its jitter
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("page", String(200), nullable=False),
+    Column("location", String(80), nullable=False),
+    Column("tenant", String(80)),
+    Column("slot_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(120), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    # running | ok | unavailable | broken | error | abandoned (docs/monitor.md)
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("run_id", String(120)),
+    Column("within_thresholds", Boolean),
+    Column("breaches", Text),  # JSON: the thresholds this check was outside
+    Column("metrics", Text),  # JSON: metric -> value
+    Column("maintenance", Boolean, nullable=False, server_default=text("false")),
+    Column("attempts", Integer),
+    Column("duration_s", Float),
+)
+# One check per page, location and slot: two monitors cannot both run it.
+Index("ux_checks_slot", checks.c.page, checks.c.location, checks.c.slot_at, unique=True)
+Index("ix_checks_page_started", checks.c.page, checks.c.started_at)
+Index("ix_checks_started", checks.c.started_at)
+# Checks still running, for the reaper (partial: the running ones are a handful among millions).
+Index(
+    "ix_checks_running",
+    checks.c.claimed_by,
+    sqlite_where=checks.c.status == "running",
+    postgresql_where=checks.c.status == "running",
+)
+# The SLA's aggregates read only these columns: an index holding them all answers them without the table.
+Index(
+    "ix_checks_sla",
+    checks.c.started_at,
+    checks.c.page,
+    checks.c.status,
+    checks.c.maintenance,
+    checks.c.within_thresholds,
+    checks.c.tenant,
+    checks.c.location,
+)
+
+monitor_instances = Table(
+    "monitor_instances",
+    metadata,
+    Column("id", String(120), primary_key=True),
+    Column("location", String(80), nullable=False),
+    Column("host", String(200)),
+    Column("pid", Integer),
+    Column("version", String(40)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+    Column("stopped_at", DateTime(timezone=True)),
+)
+
+monitor_state = Table(
+    "monitor_state",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("pages", Text),  # JSON list of page names; null: every page
+    Column("reason", Text),
+    Column("created_by", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(16), nullable=False),  # cli | scenario
+    Column("source_key", String(64), unique=True),  # a scenario window's identity, so a restart adds it once
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(16), nullable=False),  # opened | reminder | escalated | resolved
+    Column("channel", String(32), nullable=False),  # slack | webhook | email
+    Column("payload", Text, nullable=False),  # JSON: what the message says (never a URL or secret)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("given_up_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+)
+Index("ix_notifications_pending", notifications.c.sent_at, notifications.c.next_attempt_at)
+
+serve_tokens = Table(
+    "serve_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False),
+    Column("role", String(120), nullable=False),  # admin | tenant:ID
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token; the token is never kept
+    Column("prefix", String(16), nullable=False),  # the token's first characters, to tell tokens apart
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(200)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(40), nullable=False),  # alert.acknowledge, alert.resolve, token.add, token.revoke, ...
+    Column("target", String(200), nullable=False),
+    Column("detail", Text),  # JSON
+    Column("source", String(16), nullable=False),  # cli | serve | monitor
+)
+Index("ix_audit_at", audit_log.c.at)
+
+V2_TABLES = (
+    monitor_schedule,
+    checks,
+    monitor_instances,
+    monitor_state,
+    maintenance_windows,
+    notifications,
+    serve_tokens,
+    audit_log,
+)

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from bigday.errors import ConfigError
 from bigday.settings.scenario import Scenario
 from bigday.target.data import TenantData, make_tenant_data
+from bigday.target.faults import LOOPBACK_CLIENTS, FaultSwitches
 from bigday.target.helpers import DEFAULT_CPU_SHARE, HelperCrashed
 from bigday.target.images import ImageAsset, make_images
 from bigday.target.jsgen import CHUNKS, Chunk, build_chunks, padding
@@ -77,6 +78,7 @@ class TargetApp:
         )
         self.upload_dir = Path(tempfile.mkdtemp(prefix="bigday-target-uploads-"))
         self.photos = PhotoStore(self.upload_dir, self.tenant_ids, settings.upload_limit_bytes)
+        self.faults = FaultSwitches()
 
     def close(self) -> None:
         self.pools.shutdown()
@@ -92,12 +94,45 @@ class TargetApp:
         return data
 
     def knobs_of(self, request: Request) -> tuple[Knobs, dict[str, int]]:
-        """The knobs in effect (server defaults, then the query) and the ones the query set explicitly."""
+        """The knobs in effect (server defaults, then the fault switches, then the query) and the ones the query
+        set explicitly."""
         try:
             overrides = request_overrides(request.query_params)
         except ConfigError as e:
             raise HttpError(400, str(e)) from None
-        return replace(self.settings.knobs, **overrides), overrides
+        switched, _ = self.faults.snapshot()
+        return replace(self.settings.knobs, **{**switched, **overrides}), overrides
+
+    def guard(self, request: Request, counts_as_call: bool) -> None:
+        """Downtime answers 503 to every request; the error rate answers 500 to documents and API calls."""
+        _, down = self.faults.snapshot()
+        if down:
+            raise HttpError(503, "the app is down (fault switch)", {"Retry-After": str(RETRY_AFTER_S)})
+        if counts_as_call:
+            knobs, _ = self.knobs_of(request)
+            if self.faults.next_fails(knobs.errors):
+                raise HttpError(500, f"injected server error (errors={knobs.errors}%)")
+
+    # ------------------------------------------------------------ fault switches
+
+    async def admin_faults(self, request: Request) -> Response:
+        host = request.client.host if request.client else ""
+        if host not in LOOPBACK_CLIENTS:
+            raise HttpError(403, "the fault switches answer loopback clients only")
+        if request.method == "DELETE":
+            return JSONResponse(self.faults.clear(), headers=NO_STORE)
+        if request.method in ("POST", "PUT"):
+            try:
+                body = json.loads(await request.body() or b"{}")
+            except ValueError:
+                raise HttpError(400, 'expected a JSON object like {"jank": 200, "down": true}') from None
+            if not isinstance(body, dict):
+                raise HttpError(400, 'expected a JSON object like {"jank": 200, "down": true}')
+            try:
+                return JSONResponse(self.faults.update(body), headers=NO_STORE)
+            except ConfigError as e:
+                raise HttpError(400, str(e)) from None
+        return JSONResponse(self.faults.state(), headers=NO_STORE)
 
     def admit(self, tenant: str) -> Ticket:
         try:
@@ -307,9 +342,13 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     return int(raw)
 
 
-def _handle(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+def _handle(
+    fn: Callable[[Request], Awaitable[Response]], guard: Callable[[Request], None] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
+            if guard is not None:
+                guard(request)
             return await fn(request)
         except HttpError as e:
             return _error(e.status, e.message, e.headers)
@@ -328,20 +367,27 @@ def build_app(scenario: Scenario, settings: AppSettings) -> Starlette:
         finally:
             target.close()
 
-    routes = [Route(p.path, _handle(target.page)) for p in PAGES]
+    def call(request: Request) -> None:
+        target.guard(request, counts_as_call=True)
+
+    def asset(request: Request) -> None:
+        target.guard(request, counts_as_call=False)
+
+    routes = [Route(p.path, _handle(target.page, call)) for p in PAGES]
     routes += [
-        Route("/", _handle(target.root)),
-        Route("/healthz", _handle(target.healthz)),
-        Route("/api/clients", _handle(target.api_clients)),
-        Route("/api/timeline", _handle(target.api_timeline)),
-        Route("/api/photos", _handle(target.api_photos), methods=["GET"]),
-        Route("/api/photos", _handle(target.upload), methods=["POST"]),
-        Route("/media/photos/{photo_id}", _handle(target.media)),
-        Route("/media/photos/{photo_id}/thumb", _handle(target.media)),
-        Route("/static/js/{chunk}.js", _handle(target.js)),
-        Route("/static/css/app.css", _handle(target.css)),
-        Route("/static/img/hero/{page}.jpg", _handle(target.hero)),
-        Route("/static/img/gallery/{name}", _handle(target.gallery_image)),
+        Route("/", _handle(target.root, asset)),
+        Route("/healthz", _handle(target.healthz, asset)),
+        Route("/_admin/faults", _handle(target.admin_faults), methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/api/clients", _handle(target.api_clients, call)),
+        Route("/api/timeline", _handle(target.api_timeline, call)),
+        Route("/api/photos", _handle(target.api_photos, call), methods=["GET"]),
+        Route("/api/photos", _handle(target.upload, call), methods=["POST"]),
+        Route("/media/photos/{photo_id}", _handle(target.media, asset)),
+        Route("/media/photos/{photo_id}/thumb", _handle(target.media, asset)),
+        Route("/static/js/{chunk}.js", _handle(target.js, asset)),
+        Route("/static/css/app.css", _handle(target.css, asset)),
+        Route("/static/img/hero/{page}.jpg", _handle(target.hero, asset)),
+        Route("/static/img/gallery/{name}", _handle(target.gallery_image, asset)),
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -43,6 +43,7 @@ class Knobs:
     jank_every: int = _knob(100, 1, 60_000, "ms between jank busy loops")
     slow_handler: int = _knob(0, 0, 10_000, "ms each interaction handler busy-waits")
     extra_js: int = _knob(0, 0, 5_000, "KB (1000 B) of executed code added to each JS chunk")
+    errors: int = _knob(0, 0, 100, "percent of page documents and API calls answering 500 (evenly spread)")
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -314,3 +314,30 @@ def running_target(config: TargetConfig | None = None, **overrides: Any) -> Iter
         yield server.base_url
     finally:
         server.stop()
+
+
+def set_faults(base_url: str, **switches: object) -> dict[str, Any]:
+    """Turn runtime fault switches on (``jank=200``, ``down=True``, ``errors=50``) on a running target."""
+    return _admin(base_url, "POST", switches)
+
+
+def clear_faults(base_url: str) -> dict[str, Any]:
+    """Turn every runtime fault switch off."""
+    return _admin(base_url, "DELETE", None)
+
+
+def _admin(base_url: str, method: str, body: dict[str, object] | None) -> dict[str, Any]:
+    import json
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        f"{base_url.rstrip('/')}/_admin/faults", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=5.0) as r:
+            answer: dict[str, Any] = json.loads(r.read())
+            return answer
+    except urllib.error.HTTPError as e:
+        raise ConfigError(f"fault switches: {e.code} {e.read().decode(errors='replace')[:300]}") from None
+    except (urllib.error.URLError, OSError) as e:
+        raise RunError(f"fault switches at {base_url}: no answer ({e})") from None

@@ -52,7 +52,8 @@ def open_dashboard(browser: Browser, path: Path) -> dict:
     page.on("request", lambda r: requests.append(r.url))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(path.absolute().as_uri())
-    page.wait_for_function("() => document.body.dataset.allRendered !== undefined", timeout=20_000)
+    # A selector, not a JavaScript predicate: polling a predicate evals it, which the page's CSP forbids.
+    page.wait_for_selector("body[data-all-rendered]", state="attached", timeout=20_000)
     assert page.evaluate("window.bigdayCharts.every(c => c.chart && c.el.dataset.drawn === '1')")
     page.mouse.move(400, 300)  # hover the first chart: tooltips are built then
     drawn = page.evaluate(
@@ -255,3 +256,29 @@ def test_hostile_names_stay_text(browser: Browser, tmp_path: Path) -> None:
         r = run_cli("report", str(dash.parent), "--format", fmt, "-o", "-")
         assert r.returncode == 0
         assert "<img src=x" not in r.stdout and "<script>" not in r.stdout
+
+
+def test_the_monitors_history_with_a_maintenance_window_shaded(browser: Browser, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bigday.monitor import maintenance
+    from bigday.monitor.synthetic import HistorySpec, write_history
+    from bigday.runfolder import utc_now
+
+    scenario = load_scenario()
+    with open_store(str(tmp_path / "s.sqlite")) as store:
+        write_history(store, scenario, HistorySpec(start=utc_now() - timedelta(days=4), days=4, every_s=3600))
+        start = utc_now() - timedelta(days=2)
+        maintenance.add_window(store, start, start + timedelta(hours=3), ("dashboard",), "db move", "ops", scenario)
+    r = run_cli("dashboard", "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "site"))
+    assert r.returncode == 0, r.stderr
+    page = tmp_path / "site" / "dashboard.html"
+    d = open_dashboard(browser, page)
+    assert_sound(d, page, ("trends", "runs"))
+    text = page.read_text()
+    # Every trend chart carries the window (the monitor's checks are a probe run's pages too).
+    payload = json.loads(re.search(r'id="bigday-data" type="application/json">(.*?)</script>', text).group(1))  # type: ignore[union-attr]
+    metrics = payload["trends"]["metrics"]
+    assert metrics and all(
+        [w[2:] for w in m["maintenance"]] == [[["dashboard"], "maintenance: db move"]] for m in metrics
+    )

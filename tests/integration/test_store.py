@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,82 +28,8 @@ from bigday.store.synthetic import write_probe_run
 
 BIGDAY = [sys.executable, "-m", "bigday"]
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# The throwaway cluster is tests/conftest.py's session fixture ``pg``; this is its password.
 PG_PASSWORD = "s3cret-Pw-for-tests"
-
-
-class PgCluster:
-    """A throwaway PostgreSQL 15 cluster in a temp dir, owned by the postgres user, on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="bigday-pg-"))
-        self.data, self.sock = self.dir / "data", self.dir / "sock"
-        self.sock.mkdir()
-        pwfile = self.dir / "pw"
-        pwfile.write_text(PG_PASSWORD + "\n")
-        for p in (self.dir, self.sock, pwfile):
-            shutil.chown(p, "postgres", "postgres")
-        self.port = free_port()
-        self._pg(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            f"--pwfile={pwfile}",
-            "--auth-host=scram-sha-256",
-            "--auth-local=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        self._pg(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-            "-o",
-            f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off",
-        )
-        self.n = 0
-
-    def _pg(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", str(PG_BIN / tool), *args], check=True, capture_output=True, timeout=120
-        )
-
-    def url(self, db: str = "postgres", password: str = PG_PASSWORD) -> str:
-        return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/{db}"
-
-    def new_database(self) -> str:
-        import psycopg
-
-        self.n += 1
-        name = f"bigday_t{self.n}"
-        with psycopg.connect(self.url().replace("postgresql://", "postgresql://", 1), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
-        return self.url(name)
-
-    def stop(self) -> None:
-        try:
-            self._pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[PgCluster]:
-    if not (PG_BIN / "initdb").is_file():
-        pytest.fail("PostgreSQL 15 is not installed at /usr/lib/postgresql/15/bin (scripts/bootstrap.sh installs it)")
-    cluster = PgCluster()
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -435,7 +358,7 @@ def test_concurrent_raisers_share_one_open_alert(store_url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_store_url_errors_are_one_line_and_never_show_the_password(cli, pg: PgCluster, tmp_path: Path) -> None:
+def test_store_url_errors_are_one_line_and_never_show_the_password(cli, pg, tmp_path: Path) -> None:
     wrong = pg.url(password="Wr0ng-Secret-xyz")
     r = cli("baseline", "list", "--store", wrong, subprocess_=True)  # a real process, end to end
     assert r.returncode == 3, r.stderr

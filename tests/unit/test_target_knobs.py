@@ -22,6 +22,7 @@ def test_defaults_and_names_match_the_contract():
         "jank_every",
         "slow_handler",
         "extra_js",
+        "errors",
     )
     k = Knobs()
     assert (k.shift_at, k.jank_every, k.lcp_delay) == (300, 100, 0)

@@ -1,0 +1,113 @@
+"""``bigday serve``: the dashboard live from the store; ``bigday serve token add|list|revoke``: its tokens."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import signal
+import socket
+import sys
+
+from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
+from bigday.cli.store import add_store_option, store_from_args
+from bigday.errors import EXIT_OK, ConfigError, RunError
+from bigday.present.console import plain
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise RunError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    sock.listen(512)
+    return sock
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bigday.serve.app import build_app
+
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port: expected 0..65535, got {args.port}")
+    scenario = scenario_from_args(args)
+    with store_from_args(args) as store:
+        app = build_app(store, scenario)
+        sock = _bind(args.host, args.port)
+        host, port = sock.getsockname()[:2]
+        url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        print(f"bigday serve: serving {url} from {plain(store.display_url)} (Ctrl-C stops it)", flush=True)
+        if args.host not in LOOPBACK:
+            print(
+                "bigday serve: warning: listening beyond loopback; tokens travel in clear over plain HTTP, "
+                "so put a TLS proxy in front",
+                file=sys.stderr,
+                flush=True,
+            )
+        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="off")
+        server = uvicorn.Server(config)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)  # uvicorn re-raises the signal it handled; a stop is exit 0
+        server.run(sockets=[sock])
+    return EXIT_OK
+
+
+def _tokens(args: argparse.Namespace) -> int:
+    from bigday.serve import tokens
+
+    by = args.by or getpass.getuser()
+    with store_from_args(args) as store:
+        if args.token_action == "add":
+            scenario = scenario_from_args(args)
+            token_id, token = tokens.add_token(store, args.name, args.role, by, scenario)
+            print(f"token #{token_id} ({args.role}) for {plain(args.name)}; shown once, keep it:")
+            print(token)
+        elif args.token_action == "revoke":
+            tokens.revoke_token(store, args.id, by)
+            print(f"token #{args.id} revoked")
+        else:
+            rows = tokens.list_tokens(store)
+            if not rows:
+                print("no tokens; add one with 'bigday serve token add --role admin --name NAME'")
+            for r in rows:
+                state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+                print(plain(f"#{r['id']}\t{r['name']}\t{r['role']}\t{r['prefix']}...\t{state}\tby {r['created_by']}"))
+    return EXIT_OK
+
+
+def register(sub: Subparsers) -> None:
+    p = add_verb(
+        sub,
+        "serve",
+        _serve,
+        description="Serve latest checks, trends, alerts (acknowledge/resolve for admin tokens), the SLA and "
+        "the charts dashboard (/charts) from the store, on 127.0.0.1 unless --host says otherwise. Every route "
+        "needs a token; make one with 'bigday serve token add'. See docs/monitor.md.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one, printed)")
+    add_scenario_option(p, "$BIGDAY_SCENARIO or the bundled one")
+    add_store_option(p)
+    tsub = p.add_subparsers(dest="serve_action", metavar="ACTION", parser_class=type(p))
+    t = tsub.add_parser("token", help="add, list or revoke dashboard tokens (stored hashed; audited)")
+    ttsub = t.add_subparsers(dest="token_action", metavar="ACTION", required=True, parser_class=type(p))
+    a = ttsub.add_parser("add", help="make a token and print it once")
+    a.add_argument("--role", required=True, help="admin, or tenant:ID (read-only, that studio only)")
+    a.add_argument("--name", required=True, help="who or what the token is for")
+    a.add_argument("--scenario", "-s", metavar="FILE", help="scenario whose tenants a tenant:ID role must name")
+    a.add_argument("--by", metavar="WHO", help="who makes it (default: the login name)")
+    add_store_option(a)
+    a = ttsub.add_parser("list", help="list tokens (never the tokens themselves)")
+    a.add_argument("--by", metavar="WHO", help=argparse.SUPPRESS)
+    add_store_option(a)
+    a = ttsub.add_parser("revoke", help="revoke a token")
+    a.add_argument("id", type=int)
+    a.add_argument("--by", metavar="WHO", help="who revokes it (default: the login name)")
+    add_store_option(a)
+    t.set_defaults(handler=_tokens)

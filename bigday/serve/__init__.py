@@ -1,0 +1,1 @@
+"""``bigday serve``: the dashboard served live from the store, per studio, behind hashed tokens."""
