@@ -30,7 +30,17 @@ def _v1_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.V1_TABLES))
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),)
+def _v2_longer_verdicts(conn: Connection) -> None:
+    # A run's verdict may be "inconclusive" (12 characters); version 1 sized the column for pass/warn/fail.
+    # SQLite does not enforce a VARCHAR's length, so only PostgreSQL needs the change.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE runs ALTER COLUMN verdict TYPE VARCHAR(16)"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
+    Migration(2, "runs.verdict holds 'inconclusive'", _v2_longer_verdicts),
+)
 LATEST = MIGRATIONS[-1].version
 
 
