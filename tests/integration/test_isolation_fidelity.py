@@ -154,15 +154,16 @@ def serving(mode: str, *knobs: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 # Light photos (the app hashes them; megabytes would only load the generator); windows of 5 s, at most 40 s.
 def overrides(**extra: Any) -> Any:
     from bigday.load.plan import PlanOverrides
 
-    return PlanOverrides(
-        adaptive=True, phase="5s", max_phase_time="40s", photo_sizes_kb=(150, 300), min_effect="5ms", **extra
-    )
+    chosen: dict[str, Any] = {"phase": "5s", "max_phase_time": "40s", "min_effect": "5ms", **extra}
+    return PlanOverrides(adaptive=True, photo_sizes_kb=(150, 300), **chosen)
 
 
 def judge(url: str, results: Path, **extra: Any) -> tuple[dict[str, Any], float]:
@@ -181,8 +182,7 @@ def summary(v: dict[str, Any]) -> str:
         f"{v['status'].upper():<12} look {v['looks'][-1]['index']}/{v['rule']['planned_looks']} "
         f"p95 {v['alone']['p95']:.1f} -> {v['spike']['p95']:.1f} ms, ratio {r['estimate']:.2f}x [{r['low']:.2f}, "
         f"{r['high']:.2f}], rise {d['estimate']:+.1f} [{d['low']:+.1f}, {d['high']:+.1f}] ms, noise {n['estimate']}x "
-        f"[{n['low']}, {n['high']}], n {v['alone']['n']}/{v['spike']['n']}, trustworthy {v['trustworthy']}: "
-        f"{v['reason']}"
+        f"[{n['low']}, {n['high']}], n {v['alone']['n']}/{v['spike']['n']}, caveats {v['caveats']}: {v['reason']}"
     )
 
 
