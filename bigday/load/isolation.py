@@ -14,6 +14,7 @@ import.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -176,7 +177,7 @@ def assess(
         errors = {"alone": alone.errors, "spike": spike.errors}
         factors = [more_samples_factor(p, errors.get(p.condition)) for p in parts if p.status is Status.INCONCLUSIVE]
         extra = extra_phase_time(phase_time, factors)
-    reason = _reason(status, parts, extra, noise.beyond_tolerance)
+    reason = _reason(status, parts, extra, noise.beyond_tolerance, _rerun_hint(iso, phase_time, extra))
     return Assessment(
         look,
         confidence,
@@ -195,7 +196,17 @@ def assess(
     )
 
 
-def _reason(status: Status, parts: list[IsolationPart], extra: float | None, noisy: bool) -> str:
+def _rerun_hint(iso: IsolationPlan, phase_time: float, extra: float | None) -> str:
+    """The setting that would give a rerun that much phase time."""
+    if extra is None or phase_time <= 0:
+        return ""
+    needed = phase_time + extra
+    if iso.adaptive:
+        return f" (--max-phase-time {math.ceil(needed / iso.phase_s) * iso.phase_s:g}s or more)"
+    return f" (--phase {math.ceil(needed / 2):g}s or more)"
+
+
+def _reason(status: Status, parts: list[IsolationPart], extra: float | None, noisy: bool, hint: str) -> str:
     if status is Status.PASS:
         return parts[0].reason
     first = next(p for p in parts if p.status is status)
@@ -205,7 +216,7 @@ def _reason(status: Status, parts: list[IsolationPart], extra: float | None, noi
         return first.reason + "; more phase time will not settle it: quiet the machine, or widen the tolerance"
     if extra is None:
         return first.reason + "; its estimate sits on the bound, so more phase time may never decide it"
-    return f"{first.reason}; about {extra:.0f} s more phase time would likely decide it"
+    return f"{first.reason}; about {extra:.0f} s more phase time would likely decide it{hint}"
 
 
 def _p99_notes(a: Assessment, iso: IsolationPlan) -> list[str]:
