@@ -107,7 +107,7 @@ def add_scale_options(group: argparse._ArgumentGroup) -> None:
 
 def add_phase_option(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
-        "--phase", metavar="DURATION", help="isolation: length of each phase (default: load.isolation.phase)"
+        "--phase", metavar="DURATION", help="isolation: length of each window or phase (default: load.isolation.phase)"
     )
 
 
@@ -186,8 +186,16 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--max-error-rate", type=_rate, metavar="F", help="plateau error-rate bound (default 0.01)")
     i = p.add_argument_group("isolation check")
     add_phase_option(i)
-    i.add_argument("--recovery", metavar="DURATION", help="length of phase 3, after the spike (default: --phase)")
-    i.add_argument("--warmup", metavar="DURATION", help="victim warm-up before phase 1 (default 2s)")
+    i.add_argument(
+        "--recovery",
+        metavar="DURATION",
+        help="with --no-adaptive: length of phase 3, after the spike (default: --phase)",
+    )
+    i.add_argument(
+        "--warmup",
+        metavar="DURATION",
+        help="victim warm-up before the first window (default 5s; 2s with --no-adaptive)",
+    )
     i.add_argument("--victim-users", type=positive_int, metavar="N")
     i.add_argument("--victim-rps", type=_rps, metavar="F", help="requests per second per victim user")
     i.add_argument("--aggressor-users", type=positive_int, metavar="N")
