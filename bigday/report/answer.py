@@ -163,6 +163,15 @@ def isolation_sentence(v: IsolationVerdict, show_aggressor: bool = True) -> tupl
             text += f", a rise of {_ms(rise.estimate, True)} [{_ms(rise.low, True)}, {_ms(rise.high, True)}]"
     if v.recovery is not None and v.recovery.p95 is not None:
         text += f"; {_ms(v.recovery.p95)} after"
+    if v.status is Status.INCONCLUSIVE:
+        noise = v.noise
+        if noise is not None and noise.beyond_tolerance and noise.ratio.estimate is not None:
+            text += (
+                f"; cannot tell: the victim's own p95 moved {_x(noise.ratio.estimate)} between two alone windows,"
+                " more than the tolerance"
+            )
+        elif v.extra_phase_time_s is not None:
+            text += f"; cannot tell yet: about {format_number(v.extra_phase_time_s)} s more phase time would decide it"
     return text, against
 
 
