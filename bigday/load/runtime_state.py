@@ -172,7 +172,6 @@ class RunState:
     held_s: float = 0.0
     prepared: bool = False
 
-
     def abort(self, reason: str) -> None:
         """End the run without results: once, however many users find the same reason."""
         if self.aborted:

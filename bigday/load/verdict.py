@@ -75,7 +75,6 @@ def bootstrap_rate_difference(
     return interval_of(d, 6, confidence)
 
 
-
 # ---------------------------------------------------------------- the Saturday spike
 
 
