@@ -3,7 +3,7 @@
 The app is this file's own (run as a process: ``python tests/integration/test_isolation_fidelity.py --mode M``):
 a Starlette app on uvicorn where every request holds one worker of a bounded pool for a realistic service time.
 Reads take about a millisecond of CPU to render and a lognormal database wait (median 8 ms); uploads read their
-body, hash it and wait on storage (median 50 ms). In ``isolated`` mode each tenant has a pool of its own
+body, hash it and wait on storage (median 200 ms). In ``isolated`` mode each tenant has a pool of its own
 (POOL workers), so tenants share only the event loop and the CPU; in ``shared`` mode one pool of twice that
 serves everyone first come, first served. The victim's 120 reads a second keep about a third of its pool busy.
 A knob (``--victim-delay-ms`` for ``--victim-delay-for`` seconds from its first request) slows the victim by a
@@ -38,7 +38,9 @@ VICTIM, AGGRESSOR = "lumen", "everafter"
 POOL = 4  # workers per tenant (isolated); the shared pool has 2 x POOL
 ADMISSION = 16  # requests a tenant may have queued or running; beyond it, 503 + Retry-After
 READ_DB_MEDIAN_MS, READ_DB_SIGMA = 8.0, 0.6
-UPLOAD_STORAGE_MEDIAN_MS, UPLOAD_STORAGE_SIGMA = 50.0, 0.3
+# A shared pool of 8 is saturated by 40 uploads a second at 200 ms each: a harm the check must see even when a
+# busy machine slows the generator's aggressor (at 50 ms it took 160 a second, and a loaded generator fell short).
+UPLOAD_STORAGE_MEDIAN_MS, UPLOAD_STORAGE_SIGMA = 200.0, 0.3
 
 
 # ---------------------------------------------------------------- the app (its own process)
@@ -79,7 +81,8 @@ def build_app(mode: str, victim_delay_ms: float, victim_delay_for_s: float) -> A
     first_victim: list[float] = []
 
     async def handle(request: Request) -> Response:
-        tenant = request.headers.get("x-tenant", "-")
+        # The scenario's tenancy ({by: query, name: tenant}); a header for a hand-driven request.
+        tenant = request.query_params.get("tenant") or request.headers.get("x-tenant", "-")
         if tenant == VICTIM and victim_delay_ms > 0:
             now = time.monotonic()
             first_victim[:] = first_victim or [now]
@@ -202,12 +205,15 @@ def test_isolated_pools_are_not_failed_and_a_shared_pool_is(tmp_path):
     assert shared["looks"][-1]["stopped"] and shared["aggressor_requests_in_spike"] > 0
     assert isolated["status"] != "fail", summary(isolated)
     assert isolated["noise"] is not None and isolated["rule"]["method"] == "bonferroni"
-    assert time.monotonic() - started < 110, f"took {time.monotonic() - started:.0f} s"
+    # Two runs decided at their first or second look: about a minute on a quiet machine, 110 s at a load of 10.
+    assert time.monotonic() - started < 150, f"took {time.monotonic() - started:.0f} s"
 
 
 def test_a_victim_whose_alone_windows_differ_is_inconclusive(tmp_path):
-    # +40 ms on every victim request for its first 10 s: warm-up and most of alone-1, none of alone-2.
-    with serving("isolated", "--victim-delay-ms", "40", "--victim-delay-for", "10") as url:
+    # +100 ms on every victim request for its first 11 s: the 5 s warm-up and all of alone-1, none of alone-2's
+    # judged part (from 1.5 s into it), even if the warm-up is held up to 4 s for the generator; 100 ms stands
+    # out of the victim's p95 even on a loaded machine (40 ms did not at a load average of 10).
+    with serving("isolated", "--victim-delay-ms", "100", "--victim-delay-for", "11") as url:
         v, seconds = judge(url, tmp_path)
     print(f"\nnoisy victim ({seconds:.0f} s): {summary(v)}")
     noise = v["noise"]
