@@ -258,8 +258,12 @@ def _caveats(
         caveats.append(
             f"load generator saturated (>{health.cpu_pct_bar:g}% CPU for {health.busiest_fraction:.0%} of samples)"
         )
-    if aggressor_requests(book, iso.aggressor, a.look.spike) == 0:
+    silent = [w for w in a.look.spike if aggressor_requests(book, iso.aggressor, (w,)) == 0]
+    if len(silent) == len(a.look.spike):
         caveats.append(f"the aggressor {iso.aggressor} sent no requests during the spike windows")
+    elif silent:
+        # A window judged as beside the spike without one only dilutes the harm: a PASS it helps is not evidence.
+        caveats.append(f"the aggressor {iso.aggressor} sent no requests in {', '.join(silent)}")
     before = victim_samples(book, iso.victim, a.look.before_spike, spans, iso.settle_s)
     # A baseline slowed by the machine makes the ratio smaller: that can only flatter a PASS, never cause a FAIL.
     if a.status is not Status.FAIL and min(before.n, after.n) >= MIN_SAMPLES:

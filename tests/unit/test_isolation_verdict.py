@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from bigday.compare.judge import load_verdict_checks
 from bigday.load.decision import (
     combine,
     judge_bound,
@@ -23,7 +24,18 @@ from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
 from bigday.load.verdict import bootstrap_quantile_change, bootstrap_rate_difference, generator_health
 from bigday.load.windows import last_complete_look, look_windows
-from bigday.runfolder import Interval, IsolationLook, IsolationVerdict, Status
+from bigday.report.answer import JudgedRun, decide
+from bigday.runfolder import (
+    Answer,
+    Decision,
+    Interval,
+    IsolationLook,
+    IsolationVerdict,
+    RunKind,
+    Status,
+    Verdicts,
+    outcome_of,
+)
 
 ISO = IsolationPlan(victim="lumen", aggressor="everafter", phase_s=10.0, settle_s=1.0)
 PHASES = (
@@ -337,6 +349,16 @@ def test_an_adaptive_run_is_judged_on_its_last_complete_look_or_the_one_that_sto
     assert not v.trustworthy and "before the first look" in v.caveats[0]
 
 
+def test_a_spike_window_without_the_aggressor_makes_the_verdict_untrustworthy():
+    # A starved generator's aggressor that only got going in spike-2: spike-1 was judged as beside a spike.
+    book, spans = _window_book(ADAPTIVE, {"spike": 1.0})
+    for key in [k for k in book.series if k[0] == "everafter" and k[3] == "spike-1"]:
+        del book.series[key]
+    v = judge_isolation(book, ADAPTIVE, spans[:-2], HEALTHY)
+    assert v.spike_windows == ("spike-1", "spike-2") and not v.trustworthy
+    assert v.caveats == ("the aggressor everafter sent no requests in spike-1",)
+
+
 def test_a_noisy_alone_window_settles_the_adaptive_check_as_inconclusive():
     book, spans = _window_book(ADAPTIVE, {"alone-1": 1.7})
     a = assess(book, ADAPTIVE, {p.name: p for p in spans}, look_windows(ADAPTIVE)[0])
@@ -383,3 +405,28 @@ def test_looks_round_trip_in_the_verdict():
     v = judge_isolation(book, ADAPTIVE, spans, HEALTHY)
     again = IsolationVerdict.from_json(v.to_json())
     assert again == v and isinstance(again.looks[0], IsolationLook)
+
+
+# ---------------------------------------------------------------- what the run's answer says of it
+
+
+def _answer(v: IsolationVerdict) -> Answer:
+    checks = load_verdict_checks((v,))
+    verdicts = Verdicts(run_id="load-1", kind=RunKind.LOAD, outcome=outcome_of(checks), checks=tuple(checks))
+    return decide([JudgedRun(role="isolation", verdicts=verdicts, load_verdicts=(v,))])
+
+
+def test_an_inconclusive_verdict_is_an_inconclusive_answer_that_says_why():
+    noisy = _judge(_book(1.0, first_half_alone=1.8, n=1200))
+    assert noisy.status is Status.INCONCLUSIVE
+    (check,) = load_verdict_checks((noisy,))
+    assert check.status is Status.INCONCLUSIVE  # not a WARN, and never a FAIL
+    answer = _answer(noisy)
+    assert answer.decision is Decision.INCONCLUSIVE and answer.headline.startswith("INCONCLUSIVE: 1 undecided")
+    (reason,) = answer.reasons
+    assert reason.status is Status.INCONCLUSIVE and "between two alone windows" in reason.text
+    assert "against the tolerance 1.25×" in reason.text and "1 alone window and 1 beside the spike" in reason.text
+    short = _judge(_book(1.0, n=61))  # too few samples to show the error rate under 1%: more time would tell
+    assert _answer(short).decision is Decision.INCONCLUSIVE and "cannot tell yet" in _answer(short).reasons[0].text
+    assert _answer(_judge(_book(1.0))).decision is Decision.GO
+    assert _answer(_judge(_book(2.0))).decision is Decision.NO_GO
