@@ -64,7 +64,8 @@ def main() -> None:
             wall.append(seconds)
             if v["decided_at_s"] is not None:
                 decided_at.append(v["decided_at_s"])
-            print(f"{i:2} {mode:<8} {seconds:4.0f} s  {app.summary(v)}", flush=True)
+            load = os.getloadavg()[0]  # the machine is shared: a run's verdict beside how busy it was
+            print(f"{i:2} {mode:<8} {seconds:4.0f} s  load {load:4.1f}  {app.summary(v)}", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\n{'':10} {'PASS':>6} {'INCONCL.':>9} {'FAIL':>6}   (untrustworthy)")
     for mode, counts in table.items():

@@ -80,7 +80,7 @@ def main() -> None:
             for i in range(1, n + 1):
                 v = one_run(mode, Path(tmp), adaptive)
                 verdicts[mode].append(v)
-                print(describe(mode, i, v), flush=True)
+                print(f"{describe(mode, i, v)}  (load {os.getloadavg()[0]:.1f})", flush=True)
     tolerance = min_effect = None
     for mode, vs in verdicts.items():
         if not vs:
