@@ -179,13 +179,20 @@ def judge(url: str, results: Path, **extra: Any) -> tuple[dict[str, Any], float]
     return result.verdicts[0].to_json(), time.monotonic() - t0
 
 
+def _f(x: float | None, spec: str) -> str:
+    return "?" if x is None else format(x, spec)
+
+
 def summary(v: dict[str, Any]) -> str:
-    r, d, n = v["p95_ratio"], v["p95_increase_ms"], v["noise"]["ratio"]
+    """One line of a verdict; figures a run could not measure (a window without samples) read "?"."""
+    r, d, n = v["p95_ratio"], v["p95_increase_ms"], v["noise"]["ratio"] if v["noise"] else {}
+    look = v["looks"][-1]["index"] if v["looks"] else "?"
     return (
-        f"{v['status'].upper():<12} look {v['looks'][-1]['index']}/{v['rule']['planned_looks']} "
-        f"p95 {v['alone']['p95']:.1f} -> {v['spike']['p95']:.1f} ms, ratio {r['estimate']:.2f}x [{r['low']:.2f}, "
-        f"{r['high']:.2f}], rise {d['estimate']:+.1f} [{d['low']:+.1f}, {d['high']:+.1f}] ms, noise {n['estimate']}x "
-        f"[{n['low']}, {n['high']}], n {v['alone']['n']}/{v['spike']['n']}, caveats {v['caveats']}: {v['reason']}"
+        f"{v['status'].upper():<12} look {look}/{v['rule']['planned_looks']} "
+        f"p95 {_f(v['alone']['p95'], '.1f')} -> {_f(v['spike']['p95'], '.1f')} ms, ratio {_f(r['estimate'], '.2f')}x "
+        f"[{_f(r['low'], '.2f')}, {_f(r['high'], '.2f')}], rise {_f(d['estimate'], '+.1f')} [{_f(d['low'], '+.1f')}, "
+        f"{_f(d['high'], '+.1f')}] ms, noise {n.get('estimate')}x [{n.get('low')}, {n.get('high')}], "
+        f"n {v['alone']['n']}/{v['spike']['n']}, caveats {v['caveats']}: {v['reason']}"
     )
 
 
