@@ -261,7 +261,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     state.workers_seen = set()
     state.victim_in_flight.clear()
     state.progress, state.looks, state.decided = {}, [], False
-    state.held_s, state.prepared = 0.0, False
+    state.held_s, state.prepared, state.clock_stop = 0.0, False, None
     if isinstance(runner, WorkerRunner):
         raw = getattr(environment.parsed_options, "bigday_plan_json", None)
         if raw:
@@ -426,18 +426,23 @@ def _workers_prepared(environment: Environment, state: RunState) -> bool:
 
 
 def _hold_warmup(environment: Environment, state: RunState) -> None:
-    """Keep the isolation check in its warm-up until every process is ready (at most MAX_HOLD_S longer)."""
+    """Keep the isolation check in its warm-up until every process is ready (at most MAX_HOLD_S longer).
+
+    The plan's clock stops just short of the warm-up's end until then (``RunState.clock_stop``), so it never
+    passes into the first window and back: a late wake-up of this greenlet on a busy machine once did, and the
+    run's phases read warm-up, alone, warm-up."""
     warmup = state.require_plan().stages[0].duration_s
     hold_at = max(0.0, warmup - HOLD_POLL_S * 2)
     deadline = time.time() + warmup + MAX_HOLD_S
-    while time.time() < deadline:
-        gevent.sleep(HOLD_POLL_S)
-        if state.elapsed() < hold_at:
-            continue
-        if _workers_prepared(environment, state):
-            return
-        state.held_s = time.time() - state.t0 - hold_at
-    log.warning("bigday: the load generator was not ready after %gs of warm-up; starting anyway", MAX_HOLD_S)
+    state.clock_stop = hold_at
+    try:
+        while time.time() < deadline:
+            if state.elapsed() >= hold_at and _workers_prepared(environment, state):
+                return
+            gevent.sleep(HOLD_POLL_S)
+        log.warning("bigday: the load generator was not ready after %gs of warm-up; starting anyway", MAX_HOLD_S)
+    finally:
+        state.resume_clock()
 
 
 def sync_phase(environment: Environment, t: float | None = None) -> None:

@@ -170,6 +170,7 @@ class RunState:
     # The isolation check's warm-up waits for its aggressor processes to build their photos (see
     # locust_runtime._hold_warmup): seconds the plan's clock was held, and whether this process is ready.
     held_s: float = 0.0
+    clock_stop: float | None = None  # during the hold, the plan's clock stops here
     prepared: bool = False
 
     def abort(self, reason: str) -> None:
@@ -211,8 +212,17 @@ class RunState:
 
     def elapsed(self) -> float:
         """Seconds on the plan's clock since this run's test_start, less any warm-up hold: the one clock that
-        shapes, phases and looks share."""
-        return time.time() - self.t0 - self.held_s if self.running else 0.0
+        shapes, phases and looks share. While ``clock_stop`` is set it goes no further."""
+        if not self.running:
+            return 0.0
+        t = time.time() - self.t0 - self.held_s
+        return t if self.clock_stop is None else min(t, self.clock_stop)
+
+    def resume_clock(self) -> None:
+        """End a hold: the plan's clock goes on from where it stopped, never back."""
+        if self.clock_stop is not None and self.running:
+            self.held_s = max(self.held_s, time.time() - self.t0 - self.clock_stop)
+        self.clock_stop = None
 
     def seconds_in(self) -> float:
         """Wall-clock seconds since test_start (what the run folder's times count from)."""
