@@ -20,8 +20,9 @@ from bigday.settings import environment, redact
 if TYPE_CHECKING:
     from bigday.cli.common import Subparsers
 
-EPILOG = """exit codes: 0 all within bounds; 1 a threshold, budget, regression or isolation verdict failed;
-2 usage or configuration error; 3 the run could not be carried out (target down, browser failed).
+EPILOG = """exit codes: 0 all within bounds, or some check INCONCLUSIVE (the evidence could not tell; exit 1 with
+--strict); 1 a threshold, budget, regression or isolation verdict failed; 2 usage or configuration error; 3 the
+run could not be carried out (target down, browser failed, untrustworthy load evidence).
 configuration: flag > BIGDAY_* environment variable > scenario file > defaults."""
 
 

@@ -41,7 +41,7 @@ def _compare(args: argparse.Namespace) -> int:
         verdicts = compare_run(store, args.run_dir, scenario, options)
     print_warnings(verdicts)
     print(render_terminal(load_report(args.run_dir), verbose=args.verbose))
-    return verdicts.exit_code
+    return verdicts.exit_code_for(args.strict)
 
 
 def print_warnings(verdicts: Verdicts) -> None:
@@ -72,6 +72,15 @@ def add_compare_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", metavar="budget.json", help="a Lighthouse budget.json to check as well")
     p.add_argument("--lighthouserc", metavar="FILE", help="a lighthouserc.json whose ci.assert block to check as well")
     p.add_argument("--no-notify", action="store_true", help=f"do not post new alerts to ${'BIGDAY_WEBHOOK_URL'}")
+    add_strict_option(p)
+
+
+def add_strict_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a gate: exit 1 on an INCONCLUSIVE outcome too (evidence that could not tell pass from fail)",
+    )
 
 
 def register(sub: Subparsers) -> None:

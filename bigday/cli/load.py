@@ -18,10 +18,12 @@ from bigday.cli.common import (
     results_dir_from_args,
     scenario_from_args,
 )
+from bigday.cli.compare import add_strict_option
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.load.plan import PlanOverrides
-from bigday.load.rehearsal import LoadOptions, LoadRunResult, check_rehearsal, run_rehearsal
-from bigday.runfolder import Interval, IsolationVerdict, LoadStats, LoadVerdict, PhaseFigures
+from bigday.load.rehearsal import LoadOptions, check_rehearsal, run_rehearsal
+from bigday.present.console import console
+from bigday.present.load import show_load_result
 from bigday.settings import limits, resolve
 from bigday.settings.scenario import Scenario
 
@@ -105,7 +107,7 @@ def add_scale_options(group: argparse._ArgumentGroup) -> None:
 
 def add_phase_option(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
-        "--phase", metavar="DURATION", help="isolation: length of each phase (default: load.isolation.phase)"
+        "--phase", metavar="DURATION", help="isolation: length of each window or phase (default: load.isolation.phase)"
     )
 
 
@@ -184,8 +186,16 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--max-error-rate", type=_rate, metavar="F", help="plateau error-rate bound (default 0.01)")
     i = p.add_argument_group("isolation check")
     add_phase_option(i)
-    i.add_argument("--recovery", metavar="DURATION", help="length of phase 3, after the spike (default: --phase)")
-    i.add_argument("--warmup", metavar="DURATION", help="victim warm-up before phase 1 (default 2s)")
+    i.add_argument(
+        "--recovery",
+        metavar="DURATION",
+        help="with --no-adaptive: length of phase 3, after the spike (default: --phase)",
+    )
+    i.add_argument(
+        "--warmup",
+        metavar="DURATION",
+        help="victim warm-up before the first window (default 5s; 2s with --no-adaptive)",
+    )
     i.add_argument("--victim-users", type=positive_int, metavar="N")
     i.add_argument("--victim-rps", type=_rps, metavar="F", help="requests per second per victim user")
     i.add_argument("--aggressor-users", type=positive_int, metavar="N")
@@ -198,6 +208,19 @@ def register(sub: Subparsers) -> None:
         help="a victim p95 rise smaller than this is not harm, whatever its ratio (default "
         "load.isolation.min_effect, else 0ms)",
     )
+    i.add_argument(
+        "--no-adaptive",
+        action="store_true",
+        help="judge once, on fixed phases (warm-up, alone, spike, recovery), instead of alternating --phase-long "
+        "alone and spike windows until the verdict is decided",
+    )
+    i.add_argument(
+        "--max-phase-time",
+        metavar="DURATION",
+        help="adaptive: at most this much of alone and spike windows together, which fixes the number of looks "
+        "(default: load.isolation.max_phase_time, else 3m)",
+    )
+    add_strict_option(p)
 
 
 def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
@@ -220,6 +243,8 @@ def overrides_from_args(args: argparse.Namespace) -> PlanOverrides:
         aggressor_users=args.aggressor_users,
         tolerance=args.tolerance,
         min_effect=args.min_effect,
+        adaptive=not args.no_adaptive,
+        max_phase_time=args.max_phase_time,
     )
 
 
@@ -249,75 +274,18 @@ def _say(line: str) -> None:
     print(f"bigday load: {line}", file=sys.stderr, flush=True)
 
 
-def describe(result: LoadRunResult) -> list[str]:
-    """Human lines for one rehearsal: its verdicts and where the results are."""
-    lines = []
-    for v in result.verdicts:
-        trust = "" if v.trustworthy else "  [UNTRUSTWORTHY: " + "; ".join(v.caveats) + "]"
-        lines.append(f"{v.name}: {v.status.upper()}{trust}")
-        lines += _details(v)
-        lines += [f"  - {r}" for r in v.reasons]
-        lines += _tenant_lines(result.stats, v)
-    lines.append(f"  results: {result.folder}")
-    return lines
-
-
-def _tenant_lines(stats: LoadStats, verdict: LoadVerdict) -> list[str]:
-    """Per tenant, the phases the verdict looked at: requests, rps, exact p95/p99, error rate."""
-    phases = ["alone", "spike"] if isinstance(verdict, IsolationVerdict) else list(verdict.plateau_phases)
-    lines = []
-    for r in stats.stats:
-        if r.user_kind == "*" and r.endpoint == "*" and r.tenant != "*" and r.phase in phases:
-            lines.append(
-                f"    {r.tenant:<12} {r.phase:<9} {r.count:>8} req {r.rps:>8.1f} rps  "
-                f"p95 {r.p95} ms  p99 {r.p99} ms  errors {r.error_rate:.2%}"
-            )
-    return lines
-
-
-def _ms(x: float | None) -> str:
-    return "-" if x is None else f"{x:+.2f}"
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.2%}"
-
-
-def _details(v: LoadVerdict) -> list[str]:
-    if isinstance(v, IsolationVerdict):
-        none = PhaseFigures(0, None, None, None, 0.0)
-        a, s = v.alone or none, v.spike or none
-        blank = Interval.unknown(0.0)
-        inc, p95, p99 = v.p95_increase_ms or blank, v.p95_ratio or blank, v.p99_ratio or blank
-        return [
-            f"  victim {v.victim}: p95 {a.p95} -> {s.p95} ms, p99 {a.p99} -> {s.p99} ms, "
-            f"errors {a.error_rate:.2%} -> {s.error_rate:.2%} (n {a.n} / {s.n})",
-            f"  p95 ratio {p95.estimate} [{p95.low}, {p95.high}], "
-            f"p95 rise {_ms(inc.estimate)} [{_ms(inc.low)}, {_ms(inc.high)}] ms "
-            f"(min effect {v.min_effect_ms:g} ms), "
-            f"p99 ratio {p99.estimate} [{p99.low}, {p99.high}], "
-            f"tolerance {v.tolerance}x; aggressor {v.aggressor} requests in spike: "
-            f"{v.aggressor_requests_in_spike}",
-        ]
-    return [
-        f"  plateau ({', '.join(v.plateau_phases)}): {v.peak_users_reached}/{v.peak_users_planned} users, "
-        f"{v.plateau_rps} rps, p95 {v.plateau_p95_ms} ms, p99 {v.plateau_p99_ms} ms, "
-        f"errors {_pct(v.plateau_error_rate)} (n {v.plateau_count})",
-    ]
-
-
 def handle(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     base_url = base_url_from_args(args, scenario)
     options = options_from_args(args)
     kinds = rehearsals(scenario) if args.rehearsal == "all" else (args.rehearsal,)
+    out = console()
     worst = EXIT_OK
     for kind in kinds:
         check_rehearsal(scenario, kind, base_url, options)
     for kind in kinds:
         with load_target(base_url, options.target_isolation) as (url, embedded):
             result = run_rehearsal(scenario, kind, url, options, _say, embedded=embedded)
-        for line in describe(result):
-            print(line)
-        worst = max(worst, result.exit_code)
+        show_load_result(result, out)
+        worst = max(worst, result.exit_code_for(args.strict))
     return worst

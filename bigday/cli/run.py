@@ -60,9 +60,12 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
+        return self.exit_code_for(strict=False)
+
+    def exit_code_for(self, strict: bool) -> int:
         if not self.probe.complete:
             return EXIT_RUN_FAILED
-        return self.verdicts.exit_code if self.verdicts else EXIT_OK
+        return self.verdicts.exit_code_for(strict) if self.verdicts else EXIT_OK
 
 
 def run_nightly(options: NightlyOptions, on_run: Callable[[PageRun], None] | None = None) -> RunOutcome:
@@ -104,7 +107,7 @@ def handle(args: argparse.Namespace) -> int:
         show_outcome(outcome.probe, False, out, err)
         if outcome.verdicts is not None:
             print(render_verdicts(outcome.verdicts))
-    exit_code = outcome.exit_code
+    exit_code = outcome.exit_code_for(args.strict)
     linked: list[tuple[Path, RunRole]] = []
     if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run
         part = rehearse(
@@ -117,6 +120,7 @@ def handle(args: argparse.Namespace) -> int:
                 overrides=load_overrides,
                 under_load=probe if args.rehearsal else None,
                 quiet=quiet or args.json,
+                strict=args.strict,
             ),
             outcome.probe.folder.path,
             out,
@@ -127,7 +131,7 @@ def handle(args: argparse.Namespace) -> int:
     if outcome.verdicts is None:
         return exit_code
     answer, dashboard = write_answer_and_dashboard(options, outcome.probe.folder.path, linked)
-    if answer.decision is Decision.NO_GO:
+    if answer.decision is Decision.NO_GO or (args.strict and answer.decision is Decision.INCONCLUSIVE):
         exit_code = max(exit_code, EXIT_VERDICT_FAILED)
     show_answer(answer, dashboard, out, quiet=quiet, as_json=args.json, exit_code=exit_code, probe=outcome.probe)
     return exit_code

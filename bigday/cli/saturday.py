@@ -15,14 +15,15 @@ from rich.text import Text
 
 from bigday.cli.common import load_target
 from bigday.cli.compare import print_warnings
-from bigday.cli.load import describe, rehearsals
+from bigday.cli.load import rehearsals
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.compare.underload import judge_under_load
 from bigday.errors import EXIT_OK
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, check_rehearsal
 from bigday.load.watch import run_watched
-from bigday.present.load import LoadProgress
+from bigday.present.console import plain
+from bigday.present.load import LoadProgress, load_result_lines
 from bigday.present.probe import ProbeProgress
 from bigday.probe.app import AppUnderTest
 from bigday.probe.runner import ProbeOptions, ProbeOutcome, probe_app
@@ -51,6 +52,7 @@ class LoadSettings:
     overrides: PlanOverrides
     under_load: ProbeOptions | None  # --rehearsal: probe these pages during the plateau
     quiet: bool = False
+    strict: bool = False  # an INCONCLUSIVE verdict exits 1 too
 
 
 def overrides_for(
@@ -109,12 +111,12 @@ def rehearse(s: LoadSettings, at_rest: Path, out: Console, err: Console) -> Load
         with open_store(s.store, s.results_dir) as store:
             verdicts = compare_run(store, result.folder, s.scenario, s.compare)
         if not s.quiet:
-            for line in describe(result):
-                out.print(Text(line), soft_wrap=True)
+            for line in load_result_lines(result):
+                out.print(Text(plain(line)), soft_wrap=True)
             print_warnings(verdicts)
             out.print(Text(render_verdicts(verdicts)), soft_wrap=True)
         part.runs.append((result.folder, kind))  # type: ignore[arg-type]
-        part.exit_code = max(part.exit_code, result.exit_code, verdicts.exit_code)
+        part.exit_code = max(part.exit_code, result.exit_code_for(s.strict), verdicts.exit_code_for(s.strict))
         if isinstance(watched.during_plateau, ProbeOutcome):
             loaded = watched.during_plateau.folder.path
             judge_under_load(at_rest, loaded, s.scenario, watched.plateau)

@@ -7,6 +7,7 @@ notifies and writes what this returns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,13 +48,28 @@ def scenario_checks(data: RunData, scenario: Scenario, lighthouse: LighthouseChe
 
 
 def load_verdict_checks(verdicts: tuple[LoadVerdict, ...]) -> list[Check]:
-    """A load run's own verdicts (tenant isolation, Saturday spike) as checks of the verdict's kind."""
+    """A load run's own verdicts (tenant isolation, Saturday spike) as checks of the verdict's kind.
+
+    An inconclusive verdict stays INCONCLUSIVE: "could not tell" is never turned into a failure here (a
+    strict gate may treat it as one, see ``--strict``)."""
     out = []
     for v in verdicts:
-        status = {Status.PASS: Status.PASS, Status.FAIL: Status.FAIL}.get(v.status, Status.WARN)
-        reasons = "; ".join(v.reasons) or str(v.status)
+        status = v.status if v.status in (Status.PASS, Status.FAIL, Status.INCONCLUSIVE) else Status.WARN
+        if isinstance(v, IsolationVerdict):
+            reasons = v.reason or "; ".join(v.reasons) or str(v.status)
+        else:
+            reasons = "; ".join(v.reasons) or str(v.status)
         if not v.trustworthy:
-            reasons += " (not trustworthy: the load generator was saturated)"
+            reasons += " (not trustworthy: " + ("; ".join(v.caveats) or "the load generator was saturated") + ")"
+        extra: dict[str, Any] = {}
+        if isinstance(v, IsolationVerdict):
+            ratio = v.p95_ratio
+            extra = dict(
+                aggregate="p95",
+                bound=v.tolerance,
+                actual=ratio.estimate if ratio else None,
+                n=v.spike.n if v.spike else None,
+            )
         page = f"tenant:{v.victim}" if isinstance(v, IsolationVerdict) and v.victim else v.name
         out.append(
             Check(
@@ -63,6 +79,7 @@ def load_verdict_checks(verdicts: tuple[LoadVerdict, ...]) -> list[Check]:
                 status=status,
                 message=f"{v.name}: {status}: {reasons}",
                 source="load_stats",
+                **extra,
             )
         )
     return out

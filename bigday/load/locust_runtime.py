@@ -29,10 +29,11 @@ from locust import events
 from locust.env import Environment
 from locust.event import EventHook
 from locust.exception import CatchResponseError
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, WorkerRunner
 
 from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, RunError
-from bigday.load.dispatch import VictimPinnedDispatcher
+from bigday.load.adjudicator import adjudicate
+from bigday.load.dispatch import VICTIM_CLASS, VictimPinnedDispatcher, lower_priority_once
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, check_secrets, phase_at, with_locust_options
 from bigday.load.results import RunRecord, write_results
 from bigday.load.runtime_state import RunState, attach_run_state, has_run_state, run_state
@@ -52,6 +53,10 @@ TIMELINE_INTERVAL_S = 1.0
 PHASE_POLL_S = 0.2
 # Workers report every 3 s; in web-UI runs results are written this long after a stop so the last reports land.
 UI_FINALISE_DELAY_S = 4.5
+PREPARE_AFTER_S = 0.5
+HOLD_POLL_S = 0.05
+# The longest the warm-up waits for the photos (a worker reports every 3 s; a busy machine builds them slowly).
+MAX_HOLD_S = 60.0
 
 
 def _listen(hook: EventHook, handler: Callable[..., None]) -> None:
@@ -254,6 +259,9 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     state.book = SampleBook()
     state.cpu = []
     state.workers_seen = set()
+    state.victim_in_flight.clear()
+    state.progress, state.looks, state.decided = {}, [], False
+    state.held_s, state.prepared, state.clock_stop = 0.0, False, None
     if isinstance(runner, WorkerRunner):
         raw = getattr(environment.parsed_options, "bigday_plan_json", None)
         if raw:
@@ -261,6 +269,10 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             state.photos.use_sizes(state.require_plan().photo_sizes_kb)
         _kill_greenlets(state)  # a worker is reused for every test a web-UI master starts
         state.greenlets = [gevent.spawn(_cpu_sampler, state, runner.client_id)]
+        if state.plan is not None and state.plan.kind == "isolation":
+            state.greenlets.append(gevent.spawn(_ready_aggressor_process, runner, state))
+        else:
+            state.prepared = True
         return
     plan = state.require_plan()
     try:
@@ -284,6 +296,12 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         gevent.spawn(_timeline_sampler, environment, state),
         gevent.spawn(_hard_limit, environment, state, plan.max_duration_s),
     ]
+    if plan.isolation is not None:
+        state.greenlets.append(gevent.spawn(_hold_warmup, environment, state))
+        if not isinstance(runner, MasterRunner):
+            state.greenlets.append(gevent.spawn(_ready_aggressor_process, runner, state))
+    if plan.isolation is not None and plan.isolation.adaptive:
+        state.greenlets.append(gevent.spawn(adjudicate, environment))
 
 
 def _on_request(
@@ -300,16 +318,19 @@ def _on_request(
 ) -> None:
     ctx = context or {}
     error = None if exception is None else _error_kind(response, exception)
+    tenant, phase = ctx.get("tenant", "-"), ctx.get("phase", state.phase)
     state.book.record_request(
-        ctx.get("tenant", "-"),
+        tenant,
         ctx.get("user_kind", "-"),
         request_type,
         name,
-        ctx.get("phase", state.phase),
+        phase,
         start_time or time.time(),
         response_time or 0.0,
         error,
     )
+    if state.users is not None and tenant == state.users.victim:
+        state.victim_request_recorded(phase)
 
 
 def _error_kind(response: Any, exception: BaseException) -> str:
@@ -324,12 +345,15 @@ def _error_kind(response: Any, exception: BaseException) -> str:
 def _on_report_to_master(state: RunState, client_id: str, data: dict[str, Any], **_: Any) -> None:
     data["bigday_samples"] = state.book.drain()
     data["bigday_cpu"], state.cpu = state.cpu, []
+    data["bigday_progress"] = state.progress_report()
 
 
 def _on_worker_report(state: RunState, client_id: str, data: dict[str, Any], **_: Any) -> None:
     state.workers_seen.add(client_id)
     state.book.merge(data.get("bigday_samples") or [])
     state.cpu.extend(data.get("bigday_cpu") or [])
+    if isinstance(data.get("bigday_progress"), dict):
+        state.progress[client_id] = data["bigday_progress"]
 
 
 def _on_test_stop(environment: Environment, **_: Any) -> None:
@@ -377,13 +401,57 @@ def _cpu_sampler(state: RunState, node: str) -> None:
         state.cpu.append({"node": node, "t": round(time.time(), 3), "cpu": proc.cpu_percent(None)})
 
 
+def _ready_aggressor_process(runner: WorkerRunner | LocalRunner, state: RunState) -> None:
+    """Where aggressors will run, lower the priority and build the photos during warm-up.
+
+    Built at the first upload, the photos cost an aggressor process a second or more of a core just as the
+    first spike begins: on a small machine that lands on the victim's clock and the app's CPU, inside a window
+    the verdict judges. A worker the victims are pinned to runs no aggressor and builds nothing."""
+    gevent.sleep(PREPARE_AFTER_S)  # the warm-up's spawn message has arrived by now
+    if isinstance(runner, WorkerRunner):
+        if runner.user_classes_count.get(VICTIM_CLASS):
+            state.prepared = True
+            return
+        lower_priority_once(state)
+    state.photos.pool()
+    state.prepared = True
+
+
+def _workers_prepared(environment: Environment, state: RunState) -> bool:
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return state.prepared
+    reports = [state.progress.get(w.id) for w in runner.clients.values() if w.state != STATE_MISSING]
+    return all(r is not None and r.get("prepared") for r in reports)
+
+
+def _hold_warmup(environment: Environment, state: RunState) -> None:
+    """Keep the isolation check in its warm-up until every process is ready (at most MAX_HOLD_S longer).
+
+    The plan's clock stops just short of the warm-up's end until then (``RunState.clock_stop``), so it never
+    passes into the first window and back: a late wake-up of this greenlet on a busy machine once did, and the
+    run's phases read warm-up, alone, warm-up."""
+    warmup = state.require_plan().stages[0].duration_s
+    hold_at = max(0.0, warmup - HOLD_POLL_S * 2)
+    deadline = time.time() + warmup + MAX_HOLD_S
+    state.clock_stop = hold_at
+    try:
+        while time.time() < deadline:
+            if state.elapsed() >= hold_at and _workers_prepared(environment, state):
+                return
+            gevent.sleep(HOLD_POLL_S)
+        log.warning("bigday: the load generator was not ready after %gs of warm-up; starting anyway", MAX_HOLD_S)
+    finally:
+        state.resume_clock()
+
+
 def sync_phase(environment: Environment, t: float | None = None) -> None:
     """Bring the phase up to the clock (or to ``t`` s into the run); shapes call this before changing users,
     so no request started by a new stage's users is tagged with the previous phase."""
     state = run_state(environment)
     if state.running:
         t = state.elapsed() if t is None else t
-        _set_phase(environment, state, phase_at(state.require_plan().stages, t), state.t0 + t)
+        _set_phase(environment, state, phase_at(state.require_plan().stages, t), state.t0 + state.held_s + t)
 
 
 def _phase_keeper(environment: Environment) -> None:
@@ -467,6 +535,7 @@ def _finalise(environment: Environment, state: RunState) -> None:
             locust_version=locust.__version__,
             processes=processes,
             stop_reason=state.stop_reason,
+            looks=tuple(state.looks),
         )
         stats = write_results(folder, state.plan, state.book, rec)
     except BigdayError as e:

@@ -21,6 +21,7 @@ from bigday.runfolder.plan import LoadPlan as LoadPlan
 from bigday.runfolder.plan import RehearsalKind
 from bigday.runfolder.plan import Stage as Stage
 from bigday.runfolder.plan import TenantShare as TenantShare
+from bigday.runfolder.plan import window_condition as window_condition
 from bigday.settings.scenario import Scenario, parse_duration_ms
 from bigday.settings.templates import env_refs, secret
 
@@ -29,6 +30,7 @@ ISOLATION_PHASES = ("warmup", "alone", "spike", "recovery")
 # --time-scale shortens the isolation phases too, but not below this: a shorter phase, less its settling
 # second and a half, holds too few victim samples for a verdict.
 MIN_SCALED_PHASE_S = 6.0
+ADAPTIVE_WARMUP_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class PlanOverrides:
     aggressor_users: int | None = None
     tolerance: float | None = None
     min_effect: str | None = None
+    # None: the library's fixed phases; `bigday load` asks for the adaptive check unless --no-adaptive.
+    adaptive: bool | None = None
+    max_phase_time: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -217,6 +222,32 @@ def _sla_ms(value: str | None) -> float:
     return ms
 
 
+def _default_warmup(o: PlanOverrides) -> float:
+    # The adaptive check compares its first alone window with its second: a start-up transient there would
+    # read as victim noise, so it waits longer before it.
+    return ADAPTIVE_WARMUP_S if o.adaptive else IsolationPlan.warmup_s
+
+
+def _check_isolation(iso: IsolationPlan, o: PlanOverrides) -> None:
+    if iso.tolerance < 1.0:
+        raise ConfigError(f"--tolerance: expected a slow-down factor >= 1.0, got {iso.tolerance}")
+    if iso.victim_users < 1 or iso.aggressor_users < 1:
+        raise ConfigError("--victim-users/--aggressor-users: expected whole numbers >= 1")
+    if not iso.victim_rps_per_user > 0:
+        raise ConfigError(f"--victim-rps: expected a positive rate, got {iso.victim_rps_per_user}")
+    if not iso.adaptive:
+        return
+    if o.recovery:
+        raise ConfigError(
+            "--recovery: the adaptive check's windows are all --phase long; add --no-adaptive for fixed phases"
+        )
+    if iso.max_phase_s < 4 * iso.phase_s:
+        raise ConfigError(
+            f"--max-phase-time: {iso.max_phase_s:g}s holds fewer than the four {iso.phase_s:g}s windows of the first"
+            f" look (alone, alone, spike, alone); expected at least {4 * iso.phase_s:g}s or a shorter --phase"
+        )
+
+
 def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = None) -> LoadPlan:
     """Resolve a rehearsal's plan: overrides > scenario ``load`` section > defaults; ConfigError when invalid."""
     o = overrides or PlanOverrides()
@@ -246,7 +277,7 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
             victim_max_error_rate=iso.victim_max_error_rate,
             phase_s=parse_seconds("--phase", o.phase) if o.phase else _scaled_phase(iso.phase_s, o),
             recovery_s=parse_seconds("--recovery", o.recovery) if o.recovery else None,
-            warmup_s=parse_seconds("--warmup", o.warmup) if o.warmup else IsolationPlan.warmup_s,
+            warmup_s=parse_seconds("--warmup", o.warmup) if o.warmup else _default_warmup(o),
             victim_users=o.victim_users if o.victim_users is not None else IsolationPlan.victim_users,
             victim_rps_per_user=(
                 o.victim_rps_per_user if o.victim_rps_per_user is not None else IsolationPlan.victim_rps_per_user
@@ -254,13 +285,10 @@ def build_plan(scenario: Scenario, kind: str, overrides: PlanOverrides | None = 
             aggressor_users=o.aggressor_users if o.aggressor_users is not None else IsolationPlan.aggressor_users,
             victim_journey=victim_journey,
             aggressor_journey=aggressor_journey,
+            adaptive=bool(o.adaptive),
+            max_phase_s=(parse_seconds("--max-phase-time", o.max_phase_time) if o.max_phase_time else iso.max_phase_s),
         )
-        if isolation.tolerance < 1.0:
-            raise ConfigError(f"--tolerance: expected a slow-down factor >= 1.0, got {isolation.tolerance}")
-        if isolation.victim_users < 1 or isolation.aggressor_users < 1:
-            raise ConfigError("--victim-users/--aggressor-users: expected whole numbers >= 1")
-        if not isolation.victim_rps_per_user > 0:
-            raise ConfigError(f"--victim-rps: expected a positive rate, got {isolation.victim_rps_per_user}")
+        _check_isolation(isolation, o)
         stages = isolation.stages
         user_mix: tuple[tuple[str, float], ...] = ((aggressor_journey, 1.0),)
     else:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, ConfigError
+from bigday.errors import EXIT_RUN_FAILED, ConfigError
 from bigday.load.launcher import LOCUSTFILE_FOR, LocustLaunch, check_extra_args, explain_failure, run_locust
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, check_secrets, sign_in_method
 from bigday.load.results import load_manifest
@@ -25,6 +25,7 @@ from bigday.runfolder import (
     Status,
     app_record,
     environment_fingerprint,
+    exit_code_of,
     read_load_stats,
     read_manifest,
     utc_now,
@@ -73,11 +74,21 @@ class LoadRunResult:
         return all(v.status is Status.PASS for v in self.verdicts)
 
     @property
-    def exit_code(self) -> int:
-        """3 when the evidence is unusable (saturated generator, too few samples), 1 on a failed verdict, else 0."""
+    def outcome(self) -> Status:
+        """FAIL if any verdict failed, else INCONCLUSIVE if any could not tell, else PASS."""
+        statuses = {v.status for v in self.verdicts}
+        return next((s for s in (Status.FAIL, Status.INCONCLUSIVE) if s in statuses), Status.PASS)
+
+    def exit_code_for(self, strict: bool = False) -> int:
+        """3 when the evidence is unusable (a saturated generator, no aggressor), 1 on a failed verdict (and,
+        with ``strict``, on an inconclusive one), else 0."""
         if not self.trustworthy:
             return EXIT_RUN_FAILED
-        return EXIT_OK if self.passed else EXIT_VERDICT_FAILED
+        return exit_code_of(self.outcome, strict)
+
+    @property
+    def exit_code(self) -> int:
+        return self.exit_code_for(strict=False)
 
 
 def resolve_processes(processes: int) -> int:

@@ -13,14 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bigday.load.isolation import judge_isolation
 from bigday.load.plan import LoadPlan, plan_secrets, sign_in_method
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan, endpoint_stats
-from bigday.load.verdict import generator_health, judge_isolation, judge_spike
+from bigday.load.verdict import generator_health, judge_spike
 from bigday.runfolder import (
     App,
     CpuSample,
     GeneratorRecord,
+    IsolationLook,
     LoadStats,
     LoadVerdict,
     Manifest,
@@ -55,6 +57,8 @@ class RunRecord:
     locust_version: str
     processes: int
     stop_reason: str
+    # The isolation check's looks judged on the master during the run (adaptive runs only).
+    looks: tuple[IsolationLook, ...] = ()
 
 
 def _utc(t: float) -> datetime:
@@ -69,7 +73,7 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
     peak_reached = max((int(p["users"]) for p in rec.timeline), default=0)
     verdicts: list[LoadVerdict] = []
     if plan.kind == "isolation" and plan.isolation is not None:
-        verdicts.append(judge_isolation(book, plan.isolation, rec.phases, health))
+        verdicts.append(judge_isolation(book, plan.isolation, rec.phases, health, looks=rec.looks))
     else:
         verdicts.append(judge_spike(plan, rows, book, peak_reached, health))
     timeline = tuple(TimelinePoint.from_json(p, "the load timeline") for p in rec.timeline)

@@ -11,6 +11,7 @@ Imported only inside Locust processes (importing Locust monkey-patches the inter
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -22,6 +23,7 @@ from bigday.load.photos import PhotoBody, photo_pool
 from bigday.load.plan import IsolationPlan, LoadPlan
 from bigday.load.samples import SampleBook
 from bigday.load.stats import PhaseSpan
+from bigday.runfolder.load_verdicts import IsolationLook
 from bigday.runfolder.plan import TenantShare
 from bigday.settings.templates import render
 
@@ -158,6 +160,19 @@ class RunState:
     on_abort: Callable[[str], None] | None = None
     aborted: bool = False
 
+    # The adaptive isolation check. Every process: the victim requests started and not yet recorded, per
+    # phase. The master: each worker's last report of its phase and those counts, the looks judged so far,
+    # and whether a look has settled the verdict (the shape then ends the run).
+    victim_in_flight: Counter[str] = field(default_factory=Counter)
+    progress: dict[str, dict[str, Any]] = field(default_factory=dict)
+    looks: list[IsolationLook] = field(default_factory=list)
+    decided: bool = False
+    # The isolation check's warm-up waits for its aggressor processes to build their photos (see
+    # locust_runtime._hold_warmup): seconds the plan's clock was held, and whether this process is ready.
+    held_s: float = 0.0
+    clock_stop: float | None = None  # during the hold, the plan's clock stops here
+    prepared: bool = False
+
     def abort(self, reason: str) -> None:
         """End the run without results: once, however many users find the same reason."""
         if self.aborted:
@@ -165,6 +180,21 @@ class RunState:
         self.aborted = True
         if self.on_abort is not None:
             self.on_abort(reason)
+
+    def victim_request_started(self, phase: str) -> None:
+        self.victim_in_flight[phase] += 1
+
+    def victim_request_recorded(self, phase: str) -> None:
+        if self.victim_in_flight[phase] > 0:
+            self.victim_in_flight[phase] -= 1
+
+    def progress_report(self) -> dict[str, Any]:
+        """What this process has sent so far, as of its samples drained now: its phase and requests in flight."""
+        return {
+            "phase": self.phase,
+            "in_flight": {p: n for p, n in self.victim_in_flight.items() if n > 0},
+            "prepared": self.prepared,
+        }
 
     def use_plan(self, plan: LoadPlan) -> None:
         self.plan = plan
@@ -181,7 +211,21 @@ class RunState:
         return self.users
 
     def elapsed(self) -> float:
-        """Seconds since this run's test_start: the one clock that shapes, phases and the timeline share."""
+        """Seconds on the plan's clock since this run's test_start, less any warm-up hold: the one clock that
+        shapes, phases and looks share. While ``clock_stop`` is set it goes no further."""
+        if not self.running:
+            return 0.0
+        t = time.time() - self.t0 - self.held_s
+        return t if self.clock_stop is None else min(t, self.clock_stop)
+
+    def resume_clock(self) -> None:
+        """End a hold: the plan's clock goes on from where it stopped, never back."""
+        if self.clock_stop is not None and self.running:
+            self.held_s = max(self.held_s, time.time() - self.t0 - self.clock_stop)
+        self.clock_stop = None
+
+    def seconds_in(self) -> float:
+        """Wall-clock seconds since test_start (what the run folder's times count from)."""
         return time.time() - self.t0 if self.running else 0.0
 
 

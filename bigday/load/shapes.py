@@ -1,4 +1,4 @@
-"""Load shapes built from the plan's stages: the Saturday spike and the three-phase isolation check.
+"""Load shapes built from the plan's stages: the Saturday spike and the isolation check's phases or windows.
 
 Only the master (or the single local process) ticks a shape.  Shapes read the run state's clock (started at
 test_start) through their runner's environment, not Locust's own shape timer, which the local runner starts
@@ -12,7 +12,7 @@ from locust import LoadTestShape, User
 from locust.env import Environment
 
 from bigday.load.locust_runtime import sync_phase
-from bigday.load.plan import LoadPlan, Stage, stage_at
+from bigday.load.plan import LoadPlan, Stage, stage_at, window_condition
 from bigday.load.runtime_state import run_state
 from bigday.load.users import AggressorUser, VictimUser, active_classes
 
@@ -58,12 +58,16 @@ class SaturdayShape(_PlanShape):
 
 
 class IsolationShape(_PlanShape):
-    """Victim alone, aggressor's spike beside it, aggressor gone (after a short warm-up)."""
+    """Victim alone, aggressor's spike beside it, aggressor gone (after a short warm-up); adaptive, windows of
+    each until a look on the master settles the verdict (bigday.load.adjudicator)."""
 
     def tick(self) -> Tick:
+        if run_state(self._environment()).decided:
+            return None
         found = self._stage()
         if found is None:
             return None
         _, stage, _ = found
-        classes: list[type[User]] = [VictimUser, AggressorUser] if stage.name == "spike" else [VictimUser]
+        spike = window_condition(stage.name) == "spike"
+        classes: list[type[User]] = [VictimUser, AggressorUser] if spike else [VictimUser]
         return stage.users, STEP_SPAWN_RATE, classes

@@ -258,6 +258,13 @@ class VictimUser(JourneyUser):
     def choose_tenant(self, settings: UserSettings) -> TenantShare:
         return settings.share(settings.victim)
 
+    def context(self) -> dict[str, Any]:
+        # Locust asks for the context as each request starts: counted in flight until the request is recorded,
+        # so the master judges a window only once all its requests have been (bigday.load.adjudicator).
+        ctx = super().context()
+        self.rehearsal.victim_request_started(ctx["phase"])
+        return ctx
+
     def wait_time(self) -> float:
         return self.arrivals.wait()
 

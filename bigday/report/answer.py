@@ -140,9 +140,21 @@ def _ms(v: float | None, sign: bool = False) -> str:
     return ("+" if sign and v >= 0 else "") + f"{format_number(v)} ms"
 
 
+def _windows_used(v: IsolationVerdict) -> str:
+    """How much evidence the verdict rests on: its alone and spike windows, and the look that gave it."""
+    if not v.alone_windows and not v.spike_windows:
+        return ""
+    a, s = len(v.alone_windows), len(v.spike_windows)
+    text = f"; {a} alone window{'s' * (a != 1)} and {s} beside the spike"
+    if v.rule is not None and v.rule.adaptive and v.looks:
+        text += f", look {v.looks[-1].index} of {v.rule.planned_looks}"
+    return text
+
+
 def isolation_sentence(v: IsolationVerdict, show_aggressor: bool = True) -> tuple[str, Against]:
     """The isolation verdict in words: the victim's p95 alone and beside the spike, the ratio's interval
-    against the tolerance, and (when it decides) the minimum effect."""
+    against the tolerance, the rise's against the minimum effect, the windows it rests on, and why an
+    inconclusive verdict could not tell."""
     aggressor = v.aggressor if show_aggressor else OTHER_TENANT
     alone = v.alone.p95 if v.alone else None
     spike = v.spike.p95 if v.spike else None
@@ -161,8 +173,20 @@ def isolation_sentence(v: IsolationVerdict, show_aggressor: bool = True) -> tupl
             )
         elif rise is not None and rise.estimate is not None:
             text += f", a rise of {_ms(rise.estimate, True)} [{_ms(rise.low, True)}, {_ms(rise.high, True)}]"
+            if v.min_effect_ms:
+                text += f" against the minimum effect {_ms(v.min_effect_ms)}"
     if v.recovery is not None and v.recovery.p95 is not None:
         text += f"; {_ms(v.recovery.p95)} after"
+    text += _windows_used(v)
+    if v.status is Status.INCONCLUSIVE:
+        noise = v.noise
+        if noise is not None and noise.beyond_tolerance and noise.ratio.estimate is not None:
+            text += (
+                f"; cannot tell: the victim's own p95 moved {_x(noise.ratio.estimate)} between two alone windows,"
+                " more than the tolerance"
+            )
+        elif v.extra_phase_time_s is not None:
+            text += f"; cannot tell yet: about {format_number(v.extra_phase_time_s)} s more phase time would decide it"
     return text, against
 
 

@@ -358,7 +358,9 @@ def _isolation(data: ReportData) -> dict[str, Any] | None:
     text, against = isolation_sentence(verdict, show_aggressor)
     fields = verdict.to_json()
     hidden = {"name", "kind"} | (
-        set() if show_aggressor else {"aggressor", "aggressor_requests_in_spike", "reasons", "notes", "caveats"}
+        set()
+        if show_aggressor
+        else {"aggressor", "aggressor_requests_in_spike", "reasons", "notes", "caveats", "reason", "parts", "looks"}
     )
     phases = []
     for name in ("alone", "spike", "recovery"):

@@ -53,8 +53,9 @@ def render_verdicts(v: Verdicts, verbose: bool = False) -> str:
     for n in v.notes:
         lines.append(f"  note: {n}")
     tally = v.counts
+    undecided = f"{tally[Status.INCONCLUSIVE]} inconclusive, " if Status.INCONCLUSIVE in tally else ""
     lines.append(
-        f"  {tally[Status.FAIL]} failed, {tally[Status.WARN]} warned, {tally[Status.PASS]} passed, "
+        f"  {tally[Status.FAIL]} failed, {undecided}{tally[Status.WARN]} warned, {tally[Status.PASS]} passed, "
         f"{tally[Status.SKIPPED]} skipped"
     )
     return "\n".join(lines)

@@ -31,12 +31,17 @@ FORBID = ConfigDict(extra="forbid", defer_build=True)
 # ``format_version`` was written before versions were recorded: version 1).
 # Files that are not ours to version: Locust's own report and log, and the dashboard (a page, not data).
 UNVERSIONED = (RunFile.LOCUST_REPORT, RunFile.LOCUST_LOG, RunFile.DASHBOARD)
-WRITTEN_FORMAT: dict[RunFile, int] = {f: 1 for f in RunFile if f not in UNVERSIONED}
-READABLE_FORMATS: dict[RunFile, tuple[int, ...]] = {f: (1,) for f in WRITTEN_FORMAT}
 # plan.json 2: tenants carry key, clients, weddings and credentials; journeys, sign-in and tenancy travel with
 # the plan. A version-1 plan named the three reference user kinds, which no longer exist as classes.
-WRITTEN_FORMAT[RunFile.PLAN] = 2
-READABLE_FORMATS[RunFile.PLAN] = (2,)
+# plan.json 3 adds the adaptive isolation check's windows (a version-2 plan reads as having none).
+# load_stats.json 2: the isolation verdict's inconclusive outcome with its parts, victim noise and looks; version 1
+# files read as they always did.
+WRITTEN_FORMAT: dict[RunFile, int] = {f: 1 for f in RunFile if f not in UNVERSIONED}
+WRITTEN_FORMAT[RunFile.PLAN] = 3
+WRITTEN_FORMAT[RunFile.LOAD_STATS] = 2
+READABLE_FORMATS: dict[RunFile, tuple[int, ...]] = {f: (1,) for f in WRITTEN_FORMAT}
+READABLE_FORMATS[RunFile.PLAN] = (2, 3)
+READABLE_FORMATS[RunFile.LOAD_STATS] = (1, 2)
 VERSION_KEY = "format_version"
 
 T = TypeVar("T")

@@ -1,9 +1,9 @@
 """A load run's own verdicts, as ``load_stats.json`` carries them: tenant isolation and the Saturday spike.
 
 ``bigday.load.verdict`` computes them; compare turns each into a check whose kind follows the verdict's
-type.  Every verdict names itself (``name``, the tag of the union), says pass or fail, whether its evidence
-can be trusted, and why.  The figures behind it are always written by bigday; a reader also accepts a
-verdict without them (None: not recorded).
+type.  Every verdict names itself (``name``, the tag of the union), says pass or fail (the isolation verdict
+also inconclusive), whether its evidence can be trusted, and why.  The figures behind it are always written by
+bigday; a reader also accepts a verdict without them (None: not recorded), as files of format 1 have them.
 """
 
 from __future__ import annotations
@@ -64,6 +64,80 @@ class PhaseFigures(Record):
     error_rate: float
 
 
+IsolationPartName = Literal["slowdown", "sla", "error_rate"]
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class IsolationPart(Record):
+    """One part of the isolation verdict: a figure's interval against its bound.
+
+    ``slowdown`` is the victim's p95 beside the spike over its p95 alone (``value``, a ratio, against the
+    tolerance in ``bound``) with the rise in milliseconds beside it (``rise_ms`` against ``min_effect_ms``);
+    ``sla`` the victim's p95 in one condition against its SLA (ms); ``error_rate`` its error rate in one
+    condition against its maximum (a fraction). Each passes when the whole interval is within its bound, fails
+    only when the whole interval is beyond it, and is inconclusive otherwise (``reason`` says which)."""
+
+    part: IsolationPartName
+    condition: Literal["alone", "spike", "both"]
+    status: Status
+    reason: str
+    value: Interval
+    bound: float
+    unit: Literal["ratio", "ms", "fraction"]
+    rise_ms: Interval | None = None
+    min_effect_ms: float | None = None
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class VictimNoise(Record):
+    """The victim's own variation between two alone windows before any spike: the second's p95 over the first's.
+
+    ``beyond_tolerance``: the whole ratio interval is beyond the tolerance (either way) and the whole difference
+    beyond the minimum effect, so the check cannot resolve a slow-down at the tolerance: its slow-down part is
+    inconclusive."""
+
+    first: str
+    second: str
+    first_p95_ms: float | None
+    second_p95_ms: float | None
+    ratio: Interval
+    difference_ms: Interval
+    beyond_tolerance: bool
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class IsolationLook(Record):
+    """One look of the sequential rule: the verdict on the windows whose samples had all arrived."""
+
+    index: int  # 1-based
+    at_s: float  # seconds into the run when it was judged
+    alone_windows: tuple[str, ...]
+    spike_windows: tuple[str, ...]
+    alone_n: int
+    spike_n: int
+    confidence: float  # of this look's intervals
+    status: Status
+    p95_ratio: Interval
+    p95_increase_ms: Interval
+    reason: str
+    stopped: bool = False  # this look ended the run: decided, or the victim too noisy for the tolerance
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class SequentialRule(Record):
+    """How the looks share the error rate: a fixed maximum number of looks, each at ``1 - alpha / planned_looks``
+    (Bonferroni), so a false alarm over all the looks together stays below ``alpha / 2`` (one side of the
+    two-sided intervals), whatever the dependence between looks."""
+
+    method: Literal["bonferroni"] = "bonferroni"
+    adaptive: bool
+    planned_looks: int
+    alpha: float
+    per_look_confidence: float
+    window_s: float
+    max_phase_time_s: float | None = None
+
+
 @dataclass(frozen=True, config=FORBID, kw_only=True)
 class LoadVerdictBase(Record):
     """What every load verdict says first: pass or fail, whether its evidence can be trusted, and why."""
@@ -81,7 +155,12 @@ class LoadVerdictBase(Record):
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
 class IsolationVerdict(LoadVerdictBase):
-    """Did the aggressor tenant's spike slow the victim tenant beyond tolerance or past its SLA?"""
+    """Did the aggressor tenant's spike slow the victim tenant beyond tolerance or past its SLA?
+
+    ``status`` is FAIL when harm is shown (some part fails), PASS when every part passes, INCONCLUSIVE
+    otherwise; ``reason`` says why in one line, ``reasons`` lists each part that did not pass, and
+    ``extra_phase_time_s`` estimates how much more phase time would likely decide an inconclusive verdict
+    (None when more time would not, e.g. a victim noisier than the tolerance)."""
 
     check_kind: ClassVar[CheckKind] = CheckKind.ISOLATION
 
@@ -102,6 +181,16 @@ class IsolationVerdict(LoadVerdictBase):
     min_effect_ms: float = 0.0
     caveats: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    reason: str = ""
+    parts: tuple[IsolationPart, ...] = ()
+    noise: VictimNoise | None = None
+    rule: SequentialRule | None = None
+    looks: tuple[IsolationLook, ...] = ()
+    alone_windows: tuple[str, ...] = ()
+    spike_windows: tuple[str, ...] = ()
+    phase_time_s: float | None = None  # the alone and spike windows judged, together
+    extra_phase_time_s: float | None = None
+    decided_at_s: float | None = None  # seconds into the run of the look that gave the status
     name: Literal["tenant_isolation"] = "tenant_isolation"
     kind: Literal["load"] = "load"
 

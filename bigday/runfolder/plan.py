@@ -8,6 +8,7 @@ workers (``LoadPlan.dumps`` / ``LoadPlan.from_json``).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import field
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ from bigday.settings.access import Tenancy
 from bigday.settings.journeys import Journey, JourneyRequest
 
 RehearsalKind = Literal["saturday", "isolation"]
+Condition = Literal["alone", "spike"]
 # Photos a photographer's phone or camera produces: a few HEIC-sized frames and a smaller edited export.
 DEFAULT_PHOTO_SIZES_KB = (2600, 1800, 3400, 600)
 
@@ -55,9 +57,22 @@ class TenantShare(Record):
         return {**self.credentials, "tenant": self.tenant, "tenant_key": self.key}
 
 
+def window_condition(phase: str) -> Condition | None:
+    """Whether a phase of the isolation check has the victim alone or beside the aggressor's spike (None: warm-up).
+
+    Fixed phases are ``alone``, ``spike`` and ``recovery``; adaptive windows ``alone-1``, ``spike-1``, ...
+    """
+    if phase == "recovery" or phase == "alone" or phase.startswith("alone-"):
+        return "alone"
+    if phase == "spike" or phase.startswith("spike-"):
+        return "spike"
+    return None
+
+
 @dataclass(frozen=True, config=FORBID)
 class IsolationPlan(Record):
-    """The three-phase isolation check: victim alone, aggressor spike beside it, aggressor gone."""
+    """The isolation check: victim alone, aggressor spike beside it, aggressor gone; or, adaptive, windows of
+    each alternating until the verdict is decided (``stages``)."""
 
     victim: str
     aggressor: str
@@ -90,15 +105,45 @@ class IsolationPlan(Record):
     baseline_drift_bar: float = 1.5
     confidence: float = 0.95
     resamples: int = 2000
+    # Adaptive: windows of phase_s alternate (alone, alone, spike, alone, spike, alone, ...) and the verdict is
+    # judged after every alone window that follows a spike, stopping once it is decided; at most max_phase_s
+    # of windows in all, which fixes the number of looks (and so each look's share of the error rate) in advance.
+    adaptive: bool = False
+    max_phase_s: float = 180.0
+
+    @property
+    def planned_looks(self) -> int:
+        """How many times the verdict may be judged: once with fixed phases; adaptive, once the first four
+        windows have run (two alone, a spike, an alone) and after every further spike and alone pair."""
+        if not self.adaptive:
+            return 1
+        windows = math.floor(self.max_phase_s / self.phase_s + 1e-9)
+        return max(1, 1 + (windows - 4) // 2)
+
+    @property
+    def window_names(self) -> tuple[str, ...]:
+        """The adaptive check's windows in order (the fixed check's phases when not adaptive)."""
+        if not self.adaptive:
+            return ("alone", "spike", "recovery")
+        names = ["alone-1", "alone-2", "spike-1", "alone-3"]
+        for k in range(2, self.planned_looks + 1):
+            names += [f"spike-{k}", f"alone-{k + 2}"]
+        return tuple(names)
 
     @property
     def stages(self) -> tuple[Stage, ...]:
         v, a = self.victim_users, self.victim_users + self.aggressor_users
+        warmup = Stage("warmup", self.warmup_s, v)
+        if not self.adaptive:
+            return (
+                warmup,
+                Stage("alone", self.phase_s, v),
+                Stage("spike", self.phase_s, a),
+                Stage("recovery", self.recovery_s or self.phase_s, v),
+            )
         return (
-            Stage("warmup", self.warmup_s, v),
-            Stage("alone", self.phase_s, v),
-            Stage("spike", self.phase_s, a),
-            Stage("recovery", self.recovery_s or self.phase_s, v),
+            warmup,
+            *(Stage(w, self.phase_s, a if window_condition(w) == "spike" else v) for w in self.window_names),
         )
 
 

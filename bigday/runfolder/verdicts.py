@@ -105,6 +105,12 @@ def outcome_of(checks: list[Check] | tuple[Check, ...]) -> Status:
     return Status.PASS
 
 
+def exit_code_of(outcome: Status, strict: bool = False) -> int:
+    """1 for a FAIL (and, for a strict gate, for an INCONCLUSIVE: "could not tell" is not a pass), else 0."""
+    gating = (Status.FAIL, Status.INCONCLUSIVE) if strict else (Status.FAIL,)
+    return EXIT_VERDICT_FAILED if outcome in gating else EXIT_OK
+
+
 @dataclass(frozen=True, config=FORBID, kw_only=True)
 class Verdicts(Record):
     """The outcome of comparing one run.  ``exit_code`` and ``counts`` follow from the checks: the file
@@ -123,7 +129,11 @@ class Verdicts(Record):
 
     @property
     def exit_code(self) -> int:
-        return EXIT_VERDICT_FAILED if self.outcome is Status.FAIL else EXIT_OK
+        """The exit code without ``--strict`` (the one the file carries)."""
+        return exit_code_of(self.outcome)
+
+    def exit_code_for(self, strict: bool) -> int:
+        return exit_code_of(self.outcome, strict)
 
     @property
     def counts(self) -> dict[Status, int]:

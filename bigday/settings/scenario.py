@@ -299,6 +299,8 @@ class IsolationPolicy:
     victim_p95_sla_ms: DurationMs = Field(default=500.0, validation_alias="victim_p95_sla")
     victim_max_error_rate: StrictFloat = Field(default=0.01, ge=0, le=1)
     phase_s: PositiveSeconds = Field(default=20.0, validation_alias="phase")
+    # The adaptive check's bound on its windows (alone and spike together), which fixes its number of looks.
+    max_phase_s: PositiveSeconds = Field(default=180.0, validation_alias="max_phase_time")
     # A victim slow-down counts only when its p95 rise could also reach this many ms (0: the ratio alone).
     min_effect_ms: DurationMs = Field(default=0.0, validation_alias="min_effect")
     # The journeys (load.journeys) the victim's and the aggressor's users follow.

@@ -44,9 +44,17 @@ def _v2_monitor(conn: Connection) -> None:
     next(i for i in schema.samples.indexes if i.name == "ix_samples_page_metric_time").create(conn, checkfirst=True)
 
 
+def _v3_longer_verdicts(conn: Connection) -> None:
+    # A run's verdict may be "inconclusive" (12 characters); version 1 sized the column for pass/warn/fail.
+    # SQLite does not enforce a VARCHAR's length, so only PostgreSQL needs the change.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE runs ALTER COLUMN verdict TYPE VARCHAR(16)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
     Migration(2, "monitor: schedule, checks, maintenance, notifications, tokens, audit log; alert tenant", _v2_monitor),
+    Migration(3, "runs.verdict holds 'inconclusive'", _v3_longer_verdicts),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -53,7 +53,7 @@ runs = Table(
     Column("app_git_sha", String(64)),
     Column("app_git_branch", String(200)),
     Column("base_url", String(500)),
-    Column("verdict", String(8)),  # pass | warn | fail, set by compare
+    Column("verdict", String(16)),  # pass | warn | inconclusive | fail, set by compare (16 since migration 2)
     Column("ingested_at", DateTime(timezone=True), nullable=False),
     Column("sample_count", Integer, nullable=False, server_default=text("0")),
 )

@@ -72,6 +72,8 @@ def static_url() -> Iterator[str]:
         (("saturday", "--run-time", "1m"), "hard limit"),
         (("isolation", "--locust-args=--users 5"), "locust option --users is set by bigday"),
         (("isolation", "--base-url", "http://10.255.255.1:8080"), "not in the scenario's load.allow_hosts"),
+        (("isolation", "--phase", "10s", "--max-phase-time", "30s"), "--max-phase-time: 30s holds fewer than"),
+        (("isolation", "--recovery", "3s"), "--recovery: the adaptive check's windows are all --phase long"),
     ],
 )
 def test_bad_input_exits_2_before_any_load(args, fragment, tmp_path, static_url, capsys):

@@ -339,6 +339,73 @@ def test_a_failed_isolation_verdict_of_a_load_run_raises_an_isolation_alert(stor
     assert [(a["type"], a["page"]) for a in alerts] == [("isolation", "tenant:lumen")]
 
 
+def _isolation_run(root: Path, run_id: str, verdict: dict) -> Path:
+    from bigday.runfolder import RunFolder
+
+    folder = RunFolder.create("load", root, run_id=run_id)
+    folder.write(
+        "load_stats.json",
+        {"stats": [], "timeline": [], "verdicts": [verdict], "generator": {"cpu_samples": [], "saturated": False}},
+    )
+    folder.write(
+        "manifest.json",
+        {
+            "run_id": run_id,
+            "kind": "load",
+            "started_at": utc_now().isoformat(),
+            "finished_at": utc_now().isoformat(),
+            "complete": True,
+            "status": "ok",
+            "environment": {"cpu_count": 2},
+            "app": {"git_branch": "main"},
+            "scenario": {},
+        },
+    )
+    return folder.path
+
+
+def test_an_inconclusive_isolation_verdict_is_an_inconclusive_check_not_a_failure(cli, store, tmp_path: Path) -> None:
+    reason = (
+        "victim p95 1.16x [0.99, 1.31] beside the everafter spike reaches both sides of the 1.25x tolerance;"
+        " about 150 s more phase time would likely decide it"
+    )
+    verdict = {
+        "name": "tenant_isolation",
+        "kind": "load",
+        "status": "inconclusive",
+        "trustworthy": True,
+        "victim": "lumen",
+        "aggressor": "everafter",
+        "tolerance": 1.25,
+        "reasons": [reason],
+        "reason": reason,
+        "p95_ratio": {"estimate": 1.16, "low": 0.99, "high": 1.31, "confidence": 0.95},
+        "extra_phase_time_s": 150.0,
+    }
+    path = _isolation_run(tmp_path / "results", "load-undecided", verdict)
+    v = compare_run(store, path, SCENARIO, CompareOptions(notify=False))
+    (iso,) = v.checks
+    assert iso.status == "inconclusive" and v.outcome == "inconclusive" and v.exit_code == 0
+    assert iso.actual == 1.16 and iso.bound == 1.25 and "150 s more phase time" in iso.message
+    assert v.exit_code_for(strict=True) == 1
+    assert json.loads((path / "alerts.json").read_text())["alerts"] == []  # "cannot tell" raises no alert
+    saved = json.loads((path / "verdicts.json").read_text())
+    assert saved["outcome"] == "inconclusive" and saved["counts"]["inconclusive"] == 1 and saved["exit_code"] == 0
+    store_url = str(tmp_path / "cli.sqlite")
+    lenient = cli("compare", str(path), "--store", store_url, "--no-notify")
+    strict = cli("compare", str(path), "--store", store_url, "--no-notify", "--strict")
+    assert (lenient.returncode, strict.returncode) == (0, 1), lenient.stderr + strict.stderr
+    assert "???? [isolation] tenant_isolation: inconclusive:" in lenient.stdout
+    assert "1 inconclusive" in lenient.stdout
+    for fmt, want in (
+        ("md", ("INCONCLUSIVE", "❔", "about 150 s more phase time would decide it")),
+        ("junit", ("INCONCLUSIVE: tenant_isolation", 'failures="0"')),
+    ):
+        out = tmp_path / f"report.{fmt}"
+        assert cli("report", str(path), "--format", fmt, "--output", str(out)).returncode == 0
+        assert all(w in out.read_text() for w in want), out.read_text()
+
+
 def _load_run_with_samples(root: Path, run_id: str, victim_ms: float, seed: int) -> Path:
     """A load run folder with raw samples: the victim's GET /api/clients around ``victim_ms``, some failures."""
     import gzip

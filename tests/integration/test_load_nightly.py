@@ -43,7 +43,7 @@ def test_nightly_load_compares_and_stores_both_rehearsals(tmp_path, capsys):
             store=store_url,
             results_dir=tmp_path / "results",
             compare=CompareOptions(notify=False),
-            overrides=overrides_for(scenario, None, None),
+            overrides=overrides_for(None, None),
             under_load=None,
         )
         part = rehearse(settings, tmp_path, Console(), Console(stderr=True))

@@ -69,6 +69,17 @@ def test_migrations_bring_a_new_store_to_the_latest_version_once(store_url: str)
         open_store(store_url)
 
 
+def test_a_run_can_be_judged_inconclusive(store_url: str, tmp_path: Path) -> None:
+    run = write_probe_run(tmp_path, _pages(np.random.default_rng(2), n=3))
+    with open_store(store_url) as store:
+        ingest_run(store, run)
+        with store.begin() as conn:
+            repo.set_verdict(conn, run.name, "inconclusive")
+        with store.begin() as conn:
+            verdict = conn.execute(select(schema.runs.c.verdict).where(schema.runs.c.run_id == run.name)).scalar_one()
+    assert verdict == "inconclusive"
+
+
 def test_ingest_stores_every_measured_value_and_daily_trends(store_url: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     pages = _pages(rng)

@@ -127,3 +127,30 @@ def test_isolation_phases_and_recovery(scenario):
         ("recovery", 4),
     ]
     assert plan.stages[1].users == 10 and plan.stages[2].users == 10 + 16
+
+
+def test_the_adaptive_isolation_plan(scenario):
+    plan = build_plan(scenario, "isolation", PlanOverrides(adaptive=True, phase="10s", max_phase_time="1m"))
+    iso = plan.isolation
+    assert iso.adaptive and iso.max_phase_s == 60 and iso.planned_looks == 2
+    assert [s.name for s in plan.stages] == ["warmup", "alone-1", "alone-2", "spike-1", "alone-3", "spike-2", "alone-4"]
+    assert plan.total_duration_s == 5 + 60 and plan.stages[3].users == 26
+    # The library keeps the fixed phases unless asked; the scenario bounds the adaptive check's windows.
+    assert not build_plan(scenario, "isolation").isolation.adaptive
+    assert build_plan(scenario, "isolation", PlanOverrides(adaptive=True)).isolation.max_phase_s == 180
+    again = LoadPlan.from_json(plan.to_json())
+    assert again == plan and again.isolation.window_names == iso.window_names
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (PlanOverrides(adaptive=True, phase="10s", max_phase_time="30s"), "--max-phase-time: 30s holds fewer than"),
+        (PlanOverrides(adaptive=True, recovery="3s"), "--recovery: the adaptive check's windows"),
+        (PlanOverrides(adaptive=True, max_phase_time="soon"), "--max-phase-time: expected"),
+    ],
+)
+def test_the_adaptive_isolation_plan_refuses_what_it_cannot_run(scenario, overrides, fragment):
+    with pytest.raises(ConfigError) as err:
+        build_plan(scenario, "isolation", overrides)
+    assert fragment in str(err.value)

@@ -70,3 +70,22 @@ def test_users_read_their_own_environment(seen):
 def test_victim_count_goes_through_locusts_user_class_update(seen):
     # Locust's dispatcher reads fixed_count from the class: the one setting that cannot be per environment.
     assert seen["victim_fixed_count"] == seen["plans"]["isolation"]["victim_users"] == 4
+
+
+CLOCK = """
+import json, time
+from bigday.load.runtime_state import RunState
+state = RunState("isolation", running=True, t0=time.time() - 10.0)  # 10 s in; the warm-up ends at 5 s
+state.clock_stop = 4.9
+held = state.elapsed()
+state.resume_clock()
+print(json.dumps({"held": held, "after": state.elapsed(), "held_s": state.held_s, "stop": state.clock_stop}))
+"""
+
+
+def test_the_warm_up_hold_stops_the_clock_and_never_turns_it_back():
+    proc = subprocess.run([sys.executable, "-c", CLOCK], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout)
+    assert seen["held"] == 4.9  # held: the first window has not begun, whatever the wall clock says
+    assert seen["stop"] is None and 4.9 <= seen["after"] < 5.0 and seen["held_s"] == pytest.approx(5.1, abs=0.05)

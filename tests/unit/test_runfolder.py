@@ -31,6 +31,8 @@ from bigday.runfolder import (
     GeneratorHealth,
     GeneratorRecord,
     Interval,
+    IsolationLook,
+    IsolationPart,
     IsolationPlan,
     IsolationVerdict,
     LoadPlan,
@@ -51,12 +53,14 @@ from bigday.runfolder import (
     RunFolder,
     RunKind,
     ScenarioRef,
+    SequentialRule,
     SpikeVerdict,
     Stage,
     Status,
     TenantShare,
     TimelinePoint,
     Verdicts,
+    VictimNoise,
     load_csv_formats,
     read_alerts,
     read_load_samples,
@@ -208,6 +212,66 @@ def load_stats() -> LoadStats:
                 p99_increase_ms=Interval(None, None, None, 0.95),
                 min_effect_ms=5.0,
                 notes=("victim p99 rose 1.3x",),
+                reason="victim p95 1.02x [0.97, 1.08] beside the everafter spike: within the 1.25x tolerance",
+                parts=(
+                    IsolationPart(
+                        part="slowdown",
+                        condition="both",
+                        status=Status.PASS,
+                        reason="within the tolerance",
+                        value=ratio,
+                        bound=1.25,
+                        unit="ratio",
+                        rise_ms=Interval(1.5, -2.0, 4.0, 0.95),
+                        min_effect_ms=5.0,
+                    ),
+                    IsolationPart(
+                        part="error_rate",
+                        condition="spike",
+                        status=Status.INCONCLUSIVE,
+                        reason="reaches both sides",
+                        value=Interval(0.0, 0.0, 0.012, 0.95),
+                        bound=0.01,
+                        unit="fraction",
+                    ),
+                ),
+                noise=VictimNoise(
+                    first="alone-1",
+                    second="alone-2",
+                    first_p95_ms=150.0,
+                    second_p95_ms=151.0,
+                    ratio=Interval(1.01, 0.9, 1.1, 0.95),
+                    difference_ms=Interval(1.0, -9.0, 11.0, 0.95),
+                    beyond_tolerance=False,
+                ),
+                rule=SequentialRule(
+                    adaptive=True,
+                    planned_looks=3,
+                    alpha=0.05,
+                    per_look_confidence=0.98,
+                    window_s=10,
+                    max_phase_time_s=80,
+                ),
+                looks=(
+                    IsolationLook(
+                        index=1,
+                        at_s=42.5,
+                        alone_windows=("alone-1", "alone-2", "alone-3"),
+                        spike_windows=("spike-1",),
+                        alone_n=2500,
+                        spike_n=800,
+                        confidence=0.98,
+                        status=Status.PASS,
+                        p95_ratio=ratio,
+                        p95_increase_ms=Interval(1.5, -2.0, 4.0, 0.95),
+                        reason="within the tolerance",
+                        stopped=True,
+                    ),
+                ),
+                alone_windows=("alone-1", "alone-2", "alone-3"),
+                spike_windows=("spike-1",),
+                phase_time_s=40.0,
+                decided_at_s=42.5,
             ),
             SpikeVerdict(
                 status=Status.FAIL,
@@ -349,12 +413,17 @@ def test_every_json_file_round_trips_with_its_format_version(folder, file, write
     model = make()
     write(folder, model)
     raw = json.loads(folder.file(file).read_text())
-    version = WRITTEN_FORMAT[file]  # 1 for every file but plan.json, at 2 since journeys travel with the plan
+    # plan.json at 3 (journeys at 2, the adaptive isolation check's windows at 3), load_stats.json at 2 (the
+    # inconclusive isolation verdict), every other file at 1
+    version = WRITTEN_FORMAT[file]
     assert next(iter(raw)) == "format_version" and raw["format_version"] == version == (
-        2 if file == RunFile.PLAN else 1
+        {RunFile.PLAN: 3, RunFile.LOAD_STATS: 2}.get(file, 1)
     )
     assert read(folder) == model
     assert raw == {"format_version": version, **model.to_json()}
+    if version > 1:  # a file from the version before still reads
+        folder.file(file).write_text(json.dumps(raw | {"format_version": version - 1}))
+        assert read(folder) == model
 
 
 def test_the_csv_files_round_trip(folder) -> None:

@@ -28,7 +28,7 @@ def test_bundled_scenario_is_complete():
     assert {b.chunk: b.max_bytes for b in s.budgets}["vendor"] == 300_000
     assert s.load.peak_users == 10_000 and s.load.isolation is not None
     assert s.load.isolation.victim == "lumen" and s.load.isolation.tolerance == 1.25
-    assert s.load.isolation.min_effect_ms == 5.0
+    assert s.load.isolation.min_effect_ms == 5.0 and s.load.isolation.max_phase_s == 180.0
     assert len(s.sha256) == 64
 
 
@@ -138,6 +138,11 @@ BAD_FILES = [
         "bad-min-effect",
         _mutate(lambda d: d["load"]["isolation"].update(min_effect="tiny")),
         ["load.isolation.min_effect", "duration"],
+    ),
+    (
+        "bad-max-phase-time",
+        _mutate(lambda d: d["load"]["isolation"].update(max_phase_time="soon")),
+        ["load.isolation.max_phase_time"],
     ),
     ("bad-base-url", _mutate(lambda d: d.update(base_url="ftp://example")), ["base_url", "http(s) URL"]),
     (
