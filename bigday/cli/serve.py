@@ -5,28 +5,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import signal
-import socket
 import sys
 
 from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
-from bigday.errors import EXIT_OK, ConfigError, RunError
+from bigday.errors import EXIT_OK, ConfigError
 from bigday.present.console import plain
+from bigday.settings import sockets
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise RunError(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    sock.listen(512)
-    return sock
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -39,7 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     with store_from_args(args) as store:
         app = build_app(store, scenario)
-        sock = _bind(args.host, args.port)
+        sock = sockets.listen(args.host, args.port, backlog=512)
         host, port = sock.getsockname()[:2]
         url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         print(f"bigday serve: serving {url} from {plain(store.display_url)} (Ctrl-C stops it)", flush=True)

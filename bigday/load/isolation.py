@@ -238,9 +238,8 @@ def _fmt(i: Interval, spec: str, unit: str = "") -> str:
 
 def _rate_increase(a: Assessment, iso: IsolationPlan, seed: int) -> Interval:
     rng = np.random.default_rng([seed, a.look.index, 2])
-    return bootstrap_rate_difference(
-        a.alone.errors, a.alone.n, a.spike.errors, a.spike.n, a.confidence, iso.resamples, rng
-    )
+    before, after = (a.alone.errors, a.alone.n), (a.spike.errors, a.spike.n)
+    return bootstrap_rate_difference(before, after, a.confidence, iso.resamples, rng)
 
 
 def _caveats(

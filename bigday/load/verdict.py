@@ -60,18 +60,13 @@ def bootstrap_quantile_change(
 
 
 def bootstrap_rate_difference(
-    errors_before: int,
-    n_before: int,
-    errors_after: int,
-    n_after: int,
-    confidence: float,
-    resamples: int,
-    rng: np.random.Generator,
+    before: tuple[int, int], after: tuple[int, int], confidence: float, resamples: int, rng: np.random.Generator
 ) -> Interval:
-    """Error rate after minus before, with a parametric (binomial) bootstrap interval."""
-    if n_before == 0 or n_after == 0:
+    """Error rate after minus before, each given as (errors, requests), with a parametric (binomial) bootstrap
+    interval; unknown when either has no requests."""
+    if before[1] == 0 or after[1] == 0:
         return Interval.unknown(confidence)
-    d = stats.rate_difference(errors_before, n_before, errors_after, n_after, confidence, resamples, rng)
+    d = stats.rate_difference(*before, *after, confidence, resamples, rng)
     return interval_of(d, 6, confidence)
 
 

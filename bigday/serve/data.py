@@ -19,6 +19,7 @@ from bigday.runfolder import utc_now
 from bigday.serve.tokens import Viewer
 from bigday.settings.scenario import Scenario
 from bigday.store import schema
+from bigday.store.alerts import alerts_by_status
 
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "all")
 TREND_METRICS = ("lcp", "inp", "cls", "ttfb", "tbt", "fcp")
@@ -188,13 +189,7 @@ def trends(conn: Connection, scope: Scope, page: str, days: int = 30, end: date 
 
 def alerts(conn: Connection, scope: Scope, status: str = "open", limit: int = 200) -> list[dict[str, Any]]:
     a = schema.alerts
-    q = select(a).order_by(a.c.last_seen_at.desc(), a.c.id.desc()).limit(limit)
-    if status == "open":
-        q = q.where(a.c.resolved_at.is_(None))
-    elif status == "acknowledged":
-        q = q.where(a.c.resolved_at.is_(None), a.c.acknowledged_at.is_not(None))
-    elif status == "resolved":
-        q = q.where(a.c.resolved_at.is_not(None))
+    q = alerts_by_status(status).limit(limit)
     if scope.tenant is not None:
         visible = [p.name for p in scope.pages(conn)]
         q = q.where(a.c.tenant == scope.tenant, a.c.page.in_(visible))

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -74,18 +74,24 @@ def raise_alert(conn: Connection, alert: Alert) -> Alert:
     return replace(alert, id=row.id, severity=severity, occurrences=row.occurrences + 1, new=False)
 
 
-def list_alerts(store: Store, status: str = "open") -> list[dict[str, Any]]:
-    """Alerts by status: open (unresolved), acknowledged, resolved or all; newest first."""
+def alerts_by_status(status: str) -> Select[Any]:
+    """The query of alerts by status (open, acknowledged, resolved or all), newest first."""
     a = schema.alerts
     q = select(a).order_by(a.c.last_seen_at.desc(), a.c.id.desc())
     if status == "open":
-        q = q.where(a.c.resolved_at.is_(None))
-    elif status == "acknowledged":
-        q = q.where(a.c.resolved_at.is_(None), a.c.acknowledged_at.is_not(None))
-    elif status == "resolved":
-        q = q.where(a.c.resolved_at.is_not(None))
-    elif status != "all":
+        return q.where(a.c.resolved_at.is_(None))
+    if status == "acknowledged":
+        return q.where(a.c.resolved_at.is_(None), a.c.acknowledged_at.is_not(None))
+    if status == "resolved":
+        return q.where(a.c.resolved_at.is_not(None))
+    if status != "all":
         raise ConfigError(f"alert status: expected open, acknowledged, resolved or all, got {status!r}")
+    return q
+
+
+def list_alerts(store: Store, status: str = "open") -> list[dict[str, Any]]:
+    """Alerts by status: open (unresolved), acknowledged, resolved or all; newest first."""
+    q = alerts_by_status(status)
     with store.begin("listing alerts") as conn:
         return [dict(r._mapping) for r in conn.execute(q).fetchall()]
 
@@ -101,6 +107,21 @@ def _with_note(notes: str | None, note: str | None) -> str | None:
     return "\n".join(x for x in (notes, note) if x) or None
 
 
+def _change_open(
+    store: Store, alert_id: int, doing: str, values: dict[str, Any], note: str | None, audited: tuple[str, str, str]
+) -> None:
+    """Set ``values`` on an alert that is not resolved yet, with the note appended; audited in the same
+    transaction as (who, action, source)."""
+    with store.begin(f"{doing} alert {alert_id}") as conn:
+        row = _get(conn, alert_id, store)
+        if row.resolved_at is not None:
+            raise ConfigError(f"alert {alert_id} is already resolved")
+        notes = _with_note(row.notes, note)
+        conn.execute(schema.alerts.update().where(schema.alerts.c.id == alert_id).values(**values, notes=notes))
+        who, action, source = audited
+        audit.record(conn, who, action, f"alert {alert_id}", {"note": note}, source)
+
+
 def acknowledge(
     store: Store,
     alert_id: int,
@@ -112,16 +133,8 @@ def acknowledge(
     """Acknowledge an open alert (reminders stop); written to the audit log in the same transaction."""
     if not by.strip():
         raise ConfigError("--by: expected who acknowledges the alert")
-    with store.begin(f"acknowledging alert {alert_id}") as conn:
-        row = _get(conn, alert_id, store)
-        if row.resolved_at is not None:
-            raise ConfigError(f"alert {alert_id} is already resolved")
-        conn.execute(
-            schema.alerts.update()
-            .where(schema.alerts.c.id == alert_id)
-            .values(acknowledged_at=when or utc_now(), acknowledged_by=by, notes=_with_note(row.notes, note))
-        )
-        audit.record(conn, by, "alert.acknowledge", f"alert {alert_id}", {"note": note}, source)
+    values = {"acknowledged_at": when or utc_now(), "acknowledged_by": by}
+    _change_open(store, alert_id, "acknowledging", values, note, (by, "alert.acknowledge", source))
 
 
 def resolve(
@@ -133,16 +146,8 @@ def resolve(
     source: str = "cli",
 ) -> None:
     """Resolve an open alert by hand, with who and a note; written to the audit log in the same transaction."""
-    with store.begin(f"resolving alert {alert_id}") as conn:
-        row = _get(conn, alert_id, store)
-        if row.resolved_at is not None:
-            raise ConfigError(f"alert {alert_id} is already resolved")
-        conn.execute(
-            schema.alerts.update()
-            .where(schema.alerts.c.id == alert_id)
-            .values(resolved_at=when or utc_now(), notes=_with_note(row.notes, note), resolved_by=by)
-        )
-        audit.record(conn, by or "unknown", "alert.resolve", f"alert {alert_id}", {"note": note}, source)
+    values = {"resolved_at": when or utc_now(), "resolved_by": by}
+    _change_open(store, alert_id, "resolving", values, note, (by or "unknown", "alert.resolve", source))
 
 
 def resolve_in(conn: Connection, alert_id: int, by: str, note: str | None, when: datetime | None = None) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bigday.errors import ConfigError, RunError
-from bigday.settings import children
+from bigday.settings import children, sockets
 from bigday.target.helpers import DEFAULT_CPU_SHARE
 from bigday.target.knobs import KNOB_NAMES, Knobs, check_knob
 from bigday.target.pools import ISOLATION_MODES
@@ -91,16 +91,7 @@ class TargetConfig:
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise RunError(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    sock.listen(2048)
-    return sock
+    return sockets.listen(host, port, backlog=2048)
 
 
 def _url(sock: socket.socket) -> str:

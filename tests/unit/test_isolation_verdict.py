@@ -249,10 +249,10 @@ def test_bootstrap_helpers_cover_the_truth():
     assert iv.low < 2.0 < iv.high
     true_p95 = 100 * np.log(20)  # of an exponential with mean 100: the rise from mean 100 to 200 is one p95
     assert rise.low < true_p95 < rise.high
-    d = bootstrap_rate_difference(0, 1000, 50, 1000, 0.95, 1000, rng)
+    d = bootstrap_rate_difference((0, 1000), (50, 1000), 0.95, 1000, rng)
     assert d.estimate == 0.05 and d.low > 0.02
     assert bootstrap_quantile_change(a, np.empty(0), 0.95, 0.95, 10, rng)[0].estimate is None
-    assert bootstrap_rate_difference(0, 0, 0, 10, 0.95, 10, rng).estimate is None
+    assert bootstrap_rate_difference((0, 0), (0, 10), 0.95, 10, rng).estimate is None
 
 
 def _with_tail(book: SampleBook, phase: str, start: float, n: int, value: float) -> SampleBook:
