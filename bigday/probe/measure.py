@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 from playwright.sync_api import Error as PlaywrightError
@@ -47,6 +47,8 @@ class MeasureSettings:
     timeout_s: float = 30.0
     settle_quiet_ms: float = 500.0
     settle_max_s: float = 10.0
+    # Timers due further ahead, and chains of timers or animation frames older than this, are not waited for.
+    settle_horizon_ms: float = 3000.0
     accessibility: bool = True
     warm: bool = False
 
@@ -145,32 +147,84 @@ def _navigate(page: Page, url: str, clock: Clock) -> int:
     return response.status
 
 
-def wait_for_settle(page: Page, watch: PageWatch, settings: MeasureSettings, clock: Clock) -> dict[str, Any]:
-    """Wait for network quiet and no new LCP candidate (nor the load event) for the quiet window, bounded."""
+SettleReason = Literal["quiet", "timers", "cap"]
+
+
+def _holding(probe: dict[str, Any], quiet: float, settle_min_ms: float) -> list[str]:
+    """What keeps the page from being settled now: each condition that has not been quiet for ``quiet`` ms."""
+    now = probe["now"]
+    work = probe["work"]
+    pending = work["pending"]
+    holds = []
+    if now - probe["last_candidate"] < quiet:
+        holds.append("lcp")
+    if now - probe["load_end"] < quiet:
+        holds.append("load")
+    if now - work["busy_until"] < quiet:
+        holds.append("busy")
+    if pending["timers"] or now - work["last_fired_at"] < quiet:
+        holds.append("timers")
+    if pending["frames"]:
+        holds.append("frames")
+    if pending["animations"]:
+        holds.append("animations")
+    if now < settle_min_ms:
+        holds.append("minimum")
+    return holds
+
+
+def wait_for_settle(
+    page: Page, watch: PageWatch, settings: MeasureSettings, clock: Clock, target: PageTarget | None = None
+) -> dict[str, Any]:
+    """Wait until the page has nothing left to do that could paint a new LCP candidate, bounded.
+
+    Settled: the network quiet, and for ``settle_quiet_ms`` no new LCP candidate, no load event, no long task
+    (apart from periodic work), no timer or animation-frame chain still due by the settle rules, and at
+    least the page's ``settle_min`` after navigation start. Bounded by the page's ``settle_max`` (else
+    ``settle_max_s``) from the start of the wait and by the run's deadline. The reason it stopped is recorded:
+    ``quiet`` (nothing pending), ``timers`` (quiet, with scheduled work the rules do not wait for: far-off
+    timers, periodic intervals, infinite animations), ``cap`` (the bound came first)."""
     quiet = settings.settle_quiet_ms
+    settle_min = target.settle_min_ms if target and target.settle_min_ms is not None else 0.0
+    settle_max_s = target.settle_max_ms / 1000 if target and target.settle_max_ms is not None else settings.settle_max_s
     started = time.monotonic()
-    bound = min(started + settings.settle_max_s, clock.deadline)
+    bound = min(started + settle_max_s, clock.deadline)
+    held: dict[str, int] = {}  # condition -> polls it held the wait
+    holds: list[str] = []
+    probe: dict[str, Any] | None = None
     while True:
         if watch.network_quiet_for() >= quiet:
             probe = page.evaluate(SETTLE_PROBE_JS)
             if not probe["instrumented"]:
                 raise RunFailed("instrumentation missing: the collector did not run in the page")
-            if probe["now"] - probe["last_change"] >= quiet:
-                return {
-                    "waited_ms": round((time.monotonic() - started) * 1000),
-                    "timed_out": False,
-                    "lcp_candidates": probe["candidates"],
-                    "observation_end": probe["now"],
-                }
+            holds = _holding(probe, quiet, settle_min)
+            if not holds:
+                reason: SettleReason = "timers" if probe["work"]["ignored"] else "quiet"
+                return _settled(probe, started, reason, held, [])
+        else:
+            holds = ["network"]
+        for h in holds:
+            held[h] = held.get(h, 0) + 1
         if time.monotonic() >= bound:
-            probe = page.evaluate(SETTLE_PROBE_JS)
-            return {
-                "waited_ms": round((time.monotonic() - started) * 1000),
-                "timed_out": True,
-                "lcp_candidates": probe["candidates"],
-                "observation_end": probe["now"],
-            }
+            last = page.evaluate(SETTLE_PROBE_JS)
+            return _settled(last, started, "cap", held, holds)
         page.wait_for_timeout(50)
+
+
+def _settled(
+    probe: dict[str, Any], started: float, reason: SettleReason, held: dict[str, int], pending: list[str]
+) -> dict[str, Any]:
+    work = probe.get("work") or {}
+    return {
+        "waited_ms": round((time.monotonic() - started) * 1000),
+        "reason": reason,
+        "timed_out": reason == "cap",
+        "held_by": sorted(held),
+        "pending": pending,
+        "ignored": work.get("ignored", {}),
+        "lcp_candidates": probe["candidates"],
+        "observation_end": probe["now"],
+    }
 
 
 def _interact(page: Page, steps: tuple[Any, ...], clock: Clock) -> None:
@@ -275,7 +329,7 @@ def _measure_page(
         apply_profile(cdp, settings.profile)
         info["http_status"] = _navigate(page, target.url, clock)
         phases.mark("navigate")
-        settle = wait_for_settle(page, watch, settings, clock)
+        settle = wait_for_settle(page, watch, settings, clock, target)
         phases.mark("settle")
         _interact(page, target.interaction, clock)
         phases.mark("interact")
@@ -310,7 +364,7 @@ def _measure_page(
             "interactions": state["interactions"],
             "heap": {"used": heap.get("usedSize"), "total": heap.get("totalSize")} if heap else None,
             "dom_nodes": raw["dom_nodes"],
-            "settle": {k: settle[k] for k in ("waited_ms", "timed_out", "lcp_candidates")},
+            "settle": {k: v for k, v in settle.items() if k != "observation_end"},
             "accessibility": a11y,
             "phases_ms": phases.durations,
         }
@@ -372,7 +426,7 @@ def measure(
             BINDING_NAME,
             lambda source, report: reports_by_page.setdefault(source["page"], {}).__setitem__(report["name"], report),
         )
-        context.add_init_script(script=init_script(assets))
+        context.add_init_script(script=init_script(assets, settings.settle_horizon_ms))
         for warm in (False, True) if settings.warm else (False,):
             started = datetime.now(UTC).isoformat(timespec="milliseconds")
             t0 = time.monotonic()

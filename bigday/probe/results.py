@@ -61,6 +61,8 @@ class PageTarget:
     url: str
     tenant: str | None
     interaction: tuple[Any, ...] = ()  # bigday.settings.scenario.InteractionStep
+    settle_min_ms: float | None = None  # the page's own settle bounds (scenario settle_min / settle_max)
+    settle_max_ms: float | None = None
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,10 @@ class Page:
     path: UrlPath
     interaction: tuple[InteractionStep, ...] = ()
     tenant: StrictStr | None = None
+    # The probe's settle wait on this page: at least settle_min after navigation start, at most settle_max
+    # from the load event (None: the probe's defaults, no minimum and 10 s).
+    settle_min_ms: DurationMs | None = Field(default=None, ge=0, validation_alias="settle_min")
+    settle_max_ms: DurationMs | None = Field(default=None, gt=0, validation_alias="settle_max")
 
     @model_validator(mode="before")
     @classmethod
