@@ -9,6 +9,7 @@ closed with ``run_before_unload`` so it is hidden and web-vitals reports its fin
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,14 +26,18 @@ from bigday.probe.page_scripts import (
     BINDING_NAME,
     INPUT_RECORDED_JS,
     NEXT_PAINT_JS,
+    ORIGIN_MARK,
+    ORIGIN_MARK_JS,
     SETTLE_PROBE_JS,
     SNAPSHOT_JS,
     init_script,
 )
 from bigday.probe.profiles import Profile, apply_profile
 from bigday.probe.results import PageRun, PageTarget, Vitals
-from bigday.probe.scoring import accessibility_score, performance_score
+from bigday.probe.scoring import accessibility_audits, accessibility_score, performance_score
+from bigday.probe.speedindex import Frame, SpeedIndex, speed_index
 from bigday.probe.steps import StepFailed, perform
+from bigday.stats.lighthouse import LIGHTHOUSE_VERSION
 
 MAX_CONSOLE_ERRORS = 20
 # Streams never go quiet; they must not hold the settle wait to its bound.
@@ -51,6 +56,8 @@ class MeasureSettings:
     settle_horizon_ms: float = 3000.0
     accessibility: bool = True
     warm: bool = False
+    speed_index: bool = True  # record painted frames during the load for Speed Index
+    keep_frames: bool = False  # keep those frames with the run (a filmstrip)
 
 
 class RunFailed(Exception):
@@ -103,6 +110,40 @@ class PageWatch:
 
     def network_quiet_for(self) -> float:
         return 0.0 if self.inflight else (time.monotonic() - self.last_activity) * 1000
+
+
+class FrameRecorder:
+    """The frames Chromium paints from navigation to the end of the settle wait, from a trace of the page.
+
+    Only two trace categories: the compositor's screenshots and user timing (for one mark that ties the
+    trace's clock to navigation start), so the trace costs the page little and ends in tens of ms."""
+
+    CATEGORIES = ("disabled-by-default-devtools.screenshot", "blink.user_timing")
+
+    def __init__(self, cdp: CDPSession) -> None:
+        self.cdp = cdp
+        self.events: list[dict[str, Any]] = []
+        self.complete = False
+        cdp.on("Tracing.dataCollected", lambda params: self.events.extend(params["value"]))
+        cdp.on("Tracing.tracingComplete", lambda _: setattr(self, "complete", True))
+
+    def start(self) -> None:
+        config = {"includedCategories": list(self.CATEGORIES), "recordMode": "recordAsMuchAsPossible"}
+        self.cdp.send("Tracing.start", {"traceConfig": config, "transferMode": "ReportEvents"})
+
+    def stop(self, page: Page, clock: Clock) -> list[Frame]:
+        """End the trace (before the interaction changes the page) and return its frames, navigation start = 0."""
+        mark_ms = float(page.evaluate(ORIGIN_MARK_JS))
+        self.cdp.send("Tracing.end")
+        until = time.monotonic() + min(clock.remaining_ms() / 1000, 5.0)
+        while not self.complete and time.monotonic() < until:
+            page.wait_for_timeout(10)
+        marks = [e for e in self.events if e.get("name") == ORIGIN_MARK]
+        if not self.complete or not marks:
+            return []
+        origin_us = float(marks[-1]["ts"]) - mark_ms * 1000
+        shots = [e for e in self.events if e.get("name") == "Screenshot" and (e.get("args") or {}).get("snapshot")]
+        return [Frame((float(e["ts"]) - origin_us) / 1000, base64.b64decode(e["args"]["snapshot"])) for e in shots]
 
 
 def _first_line(e: BaseException) -> str:
@@ -247,13 +288,19 @@ def _run_axe(page: Page, assets: ProbeAssets, cdp: CDPSession, profile: Profile)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})  # axe's own cost is not the page's
     page.evaluate(f"() => {{ {assets.axe_source}\n }}")
     result: dict[str, Any] = page.evaluate(AXE_RUN_JS)
-    score = accessibility_score((v["id"] for v in result["violations"]), result["inapplicable"])
+    errored = result.get("errored", [])
+    score = accessibility_score((v["id"] for v in result["violations"]), result["inapplicable"], errored)
+    failed, unweighted = accessibility_audits(result["violations"])
     return {
         "score": score,
         "axe_version": result["version"],
+        "lighthouse_version": LIGHTHOUSE_VERSION,
         "violations": result["violations"],
+        "failed_audits": failed,
+        "unweighted_violations": unweighted,
         "rules_inapplicable": len(result["inapplicable"]),
         "rules_incomplete": result["incomplete"],
+        "rules_errored": errored,
     }
 
 
@@ -274,6 +321,7 @@ def _vitals(
     heap: dict[str, Any] | None,
     resources: dict[str, Any],
     a11y: dict[str, Any] | None,
+    si: SpeedIndex | None,
     curves: str,
 ) -> tuple[Vitals, dict[str, Any]]:
     state = raw["state"]
@@ -288,7 +336,7 @@ def _vitals(
     fcp = value("FCP")
     tbt = d.total_blocking_time(state["longTasks"], fcp, settle["observation_end"])
     nav = raw["navigation"] or {}
-    lab = {"lcp": value("LCP"), "fcp": fcp, "tbt": tbt, "cls": value("CLS")}
+    lab = {"lcp": value("LCP"), "fcp": fcp, "tbt": tbt, "cls": value("CLS"), "si": si.value if si else None}
     vitals = Vitals(
         lcp=lab["lcp"],
         inp=value("INP"),
@@ -297,6 +345,7 @@ def _vitals(
         ttfb=value("TTFB"),
         fid=d.first_input_delay(state["firstInput"]),
         tbt=tbt,
+        si=lab["si"],
         page_load=round(nav["loadEventEnd"] - nav["startTime"], 1) if nav.get("loadEventEnd") else None,
         js_bytes=float(d.js_bytes(resources)),
         js_heap_used=float(heap["usedSize"]) if heap else None,
@@ -316,7 +365,7 @@ def _measure_page(
     assets: ProbeAssets,
     reports_by_page: dict[Page, dict[str, dict[str, Any]]],
     warm: bool,
-) -> tuple[Vitals, dict[str, Any]]:
+) -> tuple[Vitals, dict[str, Any], tuple[Frame, ...]]:
     clock = Clock(settings.timeout_s)
     watch = PageWatch()
     page = context.new_page()
@@ -327,10 +376,16 @@ def _measure_page(
     try:
         cdp = context.new_cdp_session(page)
         apply_profile(cdp, settings.profile)
+        recorder = FrameRecorder(cdp) if settings.speed_index else None
+        if recorder:
+            recorder.start()
         info["http_status"] = _navigate(page, target.url, clock)
         phases.mark("navigate")
         settle = wait_for_settle(page, watch, settings, clock, target)
         phases.mark("settle")
+        frames = recorder.stop(page, clock) if recorder else []
+        si = speed_index(frames) if recorder else None
+        phases.mark("speed_index")
         _interact(page, target.interaction, clock)
         phases.mark("interact")
         raw = page.evaluate(SNAPSHOT_JS)
@@ -350,7 +405,8 @@ def _measure_page(
     _close(page, clock)
     phases.mark("close")
     resources = d.resource_summary(raw["resources"])
-    vitals, attribution = _vitals(raw, watch.reports, settle, heap, resources, a11y, settings.profile.score_curves)
+    vitals, attribution = _vitals(raw, watch.reports, settle, heap, resources, a11y, si, settings.profile.score_curves)
+    kept = si.frames if settings.keep_frames and si else ()
     state = raw["state"]
     info.update(
         {
@@ -365,11 +421,12 @@ def _measure_page(
             "heap": {"used": heap.get("usedSize"), "total": heap.get("totalSize")} if heap else None,
             "dom_nodes": raw["dom_nodes"],
             "settle": {k: v for k, v in settle.items() if k != "observation_end"},
+            "speed_index": si.details() if si else None,
             "accessibility": a11y,
             "phases_ms": phases.durations,
         }
     )
-    return vitals, info
+    return vitals, info, kept
 
 
 def measure(
@@ -397,6 +454,7 @@ def measure(
         error: str | None = None,
         vitals: Vitals | None = None,
         info: dict[str, Any] | None = None,
+        frames: tuple[Frame, ...] = (),
     ) -> PageRun:
         return PageRun(
             target=target,
@@ -413,6 +471,7 @@ def measure(
             vitals=vitals or Vitals(),
             details=info or {},
             duration_s=time.monotonic() - t0,
+            frames=frames,
         )
 
     runs: list[PageRun] = []
@@ -431,13 +490,13 @@ def measure(
             started = datetime.now(UTC).isoformat(timespec="milliseconds")
             t0 = time.monotonic()
             try:
-                vitals, info = _measure_page(context, target, settings, assets, reports_by_page, warm)
+                vitals, info, frames = _measure_page(context, target, settings, assets, reports_by_page, warm)
             except RunFailed as e:
                 if e.crashed:
                     raise
                 runs.append(record(warm, started, t0, False, e.reason, info=e.details))
                 break  # a warm run after a failed cold one would measure nothing useful
-            runs.append(record(warm, started, t0, True, vitals=vitals, info=info))
+            runs.append(record(warm, started, t0, True, vitals=vitals, info=info, frames=frames))
     finally:
         try:
             context.close()

@@ -45,6 +45,10 @@ SETTLE_PROBE_JS = """() => {
   };
 }"""
 
+# A user-timing mark: its trace event and its startTime tie the trace's clock to navigation start.
+ORIGIN_MARK = "__bigday_origin"
+ORIGIN_MARK_JS = f"() => performance.mark({ORIGIN_MARK!r}).startTime"
+
 # After trusted input: let the next frame paint (Event Timing entries are dispatched after it).
 NEXT_PAINT_JS = """() => new Promise((resolve) =>
   requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))))"""
@@ -112,5 +116,6 @@ AXE_RUN_JS = """async () => {
     })),
     inapplicable: results.inapplicable.map((r) => r.id),
     incomplete: results.incomplete.map((r) => r.id),
+    errored: results.incomplete.filter((r) => r.error).map((r) => r.id),
   };
 }"""
