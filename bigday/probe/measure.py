@@ -299,6 +299,7 @@ def _run_axe(page: Page, assets: ProbeAssets, cdp: CDPSession, profile: Profile)
         "failed_audits": failed,
         "unweighted_violations": unweighted,
         "rules_inapplicable": len(result["inapplicable"]),
+        "inapplicable": result["inapplicable"],
         "rules_incomplete": result["incomplete"],
         "rules_errored": errored,
     }

@@ -6,7 +6,8 @@ two decimals as Lighthouse does, and the category is their weighted mean over 10
 no metric is left out and none re-weighted: a run without one of them has no performance score.
 
 Accessibility: each of Lighthouse's weighted axe rules scores 1 when axe found no violation and 0 when it
-did; rules axe reports as inapplicable weigh nothing.
+did; rules axe reports as inapplicable weigh nothing, and neither do the audits Lighthouse marks informative
+(bypass, duplicate-id-aria, th-has-data-cells, ...), failing or not.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bigday.stats.lighthouse import ACCESSIBILITY_WEIGHTS, CURVES, PERFORMANCE_WEIGHTS, log_normal_score
+from bigday.stats.lighthouse import ACCESSIBILITY_SCORED, CURVES, PERFORMANCE_WEIGHTS, log_normal_score
 
 
 def _two_decimals(x: float) -> float:
@@ -53,10 +54,10 @@ def accessibility_score(
     None when axe errored on a weighted rule: Lighthouse's audit then errors and its category has no score."""
     failed = set(violations)
     skipped = set(inapplicable)
-    if any(rule in ACCESSIBILITY_WEIGHTS and rule not in skipped for rule in errored):
+    if any(rule in ACCESSIBILITY_SCORED and rule not in skipped for rule in errored):
         return None
     weight = passed = 0
-    for rule, w in ACCESSIBILITY_WEIGHTS.items():
+    for rule, w in ACCESSIBILITY_SCORED.items():
         if rule in skipped:
             continue
         weight += w
@@ -75,7 +76,7 @@ def accessibility_audits(violations: Iterable[Mapping[str, Any]]) -> tuple[list[
     failed: list[dict[str, Any]] = []
     unweighted: list[dict[str, Any]] = []
     for v in violations:
-        weight = ACCESSIBILITY_WEIGHTS.get(str(v["id"]), 0)
+        weight = ACCESSIBILITY_SCORED.get(str(v["id"]), 0)
         audit = {
             "audit": v["id"],
             "weight": weight,

@@ -236,6 +236,9 @@ class Threshold:
     level: Level = "error"
     direction: MetricDirection = Field(default=None, validate_default=True)
     pages: tuple[StrictStr, ...] = ()
+    # Whose measurements it judges: bigday's own, or Lighthouse's (--engine lighthouse); None: the run's
+    # primary engine (bigday's when it measured, else Lighthouse's).
+    engine: Literal["bigday", "lighthouse"] | None = None
 
     @field_validator("pages", mode="before")
     @classmethod

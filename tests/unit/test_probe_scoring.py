@@ -16,6 +16,8 @@ from bigday.probe.scoring import (
     performance_score,
 )
 from bigday.stats.lighthouse import (
+    ACCESSIBILITY_INFORMATIVE,
+    ACCESSIBILITY_SCORED,
     ACCESSIBILITY_WEIGHTS,
     CURVES,
     LIGHTHOUSE_VERSION,
@@ -75,12 +77,18 @@ def test_tables_are_those_of_the_pinned_lighthouse():
         "const curves = {};"
         "for (const id of ids) curves[id] = (await import(LH + '/core/audits/metrics/' + id + '.js')).default"
         "  .defaultOptions;"
+        "const informative = [];"
+        "for (const id of Object.keys(weights('accessibility'))) {"
+        "  const audit = (await import(LH + '/core/audits/accessibility/' + id + '.js')).default;"
+        "  if (audit.meta.scoreDisplayMode === 'informative') informative.push(id);"
+        "}"
         "console.log(JSON.stringify({version, performance: weights('performance'),"
-        "  accessibility: weights('accessibility'), curves}));"
+        "  accessibility: weights('accessibility'), informative, curves}));"
     )
     assert lh["version"] == LIGHTHOUSE_VERSION
     assert lh["performance"] == {AUDITS[m]: w for m, w in PERFORMANCE_WEIGHTS.items()}
     assert lh["accessibility"] == ACCESSIBILITY_WEIGHTS
+    assert set(lh["informative"]) == ACCESSIBILITY_INFORMATIVE & set(ACCESSIBILITY_WEIGHTS)
     for metric, audit in AUDITS.items():
         options = lh["curves"][audit]
         for form_factor in ("mobile", "desktop"):
@@ -159,11 +167,13 @@ def test_performance_score_is_none_when_a_metric_was_not_measured():
 
 def test_accessibility_score_weighs_failures_and_ignores_inapplicable_rules():
     assert accessibility_score([], []) == 100.0
-    total = sum(ACCESSIBILITY_WEIGHTS.values())
+    total = sum(ACCESSIBILITY_SCORED.values())
     assert accessibility_score(["image-alt"], []) == round((total - 10) / total * 100)
+    # Informative audits (bypass, th-has-data-cells) weigh nothing in Lighthouse, failing or not.
+    assert accessibility_score(["bypass", "th-has-data-cells"], []) == 100.0
     # With most rules inapplicable, one failure weighs far more.
     applicable = {"image-alt", "button-name", "document-title", "html-has-lang"}
-    inapplicable = [r for r in ACCESSIBILITY_WEIGHTS if r not in applicable]
+    inapplicable = [r for r in ACCESSIBILITY_SCORED if r not in applicable]
     assert accessibility_score(["image-alt"], inapplicable) == round((7 + 10 + 7) / (10 + 10 + 7 + 7) * 100)
     # A violation of a rule Lighthouse gives no weight (landmark-one-main) does not move the score.
     assert accessibility_score(["landmark-one-main"], []) == 100.0
