@@ -144,9 +144,7 @@ def report_values(report: Mapping[str, Any]) -> tuple[Vitals, dict[str, Any]]:
         "run_warnings": list(report.get("runWarnings") or [])[:10],
         "errored_audits": errored,
         # Every audit's score (numbers only), so Lighthouse CI assertions can judge Lighthouse's own audits.
-        "audit_scores": {
-            a: v["score"] for a, v in audits.items() if isinstance((v or {}).get("score"), (int, float))
-        },
+        "audit_scores": {a: v["score"] for a, v in audits.items() if isinstance((v or {}).get("score"), (int, float))},
         "resources": resources,
         "accessibility": {"score": values["accessibility_score"], "failed_audits": failed_accessibility_audits(report)},
     }
