@@ -56,6 +56,12 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
         "or both into the same run folder",
     )
     p.add_argument(
+        "--parity",
+        action="store_true",
+        help="measure the way Lighthouse does: a fresh Chromium per page run and Lighthouse's trace categories "
+        "(slower; with --profile lighthouse-desktop or lighthouse-mobile, Lighthouse's exact semantics)",
+    )
+    p.add_argument(
         "--filmstrip",
         action="store_true",
         help="keep the frames each page's median run (by Speed Index) painted, in the run folder's filmstrip/",
@@ -97,6 +103,7 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
         accessibility=args.accessibility,
         engine=args.engine,
         filmstrip=args.filmstrip,
+        parity=args.parity,
     )
 
 

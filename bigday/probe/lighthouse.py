@@ -38,6 +38,23 @@ AUDIT_METRICS: dict[str, str] = {
 }
 CATEGORY_METRICS: dict[str, str] = {"performance": "performance_score", "accessibility": "accessibility_score"}
 _CHROME_VERSION = re.compile(r"Chrome/(\d+[\d.]*)")
+# Lighthouse 12.2.3's trace categories (its Trace gatherer's defaults, less the '-*' that turns the rest off):
+# a parity run traces the load with these, so it carries the tracing cost Lighthouse's runs carry.
+TRACE_CATEGORIES: tuple[str, ...] = (
+    "disabled-by-default-lighthouse",
+    "loading",
+    "v8",
+    "v8.execute",
+    "blink.user_timing",
+    "blink.console",
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "disabled-by-default-devtools.screenshot",
+    "disabled-by-default-devtools.timeline.stack",
+    "disabled-by-default-devtools.timeline.frame",
+    "latencyInfo",
+    "disabled-by-default-devtools.timeline.invalidationTracking",
+)
 
 
 def lighthouse_binary() -> Path:

@@ -58,6 +58,8 @@ class MeasureSettings:
     warm: bool = False
     speed_index: bool = True  # record painted frames during the load for Speed Index
     keep_frames: bool = False  # keep those frames with the run (a filmstrip)
+    # The load's trace categories: the two the frames need, or Lighthouse's whole set (--parity).
+    trace_categories: tuple[str, ...] = ("disabled-by-default-devtools.screenshot", "blink.user_timing")
 
 
 class RunFailed(Exception):
@@ -115,27 +117,28 @@ class PageWatch:
 class FrameRecorder:
     """The frames Chromium paints from navigation to the end of the settle wait, from a trace of the page.
 
-    Only two trace categories: the compositor's screenshots and user timing (for one mark that ties the
-    trace's clock to navigation start), so the trace costs the page little and ends in tens of ms."""
+    By default only two trace categories: the compositor's screenshots and user timing (for one mark that
+    ties the trace's clock to navigation start), so the trace costs the page little and ends in tens of ms.
+    A parity run records Lighthouse's own categories instead, and so pays the same tracing cost it does."""
 
-    CATEGORIES = ("disabled-by-default-devtools.screenshot", "blink.user_timing")
-
-    def __init__(self, cdp: CDPSession) -> None:
+    def __init__(self, cdp: CDPSession, categories: tuple[str, ...]) -> None:
         self.cdp = cdp
+        self.categories = categories
         self.events: list[dict[str, Any]] = []
         self.complete = False
         cdp.on("Tracing.dataCollected", lambda params: self.events.extend(params["value"]))
         cdp.on("Tracing.tracingComplete", lambda _: setattr(self, "complete", True))
 
     def start(self) -> None:
-        config = {"includedCategories": list(self.CATEGORIES), "recordMode": "recordAsMuchAsPossible"}
+        config = {"includedCategories": list(self.categories), "recordMode": "recordAsMuchAsPossible"}
         self.cdp.send("Tracing.start", {"traceConfig": config, "transferMode": "ReportEvents"})
 
     def stop(self, page: Page, clock: Clock) -> list[Frame]:
         """End the trace (before the interaction changes the page) and return its frames, navigation start = 0."""
         mark_ms = float(page.evaluate(ORIGIN_MARK_JS))
         self.cdp.send("Tracing.end")
-        until = time.monotonic() + min(clock.remaining_ms() / 1000, 5.0)
+        # Two categories end in tens of ms; Lighthouse's full set (a parity run) can take seconds to deliver.
+        until = time.monotonic() + min(clock.remaining_ms() / 1000, 30.0)
         while not self.complete and time.monotonic() < until:
             page.wait_for_timeout(10)
         marks = [e for e in self.events if e.get("name") == ORIGIN_MARK]
@@ -377,7 +380,7 @@ def _measure_page(
     try:
         cdp = context.new_cdp_session(page)
         apply_profile(cdp, settings.profile)
-        recorder = FrameRecorder(cdp) if settings.speed_index else None
+        recorder = FrameRecorder(cdp, settings.trace_categories) if settings.speed_index else None
         if recorder:
             recorder.start()
         info["http_status"] = _navigate(page, target.url, clock)

@@ -18,7 +18,7 @@ from bigday.probe.access import TenantAccess
 from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import ProbeAssets, load_assets
 from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_playwright_blocked
-from bigday.probe.lighthouse import lighthouse_binary, run_lighthouse
+from bigday.probe.lighthouse import TRACE_CATEGORIES, lighthouse_binary, run_lighthouse
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget, Vitals
@@ -81,6 +81,9 @@ class ProbeOptions:
     accessibility: str = "first"  # axe on each page's first measured run, on every cold run, or never
     engine: str = "bigday"  # bigday | lighthouse | both
     filmstrip: bool = False  # keep the frames of each page's median run (by Speed Index)
+    # Measure the way Lighthouse does: a freshly started Chromium per page run, the load traced with
+    # Lighthouse's trace categories (its observer cost); with a lighthouse-* profile, its exact semantics.
+    parity: bool = False
 
     def __post_init__(self) -> None:
         if self.runs < 1:
@@ -186,6 +189,22 @@ class BrowserKeeper:
         if self._replacement is not None and self._replacement.is_connected():
             self._replacement.close()
         self._replacement = None
+
+
+@contextmanager
+def _fresh(keeper: BrowserKeeper) -> Iterator[BrowserKeeper]:
+    """A newly launched Chromium beside the probe's own, closed after one page run."""
+    try:
+        cold = keeper.browser.browser_type.launch(**launch_options())
+    except PlaywrightError as e:
+        raise BrowserError(f"Chromium could not be started for a parity run: {str(e).splitlines()[0]}") from None
+    fresh = BrowserKeeper(cold)
+    try:
+        yield fresh
+    finally:
+        fresh.close_replacement()
+        if cold.is_connected():
+            cold.close()
 
 
 @contextmanager
@@ -314,6 +333,7 @@ def _manifest(
             tbt_window="first contentful paint to the end of the settle wait (just before the interaction)",
             engine=options.engine,
             filmstrip=options.filmstrip,
+            parity=options.parity,
         ),
     )
 
@@ -370,6 +390,8 @@ def _probe_app(
         warm=options.warm,
         keep_frames=options.filmstrip,
     )
+    if options.parity:
+        settings = replace(settings, trace_categories=TRACE_CATEGORIES)
     access = TenantAccess(options.scenario, app.base_url, settings.profile)
     targets = page_targets(options, access)
     tenants = {t.tenant for t in targets if t.tenant}
@@ -416,16 +438,16 @@ def _bigday_rounds(
             audit = options.accessibility == "every" or (
                 options.accessibility == "first" and target.page not in audited
             )
-            records = measure_with_retries(
-                keeper,
-                target,
-                replace(settings, accessibility=audit),
-                assets,
-                run_index,
-                options.max_attempts,
-                on_run,
-                access,
-            )
+            page_settings = replace(settings, accessibility=audit)
+            if options.parity:  # a cold browser per run, as Lighthouse launches Chrome per run
+                with _fresh(keeper) as cold:
+                    records = measure_with_retries(
+                        cold, target, page_settings, assets, run_index, options.max_attempts, on_run, access
+                    )
+            else:
+                records = measure_with_retries(
+                    keeper, target, page_settings, assets, run_index, options.max_attempts, on_run, access
+                )
             if any(r.vitals.accessibility_score is not None for r in records):
                 audited.add(target.page)
             runs.extend(records)

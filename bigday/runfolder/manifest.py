@@ -101,6 +101,7 @@ class ProbeSettings(Record):
     tbt_window: str
     engine: str = "bigday"  # bigday | lighthouse | both (--engine)
     filmstrip: bool = False
+    parity: bool = False  # --parity: a fresh Chromium per run, Lighthouse's trace categories
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
