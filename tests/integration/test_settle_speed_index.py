@@ -8,10 +8,15 @@ from pathlib import Path
 import pytest
 
 from bigday.cli.common import app_under_test
+from bigday.compare.engine import CompareOptions, compare_run
 from bigday.probe.app import AppUnderTest
 from bigday.probe.runner import ProbeOptions, median_run, probe_app
+from bigday.report.dashboard import render_dashboard
+from bigday.report.data import load_report
+from bigday.report.markdown import render_markdown
 from bigday.runfolder import RunFolder, read_filmstrip, read_probe_summary
 from bigday.settings.scenario import Scenario, parse_scenario
+from bigday.store.engine import open_store
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +80,14 @@ def test_settle_max_caps_the_wait_and_settle_min_extends_it(tmp_path, bigday_bro
 def test_speed_index_and_the_median_runs_filmstrip(tmp_path, bigday_browser, reference_app, bigday_scenario):
     # The hero held 900 ms: the page paints its text early and the photo late, so SI lies between FCP and LCP.
     outcome = _probe(
-        bigday_scenario, tmp_path, reference_app, bigday_browser, knobs=[("lcp_delay", 900)], runs=3, filmstrip=True
+        bigday_scenario,
+        tmp_path,
+        reference_app,
+        bigday_browser,
+        knobs=[("lcp_delay", 900), ("a11y", 1)],
+        runs=3,
+        filmstrip=True,
+        accessibility="first",
     )
     runs = [r for r in outcome.runs if r.ok]
     for r in runs:
@@ -95,3 +107,29 @@ def test_speed_index_and_the_median_runs_filmstrip(tmp_path, bigday_browser, ref
     assert len(frames) >= 2 and frames[-1].progress == 100
     assert all((folder.path / f.file).read_bytes()[:2] == b"\xff\xd8" for f in frames)  # JPEGs
     assert "frames" not in folder.read("samples.json")["samples"][0]  # frames live only in filmstrip/
+
+    # The dashboard shows that run's frames (inline: it fetches nothing) and the failing audits as recommendations.
+    with open_store(str(tmp_path / "store.sqlite")) as store:
+        compare_run(store, folder.path, bigday_scenario, CompareOptions(notify=False))
+    report = load_report(folder.path)
+    assert "Accessibility: 3 failing audit(s) to fix" in render_markdown(report)
+    html = tmp_path / "dashboard.html"
+    html.write_text(render_dashboard(report, bigday_scenario))
+    page = bigday_browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(html.as_uri())
+    page.wait_for_function("document.body.dataset.rendered !== undefined", timeout=20_000)
+    shown = page.evaluate(
+        """() => ({
+          frames: [...document.querySelectorAll('.filmstrip img')].map(i => [i.naturalWidth, i.src.slice(0, 23)]),
+          audits: [...document.querySelectorAll('.page table')].flatMap(t => [...t.querySelectorAll('td')])
+            .map(td => td.textContent),
+        })"""
+    )
+    page.close()
+    assert not errors, errors
+    assert len(shown["frames"]) == min(len(frames), 10)
+    assert all(w > 0 and src == "data:image/jpeg;base64," for w, src in shown["frames"]), shown["frames"]
+    assert {"image-alt", "button-name", "color-contrast"} <= set(shown["audits"])
