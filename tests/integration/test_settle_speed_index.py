@@ -42,8 +42,7 @@ def _probe(scenario, tmp_path, app, browser, knobs=(), runs=1, **kw):
         runs=runs,
         pages=("dashboard",),
         knobs=tuple((k, str(v)) for k, v in knobs),
-        accessibility="off",
-        **kw,
+        **({"accessibility": "off"} | kw),
     )
     outcome = probe_app(options, app, browser=browser)
     assert outcome.complete, outcome.missing
