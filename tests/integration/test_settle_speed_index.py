@@ -57,7 +57,9 @@ def test_periodic_jank_does_not_hold_the_wait_and_is_named(tmp_path, bigday_brow
     # A 200 ms busy loop every 100 ms for the page's life: after its first tick it is periodic work, so the
     # wait ends (quiet apart from it) instead of running to its 10 s cap.
     assert settle["reason"] == "timers" and settle["ignored"] == {"periodic interval": 1}, settle
-    assert settle["waited_ms"] < 4000 and "busy" in settle["held_by"]
+    # Whether a poll saw the first tick's long task as "busy" before the interval became periodic is a race
+    # (seen both ways); what must hold is that the wait ended long before its cap.
+    assert settle["waited_ms"] < 4000, settle
 
 
 def test_settle_max_caps_the_wait_and_settle_min_extends_it(tmp_path, bigday_browser, reference_app, bigday_scenario):
