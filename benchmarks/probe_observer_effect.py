@@ -28,10 +28,13 @@ from bigday.settings.scenario import load_scenario
 from bigday.stats import median
 
 BAR = 0.03
-# The same globals the settle wait reads (window.__bigday.lastLcpCandidateAt / lcpCandidates), nothing more.
+# The same globals the settle wait reads (window.__bigday.lastLcpCandidateAt / lcpCandidates, and a
+# __bigdaySettle that reports no scheduled work: the bare page is not instrumented), nothing more.
 BARE_OBSERVER = """(() => {
   if (window !== window.top) return;
   const s = window.__bigday = {lastLcpCandidateAt: 0, lcpCandidates: 0, lcp: null, fcp: null};
+  window.__bigdaySettle = () => ({pending: {timers: 0, frames: 0, animations: 0}, ignored: {}, busy_until: 0,
+    last_fired_at: 0});
   new PerformanceObserver((list) => { for (const e of list.getEntries()) {
     s.lcp = e.startTime; s.lcpCandidates += 1; s.lastLcpCandidateAt = performance.now(); } })
     .observe({type: 'largest-contentful-paint', buffered: true});

@@ -6,6 +6,7 @@ same process run, with CHROME_PATH=/usr/bin/chromium, the probe's Chromium flags
 categories, so it does no more than the probe does.  Lighthouse launches Chrome per run; bigday's per page run
 figure is the whole probe's wall time (browser launch included) over the number of page runs.  Goal: >= 10x.
 With Chromium 156 six Lighthouse audits error (frame_sequence); its metrics and scores still work.
+benchmarks/lighthouse_parity.py is the page-by-page parity and speed table under Lighthouse's own presets.
 
     .venv/bin/python benchmarks/probe_vs_lighthouse.py [--runs 5] [--lighthouse-runs 3] [--page dashboard]
 """
@@ -31,6 +32,7 @@ from bigday.stats import median
 GOAL = 10.0
 LH_AUDITS = {
     "fcp": "first-contentful-paint",
+    "si": "speed-index",
     "lcp": "largest-contentful-paint",
     "tbt": "total-blocking-time",
     "cls": "cumulative-layout-shift",

@@ -61,6 +61,7 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("ttfb", Unit.MS, _L, 800, 1800, "Time to First Byte"),
         MetricSpec("fid", Unit.MS, _L, 100, 300, "First Input Delay (legacy, from first-input)"),
         MetricSpec("tbt", Unit.MS, _L, 200, 600, "Total Blocking Time"),
+        MetricSpec("si", Unit.MS, _L, description="Speed Index (Lighthouse's speedline, observed frames)"),
         MetricSpec("page_load", Unit.MS, _L, description="navigation start to load event end"),
         MetricSpec("js_bytes", Unit.BYTES, _L, description="JavaScript transferred, all chunks"),
         MetricSpec("js_heap_used", Unit.BYTES, _L, description="JS heap used after the interaction"),

@@ -18,7 +18,7 @@ from bigday.errors import ConfigError
 from bigday.present.console import console, err_console
 from bigday.present.probe import ProbeProgress, show_outcome
 from bigday.probe.profiles import PROFILES
-from bigday.probe.runner import ACCESSIBILITY_MODES, ProbeOptions
+from bigday.probe.runner import ACCESSIBILITY_MODES, ENGINE_CHOICES, ProbeOptions
 from bigday.settings import limits, resolve
 from bigday.settings.scenario import Scenario
 
@@ -47,6 +47,24 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
         choices=ACCESSIBILITY_MODES,
         default="first",
         help="axe-core audit on each page's first measured run (default), every cold run, or off",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_CHOICES,
+        default="bigday",
+        help="who measures: bigday's probe (default), the pinned Lighthouse 12.2.3 (about 20 s a page run), "
+        "or both into the same run folder",
+    )
+    p.add_argument(
+        "--parity",
+        action="store_true",
+        help="measure the way Lighthouse does: a fresh Chromium per page run and Lighthouse's trace categories "
+        "(slower; with --profile lighthouse-desktop or lighthouse-mobile, Lighthouse's exact semantics)",
+    )
+    p.add_argument(
+        "--filmstrip",
+        action="store_true",
+        help="keep the frames each page's median run (by Speed Index) painted, in the run folder's filmstrip/",
     )
 
 
@@ -83,13 +101,17 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
         timeout_s=args.timeout,
         knobs=_knobs(args.knob),
         accessibility=args.accessibility,
+        engine=args.engine,
+        filmstrip=args.filmstrip,
+        parity=args.parity,
     )
 
 
 def handle(args: argparse.Namespace) -> int:
     options = probe_options_from_args(args, scenario_from_args(args))
     out, err = console(), err_console()
-    with ProbeProgress(err, total=options.runs * len(options.selected_pages()), max_attempts=options.max_attempts) as p:
+    total = options.runs * len(options.selected_pages()) * len(options.engines)
+    with ProbeProgress(err, total=total, max_attempts=options.max_attempts) as p:
         outcome = run_probe(options, on_run=p.on_run)
     show_outcome(outcome, args.json, out, err)
     return outcome.exit_code

@@ -34,6 +34,12 @@ def fmt(metric: str, value: float | None) -> str:
         return "n/a"
     spec = METRICS.get(metric.split("_p")[0])
     unit = spec.unit if spec else None
+    if metric.endswith(".bytes"):  # resource.<type>.bytes of Lighthouse budgets
+        unit = Unit.BYTES
+    elif metric.endswith(".count") or metric == "console_errors":
+        return f"{value:,.0f}"
+    elif metric.startswith("audit:"):
+        return f"{value:.2f}"
     if unit is Unit.MS:
         return f"{value:,.0f} ms"
     if unit is Unit.BYTES:
@@ -57,7 +63,7 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
         for page in data.pages:
             if not t.applies_to(page):
                 continue
-            values = data.values.get((page, t.metric))
+            values = data.values_of(t.engine).get((page, t.metric))
             base: dict[str, Any] = dict(
                 kind=CheckKind.THRESHOLD,
                 page=page,
@@ -66,16 +72,20 @@ def threshold_checks(data: RunData, thresholds: list[SourcedThreshold]) -> list[
                 aggregate=t.aggregate,
                 level=t.level,
                 bound=t.bound,
+                engine=t.engine,
             )
+            who = f" [{t.engine}]" if t.engine else ""
             if values is None or len(values) == 0:
-                out.append(Check(status=Status.SKIPPED, message=f"{page} {t.metric}: not measured in this run", **base))
+                out.append(
+                    Check(status=Status.SKIPPED, message=f"{page} {t.metric}{who}: not measured in this run", **base)
+                )
                 continue
             actual = aggregate(values, t.aggregate)
             breached = t.breached_by(actual)
             status = (Status.FAIL if t.level == "error" else Status.WARN) if breached else Status.PASS
             rel = _cmp(t.direction) if breached else ("<=" if t.direction is Direction.LOWER_IS_BETTER else ">=")
             msg = (
-                f"{page} {t.metric} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
+                f"{page} {t.metric}{who} {t.aggregate} {fmt(t.metric, actual)} {rel} {fmt(t.metric, t.bound)} "
                 f"({t.level}, n={len(values)})"
             )
             out.append(Check(status=status, message=msg, actual=actual, n=len(values), typical=median(values), **base))

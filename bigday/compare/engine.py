@@ -75,7 +75,7 @@ def choose_baseline(store: Store, options: CompareOptions, data: RunData) -> Bas
     """The baseline run ``options`` asks for (by default the latest passing run on main) and its samples."""
     with store.begin("choosing the baseline") as conn:
         found, info = resolve_baseline(conn, options.baseline, data.manifest, explicit=options.baseline is not None)
-        return BaselineSamples(info, repo.run_samples(conn, found.run_id) if found else None)
+        return BaselineSamples(info, repo.run_samples(conn, found.run_id, data.engine) if found else None)
 
 
 def record(

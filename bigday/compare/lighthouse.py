@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bigday.compare.checks import SourcedBudget, SourcedThreshold
+from bigday.compare.lhci_presets import PRESETS
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction
 from bigday.settings.scenario import Aggregate, Budget, Level, Page, Threshold
-from bigday.stats.lighthouse import CURVES, value_at_score
+from bigday.stats.lighthouse import ACCESSIBILITY_INFORMATIVE, ACCESSIBILITY_WEIGHTS, CURVES, value_at_score
 
 KIB = 1024  # Lighthouse budget sizes are KiB
 
@@ -27,11 +28,11 @@ BUDGET_TIMINGS = {
     "largest-contentful-paint": "lcp",
     "cumulative-layout-shift": "cls",
     "total-blocking-time": "tbt",
+    "speed-index": "si",
 }
 BUDGET_TIMINGS_UNSUPPORTED = {
     "interactive": "Time to Interactive is not measured (Lighthouse 10 dropped it too)",
     "first-meaningful-paint": "First Meaningful Paint is not measured (deprecated by Lighthouse)",
-    "speed-index": "Speed Index needs a filmstrip; the probe does not record one",
     "max-potential-fid": "max-potential-FID is a worst-case estimate; bigday measures the real first input (fid)",
 }
 # Resource types the probe's resource summary (details.resources.by_type, Resource Timing) reports.
@@ -51,8 +52,14 @@ AUDIT_METRICS = {
     "server-response-time": "ttfb",
     "interaction-to-next-paint": "inp",
     "experimental-interaction-to-next-paint": "inp",
+    "speed-index": "si",
     "resource-summary:script:size": "js_bytes",
 }
+# Audits whose value is a count of items (maxLength): the probe's count of the same things.
+AUDIT_COUNTS = {"errors-in-console": "console_errors"}
+# Lighthouse's accessibility audits are axe rules of the same id, judged per run: 1 passed, 0 failed.
+AXE_AUDITS = frozenset(ACCESSIBILITY_WEIGHTS) | ACCESSIBILITY_INFORMATIVE
+AUDIT_PREFIX = "audit:"
 CATEGORY_METRICS = {"categories:performance": "performance_score", "categories:accessibility": "accessibility_score"}
 LEVELS: dict[str, Level] = {"warn": "warn", "error": "error"}
 
@@ -112,20 +119,20 @@ def read_budget_json(path: str | Path, pages: tuple[Page, ...]) -> LighthouseChe
     budgets: list[SourcedBudget] = []
     unsupported: list[str] = []
     src = f"budget.json:{path.name}"
+    patterns = [_budget_pattern(entry, f"{path}: [{i}]") for i, entry in enumerate(data)]
+    # Lighthouse applies one budget per page: the last entry whose path matches it.
+    last_match = {p.name: max((i for i, rx in enumerate(patterns) if rx.search(p.path)), default=None) for p in pages}
     for i, entry in enumerate(data):
         where = f"{path}: [{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
-        known = {"path", "options", "timings", "resourceSizes", "resourceCounts"}
-        extra = sorted(set(entry) - known)
-        if extra:
-            raise ConfigError(f"{where}.{extra[0]}: unknown key; expected one of {', '.join(sorted(known))}")
         pattern = entry.get("path", "/*")
-        if not isinstance(pattern, str):
-            raise ConfigError(f"{where}.path: expected a path pattern like /*, got {pattern!r}")
-        matched = _pages_matching(pages, _glob_to_regex(pattern))
+        matched = tuple(name for name, j in last_match.items() if j == i)
         if not matched:
-            unsupported.append(f"budget.json [{i}] path {pattern!r}: matches no scenario page")
+            later = any(patterns[i].search(p.path) for p in pages)
+            why = "every page it matches has a later matching budget" if later else "matches no scenario page"
+            unsupported.append(f"budget.json [{i}] path {pattern!r}: {why}")
+            # Still read, so a mistake in it is reported like one in a budget that applies.
+            for part in (_timing_budgets, _size_budgets, _count_budgets):
+                part(entry, where, (), src)
             continue
         if entry.get("options"):
             unsupported.append(f"budget.json [{i}] options (firstPartyHostnames): no equivalent; all JS counts")
@@ -134,6 +141,19 @@ def read_budget_json(path: str | Path, pages: tuple[Page, ...]) -> LighthouseChe
             thresholds += found
             unsupported += missing
     return LighthouseChecks(tuple(thresholds), tuple(budgets), tuple(unsupported))
+
+
+def _budget_pattern(entry: Any, where: str) -> re.Pattern[str]:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
+    known = {"path", "options", "timings", "resourceSizes", "resourceCounts"}
+    extra = sorted(set(entry) - known)
+    if extra:
+        raise ConfigError(f"{where}.{extra[0]}: unknown key; expected one of {', '.join(sorted(known))}")
+    pattern = entry.get("path", "/*")
+    if not isinstance(pattern, str) or not pattern.startswith("/"):
+        raise ConfigError(f"{where}.path: expected a path pattern starting with / like /* , got {pattern!r}")
+    return _glob_to_regex(pattern)
 
 
 def _budget_threshold(metric: str, budget: float, pages: tuple[str, ...], src: str) -> SourcedThreshold:
@@ -232,6 +252,32 @@ def _aggregate(method: str, assertion: str, where: str) -> Aggregate:
     )
 
 
+def _resource_metric(key: str) -> str | None:
+    """``resource-summary:<type>:count|size`` as the probe's resource metric (script size is js_bytes)."""
+    parts = key.split(":")
+    if len(parts) != 3 or parts[0] != "resource-summary" or parts[2] not in ("count", "size"):
+        return None
+    kind, what = parts[1], parts[2]
+    if kind == "script" and what == "size":
+        return "js_bytes"
+    if kind in RESOURCE_TYPES or kind == "script":
+        return f"resource.{kind}.{'count' if what == 'count' else 'bytes'}"
+    return None
+
+
+def _metric_of(key: str) -> str | None:
+    if key in AXE_AUDITS:
+        return AUDIT_PREFIX + key
+    return AUDIT_METRICS.get(key) or CATEGORY_METRICS.get(key) or AUDIT_COUNTS.get(key) or _resource_metric(key)
+
+
+def _why_not(audit: str, key: str) -> str:
+    if key.startswith("resource-summary:"):
+        kind = key.split(":")[1] if ":" in key else key
+        return f"lighthouserc {audit}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'not a resource summary bigday keeps')}"
+    return f"lighthouserc {audit}: no bigday equivalent (needs a Lighthouse report)"
+
+
 def _assertions(
     assertions: Any, where: str, pages: tuple[str, ...], profile: str, src: str, default_method: str
 ) -> LighthouseChecks:
@@ -245,19 +291,50 @@ def _assertions(
         if level == "off":
             continue
         key = ":".join(x for x in re.split(r"[.:]", audit) if x)  # LHCI accepts . and : alike
-        metric = AUDIT_METRICS.get(key) or CATEGORY_METRICS.get(key)
+        metric = _metric_of(key)
         if metric is None:
-            unsupported.append(f"lighthouserc {audit}: no bigday equivalent (needs a Lighthouse report)")
+            unsupported.append(_why_not(audit, key))
             continue
+        method = opts.get("aggregationMethod", default_method)
         if "maxLength" in opts:
-            unsupported.append(f"lighthouserc {audit} maxLength: counts of audit items are not measured")
-        bounds, missing = _assertion_bounds(
-            audit, key, metric, opts, opts.get("aggregationMethod", default_method), profile, w
-        )
+            if key in AUDIT_COUNTS:
+                limit = _number(opts["maxLength"], f"{w}.maxLength")
+                thresholds.append(
+                    SourcedThreshold(
+                        Threshold(metric, _aggregate(method, "max", w), limit, level, Direction.LOWER_IS_BETTER, pages),
+                        src,
+                    )
+                )
+                continue
+            unsupported.append(f"lighthouserc {audit} maxLength: counts of this audit's items are not measured")
+        bounds, missing = _assertion_bounds(audit, key, metric, opts, method, profile, w)
         unsupported += missing
         for bound, bound_direction, agg in bounds:
             thresholds.append(SourcedThreshold(Threshold(metric, agg, bound, level, bound_direction, pages), src))
     return LighthouseChecks(tuple(thresholds), (), tuple(unsupported))
+
+
+def _preset(
+    name: Any, assertions: Any, where: str, pages: tuple[str, ...], profile: str, src: str, method: str
+) -> LighthouseChecks:
+    """A preset's assertions that bigday checks (the lighthouserc's own assertions replace the preset's of the
+    same audit), and one line naming the audits of it that have no bigday equivalent."""
+    if name not in PRESETS:
+        raise ConfigError(f"{where}.preset: unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
+    own = (
+        {":".join(x for x in re.split(r"[.:]", a) if x) for a in (assertions or {})}
+        if isinstance(assertions, dict)
+        else set()
+    )
+    kept = {a: [level, opts] for a, (level, opts) in PRESETS[name].items() if a not in own}
+    checks = _assertions(kept, f"{where}.preset {name}", pages, profile, src, method)
+    skipped = sorted({u.split(":")[0].removeprefix("lighthouserc ").split(" ")[0] for u in checks.unsupported})
+    mapped = len({t.threshold.metric for t in checks.thresholds})
+    note = (
+        f"lighthouserc preset {name!r}: {mapped} of its audits checked; {len(skipped)} have no bigday equivalent"
+        f" (they need a Lighthouse report: use --engine lighthouse): {', '.join(skipped)}"
+    )
+    return LighthouseChecks(checks.thresholds, (), (note,))
 
 
 def _assertion_spec(spec: Any, w: str) -> tuple[Level | Literal["off"], dict[str, Any]]:
@@ -297,6 +374,12 @@ def _assertion_bounds(
     if key in CATEGORY_METRICS:
         bounds.append((100.0 * score, Direction.HIGHER_IS_BETTER, _aggregate(method, "min", w)))
         return bounds, missing
+    if metric.startswith(AUDIT_PREFIX):  # a pass/fail audit per run (1 or 0): at least minScore
+        bounds.append((score, Direction.HIGHER_IS_BETTER, _aggregate(method, "min", w)))
+        return bounds, missing
+    if key in AUDIT_COUNTS:  # scores 1 with no item, 0 with any
+        bounds.append((0.0, Direction.LOWER_IS_BETTER, _aggregate(method, "max", w)))
+        return bounds, missing
     value = score_to_value(metric, score, profile)
     if value is None:
         missing.append(
@@ -328,12 +411,7 @@ def read_lighthouserc(path: str | Path, pages: tuple[Page, ...], profile: str = 
         out += LighthouseChecks(unsupported=(f"lighthouserc ci.assert.{key}: not understood by bigday",))
     preset = block.get("preset")
     if preset:
-        out += LighthouseChecks(
-            unsupported=(
-                f"lighthouserc preset {preset!r}: not expanded (its per-audit score assertions need a Lighthouse "
-                "report); list the metric audits you rely on under assertions",
-            )
-        )
+        out += _preset(preset, block.get("assertions"), f"{path}: ci.assert", all_pages, profile, src, default_method)
     if "assertions" in block:
         out += _assertions(
             block["assertions"], f"{path}: ci.assert.assertions", all_pages, profile, src, default_method

@@ -24,6 +24,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("fcp", "FCP ms", "{:.0f}"),
     ("ttfb", "TTFB ms", "{:.0f}"),
     ("tbt", "TBT ms", "{:.0f}"),
+    ("si", "SI ms", "{:.0f}"),
+    ("performance_score", "perf", "{:.0f}"),
+    ("accessibility_score", "a11y", "{:.0f}"),
 )
 STATS = ("median", "p75", "p95")
 NOT_MEASURED = "-"
@@ -36,9 +39,15 @@ def _cell(stats: Mapping[str, Any] | None, stat: str, fmt: str) -> str:
 
 
 def summary_renderable(summary: Mapping[str, Any]) -> Table:
-    """Three rows per page (median, p75, p95); ``-`` marks a metric not measured (INP without interaction)."""
-    pages: Mapping[str, Any] = summary.get("pages", {})
-    counts: Mapping[str, Any] = summary.get("runs", {})
+    """Three rows per page (median, p75, p95) per engine; ``-`` marks a metric not measured (INP without
+    interaction, or any metric Lighthouse does not report)."""
+    table = _engine_table(summary.get("pages", {}), summary.get("runs", {}), "")
+    for engine, pages in (summary.get("engines") or {}).items():
+        _add_rows(table, pages, {}, f" [{engine}]")
+    return table
+
+
+def _engine_table(pages: Mapping[str, Any], counts: Mapping[str, Any], label: str) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("page", no_wrap=True)
     table.add_column("stat", no_wrap=True)
@@ -46,6 +55,11 @@ def summary_renderable(summary: Mapping[str, Any]) -> Table:
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("JS KB", justify="right", no_wrap=True)
     table.add_column("runs", justify="right", no_wrap=True)
+    _add_rows(table, pages, counts, label)
+    return table
+
+
+def _add_rows(table: Table, pages: Mapping[str, Any], counts: Mapping[str, Any], label: str) -> None:
     for page in list(counts) or list(pages):
         metrics = pages.get(page, {})
         c = counts.get(page, {})
@@ -54,13 +68,26 @@ def summary_renderable(summary: Mapping[str, Any]) -> Table:
         for i, stat in enumerate(STATS):
             js_cell = NOT_MEASURED if not js or js.get(stat) is None else f"{js[stat] / 1000:.0f}"
             table.add_row(
-                Text(plain(page)) if i == 0 else "",
+                Text(plain(page) + label) if i == 0 else "",
                 stat,
                 *(_cell(metrics.get(m), stat, f) for m, _, f in COLUMNS),
                 js_cell,
                 runs if i == 0 else "",
             )
-    return table
+
+
+def failed_audits_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Per page, the Lighthouse accessibility audits that failed (heaviest first), as lines to print."""
+    lines = []
+    for page, a11y in (summary.get("accessibility") or {}).items():
+        for audit in a11y.get("failed", []):
+            where = ", ".join(audit.get("selectors", [])[:2])
+            nodes = f"{audit['nodes']} node(s)" + (f": {plain(where)}" if where else "")
+            lines.append(
+                f"{plain(page)}: accessibility audit {audit['audit']} failed (weight {audit['weight']}, "
+                f"{audit.get('impact') or 'no impact given'}, {nodes}): {plain(audit.get('help', ''))}"
+            )
+    return lines
 
 
 def summary_table(summary: Mapping[str, Any]) -> str:
@@ -70,7 +97,8 @@ def summary_table(summary: Mapping[str, Any]) -> str:
 
 def run_line(run: PageRun) -> str:
     """One line per page run, so a long probe shows it is alive."""
-    label = f"{plain(run.target.page)} run {run.run_index + 1}{' warm' if run.warm else ''}"
+    engine = " [lighthouse]" if run.engine == "lighthouse" else ""
+    label = f"{plain(run.target.page)} run {run.run_index + 1}{' warm' if run.warm else ''}{engine}"
     if not run.ok:
         return f"  {label}: FAILED (attempt {run.attempt}): {plain(run.error)}"
     v = run.vitals
@@ -81,7 +109,7 @@ def run_line(run: PageRun) -> str:
     cls = "-" if v.cls is None else f"{v.cls:.3f}"
     return (
         f"  {label}: LCP {ms(v.lcp)} ms, INP {ms(v.inp)} ms, CLS {cls}, TTFB {ms(v.ttfb)} ms, "
-        f"TBT {ms(v.tbt)} ms ({run.duration_s:.1f} s)"
+        f"TBT {ms(v.tbt)} ms, SI {ms(v.si)} ms, perf {ms(v.performance_score)} ({run.duration_s:.1f} s)"
     )
 
 
@@ -128,7 +156,10 @@ def show_outcome(outcome: ProbeOutcome, as_json: bool, out: Console, err: Consol
         }
         out.print_json(json.dumps(payload), indent=2, highlight=False)
     else:
-        out.print(summary_renderable(outcome.summary.to_json()))
+        summary = outcome.summary.to_json()
+        out.print(summary_renderable(summary))
+        for line in failed_audits_lines(summary):
+            out.print(Text(line), soft_wrap=True)
         out.print(Text(f"run folder: {outcome.folder.path}"), soft_wrap=True)
     if outcome.missing:
         err.print(Text(f"bigday: incomplete: {len(outcome.missing)} page run(s) could not be measured:"))

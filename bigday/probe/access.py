@@ -80,7 +80,13 @@ class TenantAccess:
 
     def target(self, page: Page, tenant: str, knobs: tuple[tuple[str, str], ...] = ()) -> PageTarget:
         return PageTarget(
-            page.name, page.path, self.url(tenant, page.path, knobs), tenant, self.steps(tenant, page.interaction)
+            page.name,
+            page.path,
+            self.url(tenant, page.path, knobs),
+            tenant,
+            self.steps(tenant, page.interaction),
+            page.settle_min_ms,
+            page.settle_max_ms,
         )
 
     def context_options(self, tenant: str) -> dict[str, Any]:

@@ -9,10 +9,11 @@ closed with ``run_before_unload`` so it is hidden and web-vitals reports its fin
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 from playwright.sync_api import Error as PlaywrightError
@@ -25,14 +26,18 @@ from bigday.probe.page_scripts import (
     BINDING_NAME,
     INPUT_RECORDED_JS,
     NEXT_PAINT_JS,
+    ORIGIN_MARK,
+    ORIGIN_MARK_JS,
     SETTLE_PROBE_JS,
     SNAPSHOT_JS,
     init_script,
 )
 from bigday.probe.profiles import Profile, apply_profile
 from bigday.probe.results import PageRun, PageTarget, Vitals
-from bigday.probe.scoring import accessibility_score, performance_score
+from bigday.probe.scoring import accessibility_audits, accessibility_score, performance_score
+from bigday.probe.speedindex import Frame, SpeedIndex, speed_index
 from bigday.probe.steps import StepFailed, perform
+from bigday.stats.lighthouse import LIGHTHOUSE_VERSION
 
 MAX_CONSOLE_ERRORS = 20
 # Streams never go quiet; they must not hold the settle wait to its bound.
@@ -47,8 +52,14 @@ class MeasureSettings:
     timeout_s: float = 30.0
     settle_quiet_ms: float = 500.0
     settle_max_s: float = 10.0
+    # Timers due further ahead, and chains of timers or animation frames older than this, are not waited for.
+    settle_horizon_ms: float = 3000.0
     accessibility: bool = True
     warm: bool = False
+    speed_index: bool = True  # record painted frames during the load for Speed Index
+    keep_frames: bool = False  # keep those frames with the run (a filmstrip)
+    # The load's trace categories: the two the frames need, or Lighthouse's whole set (--parity).
+    trace_categories: tuple[str, ...] = ("disabled-by-default-devtools.screenshot", "blink.user_timing")
 
 
 class RunFailed(Exception):
@@ -103,6 +114,41 @@ class PageWatch:
         return 0.0 if self.inflight else (time.monotonic() - self.last_activity) * 1000
 
 
+class FrameRecorder:
+    """The frames Chromium paints from navigation to the end of the settle wait, from a trace of the page.
+
+    By default only two trace categories: the compositor's screenshots and user timing (for one mark that
+    ties the trace's clock to navigation start), so the trace costs the page little and ends in tens of ms.
+    A parity run records Lighthouse's own categories instead, and so pays the same tracing cost it does."""
+
+    def __init__(self, cdp: CDPSession, categories: tuple[str, ...]) -> None:
+        self.cdp = cdp
+        self.categories = categories
+        self.events: list[dict[str, Any]] = []
+        self.complete = False
+        cdp.on("Tracing.dataCollected", lambda params: self.events.extend(params["value"]))
+        cdp.on("Tracing.tracingComplete", lambda _: setattr(self, "complete", True))
+
+    def start(self) -> None:
+        config = {"includedCategories": list(self.categories), "recordMode": "recordAsMuchAsPossible"}
+        self.cdp.send("Tracing.start", {"traceConfig": config, "transferMode": "ReportEvents"})
+
+    def stop(self, page: Page, clock: Clock) -> list[Frame]:
+        """End the trace (before the interaction changes the page) and return its frames, navigation start = 0."""
+        mark_ms = float(page.evaluate(ORIGIN_MARK_JS))
+        self.cdp.send("Tracing.end")
+        # Two categories end in tens of ms; Lighthouse's full set (a parity run) can take seconds to deliver.
+        until = time.monotonic() + min(clock.remaining_ms() / 1000, 30.0)
+        while not self.complete and time.monotonic() < until:
+            page.wait_for_timeout(10)
+        marks = [e for e in self.events if e.get("name") == ORIGIN_MARK]
+        if not self.complete or not marks:
+            return []
+        origin_us = float(marks[-1]["ts"]) - mark_ms * 1000
+        shots = [e for e in self.events if e.get("name") == "Screenshot" and (e.get("args") or {}).get("snapshot")]
+        return [Frame((float(e["ts"]) - origin_us) / 1000, base64.b64decode(e["args"]["snapshot"])) for e in shots]
+
+
 def _first_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
@@ -145,32 +191,84 @@ def _navigate(page: Page, url: str, clock: Clock) -> int:
     return response.status
 
 
-def wait_for_settle(page: Page, watch: PageWatch, settings: MeasureSettings, clock: Clock) -> dict[str, Any]:
-    """Wait for network quiet and no new LCP candidate (nor the load event) for the quiet window, bounded."""
+SettleReason = Literal["quiet", "timers", "cap"]
+
+
+def _holding(probe: dict[str, Any], quiet: float, settle_min_ms: float) -> list[str]:
+    """What keeps the page from being settled now: each condition that has not been quiet for ``quiet`` ms."""
+    now = probe["now"]
+    work = probe["work"]
+    pending = work["pending"]
+    holds = []
+    if now - probe["last_candidate"] < quiet:
+        holds.append("lcp")
+    if now - probe["load_end"] < quiet:
+        holds.append("load")
+    if now - work["busy_until"] < quiet:
+        holds.append("busy")
+    if pending["timers"] or now - work["last_fired_at"] < quiet:
+        holds.append("timers")
+    if pending["frames"]:
+        holds.append("frames")
+    if pending["animations"]:
+        holds.append("animations")
+    if now < settle_min_ms:
+        holds.append("minimum")
+    return holds
+
+
+def wait_for_settle(
+    page: Page, watch: PageWatch, settings: MeasureSettings, clock: Clock, target: PageTarget | None = None
+) -> dict[str, Any]:
+    """Wait until the page has nothing left to do that could paint a new LCP candidate, bounded.
+
+    Settled: the network quiet, and for ``settle_quiet_ms`` no new LCP candidate, no load event, no long task
+    (apart from periodic work), no timer or animation-frame chain still due by the settle rules, and at
+    least the page's ``settle_min`` after navigation start. Bounded by the page's ``settle_max`` (else
+    ``settle_max_s``) from the start of the wait and by the run's deadline. The reason it stopped is recorded:
+    ``quiet`` (nothing pending), ``timers`` (quiet, with scheduled work the rules do not wait for: far-off
+    timers, periodic intervals, infinite animations), ``cap`` (the bound came first)."""
     quiet = settings.settle_quiet_ms
+    settle_min = target.settle_min_ms if target and target.settle_min_ms is not None else 0.0
+    settle_max_s = target.settle_max_ms / 1000 if target and target.settle_max_ms is not None else settings.settle_max_s
     started = time.monotonic()
-    bound = min(started + settings.settle_max_s, clock.deadline)
+    bound = min(started + settle_max_s, clock.deadline)
+    held: dict[str, int] = {}  # condition -> polls it held the wait
+    holds: list[str] = []
+    probe: dict[str, Any] | None = None
     while True:
         if watch.network_quiet_for() >= quiet:
             probe = page.evaluate(SETTLE_PROBE_JS)
             if not probe["instrumented"]:
                 raise RunFailed("instrumentation missing: the collector did not run in the page")
-            if probe["now"] - probe["last_change"] >= quiet:
-                return {
-                    "waited_ms": round((time.monotonic() - started) * 1000),
-                    "timed_out": False,
-                    "lcp_candidates": probe["candidates"],
-                    "observation_end": probe["now"],
-                }
+            holds = _holding(probe, quiet, settle_min)
+            if not holds:
+                reason: SettleReason = "timers" if probe["work"]["ignored"] else "quiet"
+                return _settled(probe, started, reason, held, [])
+        else:
+            holds = ["network"]
+        for h in holds:
+            held[h] = held.get(h, 0) + 1
         if time.monotonic() >= bound:
-            probe = page.evaluate(SETTLE_PROBE_JS)
-            return {
-                "waited_ms": round((time.monotonic() - started) * 1000),
-                "timed_out": True,
-                "lcp_candidates": probe["candidates"],
-                "observation_end": probe["now"],
-            }
+            last = page.evaluate(SETTLE_PROBE_JS)
+            return _settled(last, started, "cap", held, holds)
         page.wait_for_timeout(50)
+
+
+def _settled(
+    probe: dict[str, Any], started: float, reason: SettleReason, held: dict[str, int], pending: list[str]
+) -> dict[str, Any]:
+    work = probe.get("work") or {}
+    return {
+        "waited_ms": round((time.monotonic() - started) * 1000),
+        "reason": reason,
+        "timed_out": reason == "cap",
+        "held_by": sorted(held),
+        "pending": pending,
+        "ignored": work.get("ignored", {}),
+        "lcp_candidates": probe["candidates"],
+        "observation_end": probe["now"],
+    }
 
 
 def _interact(page: Page, steps: tuple[Any, ...], clock: Clock) -> None:
@@ -193,13 +291,20 @@ def _run_axe(page: Page, assets: ProbeAssets, cdp: CDPSession, profile: Profile)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})  # axe's own cost is not the page's
     page.evaluate(f"() => {{ {assets.axe_source}\n }}")
     result: dict[str, Any] = page.evaluate(AXE_RUN_JS)
-    score = accessibility_score((v["id"] for v in result["violations"]), result["inapplicable"])
+    errored = result.get("errored", [])
+    score = accessibility_score((v["id"] for v in result["violations"]), result["inapplicable"], errored)
+    failed, unweighted = accessibility_audits(result["violations"])
     return {
         "score": score,
         "axe_version": result["version"],
+        "lighthouse_version": LIGHTHOUSE_VERSION,
         "violations": result["violations"],
+        "failed_audits": failed,
+        "unweighted_violations": unweighted,
         "rules_inapplicable": len(result["inapplicable"]),
+        "inapplicable": result["inapplicable"],
         "rules_incomplete": result["incomplete"],
+        "rules_errored": errored,
     }
 
 
@@ -220,6 +325,7 @@ def _vitals(
     heap: dict[str, Any] | None,
     resources: dict[str, Any],
     a11y: dict[str, Any] | None,
+    si: SpeedIndex | None,
     curves: str,
 ) -> tuple[Vitals, dict[str, Any]]:
     state = raw["state"]
@@ -234,7 +340,7 @@ def _vitals(
     fcp = value("FCP")
     tbt = d.total_blocking_time(state["longTasks"], fcp, settle["observation_end"])
     nav = raw["navigation"] or {}
-    lab = {"lcp": value("LCP"), "fcp": fcp, "tbt": tbt, "cls": value("CLS")}
+    lab = {"lcp": value("LCP"), "fcp": fcp, "tbt": tbt, "cls": value("CLS"), "si": si.value if si else None}
     vitals = Vitals(
         lcp=lab["lcp"],
         inp=value("INP"),
@@ -243,6 +349,7 @@ def _vitals(
         ttfb=value("TTFB"),
         fid=d.first_input_delay(state["firstInput"]),
         tbt=tbt,
+        si=lab["si"],
         page_load=round(nav["loadEventEnd"] - nav["startTime"], 1) if nav.get("loadEventEnd") else None,
         js_bytes=float(d.js_bytes(resources)),
         js_heap_used=float(heap["usedSize"]) if heap else None,
@@ -262,7 +369,7 @@ def _measure_page(
     assets: ProbeAssets,
     reports_by_page: dict[Page, dict[str, dict[str, Any]]],
     warm: bool,
-) -> tuple[Vitals, dict[str, Any]]:
+) -> tuple[Vitals, dict[str, Any], tuple[Frame, ...]]:
     clock = Clock(settings.timeout_s)
     watch = PageWatch()
     page = context.new_page()
@@ -273,10 +380,16 @@ def _measure_page(
     try:
         cdp = context.new_cdp_session(page)
         apply_profile(cdp, settings.profile)
+        recorder = FrameRecorder(cdp, settings.trace_categories) if settings.speed_index else None
+        if recorder:
+            recorder.start()
         info["http_status"] = _navigate(page, target.url, clock)
         phases.mark("navigate")
-        settle = wait_for_settle(page, watch, settings, clock)
+        settle = wait_for_settle(page, watch, settings, clock, target)
         phases.mark("settle")
+        frames = recorder.stop(page, clock) if recorder else []
+        si = speed_index(frames) if recorder else None
+        phases.mark("speed_index")
         _interact(page, target.interaction, clock)
         phases.mark("interact")
         raw = page.evaluate(SNAPSHOT_JS)
@@ -296,7 +409,8 @@ def _measure_page(
     _close(page, clock)
     phases.mark("close")
     resources = d.resource_summary(raw["resources"])
-    vitals, attribution = _vitals(raw, watch.reports, settle, heap, resources, a11y, settings.profile.score_curves)
+    vitals, attribution = _vitals(raw, watch.reports, settle, heap, resources, a11y, si, settings.profile.score_curves)
+    kept = si.frames if settings.keep_frames and si else ()
     state = raw["state"]
     info.update(
         {
@@ -310,12 +424,13 @@ def _measure_page(
             "interactions": state["interactions"],
             "heap": {"used": heap.get("usedSize"), "total": heap.get("totalSize")} if heap else None,
             "dom_nodes": raw["dom_nodes"],
-            "settle": {k: settle[k] for k in ("waited_ms", "timed_out", "lcp_candidates")},
+            "settle": {k: v for k, v in settle.items() if k != "observation_end"},
+            "speed_index": si.details() if si else None,
             "accessibility": a11y,
             "phases_ms": phases.durations,
         }
     )
-    return vitals, info
+    return vitals, info, kept
 
 
 def measure(
@@ -343,6 +458,7 @@ def measure(
         error: str | None = None,
         vitals: Vitals | None = None,
         info: dict[str, Any] | None = None,
+        frames: tuple[Frame, ...] = (),
     ) -> PageRun:
         return PageRun(
             target=target,
@@ -359,6 +475,7 @@ def measure(
             vitals=vitals or Vitals(),
             details=info or {},
             duration_s=time.monotonic() - t0,
+            frames=frames,
         )
 
     runs: list[PageRun] = []
@@ -372,18 +489,18 @@ def measure(
             BINDING_NAME,
             lambda source, report: reports_by_page.setdefault(source["page"], {}).__setitem__(report["name"], report),
         )
-        context.add_init_script(script=init_script(assets))
+        context.add_init_script(script=init_script(assets, settings.settle_horizon_ms))
         for warm in (False, True) if settings.warm else (False,):
             started = datetime.now(UTC).isoformat(timespec="milliseconds")
             t0 = time.monotonic()
             try:
-                vitals, info = _measure_page(context, target, settings, assets, reports_by_page, warm)
+                vitals, info, frames = _measure_page(context, target, settings, assets, reports_by_page, warm)
             except RunFailed as e:
                 if e.crashed:
                     raise
                 runs.append(record(warm, started, t0, False, e.reason, info=e.details))
                 break  # a warm run after a failed cold one would measure nothing useful
-            runs.append(record(warm, started, t0, True, vitals=vitals, info=info))
+            runs.append(record(warm, started, t0, True, vitals=vitals, info=info, frames=frames))
     finally:
         try:
             context.close()

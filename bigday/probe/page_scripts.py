@@ -16,25 +16,38 @@ def collector_source() -> str:
     return COLLECTOR_PATH.read_text(encoding="utf-8")
 
 
-def init_script(assets: ProbeAssets) -> str:
+def init_script(assets: ProbeAssets, settle_horizon_ms: float) -> str:
     """web-vitals' IIFE then the collector, as one init script.
 
     Playwright runs an init script inside a function, so the IIFE's top-level ``var webVitals`` would stay
-    local to it; publishing it on ``self`` is what lets the collector (and a tester in DevTools) reach it."""
-    return f"{assets.web_vitals_source}\n;self.webVitals = webVitals;\n{collector_source()}"
+    local to it; publishing it on ``self`` is what lets the collector (and a tester in DevTools) reach it.
+    ``settle_horizon_ms`` is how far ahead scheduled work counts as still to do (the settle rules)."""
+    return (
+        f"self.__bigdaySettleHorizon = {float(settle_horizon_ms)!r};\n"
+        f"{assets.web_vitals_source}\n;self.webVitals = webVitals;\n{collector_source()}"
+    )
 
 
-# When did the page last change in a way that matters for LCP: a new candidate, or the load event.
+# What the page still has to do: the last LCP candidate and the load event, the work it has scheduled
+# (timers, chains of animation frames, finite animations), and when its main thread was last busy.
 SETTLE_PROBE_JS = """() => {
   const s = window.__bigday;
+  const settle = window.__bigdaySettle;
+  const work = settle ? settle() : null;
   const nav = performance.getEntriesByType('navigation')[0];
   return {
     now: performance.now(),
-    last_change: Math.max(s ? s.lastLcpCandidateAt : 0, nav ? nav.loadEventEnd : 0),
+    last_candidate: s ? s.lastLcpCandidateAt : 0,
+    load_end: nav ? nav.loadEventEnd : 0,
     candidates: s ? s.lcpCandidates : 0,
-    instrumented: !!s,
+    instrumented: !!s && !!settle,
+    work,
   };
 }"""
+
+# A user-timing mark: its trace event and its startTime tie the trace's clock to navigation start.
+ORIGIN_MARK = "__bigday_origin"
+ORIGIN_MARK_JS = f"() => performance.mark({ORIGIN_MARK!r}).startTime"
 
 # After trusted input: let the next frame paint (Event Timing entries are dispatched after it).
 NEXT_PAINT_JS = """() => new Promise((resolve) =>
@@ -103,5 +116,6 @@ AXE_RUN_JS = """async () => {
     })),
     inapplicable: results.inapplicable.map((r) => r.id),
     incomplete: results.incomplete.map((r) => r.id),
+    errored: results.incomplete.filter((r) => r.error).map((r) => r.id),
   };
 }"""

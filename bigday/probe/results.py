@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from bigday.runfolder import ProbeSample
+from bigday.runfolder import Engine, ProbeSample
 
 # The metrics every sample carries, in the order of docs/run-folder.md; units are those of bigday/metrics.py.
 SAMPLE_METRICS: tuple[str, ...] = (
@@ -17,6 +17,7 @@ SAMPLE_METRICS: tuple[str, ...] = (
     "ttfb",
     "fid",
     "tbt",
+    "si",
     "page_load",
     "js_bytes",
     "js_heap_used",
@@ -36,6 +37,7 @@ class Vitals:
     ttfb: float | None = None
     fid: float | None = None
     tbt: float | None = None
+    si: float | None = None
     page_load: float | None = None
     js_bytes: float | None = None
     js_heap_used: float | None = None
@@ -61,6 +63,8 @@ class PageTarget:
     url: str
     tenant: str | None
     interaction: tuple[Any, ...] = ()  # bigday.settings.scenario.InteractionStep
+    settle_min_ms: float | None = None  # the page's own settle bounds (scenario settle_min / settle_max)
+    settle_max_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class PageRun:
     vitals: Vitals = field(default_factory=Vitals)
     details: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
+    # The frames painted during the load, kept only when a filmstrip was asked for (never in samples.json).
+    frames: tuple[Any, ...] = field(default=(), repr=False)  # bigday.probe.speedindex.Frame
+    engine: Engine = "bigday"
 
     def to_sample(self) -> ProbeSample:
         """The sample record of docs/run-folder.md."""
@@ -103,4 +110,5 @@ class PageRun:
             duration_s=round(self.duration_s, 3),
             metrics=self.vitals.as_dict(),
             details=self.details,
+            engine=self.engine,
         )

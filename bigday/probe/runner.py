@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
@@ -17,12 +18,20 @@ from bigday.probe.access import TenantAccess
 from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import ProbeAssets, load_assets
 from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_playwright_blocked
+from bigday.probe.lighthouse import TRACE_CATEGORIES, lighthouse_binary, run_lighthouse
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
 from bigday.probe.results import SAMPLE_METRICS, PageRun, PageTarget, Vitals
 from bigday.runfolder import (
+    ENGINES,
+    AccessibilityAudit,
+    Engine,
+    Filmstrip,
+    FilmstripFrame,
+    FilmstripRun,
     Manifest,
     MetricSummary,
+    PageAccessibility,
     PageRunCounts,
     ProbeSamples,
     ProbeSettings,
@@ -33,7 +42,10 @@ from bigday.runfolder import (
     ScenarioRef,
     app_record,
     environment_fingerprint,
+    frame_file,
     utc_now,
+    write_filmstrip,
+    write_frame,
     write_manifest,
     write_probe_samples,
     write_probe_summary,
@@ -41,11 +53,14 @@ from bigday.runfolder import (
 from bigday.settings.access import Tenancy
 from bigday.settings.scenario import Page, Scenario
 from bigday.stats import summarize
+from bigday.stats.lighthouse import LIGHTHOUSE_VERSION
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 3
 # The DOM a page shows after its interaction is the same run after run, so by default axe audits it once.
 ACCESSIBILITY_MODES = ("first", "every", "off")
+# Who measures: bigday's own probe, the pinned Lighthouse, or both into the same run folder.
+ENGINE_CHOICES = ("bigday", "lighthouse", "both")
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,11 @@ class ProbeOptions:
     max_attempts: int = 3
     knobs: tuple[tuple[str, str], ...] = ()  # query parameters added to every page URL
     accessibility: str = "first"  # axe on each page's first measured run, on every cold run, or never
+    engine: str = "bigday"  # bigday | lighthouse | both
+    filmstrip: bool = False  # keep the frames of each page's median run (by Speed Index)
+    # Measure the way Lighthouse does: a freshly started Chromium per page run, the load traced with
+    # Lighthouse's trace categories (its observer cost); with a lighthouse-* profile, its exact semantics.
+    parity: bool = False
 
     def __post_init__(self) -> None:
         if self.runs < 1:
@@ -77,10 +97,16 @@ class ProbeOptions:
             raise ConfigError(
                 f"--accessibility: expected one of {', '.join(ACCESSIBILITY_MODES)}, got {self.accessibility!r}"
             )
+        if self.engine not in ENGINE_CHOICES:
+            raise ConfigError(f"--engine: expected one of {', '.join(ENGINE_CHOICES)}, got {self.engine!r}")
         for name in self.pages:
             self.scenario.page(name)
         if self.tenant is not None:
             self.scenario.tenant(self.tenant)
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        return ENGINES if self.engine == "both" else (cast(Engine, self.engine),)
 
     def selected_pages(self) -> list[Page]:
         """The pages to probe, in the order they are measured in each round."""
@@ -127,15 +153,16 @@ def page_targets(options: ProbeOptions, access: TenantAccess) -> list[PageTarget
 
 
 def summarize_runs(
-    runs: list[PageRun] | tuple[PageRun, ...], warm: bool = False
+    runs: list[PageRun] | tuple[PageRun, ...], warm: bool = False, engine: Engine = "bigday"
 ) -> dict[str, dict[str, MetricSummary]]:
     """Per page, per metric: n, median, p75, p95, min, max over the successful runs (unmeasured metrics left out)."""
     pages: dict[str, dict[str, MetricSummary]] = {}
-    for run in runs:
+    mine = [r for r in runs if r.engine == engine]
+    for run in mine:
         if run.ok and run.warm == warm:
             pages.setdefault(run.target.page, {})
     for page in pages:
-        ok = [r for r in runs if r.ok and r.warm == warm and r.target.page == page]
+        ok = [r for r in mine if r.ok and r.warm == warm and r.target.page == page]
         for metric in SAMPLE_METRICS:
             stats = summarize([r.vitals.get(metric) for r in ok])
             if stats is not None:
@@ -162,6 +189,22 @@ class BrowserKeeper:
         if self._replacement is not None and self._replacement.is_connected():
             self._replacement.close()
         self._replacement = None
+
+
+@contextmanager
+def _fresh(keeper: BrowserKeeper) -> Iterator[BrowserKeeper]:
+    """A newly launched Chromium beside the probe's own, closed after one page run."""
+    try:
+        cold = keeper.browser.browser_type.launch(**launch_options())
+    except PlaywrightError as e:
+        raise BrowserError(f"Chromium could not be started for a parity run: {str(e).splitlines()[0]}") from None
+    fresh = BrowserKeeper(cold)
+    try:
+        yield fresh
+    finally:
+        fresh.close_replacement()
+        if cold.is_connected():
+            cold.close()
 
 
 @contextmanager
@@ -275,6 +318,7 @@ def _manifest(
             axe_core_version=assets.axe_version,
             profile=profile.name,
             profile_settings=profile.describe(),
+            lighthouse_version=LIGHTHOUSE_VERSION if "lighthouse" in options.engines else None,
         ),
         app=app_record(options.scenario, app.base_url, app.embedded),
         probe=ProbeSettings(
@@ -287,6 +331,9 @@ def _manifest(
             knobs=dict(options.knobs),
             accessibility=options.accessibility,
             tbt_window="first contentful paint to the end of the settle wait (just before the interaction)",
+            engine=options.engine,
+            filmstrip=options.filmstrip,
+            parity=options.parity,
         ),
     )
 
@@ -319,20 +366,11 @@ def _write_results(
 ) -> ProbeSummary:
     """Samples, summary, then the manifest with the run's status: the manifest last, so a folder whose
     manifest says it ended has every file it names."""
-    summary = ProbeSummary(
-        pages=summarize_runs(runs),
-        warm_pages=summarize_runs(runs, warm=True) if options.warm else None,
-        runs={
-            t.page: PageRunCounts(
-                ok=sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page),
-                failed_attempts=sum(1 for r in runs if not r.ok and r.target.page == t.page),
-                wanted=options.runs,
-            )
-            for t in targets
-        },
-    )
+    summary = _summary(options, runs, targets)
     write_probe_samples(folder, ProbeSamples(tuple(r.to_sample() for r in runs)))
     write_probe_summary(folder, summary)
+    if options.filmstrip:
+        write_filmstrip(folder, _filmstrip(folder, runs))
     any_ok = any(r.ok for r in runs)
     status: RunStatus = "ok" if not missing else ("incomplete" if any_ok else "failed")
     write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, utc_now(), status))
@@ -343,13 +381,17 @@ def _probe_app(
     options: ProbeOptions, app: AppUnderTest, browser: Browser | None, on_run: Callable[[PageRun], None] | None
 ) -> ProbeOutcome:
     assets = load_assets()
+    if "lighthouse" in options.engines:
+        lighthouse_binary()  # a missing Lighthouse fails before anything is measured
     settings = MeasureSettings(
         profile=get_profile(options.profile),
         timeout_s=options.timeout_s,
         accessibility=options.accessibility != "off",
         warm=options.warm,
+        keep_frames=options.filmstrip,
     )
-    audited: set[str] = set()
+    if options.parity:
+        settings = replace(settings, trace_categories=TRACE_CATEGORIES)
     access = TenantAccess(options.scenario, app.base_url, settings.profile)
     targets = page_targets(options, access)
     tenants = {t.tenant for t in targets if t.tenant}
@@ -364,27 +406,10 @@ def _probe_app(
         browser_version = _version(keeper.browser)
         write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, None, "incomplete"))
         try:
-            # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
-            for run_index in range(options.runs):
-                for target in targets:
-                    audit = options.accessibility == "every" or (
-                        options.accessibility == "first" and target.page not in audited
-                    )
-                    records = measure_with_retries(
-                        keeper,
-                        target,
-                        replace(settings, accessibility=audit),
-                        assets,
-                        run_index,
-                        options.max_attempts,
-                        on_run,
-                        access,
-                    )
-                    if any(r.vitals.accessibility_score is not None for r in records):
-                        audited.add(target.page)
-                    runs.extend(records)
-                    if not any(r.ok and not r.warm for r in records):
-                        missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")
+            if "bigday" in options.engines:
+                _bigday_rounds(options, settings, assets, keeper, targets, runs, missing, on_run, access)
+            if "lighthouse" in options.engines:
+                _lighthouse_rounds(options, settings, folder, browser_version, targets, runs, missing, on_run)
         except KeyboardInterrupt:
             # Interrupted (Ctrl-C): the page runs measured so far are kept, in a folder marked incomplete that
             # `bigday ingest` and `bigday compare` accept; then the interruption goes on to the command line.
@@ -393,3 +418,147 @@ def _probe_app(
             raise
     summary = _write_results(folder, options, app, assets, browser_version, started, runs, targets, missing)
     return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing, missing=tuple(missing))
+
+
+def _bigday_rounds(
+    options: ProbeOptions,
+    settings: MeasureSettings,
+    assets: ProbeAssets,
+    keeper: BrowserKeeper,
+    targets: list[PageTarget],
+    runs: list[PageRun],
+    missing: list[str],
+    on_run: Callable[[PageRun], None] | None,
+    access: TenantAccess,
+) -> None:
+    audited: set[str] = set()
+    # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
+    for run_index in range(options.runs):
+        for target in targets:
+            audit = options.accessibility == "every" or (
+                options.accessibility == "first" and target.page not in audited
+            )
+            page_settings = replace(settings, accessibility=audit)
+            if options.parity:  # a cold browser per run, as Lighthouse launches Chrome per run
+                with _fresh(keeper) as cold:
+                    records = measure_with_retries(
+                        cold, target, page_settings, assets, run_index, options.max_attempts, on_run, access
+                    )
+            else:
+                records = measure_with_retries(
+                    keeper, target, page_settings, assets, run_index, options.max_attempts, on_run, access
+                )
+            if any(r.vitals.accessibility_score is not None for r in records):
+                audited.add(target.page)
+            runs.extend(records)
+            if not any(r.ok and not r.warm for r in records):
+                missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")
+
+
+def _lighthouse_rounds(
+    options: ProbeOptions,
+    settings: MeasureSettings,
+    folder: RunFolder,
+    browser_version: str,
+    targets: list[PageTarget],
+    runs: list[PageRun],
+    missing: list[str],
+    on_run: Callable[[PageRun], None] | None,
+) -> None:
+    """The same pages and rounds, measured by Lighthouse (which launches a Chrome of its own per run)."""
+    for run_index in range(options.runs):
+        for target in targets:
+            for attempt in range(1, options.max_attempts + 1):
+                run = run_lighthouse(
+                    folder,
+                    target,
+                    settings.profile,
+                    run_index,
+                    attempt,
+                    timeout_s=max(180.0, 4 * options.timeout_s),
+                    browser_version=browser_version,
+                )
+                runs.append(run)
+                if on_run:
+                    on_run(run)
+                if run.ok:
+                    break
+            else:
+                missing.append(f"{target.page} lighthouse run {run_index + 1}: {runs[-1].error}")
+
+
+def _summary(options: ProbeOptions, runs: list[PageRun], targets: list[PageTarget]) -> ProbeSummary:
+    primary: Engine = options.engines[0]
+    others = {e: summarize_runs(runs, engine=e) for e in options.engines if e != primary}
+    return ProbeSummary(
+        pages=summarize_runs(runs, engine=primary),
+        warm_pages=summarize_runs(runs, warm=True, engine=primary) if options.warm and primary == "bigday" else None,
+        runs={
+            t.page: PageRunCounts(
+                ok=sum(1 for r in runs if r.ok and not r.warm and r.target.page == t.page and r.engine == primary),
+                failed_attempts=sum(1 for r in runs if not r.ok and r.target.page == t.page and r.engine == primary),
+                wanted=options.runs,
+            )
+            for t in targets
+        },
+        engines=others or None,
+        accessibility=_accessibility_summary(runs) or None,
+    )
+
+
+def _audits(items: Any) -> tuple[AccessibilityAudit, ...]:
+    return tuple(
+        AccessibilityAudit(
+            audit=str(a["audit"]),
+            weight=int(a["weight"]),
+            impact=a.get("impact"),
+            help=str(a.get("help", "")),
+            nodes=int(a.get("nodes", 0)),
+            selectors=tuple(str(x) for x in a.get("selectors", [])),
+        )
+        for a in items or []
+    )
+
+
+def _accessibility_summary(runs: list[PageRun]) -> dict[str, PageAccessibility]:
+    """Per page, the last audited run's accessibility score and failed audits (bigday's own, else Lighthouse's)."""
+    out: dict[str, PageAccessibility] = {}
+    for engine in ("lighthouse", "bigday"):  # bigday's own audit wins where both audited a page
+        for run in runs:
+            a11y = run.details.get("accessibility") if run.ok and run.engine == engine else None
+            if not a11y:
+                continue
+            out[run.target.page] = PageAccessibility(
+                score=a11y.get("score"),
+                engine=run.engine,
+                axe_version=a11y.get("axe_version"),
+                lighthouse_version=str(a11y.get("lighthouse_version") or run.details.get("lighthouse_version") or ""),
+                failed=_audits(a11y.get("failed_audits")),
+                unweighted=_audits(a11y.get("unweighted_violations")),
+            )
+    return out
+
+
+def median_run(runs: list[PageRun]) -> PageRun | None:
+    """The run whose Speed Index is the median (the lower middle one of an even count), as a filmstrip shows it."""
+    measured = sorted((r for r in runs if r.ok and r.vitals.si is not None), key=lambda r: (r.vitals.si, r.run_index))
+    return measured[(len(measured) - 1) // 2] if measured else None
+
+
+def _filmstrip(folder: RunFolder, runs: list[PageRun]) -> Filmstrip:
+    """Each page's median run by Speed Index: its frames written into the folder, indexed in filmstrip.json."""
+    out = []
+    for page in dict.fromkeys(r.target.page for r in runs):
+        chosen = median_run([r for r in runs if r.target.page == page and r.engine == "bigday" and not r.warm])
+        if chosen is None or not chosen.frames:
+            continue
+        progress = [p for _, p in (chosen.details.get("speed_index") or {}).get("progress", [])[1:]]
+        frames = []
+        for i, frame in enumerate(chosen.frames):
+            relative = frame_file(page, chosen.run_index, i)
+            write_frame(folder, relative, frame.jpeg)
+            frames.append(FilmstripFrame(round(frame.t_ms, 1), progress[i] if i < len(progress) else None, relative))
+        out.append(
+            FilmstripRun(page=page, run_index=chosen.run_index, speed_index=chosen.vitals.si, frames=tuple(frames))
+        )
+    return Filmstrip(tuple(out))

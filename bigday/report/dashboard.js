@@ -174,6 +174,22 @@
         }
         box.append(det);
       }
+      if (p.filmstrip) {
+        const f = p.filmstrip;
+        box.append(el('h4', {text: `Filmstrip (run ${f.run_index + 1}${f.speed_index !== null ? `, Speed Index ${num(f.speed_index)} ms` : ''})`}));
+        const strip = el('div', {class: 'filmstrip'});
+        for (const fr of f.frames) {
+          strip.append(el('figure', {}, el('img', {src: fr.src, alt: `frame at ${num(fr.t)} ms`}),
+            el('figcaption', {text: `${num(fr.t)} ms${fr.progress !== null ? ` · ${fr.progress}%` : ''}`})));
+        }
+        box.append(strip);
+      }
+      if (p.accessibility && p.accessibility.failed.length) {
+        const a11y = p.accessibility;
+        box.append(el('h4', {text: `Accessibility ${num(a11y.score)}: recommendations (run ${a11y.run_index + 1})`}));
+        box.append(table(['audit', 'weight', 'impact', 'nodes', 'where', 'fix'],
+          a11y.failed.map((x) => [x.audit, x.weight, x.impact || '', x.nodes, x.selectors.join(', '), x.help || ''])));
+      }
       s.append(box);
     }
   }

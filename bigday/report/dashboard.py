@@ -8,6 +8,7 @@ load figures, and no other tenant's id, name, numbers or URLs.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -46,6 +47,7 @@ DASHBOARD_FORMAT = 1
 TABLE_METRICS = (
     "lcp",
     "fcp",
+    "si",
     "ttfb",
     "inp",
     "tbt",
@@ -57,7 +59,8 @@ TABLE_METRICS = (
     "performance_score",
     "accessibility_score",
 )
-TIMING_METRICS = ("lcp", "fcp", "ttfb", "inp", "tbt", "fid", "page_load")
+TIMING_METRICS = ("lcp", "fcp", "si", "ttfb", "inp", "tbt", "fid", "page_load")
+FILMSTRIP_FRAMES = 10  # at most this many frames of a median run are embedded, the first and last among them
 TREND_METRICS = ("lcp", "inp", "cls", "fcp", "ttfb", "tbt", "page_load")
 UNDER_LOAD_METRICS = ("lcp", "fcp", "ttfb", "inp", "tbt", "page_load", "cls")
 TIMELINE_POINTS = 200  # buckets of the per-tenant p95 over time
@@ -198,8 +201,61 @@ def _path_only(url: Any) -> str | None:
     return m.group(1) if m else url.split("?")[0]
 
 
+def _primary_engine(samples: Sequence[ProbeSample]) -> str:
+    """bigday's own samples when it measured, else Lighthouse's (``probe --engine lighthouse``)."""
+    return "bigday" if any(s.engine == "bigday" for s in samples) or not samples else samples[0].engine
+
+
+def _filmstrip(view: RunView, page: str, engine: str) -> dict[str, Any] | None:
+    """The median run's frames as data: URLs (the dashboard fetches nothing), evenly thinned to a few."""
+    strip = view.filmstrip
+    run = next((r for r in strip.runs if r.page == page and r.engine == engine), None) if strip else None
+    if run is None or not run.frames:
+        return None
+    frames = run.frames
+    if len(frames) > FILMSTRIP_FRAMES:
+        step = (len(frames) - 1) / (FILMSTRIP_FRAMES - 1)
+        frames = tuple(frames[round(i * step)] for i in range(FILMSTRIP_FRAMES))
+    return {
+        "run_index": run.run_index,
+        "speed_index": run.speed_index,
+        "frames": [
+            {
+                "t": f.t_ms,
+                "progress": f.progress,
+                "src": "data:image/jpeg;base64," + base64.b64encode((view.folder / f.file).read_bytes()).decode(),
+            }
+            for f in frames
+        ],
+    }
+
+
+def _failed_audits(samples: Sequence[ProbeSample], page: str) -> dict[str, Any] | None:
+    """The page's last audited run: its accessibility score and failing audits, heaviest first."""
+    for s in reversed(samples):
+        a11y = s.details.get("accessibility") if s.page == page and s.ok else None
+        if a11y:
+            return {
+                "score": a11y.get("score"),
+                "run_index": s.run_index,
+                "failed": [
+                    {
+                        "audit": a.get("audit"),
+                        "weight": a.get("weight"),
+                        "impact": a.get("impact"),
+                        "help": a.get("help"),
+                        "nodes": a.get("nodes"),
+                        "selectors": list(a.get("selectors") or [])[:3],
+                    }
+                    for a in a11y.get("failed_audits") or []
+                ],
+            }
+    return None
+
+
 def _page_section(data: ReportData, run: RunView, page: str, path: str, tenant: str | None) -> dict[str, Any]:
-    samples = run.samples
+    engine = _primary_engine(run.samples)
+    samples = [s for s in run.samples if s.engine == engine]  # one engine's figures, never a mix
     checks = _threshold_checks(run.verdicts.checks if run.verdicts else ())
     baselines = {
         c.metric: c.comparison.baseline
@@ -251,6 +307,9 @@ def _page_section(data: ReportData, run: RunView, page: str, path: str, tenant: 
         "table": table,
         "distribution": {"metrics": metrics, "points": points, "thresholds": marks, "baselines": base_marks},
         "median_run": _median_run_details(median_run) if median_run else None,
+        "filmstrip": _filmstrip(run, page, engine),
+        "accessibility": _failed_audits(samples, page),
+        "engine": engine,
     }
 
 

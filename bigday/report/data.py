@@ -17,6 +17,7 @@ from bigday.runfolder import (
     Answer,
     Check,
     Decision,
+    Filmstrip,
     LoadSamples,
     LoadStats,
     Manifest,
@@ -31,6 +32,7 @@ from bigday.runfolder import (
     Verdicts,
     read_alerts,
     read_answer,
+    read_filmstrip,
     read_load_samples,
     read_load_stats,
     read_load_timeline,
@@ -56,6 +58,8 @@ class RunView:
     load_stats: LoadStats | None = None
     timeline: tuple[TimelinePoint, ...] = ()
     load_samples: LoadSamples | None = None
+    # A probe run's median runs' frames (probe --filmstrip); each frame's file is relative to ``folder``.
+    filmstrip: Filmstrip | None = None
 
     @property
     def run_id(self) -> str:
@@ -90,7 +94,7 @@ def read_run_view(run_dir: str | Path, role: RunRole | None = None, need_verdict
         role = "probe" if manifest.kind is RunKind.PROBE else (manifest.rehearsal or "saturday")
     view = RunView(role, folder.path, manifest, verdicts, alerts.alerts if alerts else ())
     if manifest.kind is RunKind.PROBE:
-        return replace(view, samples=read_probe_samples(folder).samples)
+        return replace(view, samples=read_probe_samples(folder).samples, filmstrip=read_filmstrip(folder))
     return replace(
         view,
         load_stats=read_load_stats(folder) if folder.has(RunFile.LOAD_STATS) else None,

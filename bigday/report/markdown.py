@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from bigday.metrics import Direction, direction_of, format_change, format_number, format_value
 from bigday.report.data import ReportData, alert_cells, baseline_notes
@@ -163,11 +164,38 @@ def _appendix(data: ReportData) -> list[str]:
                 for c in v.change_points
             ],
         )
+    recommendations = accessibility_recommendations(data)
+    if recommendations:
+        out += _details(f"Accessibility: {len(recommendations)} failing audit(s) to fix", recommendations)
     if v.unsupported:
         out += _details("Not checked (no bigday equivalent)", [f"- {md(u)}" for u in v.unsupported])
     if v.notes and data.tenant is None:
         out += _details("Notes", [f"- {md(n)}" for n in v.notes])
     return out
+
+
+def accessibility_recommendations(data: ReportData) -> list[str]:
+    """Per page, the failing accessibility audits of its last audited run (heaviest first), as list items."""
+    view = data.run_in("probe")
+    if view is None:
+        return []
+    engine = "bigday" if any(s.engine == "bigday" for s in view.samples) else "lighthouse"
+    last: dict[str, Any] = {}
+    for s in view.samples:
+        a11y = s.details.get("accessibility") if s.ok and s.engine == engine else None
+        if a11y and (data.tenant is None or data.in_view(s.page, view.page_tenants())):
+            last[s.page] = a11y
+    lines = []
+    for page, a11y in last.items():
+        for a in a11y.get("failed_audits") or []:
+            where = ", ".join(str(x) for x in (a.get("selectors") or [])[:2])
+            lines.append(
+                f"- {md(page)}: **{md(a.get('audit'))}** (weight {md(a.get('weight'))}, "
+                f"{md(a.get('impact') or 'no impact given')}, {md(a.get('nodes'))} node(s)"
+                + (f": `{where.replace('`', '')}`" if where else "")
+                + f"): {md(a.get('help') or '')}"
+            )
+    return lines
 
 
 def _delta_rows(data: ReportData) -> list[tuple[float, str]]:

@@ -18,6 +18,15 @@ from bigday.runfolder.alerts import (
 from bigday.runfolder.answer import Against, Answer, Decision, Reason, RunLink, RunRole, read_answer, write_answer
 from bigday.runfolder.contents import RunContents, read_run_contents
 from bigday.runfolder.enums import CheckKind, RegressionLabel, RunKind, Status
+from bigday.runfolder.filmstrip import (
+    Filmstrip,
+    FilmstripFrame,
+    FilmstripRun,
+    frame_file,
+    read_filmstrip,
+    write_filmstrip,
+    write_frame,
+)
 from bigday.runfolder.folder import (
     RunFile,
     RunFolder,
@@ -25,6 +34,12 @@ from bigday.runfolder.folder import (
     redact_file,
     utc_now,
     write_text_atomic,
+)
+from bigday.runfolder.lighthouse import (
+    lighthouse_report_file,
+    read_lighthouse_report,
+    report_json,
+    write_lighthouse_report,
 )
 from bigday.runfolder.load_samples import LoadSamples, SampleKey, read_load_samples, write_load_samples
 from bigday.runfolder.load_stats import (
@@ -72,7 +87,11 @@ from bigday.runfolder.manifest import (
 from bigday.runfolder.measurements import RAW_LATENCY_PER_KEY, Measurement, load_latency_label, measurements
 from bigday.runfolder.plan import IsolationPlan, LoadPlan, Stage, TenantShare, read_plan, write_plan
 from bigday.runfolder.probe import (
+    ENGINES,
+    AccessibilityAudit,
+    Engine,
     MetricSummary,
+    PageAccessibility,
     PageRunCounts,
     ProbeSample,
     ProbeSamples,
@@ -111,6 +130,9 @@ __all__ = [
     "RAW_LATENCY_PER_KEY",
     "SEVERITIES",
     "Alert",
+    "ENGINES",
+    "Engine",
+    "AccessibilityAudit",
     "AlertType",
     "Alerts",
     "App",
@@ -123,6 +145,9 @@ __all__ = [
     "EffectKind",
     "EndpointStats",
     "Environment",
+    "Filmstrip",
+    "FilmstripFrame",
+    "FilmstripRun",
     "GeneratorHealth",
     "GeneratorRecord",
     "Interval",
@@ -137,6 +162,7 @@ __all__ = [
     "Manifest",
     "Measurement",
     "MetricSummary",
+    "PageAccessibility",
     "PageRunCounts",
     "PhaseFigures",
     "PhaseRecord",
@@ -145,12 +171,14 @@ __all__ = [
     "ProbeSettings",
     "ProbeSummary",
     "ProcessCpu",
+    "RAW_LATENCY_PER_KEY",
     "RegressionLabel",
     "RunContents",
     "RunFile",
     "RunFolder",
     "RunKind",
     "RunStatus",
+    "SEVERITIES",
     "SampleKey",
     "ScenarioRef",
     "Severity",
@@ -164,7 +192,9 @@ __all__ = [
     "VictimNoise",
     "environment_fingerprint",
     "app_record",
+    "frame_file",
     "git_info",
+    "lighthouse_report_file",
     "load_csv_formats",
     "load_latency_label",
     "measurements",
@@ -172,6 +202,8 @@ __all__ = [
     "exit_code_of",
     "outcome_of",
     "read_alerts",
+    "read_filmstrip",
+    "read_lighthouse_report",
     "read_load_samples",
     "read_load_stats",
     "read_load_stats_csv",
@@ -182,8 +214,12 @@ __all__ = [
     "read_probe_summary",
     "read_run_contents",
     "read_verdicts",
+    "report_json",
     "utc_now",
     "write_alerts",
+    "write_filmstrip",
+    "write_frame",
+    "write_lighthouse_report",
     "write_load_samples",
     "write_load_stats",
     "write_load_stats_csv",

@@ -40,9 +40,13 @@ class RunFile(StrEnum):
     ALERTS = "alerts.json"
     ANSWER = "answer.json"
     DASHBOARD = "dashboard.html"
+    FILMSTRIP = "filmstrip.json"
 
 
 REPORT_STEM = "report"
+# Folders of a probe run: the filmstrip's frames (JPEG), and Lighthouse's own reports (engine lighthouse).
+FILMSTRIP_DIR = "filmstrip"
+LIGHTHOUSE_DIR = "lighthouse"
 
 
 def utc_now() -> datetime:

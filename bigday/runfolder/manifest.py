@@ -61,6 +61,7 @@ class Environment(Record):
     axe_core_version: str | None = omitted()
     profile: str | None = omitted()
     profile_settings: dict[str, Any] | None = omitted()
+    lighthouse_version: str | None = omitted()  # the pinned Lighthouse, when --engine ran it
     # Load runs.
     locust_version: str | None = omitted()
     load_processes: int | None = omitted()
@@ -98,6 +99,9 @@ class ProbeSettings(Record):
     knobs: dict[str, str]
     accessibility: str
     tbt_window: str
+    engine: str = "bigday"  # bigday | lighthouse | both (--engine)
+    filmstrip: bool = False
+    parity: bool = False  # --parity: a fresh Chromium per run, Lighthouse's trace categories
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)

@@ -39,6 +39,7 @@ class Measurement(NamedTuple):
     profile: str | None = None
     connection: str | None = None
     browser: str | None = None
+    engine: str | None = None  # probe runs: bigday or lighthouse
 
 
 def measurements(contents: RunContents) -> list[Measurement]:
@@ -73,6 +74,7 @@ def probe_measurements(samples: ProbeSamples) -> list[Measurement]:
                         s.profile,
                         s.connection,
                         s.browser_version or s.browser,
+                        s.engine,
                     )
                 )
     return out

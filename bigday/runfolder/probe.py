@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints, field_validator
 from pydantic.dataclasses import dataclass
@@ -24,6 +24,9 @@ from bigday.runfolder.folder import RunFile, RunFolder
 # Metric names as the store keeps them (bigday/metrics.py, and Lighthouse-style extras such as js:main).
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{0,39}$")]
 PageName = Annotated[str, StringConstraints(min_length=1)]
+# Who measured a sample: bigday's own probe, or the pinned Lighthouse run by ``--engine lighthouse``.
+Engine = Literal["bigday", "lighthouse"]
+ENGINES: tuple[Engine, ...] = ("bigday", "lighthouse")
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
@@ -49,6 +52,7 @@ class ProbeSample(Record):
     duration_s: Seconds | None = omitted()
     metrics: dict[MetricName, Number | None]
     details: dict[str, Any]
+    engine: Engine = "bigday"
 
     @field_validator("metrics")
     @classmethod
@@ -88,12 +92,40 @@ PageSummaries = dict[str, dict[str, MetricSummary]]
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
+class AccessibilityAudit(Record):
+    """A Lighthouse accessibility audit that failed: the axe rule, its weight in the category, what axe said."""
+
+    audit: str
+    weight: int
+    impact: str | None
+    help: str
+    nodes: int
+    selectors: tuple[str, ...]
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class PageAccessibility(Record):
+    """A page's accessibility as Lighthouse scores it, from its last audited run, and the audits it failed."""
+
+    score: float | None
+    engine: Engine = "bigday"
+    axe_version: str | None = None
+    lighthouse_version: str
+    failed: tuple[AccessibilityAudit, ...] = ()
+    # Failed rules Lighthouse gives no weight (best practices axe reports beside the scored audits).
+    unweighted: tuple[AccessibilityAudit, ...] = ()
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
 class ProbeSummary(Record):
     """Per page, per measured metric: n, median, p75, p95, min, max (``warm_pages`` for warm runs)."""
 
     pages: PageSummaries
     warm_pages: PageSummaries | None = omitted()
     runs: dict[str, PageRunCounts] | None = omitted()
+    # Per engine other than bigday (``--engine lighthouse``): its pages' summaries, as ``pages``.
+    engines: dict[Engine, PageSummaries] | None = omitted()
+    accessibility: dict[str, PageAccessibility] | None = omitted()
 
 
 def read_probe_samples(folder: RunFolder) -> ProbeSamples:

@@ -56,6 +56,7 @@ class Check(Record):
     n: int | None = None
     typical: float | None = None  # the median of the samples: where the alert bands place the severity
     comparison: BaselineComparison | None = None
+    engine: str | None = None  # a threshold on one engine's measurements (bigday or lighthouse)
 
     @model_validator(mode="before")
     @classmethod

@@ -169,6 +169,10 @@ class Page:
     path: UrlPath
     interaction: tuple[InteractionStep, ...] = ()
     tenant: StrictStr | None = None
+    # The probe's settle wait on this page: at least settle_min after navigation start, at most settle_max
+    # from the load event (None: the probe's defaults, no minimum and 10 s).
+    settle_min_ms: DurationMs | None = Field(default=None, ge=0, validation_alias="settle_min")
+    settle_max_ms: DurationMs | None = Field(default=None, gt=0, validation_alias="settle_max")
 
     @model_validator(mode="before")
     @classmethod
@@ -232,6 +236,9 @@ class Threshold:
     level: Level = "error"
     direction: MetricDirection = Field(default=None, validate_default=True)
     pages: tuple[StrictStr, ...] = ()
+    # Whose measurements it judges: bigday's own, or Lighthouse's (--engine lighthouse); None: the run's
+    # primary engine (bigday's when it measured, else Lighthouse's).
+    engine: Literal["bigday", "lighthouse"] | None = None
 
     @field_validator("pages", mode="before")
     @classmethod

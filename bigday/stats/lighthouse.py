@@ -109,6 +109,24 @@ ACCESSIBILITY_WEIGHTS: dict[str, int] = {
     "valid-lang": 7,
     "video-caption": 10,
 }
+# Audits Lighthouse marks informative: listed with a weight, but their result never counts (Lighthouse sets
+# an informative audit's weight to 0 when it scores the category), failing or not.
+ACCESSIBILITY_INFORMATIVE: frozenset[str] = frozenset(
+    {
+        "bypass",
+        "duplicate-id-aria",
+        "empty-heading",
+        "form-field-multiple-labels",
+        "identical-links-same-purpose",
+        "landmark-one-main",
+        "th-has-data-cells",
+        "video-caption",
+    }
+)
+# What each axe rule weighs in Lighthouse's accessibility score.
+ACCESSIBILITY_SCORED: dict[str, int] = {
+    rule: w for rule, w in ACCESSIBILITY_WEIGHTS.items() if rule not in ACCESSIBILITY_INFORMATIVE
+}
 
 
 def _erf(x: float) -> float:

@@ -51,10 +51,15 @@ def _v3_longer_verdicts(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE runs ALTER COLUMN verdict TYPE VARCHAR(16)"))
 
 
+def _v4_sample_engine(conn: Connection) -> None:
+    _add_column(conn, "samples", "engine")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
     Migration(2, "monitor: schedule, checks, maintenance, notifications, tokens, audit log; alert tenant", _v2_monitor),
     Migration(3, "runs.verdict holds 'inconclusive'", _v3_longer_verdicts),
+    Migration(4, "samples.engine: bigday or lighthouse", _v4_sample_engine),
 )
 LATEST = MIGRATIONS[-1].version
 

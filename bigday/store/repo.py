@@ -56,9 +56,10 @@ def get_run(conn: Connection, run_id: str) -> StoredRun | None:
     return StoredRun.from_row(row) if row else None
 
 
-def run_samples(conn: Connection, run_id: str) -> dict[tuple[str, str], np.ndarray]:
-    """A run's values per (page, metric)."""
-    rows = conn.execute(text("SELECT page, metric, value FROM samples WHERE run_id = :r"), {"r": run_id}).fetchall()
+def run_samples(conn: Connection, run_id: str, engine: str = "bigday") -> dict[tuple[str, str], np.ndarray]:
+    """A run's values per (page, metric), of one engine (samples stored before engines count as bigday's)."""
+    sql = "SELECT page, metric, value FROM samples WHERE run_id = :r AND COALESCE(engine, 'bigday') = :e"
+    rows = conn.execute(text(sql), {"r": run_id, "e": engine}).fetchall()
     acc: dict[tuple[str, str], list[float]] = defaultdict(list)
     for page, metric, value in rows:
         acc[(page, metric)].append(value)

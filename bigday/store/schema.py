@@ -77,6 +77,7 @@ samples = Table(
     Column("profile", String(40)),
     Column("connection", String(40)),
     Column("browser", String(80)),
+    Column("engine", String(16)),  # probe: bigday | lighthouse (null: written before engines, bigday)
 )
 Index("ix_samples_run_page_metric", samples.c.run_id, samples.c.page, samples.c.metric)
 Index("ix_samples_day", samples.c.day)

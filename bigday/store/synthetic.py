@@ -14,6 +14,7 @@ from typing import Any
 from bigday import __version__
 from bigday.runfolder import (
     App,
+    Engine,
     Environment,
     Manifest,
     ProbeSample,
@@ -50,8 +51,10 @@ def write_probe_run(
     details: Mapping[str, Mapping[str, Any]] | None = None,
     tenant: str = "everafter",
     complete: bool = True,
+    engines: Mapping[str, Engine] | None = None,
 ) -> Path:
-    """A probe run folder whose page ``p`` run ``i`` measured ``pages[p][metric][i]``."""
+    """A probe run folder whose page ``p`` run ``i`` measured ``pages[p][metric][i]`` (``engines[p]``: who
+    measured page ``p``, bigday by default)."""
     started = started_at or utc_now()
     folder = RunFolder.create(
         "probe", results_dir, run_id=run_id or f"{started.strftime('%Y%m%dT%H%M%S%fZ')}-probe-syn"
@@ -79,6 +82,7 @@ def write_probe_run(
                     started_at=started + timedelta(seconds=i),
                     metrics={m: (v[i] if i < len(v) else None) for m, v in metrics.items()},
                     details=dict((details or {}).get(page, {})),
+                    engine=(engines or {}).get(page, "bigday"),
                 )
             )
     write_probe_samples(folder, ProbeSamples(tuple(samples)))

@@ -37,11 +37,15 @@ def _fetch(conn: Connection, days: set[date] | None) -> tuple[list[str], np.ndar
     a three-column object frame cost more than the statistics themselves.
     """
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    sql = f"SELECT day || '{_SEP}' || page || '{_SEP}' || metric, value FROM samples"
+    # Daily trends follow bigday's own measurements; Lighthouse's (engine lighthouse) stay samples only.
+    sql = (
+        f"SELECT day || '{_SEP}' || page || '{_SEP}' || metric, value FROM samples"
+        " WHERE (engine IS NULL OR engine = 'bigday')"
+    )
     params: tuple[object, ...] = ()
     if days is not None:
         ordered = sorted(days)
-        sql += f" WHERE day IN ({', '.join([mark] * len(ordered))})"
+        sql += f" AND day IN ({', '.join([mark] * len(ordered))})"
         params = tuple(day_value(conn, d) for d in ordered)
     cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:

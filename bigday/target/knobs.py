@@ -44,6 +44,9 @@ class Knobs:
     slow_handler: int = _knob(0, 0, 10_000, "ms each interaction handler busy-waits")
     extra_js: int = _knob(0, 0, 5_000, "KB (1000 B) of executed code added to each JS chunk")
     errors: int = _knob(0, 0, 100, "percent of page documents and API calls answering 500 (evenly spread)")
+    timer_hero: int = _knob(0, 0, 60_000, "ms after navigation start a timer draws the hero (no network activity)")
+    raf_hero: int = _knob(0, 0, 60_000, "ms after navigation start a chain of animation frames draws the hero")
+    a11y: int = _knob(0, 0, 1, "1: the page carries accessibility violations (image-alt, button-name, color-contrast)")
 
     def __post_init__(self) -> None:
         for f in fields(self):

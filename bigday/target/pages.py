@@ -114,15 +114,65 @@ def render_page(ctx: PageContext) -> str:
 <div class="container">
 <h1>{escape(spec.title)}</h1>
 <p class="lede">{escape(spec.lede)}</p>
-<img id="hero" src="/static/img/hero/{spec.key}.jpg?{q}" width="{w}" height="{h}" alt="{escape(HERO_ALTS[spec.key])}"
- fetchpriority="high">
+{_hero(ctx, q, w, h)}
 {body}
 </div>
 </main>
-<footer class="site-footer"><p>{escape(tenant.name)} · bigday reference app</p></footer>
+<footer class="site-footer"><p>{escape(tenant.name)} · bigday reference app</p>{_violations(ctx)}</footer>
 </body>
 </html>
 """
+
+
+# What a script-drawn hero says: enough large text to fill the hero's 2:1 box, so it is the page's LCP element.
+_DRAWN_HERO_TEXT = (
+    "Every wedding day is a story told in a few hundred photographs. "
+    "Plan the shot list, share the timeline and deliver the gallery without a single lost file. "
+    "Couples choose their favourites, planners see the day minute by minute, and the studio keeps it all in one place."
+)
+
+
+def _hero(ctx: PageContext, q: str, w: int, h: int) -> str:
+    """The hero: the photo (its LCP element), or, with timer_hero / raf_hero, a box of text drawn by script.
+
+    The drawn hero needs no request: a timer (or the first animation frame at or after the knob's time, in a
+    chain of frames started at parse time) fills the reserved box, so only the page's own clock decides when
+    the LCP element appears."""
+    spec, knobs = ctx.spec, ctx.knobs
+    if not (knobs.timer_hero or knobs.raf_hero):
+        return (
+            f'<img id="hero" src="/static/img/hero/{spec.key}.jpg?{q}" width="{w}" height="{h}" '
+            f'alt="{escape(HERO_ALTS[spec.key])}"\n fetchpriority="high">'
+        )
+    text = json.dumps(f"<p>{escape(_DRAWN_HERO_TEXT)}</p>").replace("<", "\\u003c")
+    if knobs.raf_hero:
+        schedule = (
+            "requestAnimationFrame(function step(t) {\n"
+            "    if (t >= at) { draw(); } else { requestAnimationFrame(step); }\n  });"
+        )
+        at = knobs.raf_hero
+    else:
+        schedule = "setTimeout(draw, Math.max(0, at - performance.now()));"
+        at = knobs.timer_hero
+    return f"""<div id="hero" class="hero-drawn"></div>
+<script>(function () {{
+  var el = document.getElementById("hero"), at = {at};
+  function draw() {{ el.innerHTML = {text}; el.setAttribute("data-drawn", String(Math.round(performance.now()))); }}
+  {schedule}
+}})();</script>"""
+
+
+def _violations(ctx: PageContext) -> str:
+    """The a11y knob: three failures Lighthouse's accessibility category weighs (image-alt 10, button-name 10,
+    color-contrast 7), in the footer so nothing above it moves."""
+    if not ctx.knobs.a11y:
+        return ""
+    return (
+        '<img class="badge" src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="'
+        ' width="16" height="16">'
+        '<button type="button" class="icon-btn"></button>'
+        '<p class="faint">Made with care by the studio.</p>'
+    )
 
 
 def _dashboard(ctx: PageContext) -> str:

@@ -232,10 +232,12 @@ def test_cli_exit_codes_and_lighthouse_files(cli, tmp_path: Path) -> None:
     failed = cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(rc), subprocess_=True)
     assert failed.returncode == 1, failed.stderr
     assert "regression" in failed.stdout and "<lighthouserc:lighthouserc.json>" in failed.stdout
-    assert "not checked: lighthouserc speed-index" in failed.stdout
+    # Speed Index is measured now: a check (skipped here, the synthetic run has none), not a "not checked".
+    assert "not checked: lighthouserc speed-index" not in failed.stdout
     assert "not checked: lighthouserc preset 'lighthouse:no-pwa'" in failed.stdout
     verdicts = json.loads((slow / "verdicts.json").read_text())
-    assert any("speed-index" in u for u in verdicts["unsupported"])
+    assert any(c["metric"] == "si" and c["status"] == "skipped" for c in verdicts["checks"])
+    assert any("lighthouse:no-pwa" in u and "dom-size" in u for u in verdicts["unsupported"])
     bad = tmp_path / "lhrc.json"
     bad.write_text('{"ci": {"assert": {"assertions": {"largest-contentful-paint": ["fatal"]}}}}')
     usage = cli("compare", str(slow), "--store", store_url, "--no-notify", "--lighthouserc", str(bad))

@@ -37,6 +37,7 @@ SAMPLE_KEYS = {
     "started_at",
     "metrics",
     "details",
+    "engine",
 }
 
 

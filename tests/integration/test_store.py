@@ -80,6 +80,25 @@ def test_a_run_can_be_judged_inconclusive(store_url: str, tmp_path: Path) -> Non
     assert verdict == "inconclusive"
 
 
+def test_a_version_1_store_gains_the_engine_and_keeps_engines_apart(store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url) as store, store.begin() as conn:  # turn it back into a version 1 store
+        conn.execute(text("ALTER TABLE samples DROP COLUMN engine"))
+        conn.execute(schema.schema_version.delete().where(schema.schema_version.c.version > 1))
+    rng = np.random.default_rng(4)
+    pages = _pages(rng, n=4)
+    run = write_probe_run(tmp_path, pages, engines={"clients": "lighthouse"})
+    with open_store(store_url) as store:  # migrates to the latest version
+        ingest_run(store, run)
+        with store.begin() as conn:
+            engines = dict(conn.execute(text("SELECT page, MIN(engine) FROM samples GROUP BY page")).fetchall())
+            ours = repo.run_samples(conn, run.name)
+            theirs = repo.run_samples(conn, run.name, "lighthouse")
+            trend_pages = set(conn.execute(select(schema.daily_trends.c.page)).scalars())
+    assert engines == {"dashboard": "bigday", "clients": "lighthouse"}
+    assert {p for p, _ in ours} == {"dashboard"} and {p for p, _ in theirs} == {"clients"}
+    assert trend_pages == {"dashboard"}  # daily trends follow bigday's own measurements
+
+
 def test_ingest_stores_every_measured_value_and_daily_trends(store_url: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     pages = _pages(rng)

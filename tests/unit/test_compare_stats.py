@@ -170,6 +170,30 @@ def test_thresholds_judge_the_named_aggregate_and_skip_unmeasured() -> None:
     assert by[("inp", "p75")].status == SKIPPED and by[("cls", "p75")].status == WARN
 
 
+def test_a_threshold_on_lighthouse_judges_lighthouses_values() -> None:
+    ours = {("home", "performance_score"): np.array([97.0, 96.0, 98.0])}
+    theirs = {("home", "performance_score"): np.array([88.0, 90.0, 91.0])}
+    data = RunData(
+        Manifest(run_id="r", kind=RunKind.PROBE, started_at=utc_now(), complete=True, status="ok"),
+        ours,
+        {},
+        ("home",),
+        0,
+        engine="bigday",
+        engine_values={"bigday": ours, "lighthouse": theirs},
+    )
+    bound = dict(metric="performance_score", aggregate="median", bound=95, level="error")
+    mine, lh = threshold_checks(
+        data,
+        [
+            SourcedThreshold(Threshold(**bound, direction=Direction.HIGHER_IS_BETTER)),
+            SourcedThreshold(Threshold(**bound, direction=Direction.HIGHER_IS_BETTER, engine="lighthouse")),
+        ],
+    )
+    assert mine.status == PASS and mine.engine is None
+    assert lh.status == FAIL and lh.engine == "lighthouse" and "[lighthouse]" in lh.message and lh.actual == 90
+
+
 def test_severity_comes_from_the_alert_bands() -> None:
     bands = dict(SCENARIO.alert_bands)
     assert band_severity("lcp", 2500, bands) == "high" and band_severity("lcp", 3100, bands) == "critical"
@@ -260,8 +284,78 @@ def test_lighthouserc_assertions_map_onto_checks(tmp_path: Path) -> None:
     assert ("fcp", "min", 934.0, "warn", every) in got  # minScore 0.9 is the desktop p10 control point
     assert ("tbt", "min", 300.0, "error", ("photo-gallery",)) in got
     assert any("uses-webp-images" in u for u in checks.unsupported)
-    assert any("lighthouse:recommended" in u for u in checks.unsupported)
     assert not any("unused-javascript" in u for u in checks.unsupported)
+    # The preset is expanded: what bigday measures becomes checks, the rest is named in one line.
+    assert ("si", "min", 1311.0, "warn", every) in got  # speed-index warn at minScore 0.9
+    assert ("audit:image-alt", "max", 0.9, "error", every) in got  # an axe audit: pass (1) in the best run
+    assert ("audit:color-contrast", "max", 0.9, "error", every) in got
+    assert ("console_errors", "min", 0.0, "error", every) in got  # errors-in-console maxLength 0
+    [note] = [u for u in checks.unsupported if "lighthouse:recommended" in u]
+    assert "have no bigday equivalent" in note and "dom-size" in note and "uses-long-cache-ttl" in note
+    assert "image-alt" not in note.split(":", 2)[-1].split(", ")
+    # The lighthouserc's own assertion replaces the preset's of the same audit (fcp: warn at 0.9, once).
+    assert sum(1 for t in checks.thresholds if t.threshold.metric == "fcp") == 1
+
+
+def test_lighthouserc_unknown_preset_is_refused(tmp_path: Path) -> None:
+    rc = _write(tmp_path, "lighthouserc.json", {"ci": {"assert": {"preset": "lighthouse:fast"}}})
+    with pytest.raises(ConfigError, match="preset.*lighthouse:recommended"):
+        read_lighthouserc(rc, SCENARIO.pages)
+
+
+def test_resource_summary_assertions_map_counts_and_sizes(tmp_path: Path) -> None:
+    rc = _write(
+        tmp_path,
+        "lighthouserc.json",
+        {
+            "ci": {
+                "assert": {
+                    "assertions": {
+                        "resource-summary:script:count": ["error", {"maxNumericValue": 6}],
+                        "resource-summary:image:count": ["warn", {"maxNumericValue": 12}],
+                        "resource-summary:image:size": ["error", {"maxNumericValue": 400_000}],
+                        "resource-summary:third-party:count": ["error", {"maxNumericValue": 0}],
+                    }
+                }
+            }
+        },
+    )
+    checks = read_lighthouserc(rc, SCENARIO.pages)
+    got = {(t.threshold.metric, t.threshold.bound, t.threshold.level) for t in checks.thresholds}
+    assert got == {
+        ("resource.script.count", 6.0, "error"),
+        ("resource.image.count", 12.0, "warn"),
+        ("resource.image.bytes", 400_000.0, "error"),
+    }
+    assert any("third-party" in u for u in checks.unsupported)
+
+
+def test_budget_json_applies_only_the_last_matching_entry(tmp_path: Path) -> None:
+    """Lighthouse picks one budget per page, the last whose path matches: /photos/* alone judges the gallery."""
+    budget = _write(
+        tmp_path,
+        "budget.json",
+        [
+            {
+                "path": "/*",
+                "timings": [{"metric": "largest-contentful-paint", "budget": 1500}],
+                "resourceSizes": [{"resourceType": "image", "budget": 100}],
+            },
+            {"path": "/photos/*", "resourceSizes": [{"resourceType": "image", "budget": 2000}]},
+        ],
+    )
+    checks = read_budget_json(budget, SCENARIO.pages)
+    by_page: dict[str, set[tuple[str, float]]] = {}
+    for t in checks.thresholds:
+        for page in t.threshold.pages:
+            by_page.setdefault(page, set()).add((t.threshold.metric, t.threshold.bound))
+    assert by_page["photo-gallery"] == {("resource.image.bytes", 2000 * 1024.0)}
+    others = {p.name for p in SCENARIO.pages} - {"photo-gallery"}
+    assert all(by_page[p] == {("lcp", 1500.0), ("resource.image.bytes", 100 * 1024.0)} for p in others)
+    # The gallery's images (~1.2 MB here) pass its own 2000 KiB budget, not the stricter /* one.
+    data = _run_data({("photo-gallery", "resource.image.bytes"): [1_200_000.0]})
+    [check] = [c for c in threshold_checks(data, list(checks.thresholds)) if c.page == "photo-gallery"]
+    assert check.status == "pass" and "1,200.0 KB <= 2,048.0 KB" in check.message
 
 
 def test_lighthouse_score_curve_inverts_the_control_points() -> None:

@@ -189,13 +189,17 @@ def test_summary_table_marks_unmeasured_metrics():
         "ms",
         "TBT",
         "ms",
+        "SI",
+        "ms",
+        "perf",
+        "a11y",
         "JS",
         "KB",
         "runs",
     ]
-    assert lines[1].split() == ["dashboard", "median", "812", "-", "0.012", "-", "-", "-", "454", "2/3"]
+    assert lines[1].split() == ["dashboard", "median", "812", "-", "0.012", "-", "-", "-", "-", "-", "-", "454", "2/3"]
     assert lines[3].split()[:3] == ["p95", "850", "-"]
-    assert lines[4].split() == ["clients", "median", "-", "-", "-", "-", "-", "-", "-", "0/3"]
+    assert lines[4].split() == ["clients", "median", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "0/3"]
 
 
 def test_profiles_send_lighthouse_user_agents_with_the_real_major_version():

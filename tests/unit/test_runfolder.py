@@ -28,6 +28,9 @@ from bigday.runfolder import (
     CpuSample,
     EndpointStats,
     Environment,
+    Filmstrip,
+    FilmstripFrame,
+    FilmstripRun,
     GeneratorHealth,
     GeneratorRecord,
     Interval,
@@ -61,8 +64,10 @@ from bigday.runfolder import (
     TimelinePoint,
     Verdicts,
     VictimNoise,
+    frame_file,
     load_csv_formats,
     read_alerts,
+    read_filmstrip,
     read_load_samples,
     read_load_stats,
     read_load_stats_csv,
@@ -74,6 +79,8 @@ from bigday.runfolder import (
     read_verdicts,
     utc_now,
     write_alerts,
+    write_filmstrip,
+    write_frame,
     write_load_samples,
     write_load_stats,
     write_load_stats_csv,
@@ -406,6 +413,33 @@ JSON_FILES: list[tuple[RunFile, Callable[[RunFolder, Any], Any], Callable[[RunFo
     (RunFile.VERDICTS, write_verdicts, read_verdicts, verdicts),
     (RunFile.ALERTS, write_alerts, read_alerts, alerts),
 ]
+
+
+def filmstrip() -> Filmstrip:
+    frames = tuple(
+        FilmstripFrame(t, p, frame_file("dashboard", 1, i)) for i, (t, p) in enumerate([(310.5, 40), (545.0, 100)])
+    )
+    return Filmstrip((FilmstripRun(page="dashboard", run_index=1, speed_index=471.0, frames=frames),))
+
+
+def test_a_filmstrip_names_frames_that_are_in_the_folder(folder) -> None:
+    strip = filmstrip()
+    for f in strip.runs[0].frames:
+        write_frame(folder, f.file, b"\xff\xd8 jpeg")
+    write_filmstrip(folder, strip)
+    assert read_filmstrip(folder) == strip
+    (folder.path / strip.runs[0].frames[0].file).unlink()
+    with pytest.raises(ConfigError, match="filmstrip.json: frame filmstrip/dashboard-run2-000.jpg is missing"):
+        read_filmstrip(folder)
+
+
+def test_a_sample_written_before_engines_reads_as_bigdays(folder) -> None:
+    write_probe_samples(folder, probe_samples())
+    data = folder.read("samples.json")
+    for s in data["samples"]:
+        s.pop("engine")
+    folder.write("samples.json", data)
+    assert {s.engine for s in read_probe_samples(folder).samples} == {"bigday"}
 
 
 @pytest.mark.parametrize(("file", "write", "read", "make"), JSON_FILES, ids=lambda x: getattr(x, "value", ""))

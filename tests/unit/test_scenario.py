@@ -9,7 +9,13 @@ import yaml
 
 from bigday.errors import ConfigError
 from bigday.metrics import Direction
-from bigday.settings.scenario import DEFAULT_SCENARIO, load_scenario, parse_duration_ms, parse_size_bytes
+from bigday.settings.scenario import (
+    DEFAULT_SCENARIO,
+    load_scenario,
+    parse_duration_ms,
+    parse_scenario,
+    parse_size_bytes,
+)
 
 
 def test_bundled_scenario_is_complete():
@@ -163,7 +169,26 @@ BAD_FILES = [
         ["regression.timing", "percentage"],
     ),
     ("unknown-tenant-on-page", _mutate(lambda d: d["pages"][0].update(tenant="ghost")), ["pages[0].tenant", "ghost"]),
+    ("settle-min-not-duration", _mutate(lambda d: d["pages"][0].update(settle_min="soon")), ["pages[0].settle_min"]),
+    ("settle-max-zero", _mutate(lambda d: d["pages"][0].update(settle_max=0)), ["pages[0].settle_max", "> 0"]),
+    (
+        "threshold-engine",
+        _mutate(lambda d: d["thresholds"][0].update(engine="webpagetest")),
+        ["thresholds[0].engine", "bigday, lighthouse"],
+    ),
 ]
+
+
+def test_page_settle_keys_and_threshold_engine(tmp_path):
+    text = DEFAULT_SCENARIO.read_text().replace(
+        "    path: /dashboard\n", "    path: /dashboard\n    settle_min: 1.5s\n    settle_max: 4s\n"
+    )
+    text = text.replace("bound: 95, level: error}", "bound: 95, level: error, engine: lighthouse}")
+    s = parse_scenario(text, tmp_path / "s.yaml")
+    assert (s.pages[0].settle_min_ms, s.pages[0].settle_max_ms) == (1500.0, 4000.0)
+    assert s.pages[1].settle_min_ms is None
+    [gate] = [t for t in s.thresholds if t.metric == "performance_score"]
+    assert gate.engine == "lighthouse" and all(t.engine is None for t in s.thresholds if t is not gate)
 
 
 @pytest.mark.parametrize(("content", "fragments"), [(c, f) for _, c, f in BAD_FILES], ids=[i for i, _, _ in BAD_FILES])

@@ -23,6 +23,9 @@ def test_defaults_and_names_match_the_contract():
         "slow_handler",
         "extra_js",
         "errors",
+        "timer_hero",
+        "raf_hero",
+        "a11y",
     )
     k = Knobs()
     assert (k.shift_at, k.jank_every, k.lcp_delay) == (300, 100, 0)
