@@ -13,12 +13,11 @@ import gzip
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.runfolder import RunFolder, read_alerts, read_answer
@@ -34,11 +33,9 @@ CHART_SECTIONS = ("pages", "under-load", "trends", "load-saturday", "load-isolat
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
+def browser(bigday_browser: Browser) -> Browser:
+    # The session's Chromium: a second sync Playwright cannot start on this thread once the session's runs.
+    return bigday_browser
 
 
 def open_dashboard(browser: Browser, path: Path) -> dict:
