@@ -14,6 +14,13 @@ from pathlib import Path
 import pytest
 
 
+def _as_from_a_shell() -> None:
+    # A shell starts a command with SIGINT delivered and handled by default. This test process may not be so
+    # (once Locust's gevent is imported, its event loop may block or ignore signals), and a child inherits both.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.browser
 def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
     results = tmp_path / "results"
@@ -26,6 +33,7 @@ def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
             stdout=subprocess.DEVNULL,
             stderr=err,
             env=env,
+            preexec_fn=_as_from_a_shell,
         )
         try:
             deadline = time.monotonic() + 150
