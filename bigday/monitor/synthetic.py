@@ -27,6 +27,7 @@ TYPICAL = {
     "ttfb": 20.0,
     "fid": 5.0,
     "tbt": 10.0,
+    "si": 500.0,
     "page_load": 700.0,
     "js_bytes": 454_141.0,
     "js_heap_used": 4_000_000.0,
