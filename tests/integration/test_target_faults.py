@@ -73,11 +73,14 @@ def test_the_admin_endpoint_answers_loopback_clients_only(target):
     app = build_app(load_scenario(), AppSettings("fair", 1, 16, 1_000_000, Knobs()))
     transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 4711))
     import asyncio
+    import concurrent.futures
 
     async def call() -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://target") as c:
             return await c.post("/_admin/faults", json={"down": True})
 
-    r = asyncio.run(call())
+    # In a thread of its own: a session's sync Playwright may already run an event loop on this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        r = pool.submit(lambda: asyncio.run(call())).result()
     assert r.status_code == 403 and "loopback" in r.json()["error"]
     app.state.target.close()
