@@ -48,7 +48,9 @@ def expected_cls(vw: int, vh: int, shift: int) -> float:
 def test_lcp_of_a_hero_held_1500_ms(measure_page):
     m = measure_page("dashboard", knobs={"lcp_delay": 1500}, runs=RUNS, accessibility=False)
     lcp = _median(m, "lcp")
-    assert 1500 <= lcp <= 1800, m.values("lcp")
+    # 1,500 ms held plus the paint; in a long session with the Speed Index frames being captured the paint
+    # has read up to ~360 ms (1,860 ms), alone ~250 ms.
+    assert 1500 <= lcp <= 1950, m.values("lcp")
     # The probe waited for the late hero before clicking, and names it as the LCP element.
     assert {r.details["attribution"]["lcp"]["element"] for r in m.ok_runs} == {"#hero"}
     assert all(r.vitals.inp is not None for r in m.ok_runs)
