@@ -10,7 +10,6 @@ in bigday's metric names, with a small summary of the report in ``details`` (no 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ from bigday.probe.browser import CHROMIUM_ARGS, chromium_path
 from bigday.probe.profiles import Profile
 from bigday.probe.results import PageRun, PageTarget, Vitals
 from bigday.runfolder import RunFolder, report_json, write_lighthouse_report
+from bigday.settings import environment
 
 # Lighthouse audit -> bigday metric (numericValue, in bigday's units: ms, unitless CLS).
 AUDIT_METRICS: dict[str, str] = {
@@ -211,7 +211,7 @@ def run_lighthouse(
     with tempfile.TemporaryDirectory(prefix="bigday-lh-") as tmp:
         output = Path(tmp) / "report.json"
         cmd = lighthouse_command(target.url, profile, output, browser_version)
-        env = dict(os.environ, CHROME_PATH=chromium_path())
+        env = environment.child_environment(CHROME_PATH=chromium_path())
         try:
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, cwd=tmp)
         except subprocess.TimeoutExpired:
