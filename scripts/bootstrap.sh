@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything bigday needs on a fresh Debian 12 machine (Python 3.11, Node 20, npm), then
 #   bootstrap.sh run  [bigday run options]   -> the nightly check on the embedded reference target
-#   bootstrap.sh test [pytest options]       -> the whole test suite
+#   bootstrap.sh test [pytest options]       -> the whole test suite (no options: a serial pass, then a parallel one)
 # Safe to re-run: each step is skipped or quick when already done.
 set -euo pipefail
 
@@ -67,7 +67,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 export PATH="$root/.venv/bin:$PATH"
-case "$mode" in
-  run) exec bigday run "$@" ;;
-  test) exec python -m pytest "$@" ;;
-esac
+if [ "$mode" = run ]; then exec bigday run "$@"; fi
+if [ "$#" -gt 0 ]; then exec python -m pytest "$@"; fi
+
+# The whole suite in two passes. Most tests spend their time waiting on loopback servers, browsers and
+# Locust, so they run on parallel workers (BIGDAY_TEST_WORKERS, default 3; a file's tests stay on one worker,
+# so its module fixtures start once). Tests whose bars are timings (marked serial) run alone first, on a
+# machine nothing else of this suite is loading. Every failure of either pass fails the command.
+status=0
+say "serial pass: tests whose bars depend on timing, one at a time"
+python -m pytest -m serial || status=$?
+say "parallel pass: the rest on ${BIGDAY_TEST_WORKERS:-3} workers"
+python -m pytest -m "not serial" -n "${BIGDAY_TEST_WORKERS:-3}" --dist loadfile || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+exit "$status"

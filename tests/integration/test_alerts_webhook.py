@@ -107,6 +107,7 @@ def test_server_errors_are_retried_then_given_up_without_the_url() -> None:
         flaky.close()
 
 
+@pytest.mark.serial
 def test_a_hanging_receiver_times_out() -> None:
     slow = Receiver([], delay_s=1.0)
     try:

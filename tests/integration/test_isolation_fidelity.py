@@ -196,7 +196,7 @@ def summary(v: dict[str, Any]) -> str:
     )
 
 
-pytestmark = [pytest.mark.load, pytest.mark.slow]
+pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.serial]
 
 
 def test_isolated_pools_are_not_failed_and_a_shared_pool_is(tmp_path):

@@ -19,7 +19,7 @@ from bigday.load.rehearsal import LoadOptions, run_isolation_check
 from bigday.settings.scenario import load_scenario
 from bigday.target.server import running_target
 
-pytestmark = [pytest.mark.load, pytest.mark.slow]
+pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.serial]
 
 PHASES = {"shared": PlanOverrides(phase="5s", recovery="3s"), "fair": PlanOverrides(phase="20s", recovery="3s")}
 

@@ -98,6 +98,7 @@ def test_saturday_spike_under_plain_locust(target, tmp_path):
     assert manifest["kind"] == "load" and manifest["complete"] and manifest["environment"]["locust_version"]
 
 
+@pytest.mark.serial
 def test_plain_locust_honours_users_and_run_time(target, tmp_path):
     """`-u 20 -t 10s`: twenty users (all started in the first second) for ten seconds, not the scenario's stages."""
     out_dir = tmp_path / "run"

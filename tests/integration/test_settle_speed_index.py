@@ -18,7 +18,7 @@ from bigday.runfolder import RunFolder, read_filmstrip, read_probe_summary
 from bigday.settings.scenario import Scenario, parse_scenario
 from bigday.store.engine import open_store
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.serial]
 
 
 @pytest.fixture(scope="module")

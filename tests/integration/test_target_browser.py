@@ -8,7 +8,7 @@ import pytest
 
 from bigday.target.server import running_target
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.serial]
 
 VIEWPORT = {"width": 1350, "height": 940}
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"

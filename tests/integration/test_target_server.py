@@ -136,6 +136,7 @@ def test_a_tenant_over_its_queue_bound_gets_503_and_others_do_not():
     assert all(r.status_code == 200 for r in victim)
 
 
+@pytest.mark.serial
 def test_server_delay_and_extra_js_and_query_over_server_default(client, target):
     t0 = time.perf_counter()
     assert client.get("/dashboard?server_delay=400").status_code == 200

@@ -16,7 +16,7 @@ from bigday.probe.app import AppUnderTest
 from bigday.probe.profiles import PROFILES
 from bigday.settings.scenario import Scenario
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.serial]
 RUNS = 3
 
 

@@ -28,6 +28,7 @@ def test_results_errors_and_a_dead_helper(tmp_path):
         helpers.shutdown()
 
 
+@pytest.mark.serial
 def test_a_helper_rests_in_proportion_to_the_cpu_its_job_took():
     assert rest_after(0.1, 1.0) == 0.0
     assert rest_after(0.1, 0.5) == pytest.approx(0.1)
