@@ -15,6 +15,7 @@ import.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -70,6 +71,9 @@ def _rate(v: VictimSamples, confidence: float) -> Interval:
         return Interval(None, None, None, confidence)
     e = stats.proportion_interval(v.errors, v.n, confidence)
     return Interval(round(e.value, 6), round(e.low, 6), round(e.high, 6), confidence)
+
+
+MIN_LAG_SECONDS = 3  # per-second lag readings a condition needs before its p95 is compared
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ def _caveats(
     health: GeneratorHealth,
     after: VictimSamples,
     incomplete: str | None,
+    lag: Sequence[tuple[float, float]] = (),
 ) -> list[str]:
     """Why the evidence itself may not be trusted, whatever the verdict says."""
     caveats = [incomplete] if incomplete else []
@@ -263,6 +268,9 @@ def _caveats(
     elif silent:
         # A window judged as beside the spike without one only dilutes the harm: a PASS it helps is not evidence.
         caveats.append(f"the aggressor {iso.aggressor} sent no requests in {', '.join(silent)}")
+    starved = _starved_generator(a, iso, spans, lag)
+    if starved:
+        caveats.append(starved)
     before = victim_samples(book, iso.victim, a.look.before_spike, spans, iso.settle_s)
     # A baseline slowed by the machine makes the ratio smaller: that can only flatter a PASS, never cause a FAIL.
     if a.status is not Status.FAIL and min(before.n, after.n) >= MIN_SAMPLES:
@@ -273,6 +281,37 @@ def _caveats(
                 f" {p95_after:.1f} ms alone after it (bar {iso.baseline_drift_bar:g}x)"
             )
     return caveats
+
+
+def _lag_p95(
+    lag: Sequence[tuple[float, float]], windows: tuple[str, ...], spans: dict[str, PhaseSpan], settle_s: float
+) -> float | None:
+    xs = [ms for t, ms in lag for w in windows if w in spans and spans[w].start + settle_s <= t <= spans[w].end]
+    return stats.quantile(np.asarray(xs, dtype=np.float64), 0.95) if len(xs) >= MIN_LAG_SECONDS else None
+
+
+def _starved_generator(
+    a: Assessment, iso: IsolationPlan, spans: dict[str, PhaseSpan], lag: Sequence[tuple[float, float]]
+) -> str | None:
+    """A caveat when the victim's load generator was itself slower beside the spike by enough to explain the
+    harm: its event loop's extra lag lands in every victim timing it takes. Only a verdict that is not PASS is
+    questioned (the lag can only add to the spike windows' timings), and harm that stands once the extra lag is
+    taken out of the rise and the ratio stays harm."""
+    if a.status is Status.PASS or not lag or a.alone.n == 0:
+        return None
+    alone, spike = _lag_p95(lag, a.look.alone, spans, iso.settle_s), _lag_p95(lag, a.look.spike, spans, iso.settle_s)
+    rise, ratio = a.p95_increase_ms, a.p95_ratio
+    if alone is None or spike is None or spike <= alone or rise.low is None or ratio.low is None:
+        return None
+    extra = spike - alone
+    alone_p95 = stats.quantile(a.alone.rt, 0.95)
+    if rise.low - extra > iso.min_effect_ms and alone_p95 > 0 and ratio.low - extra / alone_p95 > iso.tolerance:
+        return None
+    return (
+        f"the load generator was starved: its event loop lagged {spike:.1f} ms beside the spike against"
+        f" {alone:.1f} ms alone (p95 of each second's worst), enough to account for the victim's"
+        f" {rise.estimate:+.1f} ms rise"
+    )
 
 
 def _chosen_look(
@@ -298,9 +337,11 @@ def judge_isolation(
     health: GeneratorHealth,
     seed: int = 7,
     looks: tuple[IsolationLook, ...] = (),
+    lag: Sequence[tuple[float, float]] = (),
 ) -> IsolationVerdict:
     """The verdict a run ends with: its deciding look (``looks`` were judged on the Locust master during the
-    run), or else its last complete look, judged now on every sample."""
+    run), or else its last complete look, judged now on every sample. ``lag`` is (epoch second, event-loop lag
+    in ms) of the processes that ran victim users."""
     spans = {p.name: p for p in phases}
     t0 = phases[0].start if phases else 0.0
     look, incomplete = _chosen_look(iso, phases, looks)
@@ -323,7 +364,7 @@ def judge_isolation(
             f" beyond the {iso.tolerance:g}x tolerance at its estimate, though not shown to be"
         )
     after = victim_samples(book, iso.victim, look.after_spike, spans, iso.settle_s)
-    caveats = _caveats(book, iso, spans, a, health, after, incomplete)
+    caveats = _caveats(book, iso, spans, a, health, after, incomplete, lag)
     return IsolationVerdict(
         status=a.status,
         trustworthy=not caveats,

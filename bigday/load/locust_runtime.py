@@ -29,7 +29,7 @@ from locust import events
 from locust.env import Environment
 from locust.event import EventHook
 from locust.exception import CatchResponseError
-from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner, WorkerRunner
 
 from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, RunError
 from bigday.load.adjudicator import adjudicate
@@ -49,6 +49,7 @@ log = logging.getLogger("bigday.load")
 PHASE_MESSAGE = "bigday_phase"
 ABORT_MESSAGE = "bigday_abort"
 CPU_INTERVAL_S = 1.0
+LAG_TICK_S = 0.05  # the event-loop lag probe's timer (see _cpu_sampler)
 TIMELINE_INTERVAL_S = 1.0
 PHASE_POLL_S = 0.2
 # Workers report every 3 s; in web-UI runs results are written this long after a stop so the last reports land.
@@ -268,7 +269,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             state.use_plan(LoadPlan.from_json(json.loads(raw)))
             state.photos.use_sizes(state.require_plan().photo_sizes_kb)
         _kill_greenlets(state)  # a worker is reused for every test a web-UI master starts
-        state.greenlets = [gevent.spawn(_cpu_sampler, state, runner.client_id)]
+        state.greenlets = [gevent.spawn(_cpu_sampler, state, runner.client_id, runner)]
         if state.plan is not None and state.plan.kind == "isolation":
             state.greenlets.append(gevent.spawn(_ready_aggressor_process, runner, state))
         else:
@@ -291,7 +292,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     _set_phase(environment, state, plan.stages[0].name, state.t0)
     node = "master" if isinstance(runner, MasterRunner) else "local"
     state.greenlets = [
-        gevent.spawn(_cpu_sampler, state, node),
+        gevent.spawn(_cpu_sampler, state, node, None if isinstance(runner, MasterRunner) else runner),
         gevent.spawn(_phase_keeper, environment),
         gevent.spawn(_timeline_sampler, environment, state),
         gevent.spawn(_hard_limit, environment, state, plan.max_duration_s),
@@ -393,12 +394,28 @@ def _kill_greenlets(state: RunState) -> None:
 # ---------------------------------------------------------------- greenlets
 
 
-def _cpu_sampler(state: RunState, node: str) -> None:
+def _cpu_sampler(state: RunState, node: str, runner: Runner | None = None) -> None:
+    """This process's CPU each second, and its event loop's lag: the longest a 50 ms timer overslept in that
+    second. A starved generator's lag lands in every timing it takes, as if the app had been slower."""
     proc = psutil.Process()
     proc.cpu_percent(None)
+    ticks = max(1, round(CPU_INTERVAL_S / LAG_TICK_S))
     while True:
-        gevent.sleep(CPU_INTERVAL_S)
-        state.cpu.append({"node": node, "t": round(time.time(), 3), "cpu": proc.cpu_percent(None)})
+        worst = 0.0
+        for _ in range(ticks):
+            before = time.perf_counter()
+            gevent.sleep(LAG_TICK_S)
+            worst = max(worst, time.perf_counter() - before - LAG_TICK_S)
+        victims = bool(runner.user_classes_count.get(VICTIM_CLASS)) if runner is not None else False
+        state.cpu.append(
+            {
+                "node": node,
+                "t": round(time.time(), 3),
+                "cpu": proc.cpu_percent(None),
+                "lag_ms": round(worst * 1000, 2),
+                "victims": victims,
+            }
+        )
 
 
 def _ready_aggressor_process(runner: WorkerRunner | LocalRunner, state: RunState) -> None:

@@ -73,7 +73,8 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
     peak_reached = max((int(p["users"]) for p in rec.timeline), default=0)
     verdicts: list[LoadVerdict] = []
     if plan.kind == "isolation" and plan.isolation is not None:
-        verdicts.append(judge_isolation(book, plan.isolation, rec.phases, health, looks=rec.looks))
+        lag = tuple((float(c["t"]), float(c["lag_ms"])) for c in rec.cpu_samples if c.get("victims") and "lag_ms" in c)
+        verdicts.append(judge_isolation(book, plan.isolation, rec.phases, health, looks=rec.looks, lag=lag))
     else:
         verdicts.append(judge_spike(plan, rows, book, peak_reached, health))
     timeline = tuple(TimelinePoint.from_json(p, "the load timeline") for p in rec.timeline)

@@ -77,13 +77,17 @@ class TimelinePoint(Record):
     phase: str | None = omitted()
 
 
-@dataclass(frozen=True, config=FORBID)
+@dataclass(frozen=True, config=FORBID, kw_only=True)
 class CpuSample(Record):
-    """One load-generator process's CPU (percent of one core) at epoch time ``t``."""
+    """One load-generator process's CPU (percent of one core) at epoch time ``t``; ``lag_ms``, the longest its
+    event loop overslept a 50 ms timer in the second before (time its own requests' timings include), and
+    ``victims``, whether it ran victim users then (runs recorded before either have neither)."""
 
     node: str
     t: float
     cpu: float
+    lag_ms: Milliseconds | None = omitted()
+    victims: bool | None = omitted()
 
 
 @dataclass(frozen=True, config=FORBID)

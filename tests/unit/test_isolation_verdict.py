@@ -234,6 +234,25 @@ def test_untrustworthy_when_generator_saturated_or_no_aggressor():
     assert not v.trustworthy and "no requests" in v.caveats[0]
 
 
+def _lag(alone_ms: float, spike_ms: float) -> tuple[tuple[float, float], ...]:
+    """Per-second event-loop lag of the victims' process: ``alone_ms`` while alone, ``spike_ms`` in the spike."""
+    return tuple((t + 0.5, spike_ms if 12 <= t < 22 else alone_ms) for t in range(2, 22))
+
+
+def test_a_starved_generator_discredits_harm_its_own_lag_explains_and_nothing_else():
+    # The victim's p95 rises ~90 ms in the spike; a generator lagging 100 ms more beside it could be all of it.
+    v = judge_isolation(_book(1.6), ISO, PHASES, HEALTHY, lag=_lag(1.0, 101.0))
+    assert v.status is Status.FAIL and not v.trustworthy
+    assert any("load generator was starved" in c and "101.0 ms beside the spike" in c for c in v.caveats), v.caveats
+    # 5 ms more lag leaves the rise beyond the minimum effect and the ratio beyond the tolerance: harm stands.
+    v = judge_isolation(_book(1.6), ISO, PHASES, HEALTHY, lag=_lag(1.0, 6.0))
+    assert v.status is Status.FAIL and v.trustworthy, v.caveats
+    # Lag can only add to the spike's timings: a PASS is never questioned for it, nor is a run without readings.
+    v = judge_isolation(_book(1.0), ISO, PHASES, HEALTHY, lag=_lag(1.0, 101.0))
+    assert v.status is Status.PASS and v.trustworthy, v.caveats
+    assert judge_isolation(_book(1.6), ISO, PHASES, HEALTHY, lag=_lag(1.0, 101.0)[:2]).trustworthy
+
+
 def test_generator_health_per_process():
     samples = [{"node": "a", "t": i, "cpu": 95.0 if i < 3 else 10.0} for i in range(40)]
     samples += [{"node": "b", "t": i, "cpu": 50.0} for i in range(40)]
