@@ -77,7 +77,7 @@ class TimelinePoint(Record):
     phase: str | None = omitted()
 
 
-@dataclass(frozen=True, config=FORBID, kw_only=True)
+@dataclass(frozen=True, config=FORBID)
 class CpuSample(Record):
     """One load-generator process's CPU (percent of one core) at epoch time ``t``; ``lag_ms``, the longest its
     event loop overslept a 50 ms timer in the second before (time its own requests' timings include), and
