@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import ttest_ind_from_stats
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,8 @@ def ttest(left: np.ndarray, right: np.ndarray) -> tuple[float, float, float, flo
     sr = float(np.std(right)) if len(right) >= 2 else 0.0
     if len(left) + len(right) <= 2:
         return 1.0, ml, mr, sl, sr
+    from scipy.stats import ttest_ind_from_stats  # about a second to import: only when a series is tested
+
     with np.errstate(divide="ignore", invalid="ignore"):
         p = float(ttest_ind_from_stats(ml, sl, len(left), mr, sr, len(right)).pvalue)
     if not np.isfinite(p):  # zero variance on both sides: identical means give nan, different give 0

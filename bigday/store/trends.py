@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, delete, text
 
 from bigday.metrics import METRICS, Direction
@@ -62,6 +61,8 @@ def compute_trends(keys: list[str], values: np.ndarray) -> list[dict[str, Any]]:
     """Trend rows from ``day|page|metric`` keys and their values, vectorised over all groups."""
     if not keys:
         return []
+    import pandas as pd  # half a second to import: only when trends are rebuilt
+
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
     order = np.lexsort((values, codes))
     codes, v = codes[order], values[order]
