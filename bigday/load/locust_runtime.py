@@ -25,6 +25,7 @@ from typing import Any, Literal
 import gevent
 import locust
 import psutil
+from locust import argument_parser as locust_arguments
 from locust import events
 from locust.env import Environment
 from locust.event import EventHook
@@ -166,9 +167,32 @@ def install(kind: str) -> None:
     # master dies with bigday (launcher.py), so a killed `bigday load` leaves no worker running.
     if not _INSTALLED:
         children.die_with_parent_after_fork()
+        _remember_default_arguments()
         _INSTALLED.append(kind)
     _listen(events.init_command_line_parser, partial(_add_arguments, kind))
     _listen(events.init, _on_init)
+
+
+def _remember_default_arguments() -> None:
+    """Build Locust's default arguments once per process, not once per option of every spawn message.
+
+    A worker handling a spawn message asks ``argument_parser.default_args_dict()`` for each of the master's
+    parsed options, and each call builds and runs Locust's whole argument parser: ~80 parsers per message,
+    which held every worker's event loop for 0.1-1 s at every change of the user count (seen with gevent's
+    blocking monitor). The victim's requests in flight then read that much slower beside every spike's start
+    and end. The defaults depend on nothing but Locust's own code, so one copy serves every call."""
+    original = locust_arguments.default_args_dict
+    if getattr(original, "bigday_remembered", False):
+        return
+    remembered: dict[str, Any] = {}
+
+    def default_args_dict() -> dict[str, Any]:
+        if not remembered:
+            remembered.update(original())
+        return dict(remembered)
+
+    default_args_dict.bigday_remembered = True  # type: ignore[attr-defined]
+    locust_arguments.default_args_dict = default_args_dict
 
 
 def _on_init(environment: Environment, **_: Any) -> None:

@@ -89,3 +89,28 @@ def test_the_warm_up_hold_stops_the_clock_and_never_turns_it_back():
     seen = json.loads(proc.stdout)
     assert seen["held"] == 4.9  # held: the first window has not begun, whatever the wall clock says
     assert seen["stop"] is None and 4.9 <= seen["after"] < 5.0 and seen["held_s"] == pytest.approx(5.1, abs=0.05)
+
+
+REMEMBERED = """
+import json
+from locust import argument_parser as ap
+builds = []
+empty = ap.get_empty_argument_parser
+ap.get_empty_argument_parser = lambda *a, **k: (builds.append(1), empty(*a, **k))[1]
+fresh = ap.default_args_dict()
+from bigday.load.locust_runtime import _remember_default_arguments
+_remember_default_arguments()
+_remember_default_arguments()  # a second bigday locustfile in the same process
+before = len(builds)
+answers = [ap.default_args_dict() for _ in range(80)]  # one spawn message asks once per option
+answers[0]["host"] = "changed by a caller"
+print(json.dumps({"same": all(a == fresh for a in answers[1:]), "builds": len(builds) - before,
+                  "unchanged": ap.default_args_dict() == fresh}))
+"""
+
+
+def test_a_worker_builds_locusts_default_arguments_once_not_once_per_option_of_every_spawn_message():
+    # Each build is Locust's whole argument parser; 80 per spawn message held a worker's event loop ~0.5 s.
+    proc = subprocess.run([sys.executable, "-c", REMEMBERED], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout) == {"same": True, "builds": 1, "unchanged": True}
