@@ -97,6 +97,22 @@ def budget_checks(data: RunData, budgets: list[SourcedBudget]) -> list[Check]:
     out = []
     for sb in budgets:
         b = sb.budget
+        if b.chunk != "total" and not any(b.chunk in data.chunks.get(page, {}) for page in data.pages):
+            # Never silently dropped: said once (a name no page of the scenario loads is refused before this).
+            out.append(
+                Check(
+                    kind=CheckKind.BUDGET,
+                    page="*",
+                    metric=f"js:{b.chunk}",
+                    status=Status.SKIPPED,
+                    message=f"JS {b.chunk}: no page of this run loads it, so its budget was not judged",
+                    source=sb.source,
+                    aggregate="max",
+                    level=b.level,
+                    bound=float(b.max_bytes),
+                )
+            )
+            continue
         for page in data.pages:
             chunks = data.chunks.get(page, {})
             actual: float | None

@@ -15,6 +15,7 @@ from bigday.compare.checks import SourcedBudget, SourcedThreshold, band_checks, 
 from bigday.compare.lighthouse import LighthouseChecks
 from bigday.compare.regression import regression_checks
 from bigday.compare.rundata import RunData
+from bigday.errors import ConfigError
 from bigday.runfolder import (
     BaselineInfo,
     Check,
@@ -37,8 +38,23 @@ class BaselineSamples:
     values: dict[tuple[str, str], np.ndarray] | None = None
 
 
+def check_budget_chunks(data: RunData, scenario: Scenario) -> None:
+    """A budget on a chunk no page of the run loads would judge nothing, silently; when the run measured chunk
+    sizes on every page of the scenario, such a name is a mistake (a typo, a renamed bundle) and is refused."""
+    known = {name for chunks in data.chunks.values() for name in chunks}
+    if not known or not {p.name for p in scenario.pages} <= set(data.chunks):
+        return  # sizes not reported, or some pages not probed: budget_checks says so per page
+    for i, budget in enumerate(scenario.budgets):
+        if budget.chunk != "total" and budget.chunk not in known:
+            raise ConfigError(
+                f"{scenario.source}: budgets[{i}].chunk: unknown JS chunk {budget.chunk!r}; the run's pages load "
+                f"{', '.join(sorted(known))} (or total, for all JS)"
+            )
+
+
 def scenario_checks(data: RunData, scenario: Scenario, lighthouse: LighthouseChecks) -> list[Check]:
     """Thresholds, alert bands and budgets from the scenario and any Lighthouse CI files."""
+    check_budget_chunks(data, scenario)
     thresholds = [SourcedThreshold(t) for t in scenario.thresholds] + list(lighthouse.thresholds)
     budgets = [SourcedBudget(b) for b in scenario.budgets] + list(lighthouse.budgets)
     checks = threshold_checks(data, thresholds) + budget_checks(data, budgets)

@@ -37,6 +37,18 @@ BUDGET_TIMINGS_UNSUPPORTED = {
 }
 # Resource types the probe's resource summary (details.resources.by_type, Resource Timing) reports.
 RESOURCE_TYPES = ("stylesheet", "image", "font", "other")
+# Every resource type a Lighthouse budget may name; any other name is a mistake, refused.
+LIGHTHOUSE_RESOURCE_TYPES = (
+    "document",
+    "font",
+    "image",
+    "media",
+    "other",
+    "script",
+    "stylesheet",
+    "third-party",
+    "total",
+)
 UNSUPPORTED_RESOURCE_TYPES = {
     "document": "the page's own HTML is a navigation entry, not in the resource summary",
     "total": "the resource summary leaves out the HTML document, so a total would be short",
@@ -185,13 +197,13 @@ def _size_budgets(
     found, missing = [], []
     for j, r in enumerate(_list(entry, "resourceSizes", where)):
         w = f"{where}.resourceSizes[{j}]"
-        kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
+        kind, budget = _resource_type(r, w), _number(_get(r, "budget", w), f"{w}.budget")
         if kind == "script":
             found.append(_budget_threshold("js_bytes", budget * KIB, pages, src))
         elif kind in RESOURCE_TYPES:
             found.append(_budget_threshold(f"resource.{kind}.bytes", budget * KIB, pages, src))
         else:
-            missing.append(f"budget.json resourceSizes {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+            missing.append(f"budget.json resourceSizes {kind}: {UNSUPPORTED_RESOURCE_TYPES[kind]}")
     return found, missing
 
 
@@ -201,12 +213,20 @@ def _count_budgets(
     found, missing = [], []
     for j, r in enumerate(_list(entry, "resourceCounts", where)):
         w = f"{where}.resourceCounts[{j}]"
-        kind, budget = _item(r, "resourceType", w), _number(_get(r, "budget", w), f"{w}.budget")
+        kind, budget = _resource_type(r, w), _number(_get(r, "budget", w), f"{w}.budget")
         if kind in RESOURCE_TYPES or kind == "script":
             found.append(_budget_threshold(f"resource.{kind}.count", budget, pages, src))
         else:
-            missing.append(f"budget.json resourceCounts {kind}: {UNSUPPORTED_RESOURCE_TYPES.get(kind, 'unknown type')}")
+            missing.append(f"budget.json resourceCounts {kind}: {UNSUPPORTED_RESOURCE_TYPES[kind]}")
     return found, missing
+
+
+def _resource_type(d: Any, where: str) -> str:
+    kind = _item(d, "resourceType", where)
+    if kind not in LIGHTHOUSE_RESOURCE_TYPES:
+        known = ", ".join(LIGHTHOUSE_RESOURCE_TYPES)
+        raise ConfigError(f"{where}.resourceType: unknown resource type {kind!r}; expected one of {known}")
+    return kind
 
 
 def _get(d: dict[str, Any], key: str, where: str) -> Any:

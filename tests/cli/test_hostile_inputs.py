@@ -293,6 +293,27 @@ BUDGET_CASES = [
         {"b.json": _json([{"timings": [{"metric": "warp-speed", "budget": 5}]}])},
     ),
     Case(
+        "budget unknown resource type",
+        ("compare", "{run}", "--store", "{store}", "--no-notify", "--budget", "{inputs}/b.json"),
+        2,
+        "resourceSizes[0].resourceType: unknown resource type 'scripts'; expected one of document,",
+        {"b.json": _json([{"path": "/*", "resourceSizes": [{"resourceType": "scripts", "budget": 100}]}])},
+    ),
+    Case(
+        "budget unknown count type",
+        ("compare", "{run}", "--store", "{store}", "--no-notify", "--budget", "{inputs}/b.json"),
+        2,
+        "resourceCounts[0].resourceType: unknown resource type 'imgs'",
+        {"b.json": _json([{"resourceCounts": [{"resourceType": "imgs", "budget": 10}]}])},
+    ),
+    Case(
+        "scenario budget unknown chunk",
+        ("compare", "{run}", "--store", "{store}", "--no-notify", "--scenario", "{inputs}/s.yaml"),
+        2,
+        "s.yaml: budgets[1].chunk: unknown JS chunk 'vendr'; the run's pages load dashboard, forms, main, vendor (or total",
+        {"s.yaml": _scenario_with("budgets[1].chunk", "vendr")},
+    ),
+    Case(
         "budget missing file",
         ("compare", "{run}", "--store", "{store}", "--no-notify", "--budget", "{inputs}/none.json"),
         2,
@@ -382,10 +403,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
     root = tmp_path_factory.mktemp("hostile")
     results = root / "results"
     rng = np.random.default_rng(1)
-    pages = {
-        p: {"lcp": list(rng.normal(900, 30, 5)), "cls": list(rng.uniform(0, 0.05, 5))} for p in ("dashboard", "clients")
-    }
-    run = write_probe_run(results, pages, run_id="good-run")
+    names = [p["name"] for p in GOOD["pages"]]
+    pages = {p: {"lcp": list(rng.normal(900, 30, 5)), "cls": list(rng.uniform(0, 0.05, 5))} for p in names}
+    # Every page of the scenario with its JS chunk sizes, so a budget on a chunk none of them loads is a mistake.
+    chunks = {c: {"body_bytes": 50_000} for c in ("main", "vendor", "forms", "dashboard")}
+    details = {p: {"resources": {"js_chunks": chunks}} for p in names}
+    run = write_probe_run(results, pages, run_id="good-run", details=details)
     store = results / "bigday.sqlite"
     assert _cli("compare", str(run), "--store", str(store), "--no-notify")[0] in (0, 1)
     yield {"results": results, "store": store, "run": run, "root": root}

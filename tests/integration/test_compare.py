@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from bigday.compare.engine import CompareOptions, compare_run
 from bigday.errors import ConfigError
 from bigday.runfolder import utc_now
-from bigday.settings.scenario import load_scenario
+from bigday.settings.scenario import Budget, load_scenario
 from bigday.store import repo, schema
 from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run
@@ -28,7 +29,12 @@ def label(check):
 
 CHUNKS = {
     "resources": {
-        "js_chunks": {"main": {"body_bytes": 150_000}, "vendor": {"body_bytes": 250_000}},
+        "js_chunks": {
+            "main": {"body_bytes": 150_000},
+            "vendor": {"body_bytes": 250_000},
+            "forms": {"body_bytes": 60_000},
+            "dashboard": {"body_bytes": 60_000},
+        },
         "by_type": {"image": {"count": 3, "transfer_bytes": 400_000, "body_bytes": 400_000}},
     }
 }
@@ -88,6 +94,28 @@ def test_a_healthy_run_passes_and_writes_verdicts_and_alerts(store, tmp_path: Pa
         assert repo.get_run(conn, r.name).verdict == "pass"
 
 
+def test_a_budget_on_a_chunk_no_page_loads_is_refused_before_anything_is_stored(store, tmp_path: Path) -> None:
+    r = run(tmp_path, healthy(np.random.default_rng(1)))
+    typo = dataclasses.replace(SCENARIO, budgets=(*SCENARIO.budgets, Budget("vendr", 300_000)))
+    with pytest.raises(
+        ConfigError, match=r"budgets\[5\]\.chunk: unknown JS chunk 'vendr'; the run's pages load dashboard"
+    ):
+        compare_run(store, r, typo, CompareOptions(notify=False))
+    assert not (r / "verdicts.json").exists()
+    with store.begin() as conn:
+        assert repo.get_run(conn, r.name) is None
+
+
+def test_a_budget_on_a_chunk_the_probed_pages_do_not_load_is_said_not_judged(store, tmp_path: Path) -> None:
+    # Only one page probed, which loads main and vendor: the forms budget cannot be judged, and says so.
+    pages = {"dashboard": healthy(np.random.default_rng(1))["dashboard"]}
+    chunks = {"resources": {"js_chunks": {"main": {"body_bytes": 1_000}, "vendor": {"body_bytes": 1_000}}}}
+    r = run(tmp_path, pages, details={"dashboard": chunks})
+    v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
+    (forms,) = [c for c in v.checks if c.metric == "js:forms"]
+    assert forms.status == "skipped" and "no page of this run loads it" in forms.message
+
+
 def test_a_janky_page_raises_a_high_threshold_breach(store, tmp_path: Path) -> None:
     # A 200 ms busy loop every 100 ms: the first input waits for the running loop (FID ~ 0-200 ms).
     rng = np.random.default_rng(2)
@@ -109,9 +137,9 @@ def test_a_janky_page_raises_a_high_threshold_breach(store, tmp_path: Path) -> N
 
 
 def test_budgets_from_the_scenario_judge_each_chunk(store, tmp_path: Path) -> None:
+    sizes = {"main": 260_000, "vendor": 250_000, "forms": 60_000, "dashboard": 60_000}
     heavy = {
-        p.name: {"resources": {"js_chunks": {"main": {"body_bytes": 260_000}, "vendor": {"body_bytes": 250_000}}}}
-        for p in SCENARIO.pages
+        p.name: {"resources": {"js_chunks": {c: {"body_bytes": b} for c, b in sizes.items()}}} for p in SCENARIO.pages
     }
     r = run(tmp_path, healthy(np.random.default_rng(3)), details=heavy)
     v = compare_run(store, r, SCENARIO, CompareOptions(notify=False))
