@@ -87,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bigday: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a full disk, a read-only folder, ... outside bigday's own writers: the environment
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"bigday: error: {plain(redact.text(f'{where}{e.strerror or e}'))}", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except Exception as e:  # a bug of ours: one line unless asked for the traceback
         if environment.debug():
             traceback.print_exc()

@@ -1,9 +1,9 @@
 """``compare_run``: judge one run folder, record the outcome in the store, notify, and write it beside the samples.
 
 Four steps, each its own function: judging (bigday.compare.judge, pure), recording (ingest, alerts, the
-run's verdict in the store), notifying (the webhook; its result becomes a note, never a print) and writing
-(``verdicts.json`` and ``alerts.json`` through bigday.runfolder).  Everything that can be wrong with the
-input is found before any of them runs.
+run's verdict in the store) and writing (``verdicts.json`` and ``alerts.json`` through bigday.runfolder) in
+one transaction, the folder's files before the commit, then notifying (the webhook; its result becomes a
+note, never a print).  Everything that can be wrong with the input is found before any of them runs.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from bigday.compare.alerts import alerts_for
 from bigday.compare.baseline import resolve_baseline
@@ -23,10 +25,11 @@ from bigday.errors import ConfigError
 from bigday.runfolder import (
     Alert,
     Alerts,
-    RunContents,
+    RunFile,
     RunFolder,
     Verdicts,
     read_run_contents,
+    restored_on_failure,
     write_alerts,
     write_verdicts,
 )
@@ -79,19 +82,17 @@ def choose_baseline(store: Store, options: CompareOptions, data: RunData) -> Bas
 
 
 def record(
-    store: Store, contents: RunContents, data: RunData, verdicts: Verdicts, scenario: Scenario
+    conn: Connection, folder: RunFolder, data: RunData, verdicts: Verdicts, scenario: Scenario
 ) -> tuple[Verdicts, list[Alert]]:
-    """Ingest the run (if not stored yet), find recent steps in its nightly trends, raise its alerts and set its
-    verdict; returns the verdicts with those steps, and the alerts as stored (new, or joined to an open one)."""
-    store_run(store, *rows_of(contents))  # the folder was read and validated once, before judging
-    with store.begin("reading nightly trends") as conn:
-        found = recent_change_points(conn, set(data.values), scenario.regression, data.manifest.started_at.date())
+    """In the caller's transaction: find recent steps in the run's nightly trends, raise its alerts and set its
+    verdict, and write the verdict and alerts into the run folder before the transaction commits; returns the
+    verdicts with those steps, and the alerts as stored (new, or joined to an open one)."""
+    found = recent_change_points(conn, set(data.values), scenario.regression, data.manifest.started_at.date())
     verdicts = dataclasses.replace(verdicts, change_points=tuple(found))
-    bands = dict(scenario.alert_bands)
-    raised = alerts_for(verdicts.run_id, list(verdicts.checks), found, bands)
-    with store.begin("recording verdict and alerts") as conn:
-        stored = [raise_alert(conn, a) for a in raised]
-        repo.set_verdict(conn, verdicts.run_id, verdicts.outcome.value)
+    raised = alerts_for(verdicts.run_id, list(verdicts.checks), found, dict(scenario.alert_bands))
+    stored = [raise_alert(conn, a) for a in raised]
+    repo.set_verdict(conn, verdicts.run_id, verdicts.outcome.value)
+    write_outputs(folder, verdicts, stored)
     return verdicts, stored
 
 
@@ -123,8 +124,16 @@ def compare_run(
     lighthouse = read_lighthouse(scenario, options, data.manifest.environment.profile or "desktop")
     baseline = choose_baseline(store, options, data)
     verdicts = judge(data, scenario, lighthouse, baseline)
-    verdicts, alerts = record(store, contents, data, verdicts, scenario)
+    # The run's samples first, with no verdict (as `bigday ingest` leaves a run); then the folder's verdict and
+    # the store's in one transaction that commits only once verdicts.json and alerts.json are written, and a
+    # failed commit takes those files back: the store never says `pass` for a folder that has no verdict.
+    store_run(store, *rows_of(contents))  # the folder was read and validated once, before judging
+    folder = contents.folder
+    with restored_on_failure([folder.file(RunFile.VERDICTS), folder.file(RunFile.ALERTS)]):
+        with store.begin("recording verdict and alerts") as conn:
+            verdicts, alerts = record(conn, folder, data, verdicts, scenario)
     if options.notify:
+        # After the commit, so only alerts that are stored are sent; the note it adds is rewritten in place.
         verdicts = with_notification(verdicts, notify(verdicts.run_id, alerts), alerts)
-    write_outputs(contents.folder, verdicts, alerts)
+        write_verdicts(folder, verdicts)
     return verdicts

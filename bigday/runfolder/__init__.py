@@ -32,6 +32,7 @@ from bigday.runfolder.folder import (
     RunFolder,
     new_run_id,
     redact_file,
+    restored_on_failure,
     utc_now,
     write_text_atomic,
 )
@@ -231,4 +232,5 @@ __all__ = [
     "write_text_atomic",
     "write_verdicts",
     "redact_file",
+    "restored_on_failure",
 ]

@@ -6,11 +6,12 @@ Stages talk through these folders so each can be rerun on saved data.  Files are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from bigday.errors import ConfigError
+from bigday.errors import ConfigError, RunError
 from bigday.settings import redact, resolve
 
 
@@ -58,21 +59,69 @@ def new_run_id(kind: str, now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{kind}-{secrets.token_hex(3)}"
 
 
+def write_error(path: Path, e: OSError) -> RunError:
+    """A file that could not be written (a full disk, a read-only folder): the environment's doing, exit 3."""
+    return RunError(f"{path}: cannot be written: {e.strerror or e}")
+
+
 @contextmanager
 def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """A file object whose content replaces ``path`` only once the block ends without an error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """A file object whose content replaces ``path`` only once the block ends without an error; an OSError
+    (ENOSPC, EROFS, ...) leaves the old file and is a RunError naming ``path``."""
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         f: IO[Any] = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")
         with f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise write_error(path, e) from None
         raise
+
+
+@contextmanager
+def restored_on_failure(paths: Iterable[Path]) -> Iterator[None]:
+    """``paths`` put back as they were before the block if it fails: the run folder's half of a write that
+    must agree with the store (compare writes verdicts.json, then the store commits; a failed commit takes
+    the new verdict back). Hard links keep the old files, so putting them back needs no free space; the block
+    must write ``paths`` the way every writer here does, a new file renamed over the old one."""
+    kept: dict[Path, Path | None] = {}
+    try:
+        for path in paths:
+            kept[path] = None
+            if path.exists():
+                backup = path.with_name(f".{path.name}.{secrets.token_hex(4)}.before")
+                os.link(path, backup)
+                kept[path] = backup
+    except OSError as e:
+        _drop(kept.values())
+        raise write_error(path, e) from None
+    try:
+        yield
+    except BaseException:
+        for written, before in kept.items():
+            with contextlib.suppress(OSError):
+                if before is None:
+                    written.unlink(missing_ok=True)
+                else:
+                    os.replace(before, written)
+        raise
+    _drop(kept.values())
+
+
+def _drop(backups: Iterable[Path | None]) -> None:
+    for backup in backups:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                backup.unlink(missing_ok=True)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -96,8 +145,14 @@ def redact_file(path: Path) -> None:
         return
     after = redact.text(before)
     if after != before:
-        with atomic_writer(path) as f:
-            f.write(after.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace"))
+        try:
+            with atomic_writer(path) as f:
+                f.write(after.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace"))
+        except RunError:
+            # Better no file than one with a secret in clear (its redacted copy did not fit on the disk).
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
 
 
 def read_json(path: Path) -> Any:
