@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bigday.errors import ConfigError
 from bigday.runfolder.enums import RunKind
-from bigday.runfolder.folder import RunFolder
+from bigday.runfolder.folder import RunFile, RunFolder
 from bigday.runfolder.load_samples import LoadSamples, read_load_samples
 from bigday.runfolder.load_stats import LoadStats, read_load_stats
 from bigday.runfolder.manifest import Manifest, read_manifest
 from bigday.runfolder.probe import ProbeSamples, read_probe_samples
+from bigday.settings.limits import MAX_RUN_FOLDER_BYTES
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,32 @@ class RunContents:
         return self.manifest.run_id
 
 
+# What ingest and compare read of a run folder (the filmstrip's frames and Lighthouse's reports are not).
+READ_FILES = (RunFile.MANIFEST, RunFile.PROBE_SAMPLES, RunFile.LOAD_STATS, RunFile.LOAD_SAMPLES)
+
+
+def check_size(folder: RunFolder) -> None:
+    """Refuse a folder whose files to read exceed the stated limit, before reading any of them."""
+    sizes = {}
+    for name in READ_FILES:
+        try:
+            sizes[name] = folder.file(name).stat().st_size
+        except OSError:
+            continue  # absent: the reader of that file says so, if it matters
+    total = sum(sizes.values())
+    if total > MAX_RUN_FOLDER_BYTES:
+        largest = max(sizes, key=lambda n: sizes[n])
+        raise ConfigError(
+            f"{folder.path}: its files to read come to {total / 2**20:,.0f} MiB ({largest} {sizes[largest] / 2**20:,.0f}"
+            f" MiB); a run folder may hold at most {MAX_RUN_FOLDER_BYTES / 2**20:,.0f} MiB of them"
+        )
+
+
 def read_run_contents(run_dir: str | Path) -> RunContents:
-    """Everything compare and the store need from a run folder; ConfigError names the damaged file."""
+    """Everything compare and the store need from a run folder; ConfigError names the damaged file, or the
+    folder when its files are larger than the stated limit."""
     folder = RunFolder.open(run_dir)
+    check_size(folder)
     manifest = read_manifest(folder)
     if manifest.kind is RunKind.PROBE:
         return RunContents(folder, manifest, probe_samples=read_probe_samples(folder))

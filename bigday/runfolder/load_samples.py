@@ -22,6 +22,7 @@ from bigday.errors import ConfigError
 from bigday.runfolder.document import check_version
 from bigday.runfolder.folder import RunFile, RunFolder, atomic_writer
 from bigday.runfolder.manifest import read_manifest
+from bigday.settings import limits
 from bigday.settings.limits import MAX_DURATION_MS
 
 SampleKey = tuple[str, str, str, str]  # tenant, user_kind, endpoint, phase
@@ -141,6 +142,11 @@ def _read(path: Path) -> LoadSamples:
         at = [header.index(c) for c in COLUMNS]
         width = max(at) + 1
         for line, row in enumerate(reader, start=2):
+            if line - 1 > limits.MAX_LOAD_SAMPLE_ROWS:
+                raise ConfigError(
+                    f"{path}: more than {limits.MAX_LOAD_SAMPLE_ROWS:,} rows; a run folder may hold at most that many"
+                    " raw load samples"
+                )
             if not row:
                 lines.blank.append(line)
                 continue

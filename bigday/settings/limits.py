@@ -24,6 +24,12 @@ MAX_UNITLESS = 1e9  # CLS and other unitless metrics; counts
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024
 MAX_PAGES = 1_000
 MAX_TENANTS = 10_000
+# Run folders being ingested or compared: the files read (manifest, samples or load statistics, raw load
+# samples) together, on disk, checked before any is read; and the raw load samples once decompressed, by rows
+# (a gzip of repeated lines can expand a thousandfold). A two-hour rehearsal at 2,000 requests a second is
+# 14.4 million rows and well under 512 MiB gzipped.
+MAX_RUN_FOLDER_BYTES = 512 * 1024 * 1024
+MAX_LOAD_SAMPLE_ROWS = 20_000_000
 
 
 def in_range(value: float, low: float, high: float, what: str = "a number") -> float:

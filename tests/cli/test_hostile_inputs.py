@@ -35,6 +35,7 @@ class Case:
     message: str
     files: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    sparse: dict[str, int] = field(default_factory=dict)  # files of this size holding nothing (no disk used)
 
 
 def _scenario_with(path: str, value: object) -> str:
@@ -248,6 +249,22 @@ RUN_FOLDER_CASES = [
         {"r/manifest.json": "[]"},
     ),
     Case(
+        "run folder samples past the size limit",
+        ("ingest", "{inputs}/r", "--store", "{store}"),
+        2,
+        "MiB); a run folder may hold at most 512 MiB of them",
+        {"r/manifest.json": _json({"format_version": 1})},
+        sparse={"r/samples.json": 600 << 20},
+    ),
+    Case(
+        "run folder load samples past the size limit, compared",
+        ("compare", "{inputs}/r", "--store", "{store}", "--no-notify"),
+        2,
+        "(load_samples.csv.gz 513 MiB); a run folder may hold at most 512 MiB",
+        {"r/manifest.json": _json({"format_version": 1}), "r/load_stats.json": "{}"},
+        sparse={"r/load_samples.csv.gz": 513 << 20},
+    ),
+    Case(
         "run folder future format",
         ("ingest", "{inputs}/r", "--store", "{store}"),
         2,
@@ -446,6 +463,9 @@ def test_a_hostile_input_is_refused_in_one_line_and_changes_nothing(
         path = inputs / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    for name, size in case.sparse.items():
+        with (inputs / name).open("wb") as f:
+            f.truncate(size)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BIGDAY_RESULTS_DIR", str(world["results"]))
     monkeypatch.delenv("BIGDAY_STORE", raising=False)

@@ -701,3 +701,19 @@ def test_only_the_runfolder_package_spells_the_folders_file_names() -> None:
                 if node.value in names or any(node.value.endswith("/" + n) for n in names):
                     offenders.append(f"{path.relative_to(package)}:{node.lineno}: {node.value!r}")
     assert offenders == []
+
+
+def test_raw_load_samples_past_the_stated_row_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A gzip of repeated lines expands a thousandfold: the rows are counted as they are read, not trusted.
+    from bigday.runfolder import RunFolder, read_load_samples
+    from bigday.settings import limits
+
+    monkeypatch.setattr(limits, "MAX_LOAD_SAMPLE_ROWS", 3)
+    rows = "tenant,user_kind,endpoint,phase,t_s,response_ms,ok\n" + "lumen,victim,/api,alone,1.0,3.0,1\n" * 4
+    (tmp_path / "load_samples.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    with pytest.raises(ConfigError, match=r"load_samples.csv.gz: more than 3 rows; a run folder may hold at most"):
+        read_load_samples(RunFolder(tmp_path))
+    (tmp_path / "load_samples.csv.gz").write_bytes(gzip.compress(rows.rsplit("lumen", 1)[0].encode()))
+    assert len(read_load_samples(RunFolder(tmp_path)).t_s) == 3
