@@ -45,9 +45,10 @@ def check_size(folder: RunFolder) -> None:
     total = sum(sizes.values())
     if total > MAX_RUN_FOLDER_BYTES:
         largest = max(sizes, key=lambda n: sizes[n])
+        mib = 2**20
         raise ConfigError(
-            f"{folder.path}: its files to read come to {total / 2**20:,.0f} MiB ({largest} {sizes[largest] / 2**20:,.0f}"
-            f" MiB); a run folder may hold at most {MAX_RUN_FOLDER_BYTES / 2**20:,.0f} MiB of them"
+            f"{folder.path}: its files to read come to {total / mib:,.0f} MiB ({largest} {sizes[largest] / mib:,.0f}"
+            f" MiB); a run folder may hold at most {MAX_RUN_FOLDER_BYTES / mib:,.0f} MiB of them"
         )
 
 
