@@ -74,9 +74,15 @@ def err_console() -> Console:
     return console(sys.stderr)
 
 
+# Line breaks inside one interpolated value become spaces, so a name cannot start a line of its own (a fake
+# "PASS" line, say): _CONTROL keeps LF (whole outputs need it) and would glue words together across a CR.
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
 def plain(text: object) -> str:
-    """Text from a scenario or run folder with control characters (ESC, BEL, ...) removed."""
-    return _CONTROL.sub("", str(text))
+    """Text from a scenario, app or run folder, for one line of the terminal: line breaks become spaces and
+    control characters (ESC, BEL, ...) are removed. Every interpolated value of a terminal line passes here."""
+    return _CONTROL.sub("", _LINE_BREAK.sub(" ", str(text)))
 
 
 def render_text(renderable: RenderableType, width: int = PIPE_WIDTH) -> str:

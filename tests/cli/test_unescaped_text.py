@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from bigday.cli import main
-from bigday.present.console import terminal_safe
+from bigday.present.console import plain, terminal_safe
 from bigday.store.synthetic import write_probe_run
 
 HOSTILE_KEY = "<img src=x onerror=alert(1)>\n# pwned\x1b]0;title\x07\x1b[2J"
@@ -45,3 +45,16 @@ def test_reports_show_hostile_names_as_text(tmp_path: Path) -> None:
     code, terminal, _ = _cli("report", str(run), "--format", "terminal", "--output", "-", "--store", store)
     assert code == 0 and "pwned" in terminal
     assert "\x1b" not in terminal and "\x07" not in terminal
+    # The key's line break does not start a line of its own: "# pwned" stays inside its "not checked:" line.
+    assert [line for line in terminal.splitlines() if "pwned" in line] == [
+        line for line in terminal.splitlines() if "pwned" in line and "not checked:" in line
+    ]
+    assert not any(line.lstrip().startswith(("# pwned", "## injected")) for line in terminal.splitlines())
+    _, compared, _ = _cli("compare", str(run), "--store", store, "--no-notify", "--lighthouserc", str(rc))
+    assert "pwned" in compared and not any(line.lstrip().startswith("# pwned") for line in compared.splitlines())
+
+
+def test_a_line_break_inside_a_value_cannot_start_a_terminal_line() -> None:
+    for br in ("\n", "\r\n", "\r", "\u2028", "\x85", "\x0b"):
+        assert plain(f"clients{br}PASS everything") == "clients PASS everything", repr(br)
+    assert plain("tab\tand\x1b[2Jtext\x07") == "tab\tand[2Jtext"
