@@ -314,6 +314,18 @@ def _starved_generator(
     )
 
 
+def _failing_alone(a: Assessment, iso: IsolationPlan) -> str | None:
+    """Why the evidence is void when the victim's error rate alone is shown beyond its maximum, else None."""
+    part = next((p for p in a.parts if p.part == "error_rate" and p.condition == "alone"), None)
+    if part is None or part.status is not Status.FAIL:
+        return None
+    return (
+        f"the app failed {a.alone.errors} of the victim {iso.victim}'s {a.alone.n} requests alone, with no spike"
+        f" ({a.alone.errors / max(a.alone.n, 1):.0%}; at most {iso.victim_max_error_rate:.0%} allowed): the app is"
+        f" failing on its own, so the {iso.aggressor} spike can be neither blamed nor cleared"
+    )
+
+
 def _chosen_look(
     iso: IsolationPlan, phases: tuple[PhaseSpan, ...], looks: tuple[IsolationLook, ...]
 ) -> tuple[LookWindows, str | None]:
@@ -365,8 +377,15 @@ def judge_isolation(
         )
     after = victim_samples(book, iso.victim, look.after_spike, spans, iso.settle_s)
     caveats = _caveats(book, iso, spans, a, health, after, incomplete, lag)
+    status, reason = a.status, a.reason
+    failing = _failing_alone(a, iso)
+    if failing:
+        # The app fails the victim with no spike at all: whatever happens beside the spike says nothing about the
+        # aggressor, so the aggressor is neither blamed nor cleared, and the evidence is not to be trusted.
+        status, reason = Status.INCONCLUSIVE, failing
+        caveats.insert(0, failing)
     return IsolationVerdict(
-        status=a.status,
+        status=status,
         trustworthy=not caveats,
         reasons=tuple(p.reason for p in a.parts if p.status is not Status.PASS),
         victim=iso.victim,
@@ -386,7 +405,7 @@ def judge_isolation(
         min_effect_ms=iso.min_effect_ms,
         caveats=tuple(caveats),
         notes=tuple(notes),
-        reason=a.reason,
+        reason=reason,
         parts=a.parts,
         noise=a.noise,
         rule=SequentialRule(
@@ -402,5 +421,5 @@ def judge_isolation(
         spike_windows=look.spike,
         phase_time_s=a.phase_time_s,
         extra_phase_time_s=a.extra_phase_time_s,
-        decided_at_s=this_look.at_s if a.status is not Status.INCONCLUSIVE else None,
+        decided_at_s=this_look.at_s if status is not Status.INCONCLUSIVE else None,
     )

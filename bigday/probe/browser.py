@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from bigday.errors import BrowserError
-from bigday.settings import resolve
+from bigday.settings import children, resolve
 
 T = TypeVar("T")
 # Background networking, component updates and sync would add requests and CPU work the page did not cause.
@@ -44,9 +44,11 @@ def launch_options(**overrides: Any) -> dict[str, Any]:
 
 
 def launch(playwright: Playwright, **overrides: Any) -> Browser:
-    """Start Chromium; BrowserError with the first line of Playwright's reason when it cannot start."""
+    """Start Chromium (ended with bigday, SIGKILL included); BrowserError with the first line of Playwright's
+    reason when it cannot start."""
     try:
-        return playwright.chromium.launch(**launch_options(**overrides))
+        with children.watched_children():
+            return playwright.chromium.launch(**launch_options(**overrides))
     except PlaywrightError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise BrowserError(f"Chromium ({chromium_path()}) failed to start: {first}") from None
@@ -54,9 +56,11 @@ def launch(playwright: Playwright, **overrides: Any) -> Browser:
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    """A Playwright driver and one Chromium for the duration of the block, both stopped afterwards."""
+    """A Playwright driver and one Chromium for the duration of the block, both stopped afterwards, and both
+    ended by the watchdog if bigday is killed first."""
     try:
-        manager = sync_playwright().start()
+        with children.watched_children():
+            manager = sync_playwright().start()
     except PlaywrightError as e:
         raise BrowserError(f"Playwright could not start: {str(e).splitlines()[0]}") from None
     try:

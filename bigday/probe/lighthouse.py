@@ -26,7 +26,7 @@ from bigday.probe.browser import CHROMIUM_ARGS, chromium_path
 from bigday.probe.profiles import Profile
 from bigday.probe.results import PageRun, PageTarget, Vitals
 from bigday.runfolder import RunFolder, report_json, write_lighthouse_report
-from bigday.settings import environment
+from bigday.settings import children, environment
 
 # Lighthouse audit -> bigday metric (numericValue, in bigday's units: ms, unitless CLS).
 AUDIT_METRICS: dict[str, str] = {
@@ -212,12 +212,17 @@ def run_lighthouse(
         output = Path(tmp) / "report.json"
         cmd = lighthouse_command(target.url, profile, output, browser_version)
         env = environment.child_environment(CHROME_PATH=chromium_path())
+        # Lighthouse's Node and the Chromium it launches end with bigday, SIGKILL included (the watchdog).
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+        children.watch([proc.pid])
         try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, cwd=tmp)
+            stdout, stderr = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
             return record(False, f"lighthouse: no report within {timeout_s:.0f} s")
         if proc.returncode != 0 or not output.is_file():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()
+            tail = (stderr or stdout).strip().splitlines()
             return record(False, f"lighthouse exited {proc.returncode}: {tail[-1] if tail else 'no output'}"[:300])
         text = output.read_text(encoding="utf-8")
     report = report_json(text, f"lighthouse report of {target.url}")

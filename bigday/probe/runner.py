@@ -50,6 +50,7 @@ from bigday.runfolder import (
     write_probe_samples,
     write_probe_summary,
 )
+from bigday.settings import children
 from bigday.settings.access import Tenancy
 from bigday.settings.scenario import Page, Scenario
 from bigday.stats import summarize
@@ -179,7 +180,8 @@ class BrowserKeeper:
 
     def restart(self) -> None:
         try:
-            fresh = self.browser.browser_type.launch(**launch_options())
+            with children.watched_children():
+                fresh = self.browser.browser_type.launch(**launch_options())
         except PlaywrightError as e:
             raise BrowserError(f"Chromium could not be restarted after a crash: {str(e).splitlines()[0]}") from None
         self.close_replacement()
@@ -195,7 +197,8 @@ class BrowserKeeper:
 def _fresh(keeper: BrowserKeeper) -> Iterator[BrowserKeeper]:
     """A newly launched Chromium beside the probe's own, closed after one page run."""
     try:
-        cold = keeper.browser.browser_type.launch(**launch_options())
+        with children.watched_children():
+            cold = keeper.browser.browser_type.launch(**launch_options())
     except PlaywrightError as e:
         raise BrowserError(f"Chromium could not be started for a parity run: {str(e).splitlines()[0]}") from None
     fresh = BrowserKeeper(cold)

@@ -27,6 +27,13 @@ def _alive(pids: list[int]) -> list[str]:
     return out
 
 
+def _command(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return ""
+
+
 @pytest.mark.load
 def test_sigkill_of_bigday_load_leaves_no_descendant(tmp_path: Path) -> None:
     log = (tmp_path / "bigday.log").open("wb")
@@ -61,3 +68,40 @@ def test_sigkill_of_bigday_load_leaves_no_descendant(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.browser
+def test_sigkill_of_bigday_run_leaves_no_descendant(tmp_path: Path) -> None:
+    # Playwright starts its Node driver, and the driver Chromium in a process group of its own: neither can
+    # ask the kernel to die with bigday, so bigday's watchdog ends them.
+    log = tmp_path / "bigday.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bigday", "run", "--runs", "20", "--pages", "clients", "--accessibility", "off"]
+            + ["--results-dir", str(tmp_path / "results")],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={k: v for k, v in os.environ.items() if not k.startswith("BIGDAY_")},
+        )
+        try:
+            deadline = time.monotonic() + 90
+            descendants: list[psutil.Process] = []
+            while time.monotonic() < deadline and proc.poll() is None:
+                descendants = psutil.Process(proc.pid).children(recursive=True)
+                lines = " ".join(_command(p) for p in descendants)
+                # the browser is measuring pages: its driver, Chromium and its renderers are all up
+                if "run-driver" in lines and "chromium" in lines and "clients run " in log.read_text(errors="replace"):
+                    break
+                time.sleep(0.2)
+            assert proc.poll() is None, log.read_text()
+            names = [_command(p) for p in descendants]
+            assert any("run-driver" in n for n in names) and any("chromium" in n for n in names), names
+            pids = [p.pid for p in descendants]
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            time.sleep(5)
+            assert _alive(pids) == []
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -1,9 +1,11 @@
 """No secret in clear: a base URL with user info, a store password by flag and by query, a header token and a
-cookie from the environment; after a real probe run, ingest, compare and every report format, none of them is
-in the results folder, the store's dump or anything bigday printed."""
+cookie from the environment; after a real probe run, a real load run, ingest, compare and every report format of
+both, none of them is in the results folder (gzipped files decompressed), the store's dump or anything bigday
+printed."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import sqlite3
 import subprocess
@@ -29,6 +31,12 @@ def _bigday(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess
     return subprocess.run(
         [sys.executable, "-m", "bigday", *args], capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+def _text(path: Path) -> str:
+    """A file's text, decompressed when it is gzipped (the raw load samples)."""
+    data = path.read_bytes()
+    return (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8", errors="replace")
 
 
 def _scenario(tmp: Path) -> Path:
@@ -87,11 +95,26 @@ def test_no_secret_reaches_files_store_or_output(tmp_path: Path) -> None:
             *("--scenario", str(scenario), "--base-url", secret_url, "--runs", "1", "--pages", "clients"),
             *("--results-dir", str(results), "--accessibility", "off"),
         )
-    (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
-    run("ingest", str(run_dir), "--store", str(store))
-    run("compare", str(run_dir), "--scenario", str(scenario), "--store", str(store), "--no-notify")
-    for fmt in ("terminal", "md", "junit", "json", "html"):
-        run("report", str(run_dir), "--format", fmt, "--store", str(store))
+        (probe_dir,) = [p for p in results.iterdir() if p.is_dir()]
+        # A short Saturday spike with the same secrets: Locust's own report and log, the statistics and every
+        # raw sample are searched too.
+        run(
+            "load",
+            "saturday",
+            *("--scenario", str(scenario), "--base-url", secret_url, "--stages", "up:2s:4,hold:2s:4"),
+            *("--processes", "1", "--results-dir", str(results)),
+            expect=(0, 1, 3),
+        )
+    (load_dir,) = [p for p in results.iterdir() if p.is_dir() and p != probe_dir]
+    for name in ("load_stats.json", "locust_report.html", "locust.log", "load_samples.csv.gz", "plan.json"):
+        assert (load_dir / name).is_file(), name
+    assert "***@" in _text(load_dir / "manifest.json")  # the load run recorded the base URL, redacted
+    for run_dir in (probe_dir, load_dir):
+        run("ingest", str(run_dir), "--store", str(store))
+        run("compare", str(run_dir), "--scenario", str(scenario), "--store", str(store), "--no-notify")
+        for fmt in ("terminal", "md", "junit", "json", "html"):
+            run("report", str(run_dir), "--format", fmt, "--store", str(store))
+    run_dir = probe_dir
     # A store password by flag and by query: the store cannot be reached, and the error must not say the password.
     for store_url in (
         f"postgresql://bob:{STORE_PASSWORD}@127.0.0.1:1/bigday",
@@ -102,7 +125,7 @@ def test_no_secret_reaches_files_store_or_output(tmp_path: Path) -> None:
         out = run("compare", str(run_dir), "--store", store_url, "--no-notify", expect=(3,))
 
     dump = "\n".join(sqlite3.connect(store).iterdump())
-    files = {p: p.read_bytes().decode("utf-8", errors="replace") for p in tmp_path.rglob("*") if p.is_file()}
+    files = {p: _text(p) for p in tmp_path.rglob("*") if p.is_file()}
     files.pop(scenario)  # names the variables, not their values
     files.pop(store)  # read as its dump
     assert any("***@" in text for text in files.values())  # the base URL is recorded, redacted
