@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+
 from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
+from bigday.present.console import console, plain
 from bigday.runfolder import RunFolder, Verdicts, read_manifest
-from bigday.settings import resolve
+from bigday.settings import redact, resolve
 from bigday.settings.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -40,14 +43,15 @@ def _compare(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
         verdicts = compare_run(store, args.run_dir, scenario, options)
     print_warnings(verdicts)
-    print(render_terminal(load_report(args.run_dir), verbose=args.verbose))
+    # Through the console: names from scenarios and apps reach the terminal as text, secrets hidden.
+    console().print(Text(render_terminal(load_report(args.run_dir), verbose=args.verbose)), soft_wrap=True)
     return verdicts.exit_code_for(args.strict)
 
 
 def print_warnings(verdicts: Verdicts) -> None:
     """What compare wants the user told at once (a failed webhook notification), on stderr."""
     for w in verdicts.warnings:
-        print(f"bigday: warning: {w}", file=sys.stderr)
+        print(f"bigday: warning: {plain(redact.text(w))}", file=sys.stderr)
 
 
 def compare_options_from_args(args: argparse.Namespace) -> CompareOptions:

@@ -22,9 +22,9 @@ from bigday.cli.compare import add_strict_option
 from bigday.errors import EXIT_OK, ConfigError
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, check_rehearsal, run_rehearsal
-from bigday.present.console import console
+from bigday.present.console import console, plain
 from bigday.present.load import show_load_result
-from bigday.settings import limits, resolve
+from bigday.settings import limits, redact, resolve
 from bigday.settings.scenario import Scenario
 
 T = TypeVar("T")
@@ -271,7 +271,8 @@ def _split_locust_args(text: str) -> tuple[str, ...]:
 
 
 def _say(line: str) -> None:
-    print(f"bigday load: {line}", file=sys.stderr, flush=True)
+    # The line names the target, and a base URL may carry user info: hidden like every other output.
+    print(f"bigday load: {plain(redact.text(line))}", file=sys.stderr, flush=True)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -13,6 +13,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
+
 from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
 from bigday.cli.load import add_phase_option, add_scale_options, rehearsals
@@ -106,7 +108,7 @@ def handle(args: argparse.Namespace) -> int:
     if not quiet and not args.json:
         show_outcome(outcome.probe, False, out, err)
         if outcome.verdicts is not None:
-            print(render_verdicts(outcome.verdicts))
+            out.print(Text(render_verdicts(outcome.verdicts)), soft_wrap=True)
     exit_code = outcome.exit_code_for(args.strict)
     linked: list[tuple[Path, RunRole]] = []
     if args.load:  # the Saturday spike and the isolation check, compared and stored like the probe run
