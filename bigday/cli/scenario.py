@@ -6,6 +6,8 @@ import argparse
 
 from bigday.cli.common import Subparsers, add_verb, scenario_from_args
 from bigday.metrics import METRICS, Unit
+from bigday.present.console import plain
+from bigday.settings import redact
 from bigday.settings.scenario import Scenario
 
 
@@ -51,5 +53,6 @@ def describe(s: Scenario) -> str:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    print(describe(scenario_from_args(args)))
+    # A base URL may carry user info and names may carry control characters: the one rule for output applies.
+    print("\n".join(plain(redact.text(line)) for line in describe(scenario_from_args(args)).splitlines()))
     return 0

@@ -41,6 +41,17 @@ def test_scenario_verb_describes_bundled_scenario():
     assert "[error] lcp p95 <= 2000 ms" in out.stdout
 
 
+def test_scenario_verb_never_prints_a_base_urls_user_info(tmp_path):
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    data["base_url"] = "http://alice:hunter2-pw@127.0.0.1:9/"
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = bigday("scenario", str(path))
+    assert out.returncode == 0, out.stderr
+    assert "target: http://***@127.0.0.1:9" in out.stdout
+    assert "hunter2-pw" not in out.stdout + out.stderr and "alice" not in out.stdout
+
+
 def _bad_files(tmp_path: Path) -> dict[str, str]:
     base = yaml.safe_load(DEFAULT_SCENARIO.read_text())
 
