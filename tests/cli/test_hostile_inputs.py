@@ -22,6 +22,9 @@ from bigday.cli import main
 from bigday.settings.scenario import DEFAULT_SCENARIO
 from bigday.store.synthetic import write_probe_run
 
+# Its module fixture is costly: every test of this file on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("hostile_inputs")
+
 GOOD = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
 
 

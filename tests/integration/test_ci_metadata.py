@@ -21,7 +21,7 @@ from bigday.settings.environment import CI_REVISION_VARIABLES
 from bigday.settings.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 from bigday.store.engine import open_store
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("ci_metadata")]
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ import yaml
 
 from bigday.load.launcher import kill_tree
 
-pytestmark = [pytest.mark.browser, pytest.mark.load, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.load, pytest.mark.slow, pytest.mark.xdist_group("real_app")]
 
 ADMIN_PASSWORD = "Adm1n-pass-7f3c9e"
 STAFF_PASSWORD = "Staff-pass-2b8d41"

@@ -21,6 +21,9 @@ from bigday.settings.scenario import load_scenario
 from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run
 
+# Its module fixture is costly: every test of this file on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("report")
+
 SCENARIO = load_scenario()
 
 

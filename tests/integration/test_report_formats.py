@@ -20,6 +20,9 @@ from bigday.settings.scenario import load_scenario
 from bigday.store.engine import open_store
 from bigday.store.synthetic import write_probe_run
 
+# Its module fixture is costly: every test of this file on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("report_formats")
+
 SCENARIO = load_scenario()
 SCHEMA = xmlschema.XMLSchema(Path(__file__).parents[1] / "data" / "junit-ant.xsd")
 HOSTILE = '<img src=x onerror=alert(1)> "onmouseover= </script>'

@@ -32,6 +32,9 @@ from bigday.store import schema
 from bigday.store.alerts import raise_alert
 from bigday.store.engine import open_store
 
+# Its module fixture is costly: every test of this file on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("serve")
+
 OTHERS = ("everafter", "Everafter", "petal", "Petal", "dashboard", "new-form", "/forms/new", "migration")
 PAGES = (("dashboard", "everafter"), ("clients", "lumen"), ("new-form", "petal"))
 
