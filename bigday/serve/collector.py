@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bigday.errors import BigdayError, ConfigError
+from bigday.errors import BigdayError, ConfigError, StoreError
 from bigday.probe.assets import WEB_VITALS_IIFE, package_version
 from bigday.runfolder import utc_now
 from bigday.serve.beacon import (
@@ -231,12 +231,15 @@ class Collector:
                 del self._queue[: self.policy.batch]
                 try:
                     await run_in_threadpool(self._insert, [r for rows, _ in batch for r in rows])
-                except BigdayError as e:
+                except Exception as e:  # noqa: BLE001 (whatever failed, every waiting request must be answered)
+                    failure = e if isinstance(e, BigdayError) else StoreError(f"storing field beacons failed: {e}")
                     for _, done in batch:
-                        done.set_exception(e)
+                        if not done.done():
+                            done.set_exception(failure)
                 else:
                     for _, done in batch:
-                        done.set_result(None)
+                        if not done.done():
+                            done.set_result(None)
                 finally:
                     self.waiting -= len(batch)
 

@@ -118,9 +118,11 @@
     }).observe({type: "first-input", buffered: true});
   } catch (e) { /* a browser without Event Timing reports no FID */ }
   // Bubbling listeners on window run after web-vitals' capturing ones, so the hidden page's final CLS, INP
-  // and LCP are in hand when the beacon goes.
-  addEventListener("visibilitychange", function () {
+  // and LCP are in hand when the beacon goes. On a navigation, pagehide comes before the page is hidden (and
+  // before web-vitals reports), so it sends only for a browser that hid the page without telling.
+  function onHidden() {
     if (document.visibilityState === "hidden") send();
-  });
-  addEventListener("pagehide", send);
+  }
+  addEventListener("visibilitychange", onHidden);
+  addEventListener("pagehide", onHidden);
 })();

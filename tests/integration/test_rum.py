@@ -5,6 +5,8 @@ acknowledged."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import sqlite3
@@ -22,6 +24,7 @@ import httpx
 import pytest
 import yaml
 
+from bigday.cli import main
 from bigday.settings.scenario import DEFAULT_SCENARIO
 
 KEY = "pk_lumen_test_0123456789"
@@ -84,6 +87,12 @@ def rum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     scenario = tmp / "rum.yaml"
     scenario.write_text(yaml.safe_dump(data))
     store = tmp / "rum.sqlite"
+    tokens = {}
+    for role in ("admin", "tenant:petal"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["serve", "token", "add", "--role", role, "--name", "t", "--store", str(store)]) == 0
+        tokens[role] = out.getvalue().strip().splitlines()[-1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "bigday", "serve", "--port", "0", "--store", str(store), "--scenario", str(scenario)],
         stdout=subprocess.PIPE,
@@ -99,11 +108,18 @@ def rum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
     _Page.snippet = snippet(f"{url}/rum", KEY, "lumen", 1.0, route="/clients/:id")
     try:
-        yield {"url": url, "origin": origin, "store": store, "page": f"{origin}/clients/4711?q=secret-query"}
+        yield {
+            "url": url,
+            "origin": origin,
+            "store": store,
+            "page": f"{origin}/clients/4711?q=secret-query",
+            "tokens": tokens,
+        }
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
         pages.shutdown()
+        pages.server_close()
 
 
 @pytest.mark.browser
@@ -219,6 +235,19 @@ def test_hostile_beacons_get_4xx_and_store_nothing(rum: dict[str, Any]) -> None:
     assert js.status_code == 200 and "webVitals" in js.text and "sendBeacon" in js.text
 
 
+def test_the_field_page_shows_a_studio_only_its_own_beacons(rum: dict[str, Any]) -> None:
+    assert _post(rum["url"], rum["origin"], json.dumps(_beacon())).status_code == 204
+    url, tokens = rum["url"], rum["tokens"]
+    admin = httpx.get(f"{url}/api/field", headers={"Authorization": f"Bearer {tokens['admin']}"}).json()
+    lumen = [v for v in admin["routes"] if v["tenant"] == "lumen" and v["route"] == "/clients/:id"]
+    assert lumen and lumen[0]["page"] is None  # no page of lumen's has that route: field figures only
+    assert next(g for g in lumen[0]["metrics"] if g["metric"] == "lcp")["field_count"] >= 1
+    petal = httpx.get(f"{url}/field", headers={"Authorization": f"Bearer {tokens['tenant:petal']}"})
+    assert petal.status_code == 200 and "Field beside lab" in petal.text
+    assert "lumen" not in petal.text and "/clients/:id" not in petal.text
+    assert httpx.get(f"{url}/api/field").status_code == 401
+
+
 def test_a_full_collector_answers_503_with_retry_after_and_keeps_what_it_acknowledged(rum: dict[str, Any]) -> None:
     url, origin, store = rum["url"], rum["origin"], rum["store"]
     count = len(_rows(store))
@@ -236,3 +265,46 @@ def test_a_full_collector_answers_503_with_retry_after_and_keeps_what_it_acknowl
     finally:
         lock.close()
     assert len(_rows(store)) == count + 2 * QUEUE  # two metrics per beacon; the refused one is not there
+
+
+@pytest.mark.postgres
+def test_postgresql_p75_equals_numpy(pg: Any) -> None:
+    import uuid
+
+    import numpy as np
+
+    from bigday.runfolder import utc_now
+    from bigday.store import rum as rum_store
+    from bigday.store.engine import open_store
+
+    rng = np.random.default_rng(3)
+    now = utc_now()
+    values = {
+        (m, d): rng.lognormal(6, 0.8, 301 + 7 * i) for i, (m, d) in enumerate([("lcp", "mobile"), ("inp", "desktop")])
+    }
+    rows = [
+        {
+            "beacon": uuid.uuid4().hex,
+            "received_at": now,
+            "day": now.date(),
+            "tenant": "lumen",
+            "route": "/clients/:id",
+            "device": d,
+            "connection": None,
+            "navigation": None,
+            "browser": "firefox",
+            "metric": m,
+            "value": float(v),
+            "attribution": None,
+        }
+        for (m, d), vs in values.items()
+        for v in vs
+    ]
+    with open_store(pg.new_database()) as store:
+        with store.begin() as conn:
+            rum_store.insert_values(conn, rows)
+        with store.read() as conn:
+            got = {(r.metric, r.device): r for r in rum_store.field_p75(conn)}
+    for key, vs in values.items():
+        assert got[key].count == vs.size and got[key].p75 == float(np.quantile(vs, 0.75))
+        assert got[key].good == float(np.mean(vs <= {"lcp": 2500, "inp": 200}[key[0]]))

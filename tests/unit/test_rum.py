@@ -238,3 +238,47 @@ def test_sql_p75_and_shares_equal_numpy(tmp_path: Path) -> None:
         )
         with store.begin() as conn:
             assert rum_store.prune(conn, 30 * 86400) == sum(1 for r in rows if (now.date() - r["day"]).days > 30)
+
+
+def _field_rows(tenant: str, route: str, metric: str, values: list[float]) -> list[dict[str, Any]]:
+    now = utc_now()
+    return [
+        {
+            "beacon": uuid.uuid4().hex,
+            "received_at": now,
+            "day": now.date(),
+            "tenant": tenant,
+            "route": route,
+            "device": "mobile",
+            "connection": "4g",
+            "navigation": "navigate",
+            "browser": "chrome",
+            "metric": metric,
+            "value": v,
+            "attribution": None,
+        }
+        for v in values
+    ]
+
+
+def test_field_beside_lab_flags_the_route_the_lab_is_too_kind_to(tmp_path: Path, cli: Any) -> None:
+    from bigday.store.ingest import ingest_run
+    from bigday.store.synthetic import write_probe_run
+
+    store_path = str(tmp_path / "s.sqlite")
+    run = write_probe_run(
+        tmp_path / "results", {"photo-gallery": {"lcp": [1200.0] * 3}, "clients": {"lcp": [900.0] * 3}}
+    )
+    with open_store(store_path) as store:
+        ingest_run(store, run)
+        with store.begin() as conn:
+            rum_store.insert_values(conn, _field_rows("everafter", "/photos/gallery", "lcp", [3100.0] * 4))
+            rum_store.insert_values(conn, _field_rows("everafter", "/clients", "lcp", [1000.0] * 4))
+            rum_store.insert_values(conn, _field_rows("petal", "/clients", "lcp", [9999.0] * 4))
+    r = cli("rum", "report", "--store", store_path)
+    assert r.returncode == 1, r.stderr
+    assert "the lab is too kind to /photos/gallery: field LCP p75 3.1 s vs lab 1.2 s" in r.stdout
+    assert "/clients: field" not in r.stdout  # 1000 vs 900 is within the factor
+    assert "9999" not in r.stdout and "10.0 s" in r.stdout  # petal's route has no page of petal: field only
+    mine = json.loads(cli("rum", "report", "--store", store_path, "--tenant", "petal", "--format", "json").stdout)
+    assert {v["tenant"] for v in mine["routes"]} == {"petal"}
