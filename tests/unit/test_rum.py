@@ -220,19 +220,24 @@ def test_sql_p75_and_shares_equal_numpy(tmp_path: Path) -> None:
             if days_ago < 28:
                 truth.setdefault((metric, route, device), []).append(v)
                 truth.setdefault((metric, route, "all"), []).append(v)
+                truth.setdefault((metric, route, f"day-{days_ago}"), []).append(v)
     with open_store(str(tmp_path / "s.sqlite")) as store:
         with store.begin() as conn:
             rum_store.insert_values(conn, rows)
         with store.read() as conn:
             got = rum_store.field_p75(conn) + rum_store.field_p75(conn, by_device=False)
             daily = rum_store.field_p75(conn, by_day=True, by_device=False, metrics=("lcp",))
-        assert len(got) == len(truth)
+        assert len(got) == len([k for k in truth if not k[2].startswith("day-")])
         for r in got:
             values = np.array(truth[(r.metric, r.route, r.device)])
             spec_good, spec_poor = {"lcp": (2500, 4000), "cls": (0.1, 0.25), "inp": (200, 500)}[r.metric]
             assert r.count == values.size and r.p75 == float(np.quantile(values, 0.75))
             assert r.good == np.mean(values <= spec_good) and r.poor == np.mean(values > spec_poor)
             assert r.good + r.needs_improvement + r.poor == pytest.approx(1)
+        for r in daily:
+            assert r.day is not None
+            values = np.array(truth[(r.metric, r.route, f"day-{(now.date() - r.day).days}")])
+            assert r.count == values.size and r.p75 == float(np.quantile(values, 0.75))
         assert len(daily) == 2 * 28 and sum(r.count for r in daily) == sum(
             len(truth[("lcp", rt, "all")]) for rt in ("/a", "/b/:id")
         )
