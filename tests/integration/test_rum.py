@@ -151,7 +151,7 @@ def test_a_real_visit_sends_one_beacon_that_lands_in_the_store(rum: dict[str, An
     for r in rows:
         assert (r["tenant"], r["route"], r["device"], r["browser"]) == ("lumen", "/clients/:id", "desktop", "chrome")
         assert r["navigation"] == "navigate"
-    assert BUSY_MS <= metrics["inp"]["value"] < BUSY_MS + 400
+    assert BUSY_MS <= metrics["inp"]["value"] < 5000  # the busy loop, plus whatever a busy machine adds
     assert metrics["cls"]["value"] > 0.05  # the 200 px block pushed the heading and the notes down
     assert 0 < metrics["fcp"]["value"] <= metrics["lcp"]["value"] < 5000
     assert json.loads(metrics["inp"]["attribution"])["interactionTarget"] == "#go"
