@@ -116,11 +116,15 @@ def main() -> None:
         url = args.store or str(Path(tmp) / "rum.sqlite")
         print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs; store {url.split('@')[-1]}")
         took = fill(url, args.beacons)
-        print(f"inserted {args.beacons:,} beacons ({args.beacons * len(METRICS):,} values) in {took:.1f} s "
-              f"({args.beacons / took:,.0f} beacons/s)")
+        print(
+            f"inserted {args.beacons:,} beacons ({args.beacons * len(METRICS):,} values) in {took:.1f} s "
+            f"({args.beacons / took:,.0f} beacons/s)"
+        )
         t_dev, by_device = timed(url, args.repeats)
-        print(f"28-day p75 + shares per metric, studio, route, device: {len(by_device)} groups, "
-              f"median {t_dev:.2f} s of {args.repeats}")
+        print(
+            f"28-day p75 + shares per metric, studio, route, device: {len(by_device)} groups, "
+            f"median {t_dev:.2f} s of {args.repeats}"
+        )
         t_all, overall = timed(url, args.repeats, by_device=False)
         print(f"28-day p75 + shares over all devices: {len(overall)} groups, median {t_all:.2f} s")
         t_day, daily = timed(url, args.repeats, by_device=False, by_day=True)
