@@ -152,8 +152,8 @@ def field_p75(
     ).fetchall()
     picked = []
     for g in groups:
-        # The two values around rank floor((n - 1) * 0.75): with a device, ix_rum_group holds the group's values
-        # in order and the database steps over the lower three quarters without reading the table.
+        # The two values around rank floor((n - 1) * 0.75): ix_rum_group (ix_rum_route over all devices) holds
+        # the group's values in order, and the database steps over the lower three quarters in the index alone.
         same = [v.metric == g.metric, v.tenant == g.tenant, v.route == g.route]
         if by_device:
             same.append(v.device == g.device)

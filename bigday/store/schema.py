@@ -326,6 +326,15 @@ Index(
     rum_values.c.value,
     rum_values.c.day,
 )
+# The same over all device classes, for the field-beside-lab view: without it each route's values were sorted.
+Index(
+    "ix_rum_route",
+    rum_values.c.metric,
+    rum_values.c.tenant,
+    rum_values.c.route,
+    rum_values.c.value,
+    rum_values.c.day,
+)
 # No index on day alone: the window holds most rows, and a planner that took one to find them read the table
 # row by row (ten times slower); retention's hourly delete scans ix_rum_group.
 
