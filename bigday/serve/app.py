@@ -1,12 +1,14 @@
 """The served dashboard's ASGI app (Starlette): HTML pages and a JSON API over the store, behind tokens.
 
-Every route but ``/healthz`` and ``/login`` needs a token: ``Authorization: Bearer <token>``, or the cookie
-``/login`` sets (HttpOnly, SameSite=Strict). A missing, unknown or revoked token gets 401; a ``tenant:ID``
-token gets 403 on acknowledge and resolve, and 404 for a page or alert that is not its studio's (the same
-answer as for one that does not exist). A form POST that carries the cookie must come from this server's own
-pages (its Origin or Referer names this host), so another site cannot make a signed-in browser acknowledge.
-Reads run in Starlette's thread pool on the store's read-only connections; acknowledge and resolve go
-through bigday.store.alerts, which writes the audit log in the same transaction.
+Every route but ``/healthz``, ``/login`` and the field-beacon collector (``/rum``, ``/rum/rum.js``: the app's
+visitors' browsers call them, authenticated by site key and Origin; ``bigday.serve.collector``) needs a
+token: ``Authorization: Bearer <token>``, or the cookie ``/login`` sets (HttpOnly, SameSite=Strict). A
+missing, unknown or revoked token gets 401; a ``tenant:ID`` token gets 403 on acknowledge and resolve, and
+404 for a page or alert that is not its studio's (the same answer as for one that does not exist). A form
+POST that carries the cookie must come from this server's own pages (its Origin or Referer names this host),
+so another site cannot make a signed-in browser acknowledge. Reads run in Starlette's thread pool on the
+store's read-only connections; acknowledge and resolve go through bigday.store.alerts, which writes the
+audit log in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from starlette.routing import Route
 from bigday.errors import BigdayError, ConfigError
 from bigday.monitor.evidence import to_json
 from bigday.report.dashboard import CSP as DASHBOARD_CSP
-from bigday.serve import data, pages
+from bigday.serve import data, field, pages
+from bigday.serve.collector import collector_routes
 from bigday.serve.history import served_dashboard
 from bigday.serve.tokens import Viewer, digest, viewer_for
 from bigday.settings.scenario import Scenario, parse_duration_ms
 from bigday.store import alerts as alert_store
+from bigday.store import rum as rum_store
 from bigday.store.engine import Store
 
 COOKIE = "bigday_token"
@@ -350,6 +354,16 @@ class Views:
             rows = data.maintenance(conn, self.scope(viewer))
         return pages.maintenance_page(viewer, rows)
 
+    def api_field(self, request: Request, viewer: Viewer) -> dict[str, Any]:
+        days = _int(request, "days", rum_store.WINDOW_DAYS, 1, 400)
+        with self.store.read() as conn:
+            views = field.field_beside_lab(conn, self.scenario, viewer.tenant, days)
+        return {"days": days, "routes": [v.as_dict() for v in views], "flags": field.warnings(views)}
+
+    def field_html(self, request: Request, viewer: Viewer) -> str:
+        result = self.api_field(request, viewer)
+        return pages.field_page(viewer, result["routes"], result["flags"], result["days"])
+
     def audit_html(self, request: Request, viewer: Viewer) -> str:
         return pages.audit_page(viewer, self.api_audit(request, viewer)["audit"])
 
@@ -468,6 +482,8 @@ def build_app(store: Store, scenario: Scenario) -> Starlette:
         "/sla": (v.sla_html, False),
         "/maintenance": (v.maintenance_html, False),
         "/audit": (v.audit_html, False),
+        "/field": (v.field_html, False),
+        "/api/field": (v.api_field, True),
         "/api/whoami": (v.api_whoami, True),
         "/api/pages": (v.api_pages, True),
         "/api/pages/{page}/checks": (v.api_checks, True),
@@ -486,4 +502,5 @@ def build_app(store: Store, scenario: Scenario) -> Starlette:
     routes = [Route(path, guarded(app, fn, api)) for path, (fn, api) in reads.items()]
     routes += [Route(path, guarded(app, fn, api, write=True), methods=["POST"]) for path, (fn, api) in writes.items()]
     routes += _session_routes(app)
+    routes += collector_routes(store, scenario.rum)
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})

@@ -64,6 +64,7 @@ def layout(title: str, viewer: Viewer, body: str, data: Any = None) -> str:
         '<a href="/charts">charts</a>',
         '<a href="/alerts">alerts</a>',
         '<a href="/sla">SLA</a>',
+        '<a href="/field">field</a>',
         '<a href="/maintenance">maintenance</a>',
     ]
     if viewer.admin:
@@ -272,6 +273,55 @@ def audit_page(viewer: Viewer, rows: list[dict[str, Any]]) -> str:
     return layout(
         "Audit log", viewer, table(["at", "actor", "action", "target", "detail", "source"], cells), {"audit": rows}
     )
+
+
+def field_page(viewer: Viewer, views: list[dict[str, Any]], flags: list[str], days: int) -> str:
+    """Per route: field p75 (real visits, rolling window) beside the lab's p75, the ratio, and the flags."""
+    rows = []
+    for v in views:
+        for g in v["metrics"]:
+            if g["field_p75"] is None and g["lab_p75"] is None:
+                continue
+            ratio = "-" if g["ratio"] is None else f"{g['ratio']:.2f}x"
+            rows.append(
+                (
+                    [
+                        esc(v["page"] or "(no page)"),
+                        esc(v["route"]),
+                        esc(v["tenant"]),
+                        esc(g["metric"].upper()),
+                        fmt_metric(g["metric"], g["field_p75"]),
+                        esc(g["field_count"]),
+                        pct(g["good"]),
+                        pct(g["poor"]),
+                        fmt_metric(g["metric"], g["lab_p75"]),
+                        esc(g["lab_count"]),
+                        esc(ratio),
+                    ],
+                    "bad" if g["too_kind"] else "",
+                )
+            )
+    header = [
+        "page",
+        "route",
+        "studio",
+        "metric",
+        "field p75",
+        "visits",
+        "good",
+        "poor",
+        "lab p75",
+        "lab runs",
+        "field/lab",
+    ]
+    notes = "".join(f'<li class="bad">{esc(f)}</li>' for f in flags)
+    body = (
+        f"<p>Field: real visits' web-vitals beacons over the last {days} days (p75 as CrUX computes it). "
+        "Lab: bigday's probe over the same days. Times in ms.</p>"
+        + (f"<ul>{notes}</ul>" if notes else "")
+        + (table(header, rows) if rows else "<p>No field beacons or lab runs in this window.</p>")
+    )
+    return layout("Field beside lab", viewer, body, {"field": views, "flags": flags, "days": days})
 
 
 def message_page(title: str, message: str, viewer: Viewer | None = None) -> str:

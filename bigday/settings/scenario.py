@@ -50,6 +50,7 @@ from bigday.settings.limits import (
     MAX_USERS,
     in_range,
 )
+from bigday.settings.rum import RumPolicy
 from bigday.settings.steps import STEP_ACTIONS, InteractionStep, step_keys_problem
 from bigday.settings.templates import BUILTIN_NAMES, check_known, env_refs
 from bigday.settings.units import (
@@ -641,6 +642,7 @@ class Scenario:
     regression: RegressionPolicy = RegressionPolicy()
     load: LoadShape = LoadShape()
     monitor: MonitorPolicy = MonitorPolicy()
+    rum: RumPolicy = RumPolicy()
     source: Path = Field(default=Path("<scenario>"), exclude=True)
     sha256: str = Field(default="", exclude=True)
 
@@ -741,6 +743,7 @@ def _check_references(s: Scenario) -> None:
     _check_placeholders(s)
     _check_journeys(s)
     _check_monitor(s)
+    _check_rum(s)
 
 
 def _tenant_names(s: Scenario) -> set[str]:
@@ -882,6 +885,18 @@ def _check_monitor(s: Scenario) -> None:
         for name in w.pages:
             if name not in pages:
                 raise _Refused(f"monitor.maintenance[{i}].pages", f"unknown page {name!r}; pages are {known}")
+
+
+def _check_rum(s: Scenario) -> None:
+    tenant_ids = {t.id for t in s.tenants}
+    keys: set[str] = set()
+    for i, site in enumerate(s.rum.sites):
+        if site.tenant not in tenant_ids:
+            known = ", ".join(sorted(tenant_ids))
+            raise _Refused(f"rum.sites[{i}].tenant", f"unknown tenant {site.tenant!r}; tenants are {known}")
+        if site.key in keys:
+            raise _Refused(f"rum.sites[{i}].key", "this key is already another site's; each site needs its own")
+        keys.add(site.key)
 
 
 # ---------------------------------------------------------------- errors as one line

@@ -114,6 +114,16 @@ def sorted_group_quantiles(values: Array, starts: NDArray[np.int64], counts: NDA
     return np.asarray(np.where(gamma >= 0.5, b - (b - a) * (1 - gamma), a + (b - a) * gamma), dtype=np.float64)
 
 
+def quantile_of_neighbours(counts: NDArray[np.int64], below: Array, above: Array, q: float) -> Array:
+    """The q-quantile of groups known only by their size and the two order statistics around the quantile's
+    index (``below`` at ``floor((n - 1) q)``, ``above`` the next one, or ``below`` again at the end), as a
+    database returns them; equal to ``np.quantile`` of each whole group."""
+    h = (counts - 1) * q
+    gamma = h - np.floor(h)
+    a, b = below, above
+    return np.asarray(np.where(gamma >= 0.5, b - (b - a) * (1 - gamma), a + (b - a) * gamma), dtype=np.float64)
+
+
 def coefficient_of_variation(values: Iterable[float]) -> float:
     """Sample standard deviation over the mean (0 for a constant series or fewer than two values)."""
     xs = _array(values)

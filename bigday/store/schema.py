@@ -294,3 +294,48 @@ V2_TABLES = (
     serve_tokens,
     audit_log,
 )
+
+# ---------------------------------------------------------------- migration 5: field data (RUM beacons)
+
+# One row per metric of a beacon (a beacon has up to six). Nothing identifies a visitor: no IP address, cookie
+# or user agent, only the browser family and device class the collector derives, and the route as a template.
+rum_values = Table(
+    "rum_values",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("beacon", String(32), nullable=False),  # random per beacon, to count beacons and join a beacon's rows
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("day", Date, nullable=False),  # UTC day received, for the rolling window and daily figures
+    Column("tenant", String(80), nullable=False),
+    Column("route", String(200), nullable=False),  # a template such as /clients/:id
+    Column("device", String(8), nullable=False),  # mobile | tablet | desktop
+    Column("connection", String(8)),  # effective connection type: slow-2g | 2g | 3g | 4g
+    Column("navigation", String(20)),  # navigate | reload | back-forward | back-forward-cache | prerender | restore
+    Column("browser", String(16), nullable=False),  # chrome | edge | firefox | safari | opera | samsung | other
+    Column("metric", String(8), nullable=False),  # lcp | inp | cls | fcp | ttfb | fid
+    Column("value", Float, nullable=False),
+    Column("attribution", Text),  # JSON: web-vitals' attribution of this metric, validated and bounded
+)
+# Covering for the field p75: a group's values in order, with the day to keep the window, need no table row.
+Index(
+    "ix_rum_group",
+    rum_values.c.metric,
+    rum_values.c.tenant,
+    rum_values.c.route,
+    rum_values.c.device,
+    rum_values.c.value,
+    rum_values.c.day,
+)
+# The same over all device classes, for the field-beside-lab view: without it each route's values were sorted.
+Index(
+    "ix_rum_route",
+    rum_values.c.metric,
+    rum_values.c.tenant,
+    rum_values.c.route,
+    rum_values.c.value,
+    rum_values.c.day,
+)
+# No index on day alone: the window holds most rows, and a planner that took one to find them read the table
+# row by row (ten times slower); retention's hourly delete scans ix_rum_group.
+
+V5_TABLES = (rum_values,)

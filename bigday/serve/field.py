@@ -1,0 +1,130 @@
+"""Field beside lab: per page of the scenario, the field p75 of real visits (CrUX's method: rolling 28 days) next
+to the probe's p75 over the same days, the gap between them, and a flag where the lab is too kind.
+
+A page's field route is its path as a template (``/studios/{tenant_key}/clients`` is
+``/studios/:tenant_key/clients``, the query dropped); its field figures are those of its studio (the page's
+tenant, else the scenario's first). Routes the field reports that no page names are listed after the pages,
+field figures only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from bigday.metrics import METRICS, format_number
+from bigday.settings.scenario import Scenario
+from bigday.stats import quantile
+from bigday.store import rum as rum_store
+
+COMPARED = ("lcp", "inp", "cls", "fcp", "ttfb")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def route_of(path: str) -> str:
+    """The route template of a scenario page's path."""
+    bare = path.split("?")[0].split("#")[0] or "/"
+    return _PLACEHOLDER.sub(lambda m: ":" + m.group(1).lower(), bare)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One metric of one route: field p75 (and its count and shares), lab p75 (and its count), their ratio."""
+
+    metric: str
+    field_p75: float | None
+    field_count: int
+    good: float | None
+    poor: float | None
+    lab_p75: float | None
+    lab_count: int
+    ratio: float | None  # field / lab
+    too_kind: bool  # the field is worse than the lab by more than the factor
+
+
+@dataclass(frozen=True)
+class RouteView:
+    page: str | None
+    route: str
+    tenant: str
+    gaps: list[Gap] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "route": self.route,
+            "tenant": self.tenant,
+            "metrics": [g.__dict__ for g in self.gaps],
+        }
+
+
+def show(metric: str, value: float) -> str:
+    if metric == "cls":
+        return format_number(value, 3)
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+def warning(view: RouteView, gap: Gap) -> str:
+    """The flag's sentence: the lab is too kind to /photos/gallery: field LCP p75 3.1 s vs lab 1.2 s."""
+    assert gap.field_p75 is not None and gap.lab_p75 is not None
+    return (
+        f"the lab is too kind to {view.route}: field {gap.metric.upper()} p75 {show(gap.metric, gap.field_p75)} "
+        f"vs lab {show(gap.metric, gap.lab_p75)}"
+    )
+
+
+def _gap(metric: str, row: rum_store.FieldRow | None, lab: list[float], factor: float) -> Gap:
+    lab_p75 = quantile(lab, rum_store.P) if lab else None
+    ratio = None
+    if row is not None and lab_p75 is not None:
+        ratio = row.p75 / lab_p75 if lab_p75 > 0 else (1.0 if row.p75 == 0 else None)
+    # CLS of 0 in the lab and more in the field has no ratio; a field p75 past "good" with a perfect lab is kind
+    too_kind = ratio is not None and ratio > factor
+    if ratio is None and row is not None and lab_p75 == 0 and row.p75 > (METRICS[metric].good or 0):
+        too_kind = True
+    return Gap(
+        metric=metric,
+        field_p75=row.p75 if row else None,
+        field_count=row.count if row else 0,
+        good=row.good if row else None,
+        poor=row.poor if row else None,
+        lab_p75=lab_p75,
+        lab_count=len(lab),
+        ratio=ratio,
+        too_kind=too_kind,
+    )
+
+
+def field_beside_lab(
+    conn: Connection,
+    scenario: Scenario,
+    tenant: str | None = None,
+    days: int = rum_store.WINDOW_DAYS,
+    end: date | None = None,
+) -> list[RouteView]:
+    """Every page (of ``tenant`` only, when given) with its field and lab figures; then field-only routes."""
+    default = scenario.default_tenant.id
+    pages = [(p.name, route_of(p.path), p.tenant or default) for p in scenario.pages]
+    if tenant is not None:
+        pages = [p for p in pages if p[2] == tenant]
+    rows = rum_store.field_p75(conn, days=days, end=end, tenant=tenant, by_device=False, metrics=COMPARED)
+    by_key = {(r.tenant, r.route, r.metric): r for r in rows}
+    lab = rum_store.lab_values(conn, [name for name, _, _ in pages], days=days, end=end)
+    factor = float(scenario.rum.lab_factor)
+    out = []
+    for name, route, t in pages:
+        gaps = [_gap(m, by_key.get((t, route, m)), lab.get((name, m), []), factor) for m in COMPARED]
+        out.append(RouteView(name, route, t, gaps))
+    known = {(t, route) for _, route, t in pages}
+    extra = sorted({(r.tenant, r.route) for r in rows} - known)
+    for t, route in extra:
+        out.append(RouteView(None, route, t, [_gap(m, by_key.get((t, route, m)), [], factor) for m in COMPARED]))
+    return out
+
+
+def warnings(views: list[RouteView]) -> list[str]:
+    return [warning(v, g) for v in views for g in v.gaps if g.too_kind and g.lab_p75 is not None]

@@ -1,0 +1,289 @@
+"""Field data without a browser: the beacon schema, route templates, user agents reduced to family and class,
+the scenario's rum section, rate-limit buckets, the snippet tag, and the SQL p75 against numpy."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from bigday.errors import ConfigError
+from bigday.runfolder import utc_now
+from bigday.serve.beacon import BeaconRejected, browser_family, device_class, parse_beacon, route_problem
+from bigday.serve.collector import Buckets, script, script_integrity, snippet
+from bigday.serve.field import route_of
+from bigday.settings.scenario import DEFAULT_SCENARIO, parse_scenario
+from bigday.store import rum as rum_store
+from bigday.store.engine import open_store
+
+KEY = "pk_lumen_test_0123456789"
+
+
+def _body(**over: Any) -> bytes:
+    b: dict[str, Any] = {
+        "v": 1,
+        "key": KEY,
+        "tenant": "lumen",
+        "route": "/clients/:id",
+        "metrics": {"lcp": {"value": 2000, "attribution": {"target": "img#hero", "resourceLoadDelay": 12.5}}},
+    }
+    b.update(over)
+    return json.dumps(b).encode()
+
+
+def test_a_good_beacon_becomes_one_row_per_metric() -> None:
+    b = parse_beacon(_body(nav="reload", device="tablet", ect="3g", metrics={"lcp": {"value": 1}, "cls": {"value": 0}}))
+    rows = b.rows(utc_now(), "firefox", "desktop")
+    assert [(r["metric"], r["value"], r["device"], r["connection"], r["navigation"]) for r in rows] == [
+        ("lcp", 1.0, "tablet", "3g", "reload"),
+        ("cls", 0.0, "tablet", "3g", "reload"),
+    ]
+    assert len({r["beacon"] for r in rows}) == 1
+    assert parse_beacon(_body()).rows(utc_now(), "chrome", "mobile")[0]["device"] == "mobile"  # from the agent
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"x" * 20_000, 413),
+        (b"[1, 2]", 400),
+        (b'{"v": 1, "metrics": {"lcp": {"value": NaN}}}', 400),
+        (_body(metrics={"lcp": {"value": float("inf")}}).replace(b"Infinity", b"1e999"), 400),
+        (_body(metrics={"lcp": {"value": -1}}), 400),
+        (_body(metrics={"cls": {"value": 101}}), 400),
+        (_body(metrics={"lcp": {"value": True}}), 400),
+        (_body(metrics={"fid": {"value": 5, "extra": 1}}), 400),
+        (_body(metrics={}), 400),
+        (_body(metrics={"tbt": {"value": 5}}), 400),
+        (_body(metrics={"lcp": {"value": 5, "attribution": {"target": "a\x00b"}}}), 400),
+        (_body(metrics={"lcp": {"value": 5, "attribution": {"target": "x" * 301}}}), 400),
+        (_body(metrics={"lcp": {"value": 5, "attribution": {"navigationEntry": {}}}}), 400),
+        (_body(v=2), 400),
+        (_body(key=5), 401),
+        (_body(tenant="Lumen"), 400),
+        (_body(nav="teleport"), 400),
+        (_body(device="fridge"), 400),
+        (_body(user_agent="Mozilla/5.0"), 400),
+        (_body(route="https://app.example.com/clients"), 400),
+    ],
+)
+def test_every_violation_rejects_the_whole_beacon(body: bytes, status: int) -> None:
+    with pytest.raises(BeaconRejected) as e:
+        parse_beacon(body)
+    assert e.value.status == status
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/clients/4711",
+        "/c/550e8400-e29b-41d4-a716-446655440000",
+        "/f/deadbeefcafe01",
+        "/x?tab=1",
+        "/x#top",
+        "/a%2Fb",
+        "/<script>",
+        "clients",
+        "/" + "a/" * 120,
+        "/s/eyJhbGciOiJIUzI1NiJ9abc123",
+    ],
+)
+def test_raw_urls_with_ids_or_queries_are_not_routes(route: str) -> None:
+    assert route_problem(route) is not None
+
+
+@pytest.mark.parametrize("route", ["/", "/clients", "/clients/:id", "/photos/gallery/", "/forms/new", "/v2/x.json"])
+def test_route_templates_pass(route: str) -> None:
+    assert route_problem(route) is None
+
+
+def test_scenario_page_paths_become_route_templates() -> None:
+    assert route_of("/studios/{tenant_key}/clients?tab=all") == "/studios/:tenant_key/clients"
+    assert route_of("/photos/gallery") == "/photos/gallery"
+
+
+@pytest.mark.parametrize(
+    ("agent", "family", "device"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+            "chrome",
+            "desktop",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 "
+            "Safari/604.1",
+            "safari",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Safari/604.1",
+            "safari",
+            "tablet",
+        ),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0", "firefox", "desktop"),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130 Mobile Safari/537.36 EdgA/130 Edg/130",
+            "edge",
+            "mobile",
+        ),
+        ("", "other", "desktop"),
+    ],
+)
+def test_user_agents_are_reduced_to_family_and_class(agent: str, family: str, device: str) -> None:
+    assert (browser_family(agent), device_class(agent)) == (family, device)
+
+
+def _scenario(tmp_path: Path, rum: Any) -> Any:
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    data["rum"] = rum
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return parse_scenario(path.read_text(), path)
+
+
+def test_scenario_rum_section(tmp_path: Path) -> None:
+    site = {"tenant": "lumen", "key": KEY, "origins": ["https://lumen.example.com"]}
+    s = _scenario(tmp_path, {"sites": [site], "retention": "60d", "queue": 10})
+    assert s.rum.site_of(KEY).tenant == "lumen" and s.rum.retention_s == 60 * 86400 and s.rum.queue == 10
+    bad = [
+        ({"sites": [{**site, "tenant": "nobody"}]}, "rum.sites[0].tenant: unknown tenant"),
+        ({"sites": [site, {**site, "tenant": "petal"}]}, "rum.sites[1].key"),
+        ({"sites": [{**site, "key": "secret"}]}, "rum.sites[0].key: expected a public key"),
+        ({"sites": [{**site, "origins": ["https://x.example.com/path"]}]}, "origins"),
+        ({"sites": [{**site, "origins": []}]}, "origins"),
+        ({"retention": "7d"}, "at least 28d"),
+        ({"queue": 0}, "queue"),
+        ({"sities": []}, "unknown key"),
+    ]
+    for rum, message in bad:
+        with pytest.raises(ConfigError) as e:
+            _scenario(tmp_path, rum)
+        assert message in str(e.value), str(e.value)
+
+
+def test_rate_limit_buckets_refill_at_their_rate() -> None:
+    b = Buckets(rate=10, burst_s=1)
+    assert [b.take("o", now=0.0) for _ in range(10)] == [0.0] * 10
+    assert b.take("o", now=0.0) == pytest.approx(0.1)
+    assert b.take("o", now=0.1) == 0.0 and b.take("other", now=0.1) == 0.0
+
+
+def test_snippet_tag_carries_key_endpoint_rate_and_integrity() -> None:
+    tag = snippet("https://rum.example.com/rum", KEY, "lumen", 0.1, route="/clients/:id")
+    assert 'src="https://rum.example.com/rum/rum.js"' in tag and 'data-sample-rate="0.1"' in tag
+    assert f'integrity="{script_integrity(script())}"' in tag and 'crossorigin="anonymous"' in tag
+    inline = snippet("https://rum.example.com/rum", KEY, "lumen", 1.0, inline=True)
+    assert "webVitals" in inline and "sendBeacon" in inline and "keepalive" in inline and "src=" not in inline
+    assert "sourceMappingURL" not in inline and "//cdn" not in inline
+    for args in (
+        ("ftp://x/rum", KEY, None, 0.1),
+        ("https://x/rum?a=1", KEY, None, 0.1),
+        ("https://x/rum", KEY, None, 0.0),
+    ):
+        with pytest.raises(ConfigError):
+            snippet(*args)
+
+
+def test_sql_p75_and_shares_equal_numpy(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    now = utc_now()
+    truth: dict[tuple[str, str, str], list[float]] = {}
+    rows = []
+    for i in range(2001):
+        route, device = ("/a", "/b/:id")[i % 2], ("mobile", "desktop", "tablet")[i % 3]
+        for metric in ("lcp", "cls", "inp"):
+            v = float(round(rng.exponential(0.12), 4)) if metric == "cls" else float(rng.lognormal(7, 0.6))
+            days_ago = i % 35  # a week of it falls outside the 28-day window
+            rows.append(
+                {
+                    "beacon": uuid.uuid4().hex,
+                    "received_at": now,
+                    "day": now.date() - timedelta(days=days_ago),
+                    "tenant": "lumen",
+                    "route": route,
+                    "device": device,
+                    "connection": None,
+                    "navigation": None,
+                    "browser": "chrome",
+                    "metric": metric,
+                    "value": v,
+                    "attribution": None,
+                }
+            )
+            if days_ago < 28:
+                truth.setdefault((metric, route, device), []).append(v)
+                truth.setdefault((metric, route, "all"), []).append(v)
+                truth.setdefault((metric, route, f"day-{days_ago}"), []).append(v)
+    with open_store(str(tmp_path / "s.sqlite")) as store:
+        with store.begin() as conn:
+            rum_store.insert_values(conn, rows)
+        with store.read() as conn:
+            got = rum_store.field_p75(conn) + rum_store.field_p75(conn, by_device=False)
+            daily = rum_store.field_p75(conn, by_day=True, by_device=False, metrics=("lcp",))
+        assert len(got) == len([k for k in truth if not k[2].startswith("day-")])
+        for r in got:
+            values = np.array(truth[(r.metric, r.route, r.device)])
+            spec_good, spec_poor = {"lcp": (2500, 4000), "cls": (0.1, 0.25), "inp": (200, 500)}[r.metric]
+            assert r.count == values.size and r.p75 == float(np.quantile(values, 0.75))
+            assert r.good == np.mean(values <= spec_good) and r.poor == np.mean(values > spec_poor)
+            assert r.good + r.needs_improvement + r.poor == pytest.approx(1)
+        for r in daily:
+            assert r.day is not None
+            values = np.array(truth[(r.metric, r.route, f"day-{(now.date() - r.day).days}")])
+            assert r.count == values.size and r.p75 == float(np.quantile(values, 0.75))
+        assert len(daily) == 2 * 28 and sum(r.count for r in daily) == sum(
+            len(truth[("lcp", rt, "all")]) for rt in ("/a", "/b/:id")
+        )
+        with store.begin() as conn:
+            assert rum_store.prune(conn, 30 * 86400) == sum(1 for r in rows if (now.date() - r["day"]).days > 30)
+
+
+def _field_rows(tenant: str, route: str, metric: str, values: list[float]) -> list[dict[str, Any]]:
+    now = utc_now()
+    return [
+        {
+            "beacon": uuid.uuid4().hex,
+            "received_at": now,
+            "day": now.date(),
+            "tenant": tenant,
+            "route": route,
+            "device": "mobile",
+            "connection": "4g",
+            "navigation": "navigate",
+            "browser": "chrome",
+            "metric": metric,
+            "value": v,
+            "attribution": None,
+        }
+        for v in values
+    ]
+
+
+def test_field_beside_lab_flags_the_route_the_lab_is_too_kind_to(tmp_path: Path, cli: Any) -> None:
+    from bigday.store.ingest import ingest_run
+    from bigday.store.synthetic import write_probe_run
+
+    store_path = str(tmp_path / "s.sqlite")
+    run = write_probe_run(
+        tmp_path / "results", {"photo-gallery": {"lcp": [1200.0] * 3}, "clients": {"lcp": [900.0] * 3}}
+    )
+    with open_store(store_path) as store:
+        ingest_run(store, run)
+        with store.begin() as conn:
+            rum_store.insert_values(conn, _field_rows("everafter", "/photos/gallery", "lcp", [3100.0] * 4))
+            rum_store.insert_values(conn, _field_rows("everafter", "/clients", "lcp", [1000.0] * 4))
+            rum_store.insert_values(conn, _field_rows("petal", "/clients", "lcp", [9999.0] * 4))
+    r = cli("rum", "report", "--store", store_path)
+    assert r.returncode == 1, r.stderr
+    assert "the lab is too kind to /photos/gallery: field LCP p75 3.1 s vs lab 1.2 s" in r.stdout
+    assert "/clients: field" not in r.stdout  # 1000 vs 900 is within the factor
+    assert "9999" not in r.stdout and "10.0 s" in r.stdout  # petal's route has no page of petal: field only
+    mine = json.loads(cli("rum", "report", "--store", store_path, "--tenant", "petal", "--format", "json").stdout)
+    assert {v["tenant"] for v in mine["routes"]} == {"petal"}
