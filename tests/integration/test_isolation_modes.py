@@ -1,7 +1,6 @@
 """The isolation bar of the reference target under a real loopback upload flood.
 
-One tenant (the aggressor) uploads photos from many concurrent clients (8 s in all in shared mode, 12 s in
-fair mode); another (the victim)
+One tenant (the aggressor) uploads photos from many concurrent clients for 20 s in all; another (the victim)
 sends steady light requests throughout. The victim's p95 must rise more than 3x in `shared` mode (one FIFO
 pool: its requests queue behind uploads) and less than 1.3x in `fair` mode (a pool per tenant).
 
@@ -12,7 +11,7 @@ window ratios (the pooled ratio of all samples is printed beside it). Run with -
 
 Fair mode's figure moves from one server start to the next (with the upload CPU budget it measured
 1.01-1.07x in six runs; without it 1.01-1.54x, see docs/reference-target.md), so fair mode is measured on three fresh
-servers, each under its own 12 s flood, and judged on the median of the three ratios, as the benchmarks
+servers, each under its own 20 s flood, and judged on the median of the three ratios, as the benchmarks
 quote medians of several runs. Shared mode's effect is ~100x and one server will do.
 """
 
@@ -30,13 +29,11 @@ pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.serial]
 
 VICTIM, AGGRESSOR = "lumen", "everafter"
 CONCURRENCY = 32  # the aggressor's concurrent upload clients (its queue bound is 16: the rest get 503s)
-# Fair mode's effect is small, so it gets eight short load windows (more alone/load alternations cancel more
-# of the machine's drift); shared mode's effect is ~100x and two will do. The victim sends ~80 requests/s,
-# so a 1.5 s window holds ~120 samples, enough for its p95.
-FAIR_LOAD_S = 12.0
+# Both modes get 20 s of load. Fair mode's effect is small, so it gets eight short load windows (more
+# alone/load alternations cancel more of the machine's drift); shared mode's effect is ~100x and two will do.
 SCHEDULES = {
-    "shared": interleaved_schedule(load_s=8.0, windows=2, alone_s=1.5),
-    "fair": interleaved_schedule(load_s=FAIR_LOAD_S, windows=8, alone_s=1.5),
+    "shared": interleaved_schedule(load_s=20.0, windows=2, alone_s=1.5),
+    "fair": interleaved_schedule(load_s=20.0, windows=8, alone_s=1.5),
 }
 
 
@@ -59,11 +56,11 @@ def test_shared_pool_lets_an_upload_flood_hurt_another_tenant_and_fair_pools_do_
         assert m.flood.created > 50 and m.flood.other_errors == 0, m.describe()
         assert len(m.alone_ms) >= 200, m.describe()
     for m in runs["fair"]:
-        assert len(m.load_ms) >= 50 * FAIR_LOAD_S and len(m.cycle_ratios) == 8, m.describe()
+        assert len(m.load_ms) >= 1000 and len(m.cycle_ratios) == 8, m.describe()
     shared = runs["shared"][0].ratio
     fair = statistics.median(m.ratio for m in runs["fair"])
     each = ", ".join(f"{m.ratio:.2f}" for m in runs["fair"])
     print(f"victim p95 ratio: shared {shared:.2f}x, fair {fair:.2f}x (median of {each})")
     assert shared > 3.0, runs["shared"][0].describe()
     assert fair < 1.3, [m.describe() for m in runs["fair"]]
-    assert elapsed < 120, f"took {elapsed:.0f} s"
+    assert elapsed < 170, f"took {elapsed:.0f} s"
