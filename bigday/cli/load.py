@@ -160,6 +160,12 @@ def register(sub: Subparsers) -> None:
         help="extra Locust options as one string, e.g. --locust-args='--stop-timeout 10'",
     )
     g.add_argument(
+        "--keep-samples",
+        action="store_true",
+        help="also stream every raw sample to the run folder, one gzipped CSV per Locust process (latencies are "
+        "kept as histograms and a bounded reservoir per key either way)",
+    )
+    g.add_argument(
         "--target-isolation",
         choices=("fair", "shared"),
         help="isolation mode of the embedded reference target (when no --base-url)",
@@ -258,6 +264,7 @@ def options_from_args(args: argparse.Namespace) -> LoadOptions:
         permission=args.i_have_permission,
         locustfile=args.locustfile,
         extra_locust_args=_split_locust_args(args.locust_args),
+        keep_samples=args.keep_samples,
         results_dir=results_dir_from_args(args),
         target_isolation=args.target_isolation,
     )

@@ -47,6 +47,7 @@ class LoadOptions:
     master_bind_port: int | None = None
     permission: bool = False
     extra_locust_args: tuple[str, ...] = ()
+    keep_samples: bool = False  # every process also streams its raw samples to the run folder
     results_dir: Path | None = None
     target_isolation: str | None = None  # embedded target only
     wait_for_workers_s: float = 120.0
@@ -151,7 +152,7 @@ def run_rehearsal(
         master_bind_host=opts.master_bind_host,
         master_bind_port=opts.master_bind_port,
         permission=opts.permission,
-        extra_args=opts.extra_locust_args,
+        extra_args=opts.extra_locust_args + (("--keep-samples",) if opts.keep_samples else ()),
         wait_for_workers_s=opts.wait_for_workers_s,
     )
     outcome = run_locust(launch)

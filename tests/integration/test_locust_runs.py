@@ -64,6 +64,8 @@ def test_saturday_spike_under_plain_locust(target, tmp_path):
             "--csv",
             str(tmp_path / "locust"),
             "--only-summary",
+            # Raw samples are kept only when asked for (histograms and reservoirs are always written).
+            "--keep-samples",
         ],
         capture_output=True,
         text=True,
