@@ -19,6 +19,7 @@ and histograms add up, and the master joins reservoirs so its own stays a unifor
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections import Counter
@@ -44,7 +45,22 @@ _PENDING = 512
 class Series:
     """One key: exact counts, a histogram, and a reservoir (``t`` epoch s, ``rt`` ms, ``ok``) of its requests."""
 
-    __slots__ = ("n", "ok_n", "errors", "sum_ms", "max_ms", "hist", "_pending", "t", "rt", "ok", "capacity", "_rng")
+    __slots__ = (
+        "n",
+        "ok_n",
+        "errors",
+        "sum_ms",
+        "max_ms",
+        "hist",
+        "_pending",
+        "t",
+        "rt",
+        "ok",
+        "capacity",
+        "_rng",
+        "_w",
+        "_next",
+    )
 
     def __init__(self, capacity: int = RESERVOIR_CAPACITY, rng: random.Random | None = None) -> None:
         self.n = 0
@@ -59,6 +75,10 @@ class Series:
         self.ok = bytearray()
         self.capacity = capacity
         self._rng = rng or random.Random(DEFAULT_SEED)
+        # Algorithm L: once the reservoir is full, the index of the next request to take in (and the weight that
+        # draws the skip after it), so the requests skipped cost a comparison each, not a random number.
+        self._w = 1.0
+        self._next = -1
 
     def __len__(self) -> int:
         """Every request seen, not only the ones the reservoir holds."""
@@ -76,9 +96,6 @@ class Series:
             self.ok_n += 1
         else:
             self.errors[error] += 1
-        self.sum_ms += response_ms
-        if response_ms > self.max_ms:
-            self.max_ms = response_ms
         pending = self._pending
         pending.append(response_ms)
         if len(pending) >= _PENDING:
@@ -87,17 +104,33 @@ class Series:
             self.t.append(start)
             self.rt.append(response_ms)
             self.ok.append(error is None)
+            if n + 1 == self.capacity:
+                self._w = 1.0
+                self._skip(n)
             return
-        j = int(self._rng.random() * (n + 1))
-        if j < self.capacity:
+        if n == self._next:
+            j = int(self._rng.random() * self.capacity)
             self.t[j] = start
             self.rt[j] = response_ms
             self.ok[j] = error is None
+            self._skip(n)
+
+    def _skip(self, n: int) -> None:
+        """Draw the next request to take in after request ``n`` (Li's Algorithm L: uniform over the stream)."""
+        rng, k = self._rng, self.capacity
+        self._w *= math.exp(math.log(1.0 - rng.random()) / k)
+        if self._w >= 1.0:  # only if the draw was exactly 1 - 0: take the next one
+            self._next = n + 1
+            return
+        self._next = n + int(math.log(1.0 - rng.random()) / math.log1p(-self._w)) + 1
 
     def flush(self) -> None:
-        """Count the waiting response times into the histogram."""
+        """Count the waiting response times into the histogram (and the sum and maximum: one step a batch)."""
         if self._pending:
-            self.hist.record_ms(np.frombuffer(self._pending, dtype=np.float64))
+            values = np.frombuffer(self._pending, dtype=np.float64)
+            self.hist.record_ms(values)
+            self.sum_ms += float(values.sum())
+            self.max_ms = max(self.max_ms, float(values.max()))
             self._pending = array("d")
 
     def histogram(self) -> LatencyHistogram:
@@ -106,6 +139,7 @@ class Series:
 
     def drained(self, key: Key) -> list[Any]:
         """This key as one msgpack-friendly row (what a worker ships)."""
+        encoded = self.histogram().encode()  # flushes: the sum and maximum are up to date after it
         return [
             *key,
             self.n,
@@ -113,7 +147,7 @@ class Series:
             dict(self.errors),
             self.sum_ms,
             self.max_ms,
-            self.histogram().encode(),
+            encoded,
             self.t.tobytes(),
             self.rt.tobytes(),
             bytes(self.ok),

@@ -93,7 +93,8 @@ class LatencyHistogram:
         us = to_microseconds(values_ms)
         if us.size == 0:
             return
-        self.counts += np.bincount(_indices(us), minlength=self.counts.size).astype(self.counts.dtype)
+        where, how_many = np.unique(_indices(us), return_counts=True)
+        self.counts[where] += how_many.astype(self.counts.dtype)
         self._note(int(us.size), int(us.min()), int(us.max()))
 
     def _note(self, n: int, low_us: int, high_us: int) -> None:
