@@ -74,9 +74,10 @@ class MemoryWatch:
 
     def _locust_procs(self) -> list[psutil.Process]:
         try:
-            return [
-                p for p in psutil.Process(self.parent_pid).children(recursive=True) if "locust" in " ".join(p.cmdline())
-            ]
+            parent = psutil.Process(self.parent_pid)
+            # The parent too: bare `locust --processes N` is itself the master of the workers it forks.
+            family = [parent, *parent.children(recursive=True)]
+            return [p for p in family if "locust" in " ".join(p.cmdline())]
         except psutil.Error:
             return []
 
@@ -290,8 +291,11 @@ def _sink_served(url: str) -> int:
 def _memory_figures(watch: MemoryWatch, ramp_s: int, hold_s: int, users: int) -> dict[str, Any]:
     """Over the hold (from the first Locust process's start + the ramp): summed and per-process RSS a minute
     into the hold, at its peak and at its end, and each process's median CPU."""
-    samples = [(t, rss, cpu) for t, rss, cpu in watch.series if rss]
+    # Every Locust process up (master and workers): the users start within a second or two of that.
+    most = max(len(rss) for _, rss, _ in watch.series)
+    samples = [(t, rss, cpu) for t, rss, cpu in watch.series if len(rss) == most]
     began = samples[0][0]
+    idle = sum(samples[0][1].values())
     hold = [(t - began - ramp_s, rss, cpu) for t, rss, cpu in samples if ramp_s <= t - began <= ramp_s + hold_s]
     total = [(t, sum(rss.values())) for t, rss, _ in hold]
     minute = next((mb for t, mb in total if t >= 60), total[0][1])
@@ -306,6 +310,8 @@ def _memory_figures(watch: MemoryWatch, ramp_s: int, hold_s: int, users: int) ->
     }
     peak = max(mb for _, mb in total)
     return {
+        "idle_mb": idle / 1e6,
+        "added_per_1000": (peak - idle) / 1e6 / (users / 1000),
         "peak_mb": peak / 1e6,
         "per_1000": peak / 1e6 / (users / 1000),
         "minute_mb": minute / 1e6,
@@ -396,8 +402,10 @@ def run_sink_comparison(opts: argparse.Namespace, nofile: int) -> None:
     )
     print(f"{'':24}{'bare FastHttpUser':>20}{'bigday':>14}")
     rows = [
+        ("before any user (MB)", bare["idle_mb"], ours["idle_mb"], ".0f"),
         ("peak memory (MB)", bare["peak_mb"], ours["peak_mb"], ".0f"),
         ("per 1,000 users (MB)", bare["per_1000"], ours["per_1000"], ".1f"),
+        ("  over idle, per 1,000", bare["added_per_1000"], ours["added_per_1000"], ".1f"),
         ("a minute into hold (MB)", bare["minute_mb"], ours["minute_mb"], ".0f"),
         ("end of hold (MB)", bare["end_mb"], ours["end_mb"], ".0f"),
         ("growth after 1st minute", bare["growth"] * 100, ours["growth"] * 100, "+.1f"),
@@ -405,7 +413,8 @@ def run_sink_comparison(opts: argparse.Namespace, nofile: int) -> None:
         ("sink CPU (%)", bare_sink_cpu, ours_sink_cpu, ".0f"),
     ]
     for label, b, o, spec in rows:
-        print(f"{label:24}{b:>20{spec}}{o:>14{spec}}")
+        sign, rest = ("+", spec[1:]) if spec.startswith("+") else ("", spec)
+        print(f"{label:24}{b:>{sign}20{rest}}{o:>{sign}14{rest}}")
     print(f"{'p95 (ms)':24}{bare_p95 if bare_p95 is not None else '-':>20}{verdict['plateau_p95_ms']!s:>14}")
     print(f"{'error rate':24}{'':>20}{verdict['plateau_error_rate']:>14.2%}")
     for side, figures in (("bare", bare), ("bigday", ours)):

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -288,8 +289,10 @@ def _set_phase(environment: Environment, state: RunState, name: str, now: float)
 def _on_test_start(environment: Environment, **_: Any) -> None:
     state = run_state(environment)
     runner = environment.runner
-    state.book = SampleBook()
-    state.timeline_book = TimelineBook()
+    # Each process its own reservoir draws (seeded by its name: a rerun draws alike).
+    worker = isinstance(runner, WorkerRunner)
+    state.book = SampleBook(seed=zlib.crc32(str(getattr(runner, "client_id", "local")).encode()), worker=worker)
+    state.timeline_book = TimelineBook(worker=worker)
     _close_stream(state)
     state.cpu = []
     state.workers_seen = set()

@@ -31,15 +31,18 @@ import numpy as np
 
 from bigday import stats
 from bigday.runfolder.load_samples import LoadSamples, SampleKey
-from bigday.stats.histogram import LatencyHistogram, merge_reservoirs
+from bigday.stats.histogram import LatencyHistogram, join_sparse, merge_reservoirs, sparse_counts
 
 Key = SampleKey  # tenant, user_kind, endpoint, phase
 # A few thousand samples a key: a 20 s window of the isolation check's victim (about 120 requests a second)
 # fits whole, and a bootstrap over 4,096 samples takes milliseconds. 4,096 keys' reservoirs take 53 MB.
 RESERVOIR_CAPACITY = 4096
 DEFAULT_SEED = 20261201
-# Response times wait here until counted into the histogram in one vectorised step.
-_PENDING = 512
+# Response times wait this many to a batch before they are counted into a dense histogram in one vectorised
+# step (the master, a single process); a worker keeps those since its last report (every 3 s) and ships them
+# as sparse counts, folding them into a dense histogram only if this many wait (a worker that cannot report).
+DENSE_FOLD_AT = 512
+WORKER_FOLD_AT = 65_536
 
 
 class Series:
@@ -57,18 +60,24 @@ class Series:
         "rt",
         "ok",
         "capacity",
+        "fold_at",
         "_rng",
         "_w",
         "_next",
     )
 
-    def __init__(self, capacity: int = RESERVOIR_CAPACITY, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, capacity: int = RESERVOIR_CAPACITY, rng: random.Random | None = None, fold_at: int = 512
+    ) -> None:
         self.n = 0
         self.ok_n = 0
         self.errors: Counter[str] = Counter()
         self.sum_ms = 0.0
         self.max_ms = 0.0
-        self.hist = LatencyHistogram()
+        # Dense (190 KB) only where it is kept for the run: a worker ships its pending response times as sparse
+        # counts instead, and holds no dense histogram unless this many wait (a worker that cannot report).
+        self.hist: LatencyHistogram | None = None
+        self.fold_at = fold_at
         self._pending = array("d")
         self.t = array("d")
         self.rt = array("f")
@@ -98,7 +107,7 @@ class Series:
             self.errors[error] += 1
         pending = self._pending
         pending.append(response_ms)
-        if len(pending) >= _PENDING:
+        if len(pending) >= self.fold_at:
             self.flush()
         if n < self.capacity:
             self.t.append(start)
@@ -124,22 +133,34 @@ class Series:
             return
         self._next = n + int(math.log(1.0 - rng.random()) / math.log1p(-self._w)) + 1
 
-    def flush(self) -> None:
-        """Count the waiting response times into the histogram (and the sum and maximum: one step a batch)."""
-        if self._pending:
-            values = np.frombuffer(self._pending, dtype=np.float64)
-            self.hist.record_ms(values)
+    def _take_pending(self) -> np.ndarray:
+        """The waiting response times, counted into the sum and maximum (one step a batch) and cleared."""
+        values = np.frombuffer(self._pending, dtype=np.float64)
+        if values.size:
             self.sum_ms += float(values.sum())
             self.max_ms = max(self.max_ms, float(values.max()))
             self._pending = array("d")
+        return values
+
+    def flush(self) -> None:
+        """Count the waiting response times into the dense histogram."""
+        values = self._take_pending()
+        if values.size:
+            if self.hist is None:
+                self.hist = LatencyHistogram()
+            self.hist.record_ms(values)
 
     def histogram(self) -> LatencyHistogram:
         self.flush()
+        if self.hist is None:
+            self.hist = LatencyHistogram()
         return self.hist
 
     def drained(self, key: Key) -> list[Any]:
-        """This key as one msgpack-friendly row (what a worker ships)."""
-        encoded = self.histogram().encode()  # flushes: the sum and maximum are up to date after it
+        """This key as one msgpack-friendly row (what a worker ships): its histogram as sparse counts."""
+        where, counts = sparse_counts(self._take_pending())
+        if self.hist is not None:
+            where, counts = join_sparse((where, counts), self.hist.sparse())
         return [
             *key,
             self.n,
@@ -147,7 +168,8 @@ class Series:
             dict(self.errors),
             self.sum_ms,
             self.max_ms,
-            encoded,
+            where.tobytes(),
+            counts.tobytes(),
             self.t.tobytes(),
             self.rt.tobytes(),
             bytes(self.ok),
@@ -155,9 +177,8 @@ class Series:
 
     def take(self, row: list[Any], rng: np.random.Generator) -> None:
         """Merge a drained row of the same key (master side): counts and histograms add, reservoirs join."""
-        n, ok_n, errors, sum_ms, max_ms, encoded, t, rt, ok = row[4:]
-        self.flush()
-        self.hist.add(LatencyHistogram.decode(str(encoded)))
+        n, ok_n, errors, sum_ms, max_ms, where, counts, t, rt, ok = row[4:]
+        self.histogram().add_sparse(np.frombuffer(where, dtype=np.int32), np.frombuffer(counts, dtype=np.uint64))
         their_t, their_rt = array("d"), array("f")
         their_t.frombytes(t)
         their_rt.frombytes(rt)
@@ -236,8 +257,9 @@ def distribution(members: Iterable[Series]) -> Distribution:
 class SampleBook:
     """All keys of one process (or, on the master, of the whole run)."""
 
-    def __init__(self, capacity: int = RESERVOIR_CAPACITY, seed: int = DEFAULT_SEED) -> None:
+    def __init__(self, capacity: int = RESERVOIR_CAPACITY, seed: int = DEFAULT_SEED, worker: bool = False) -> None:
         self.capacity = capacity
+        self.fold_at = WORKER_FOLD_AT if worker else DENSE_FOLD_AT
         self.series: dict[Key, Series] = {}
         # The request hook's shortcut: (tenant, kind, method, name, phase) straight to its Series, so the hot
         # path builds no endpoint string and does one dictionary lookup per request.
@@ -276,12 +298,12 @@ class SampleBook:
     def _series(self, key: Key) -> Series:
         s = self.series.get(key)
         if s is None:
-            s = self.series[key] = Series(self.capacity, self._random)
+            s = self.series[key] = Series(self.capacity, self._random, self.fold_at)
         return s
 
     def drain(self) -> list[list[Any]]:
         """Hand over everything gathered since the last drain as msgpack-friendly rows and start afresh (worker
-        side): each row a key's counts, encoded histogram and reservoir of the requests since then."""
+        side): each row a key's counts, sparse histogram and reservoir of the requests since then."""
         rows = [s.drained(key) for key, s in self.series.items() if s.n]
         self.series = {}
         self._by_request = {}
@@ -339,14 +361,15 @@ class SampleArrays:
 
 
 class TimelineWindow:
-    """One tenant's requests that started in one second: counts and a histogram."""
+    """One tenant's requests that started in one second: counts, and their response times (waiting, or counted
+    into a histogram)."""
 
     __slots__ = ("n", "errors", "hist", "_pending")
 
     def __init__(self) -> None:
         self.n = 0
         self.errors = 0
-        self.hist: LatencyHistogram | None = LatencyHistogram()
+        self.hist: LatencyHistogram | None = None
         self._pending = array("d")
 
     def add(self, response_ms: float, failed: bool) -> None:
@@ -362,16 +385,23 @@ class TimelineWindow:
             self._pending = array("d")
         return self.hist
 
+    def sparse(self) -> tuple[np.ndarray, np.ndarray]:
+        sparse = sparse_counts(np.frombuffer(self._pending, dtype=np.float64))
+        return join_sparse(sparse, self.hist.sparse()) if self.hist is not None else sparse
+
 
 # Seconds a window stays open (its histogram in memory) after a newer one starts; then it is kept encoded.
 _OPEN_WINDOWS_S = 6
 
 
 class TimelineBook:
-    """Per tenant, per second of epoch time: counts and a histogram; old seconds are kept encoded (a few
-    hundred bytes each) so memory grows by that much a second, not by the requests."""
+    """Per tenant, per second of epoch time: counts and a histogram.  Where the run's timeline is kept (the
+    master, a single process) a second more than a few seconds old is kept encoded (a few hundred bytes), so
+    memory grows by that much a second, not by the requests; a worker keeps its response times since its last
+    report and ships them as sparse counts."""
 
-    def __init__(self) -> None:
+    def __init__(self, worker: bool = False) -> None:
+        self.worker = worker
         self.open: dict[tuple[str, int], TimelineWindow] = {}
         self.sealed: dict[tuple[str, int], tuple[int, int, str]] = {}
         self._newest = 0
@@ -391,7 +421,8 @@ class TimelineBook:
             w.hist = LatencyHistogram.decode(sealed[2])
         if key[1] > self._newest:
             self._newest = key[1]
-            self.seal(self._newest - _OPEN_WINDOWS_S)
+            if not self.worker:
+                self.seal(self._newest - _OPEN_WINDOWS_S)
         return w
 
     def seal(self, before: int | None = None) -> None:
@@ -401,20 +432,26 @@ class TimelineBook:
             self.sealed[key] = (w.n, w.errors, w.histogram().encode())
 
     def drain(self) -> list[list[Any]]:
-        """Every window since the last drain as rows ``[tenant, second, n, errors, histogram]``; starts afresh."""
-        self.seal()
-        rows = [[tenant, second, n, errors, enc] for (tenant, second), (n, errors, enc) in self.sealed.items()]
-        self.sealed = {}
+        """Every window since the last drain as rows ``[tenant, second, n, errors, bucket indices, counts]``
+        (sparse histograms); starts afresh."""
+        rows = []
+        for (tenant, second), w in sorted(self.open.items()):
+            where, counts = w.sparse()
+            rows.append([tenant, second, w.n, w.errors, where.astype(np.int32).tobytes(), counts.tobytes()])
+        for (tenant, second), (n, errors, encoded) in sorted(self.sealed.items()):
+            where, counts = LatencyHistogram.decode(encoded).sparse()
+            rows.append([tenant, second, n, errors, where.tobytes(), counts.tobytes()])
         self.open = {}
+        self.sealed = {}
         return rows
 
     def merge(self, rows: list[list[Any]]) -> None:
-        for tenant, second, n, errors, encoded in rows:
+        for tenant, second, n, errors, where, counts in rows:
             key = (str(tenant), int(second))
             w = self.open.get(key) or self._window(key)
             w.n += int(n)
             w.errors += int(errors)
-            w.histogram().add(LatencyHistogram.decode(str(encoded)))
+            w.histogram().add_sparse(np.frombuffer(where, dtype=np.int32), np.frombuffer(counts, dtype=np.uint64))
 
     def windows(self) -> list[tuple[str, int, int, int, str]]:
         """Every window, sorted: tenant, epoch second, requests, errors, encoded histogram."""

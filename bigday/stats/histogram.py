@@ -41,6 +41,7 @@ class _Layout:
     sub_bucket_mask: int
     counts_len: int
     middle_us: NDArray[np.float64]  # the middle of each count's range of values
+    lowest_us: NDArray[np.int64]  # the lowest value each count stands for
 
 
 @functools.cache
@@ -56,7 +57,15 @@ def _layout() -> _Layout:
     lowest = sub << (bucket + h.unit_magnitude)
     width = np.left_shift(np.int64(1), bucket + h.unit_magnitude)
     middle = lowest + (width >> 1)
-    return _Layout(h.unit_magnitude, shcm, half, h.sub_bucket_mask, h.counts_len, middle.astype(np.float64))
+    return _Layout(
+        h.unit_magnitude,
+        shcm,
+        half,
+        h.sub_bucket_mask,
+        h.counts_len,
+        middle.astype(np.float64),
+        lowest.astype(np.int64),
+    )
 
 
 def _indices(us: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -73,6 +82,28 @@ def to_microseconds(ms: NDArray[np.float64] | Sequence[float]) -> NDArray[np.int
     us = np.rint(np.asarray(ms, dtype=np.float64) * 1000.0)
     out: NDArray[np.int64] = np.clip(np.nan_to_num(us, nan=0.0), 0, HIGHEST_US).astype(np.int64)
     return out
+
+
+def sparse_counts(values_ms: NDArray[np.float64] | Sequence[float]) -> tuple[NDArray[np.int32], NDArray[np.uint64]]:
+    """The histogram of some response times as its non-zero buckets: (bucket indices, counts), ascending.
+
+    What a Locust worker ships: a few kilobytes for the requests since its last report, where a dense
+    histogram is 190 KB a key; ``LatencyHistogram.add_sparse`` merges it exactly."""
+    us = to_microseconds(values_ms)
+    where, how_many = np.unique(_indices(us), return_counts=True)
+    return where.astype(np.int32), how_many.astype(np.uint64)
+
+
+def join_sparse(
+    a: tuple[NDArray[np.int32], NDArray[np.uint64]], b: tuple[NDArray[np.int32], NDArray[np.uint64]]
+) -> tuple[NDArray[np.int32], NDArray[np.uint64]]:
+    """Two sparse histograms as one (counts of the same bucket added)."""
+    where = np.concatenate([a[0], b[0]])
+    counts = np.concatenate([a[1], b[1]])
+    joined, inverse = np.unique(where, return_inverse=True)
+    summed = np.zeros(joined.size, dtype=np.uint64)
+    np.add.at(summed, inverse, counts)
+    return joined.astype(np.int32), summed
 
 
 class LatencyHistogram:
@@ -96,6 +127,20 @@ class LatencyHistogram:
         where, how_many = np.unique(_indices(us), return_counts=True)
         self.counts[where] += how_many.astype(self.counts.dtype)
         self._note(int(us.size), int(us.min()), int(us.max()))
+
+    def add_sparse(self, where: NDArray[np.int32], counts: NDArray[np.uint64]) -> None:
+        """Merge a histogram given as its non-zero buckets (``sparse_counts``)."""
+        if where.size == 0:
+            return
+        if int(where.min()) < 0 or int(where.max()) >= self.counts.size:
+            raise ValueError("a bucket index outside bigday's histogram layout")
+        self.counts[where] += counts.astype(self.counts.dtype)
+        lowest = _layout().lowest_us
+        self._note(int(counts.sum()), int(lowest[int(where.min())]), int(lowest[int(where.max())]))
+
+    def sparse(self) -> tuple[NDArray[np.int32], NDArray[np.uint64]]:
+        where = np.flatnonzero(self.counts)
+        return where.astype(np.int32), self.counts[where].astype(np.uint64)
 
     def _note(self, n: int, low_us: int, high_us: int) -> None:
         h = self._hdr

@@ -46,7 +46,7 @@ def test_quantiles_merged_from_three_processes_are_within_a_thousandth_of_the_ex
     parts = np.split(np.arange(n), [300_000, 750_000])  # three processes, unequal shares
     master = SampleBook()
     for i, part in enumerate(parts):
-        worker = SampleBook(seed=i)
+        worker = SampleBook(seed=i, worker=True)
         for start, ms in zip(t[part].tolist(), rt[part].tolist(), strict=True):
             worker.record(KEY, start, ms, None)
         master.merge(_over_the_wire(worker))
@@ -85,12 +85,25 @@ def test_counts_fall_where_hdrhistogram_puts_them_and_the_encoding_reads_back_in
         LatencyHistogram.decode(other.encode().decode())
 
 
+def test_a_worker_ships_sparse_counts_and_holds_no_dense_histogram():
+    worker, master = SampleBook(worker=True), SampleBook()
+    for i in range(3000):
+        worker.record(KEY, float(i), 1.0 + i % 300, None)
+    assert worker.series[KEY].hist is None  # 190 KB a key on a worker would be most of its samples' memory
+    row = worker.drain()[0]
+    assert len(row[9]) < 3000  # the sparse counts: bucket indices (int32) of the 300 distinct values
+    master.merge(msgpack.unpackb(msgpack.packb([row]), raw=False))
+    h = master.series[KEY].histogram()
+    assert h.count == 3000 and master.series[KEY].max_ms == 300.0
+    assert h.quantiles((0.5,))[0] == pytest.approx(stats.quantile(1.0 + np.arange(3000) % 300, 0.5), rel=1e-3)
+
+
 def test_a_reservoir_stays_a_uniform_sample_of_the_whole_run_across_reports_and_workers():
     """Worker A reports 9,000 requests in three reports, worker B 3,000 in one; the master's 1,000 are uniform
     over all 12,000: about three quarters are A's, spread over the whole run."""
     capacity = 1000
     master = SampleBook(capacity=capacity, seed=1)
-    a, b = SampleBook(capacity=capacity, seed=2), SampleBook(capacity=capacity, seed=3)
+    a, b = SampleBook(capacity=capacity, seed=2, worker=True), SampleBook(capacity=capacity, seed=3, worker=True)
     for report in range(3):
         for i in range(3000):
             a.record(KEY, report * 3000 + i, 10.0, None)
@@ -124,11 +137,15 @@ def test_a_local_process_reservoir_is_uniform_over_time_and_seeded():
 
 
 def test_timeline_windows_add_up_across_workers_and_old_ones_are_sealed():
-    master, w1, w2 = TimelineBook(), TimelineBook(), TimelineBook()
+    """A single process's book seals (encodes) its old seconds; a worker's keeps only the response times since
+    its last report and holds no histogram; both drain into the master's alike."""
+    master, local, worker = TimelineBook(), TimelineBook(), TimelineBook(worker=True)
     for i in range(400):
-        w1.record("lumen", 1000.0 + i * 0.05, 10.0 + i % 7, i % 40 == 0)  # 20 seconds
-        w2.record("lumen", 1000.0 + i * 0.05, 30.0, False)
-    assert len(w1.open) <= 7 and len(w1.sealed) >= 13  # a second is encoded once it is 6 s old
+        local.record("lumen", 1000.0 + i * 0.05, 10.0 + i % 7, i % 40 == 0)  # 20 seconds
+        worker.record("lumen", 1000.0 + i * 0.05, 30.0, False)
+    assert len(local.open) <= 7 and len(local.sealed) >= 13  # a second is encoded once it is 6 s old
+    assert not worker.sealed and all(w.hist is None for w in worker.open.values())
+    w1, w2 = local, worker
     master.merge(msgpack.unpackb(msgpack.packb(w1.drain()), raw=False))
     master.merge(msgpack.unpackb(msgpack.packb(w2.drain()), raw=False))
     windows = master.windows()
