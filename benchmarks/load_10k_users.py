@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -292,11 +293,18 @@ def _memory_figures(watch: MemoryWatch, ramp_s: int, hold_s: int, users: int) ->
     """Over the hold (from the first Locust process's start + the ramp): summed and per-process RSS a minute
     into the hold, at its peak and at its end, and each process's median CPU."""
     # Every Locust process up (master and workers): the users start within a second or two of that.
-    most = max(len(rss) for _, rss, _ in watch.series)
-    samples = [(t, rss, cpu) for t, rss, cpu in watch.series if len(rss) == most]
+    # (the usual number of them: a short-lived helper process must not set the count)
+    usual = Counter(len(rss) for _, rss, _ in watch.series if rss).most_common(1)[0][0]
+    samples = [(t, rss, cpu) for t, rss, cpu in watch.series if len(rss) >= usual]
     began = samples[0][0]
     idle = sum(samples[0][1].values())
     hold = [(t - began - ramp_s, rss, cpu) for t, rss, cpu in samples if ramp_s <= t - began <= ramp_s + hold_s]
+    if not hold:
+        counts = Counter(len(rss) for _, rss, _ in watch.series)
+        raise SystemExit(
+            f"no memory samples in the hold: {len(watch.series)} samples, process counts {dict(counts)}, "
+            f"{samples[-1][0] - began:.0f} s of them with {usual} processes"
+        )
     total = [(t, sum(rss.values())) for t, rss, _ in hold]
     minute = next((mb for t, mb in total if t >= 60), total[0][1])
     end = total[-1][1]
@@ -322,9 +330,12 @@ def _memory_figures(watch: MemoryWatch, ramp_s: int, hold_s: int, users: int) ->
     }
 
 
-def _run_side(cmd: list[str], url: str, opts: argparse.Namespace, cwd: Path) -> tuple[dict[str, Any], float, int]:
+def _run_side(
+    cmd: list[str], url: str, opts: argparse.Namespace, cwd: Path, log_path: Path
+) -> tuple[dict[str, Any], float, int]:
     """One side: its memory figures, the rps the sink served over the hold, and its exit code."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    log = log_path.open("w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     counts: list[tuple[float, int]] = []
     with MemoryWatch(proc.pid, None) as watch:
         while proc.poll() is None:
@@ -333,9 +344,11 @@ def _run_side(cmd: list[str], url: str, opts: argparse.Namespace, cwd: Path) -> 
             except httpx.HTTPError:
                 pass
             time.sleep(1.0)
-        _, err = proc.communicate(timeout=60)
-    if proc.returncode not in (0, 1):
-        sys.stderr.write(err[-3000:])
+        proc.wait(timeout=60)
+    log.close()
+    err = log_path.read_text()
+    if proc.returncode != 0:
+        sys.stderr.write(f"exit code {proc.returncode}: {err[-3000:]}\n")
     figures = _memory_figures(watch, opts.ramp, opts.hold, opts.users)
     # Served over the hold: the sink's count a ramp after the first sample, to the ramp + hold.
     t0 = counts[0][0] if counts else 0.0
@@ -375,9 +388,9 @@ def run_sink_comparison(opts: argparse.Namespace, nofile: int) -> None:
             ours_cmd += ["--processes", str(opts.processes), "--photo-sizes", sizes, "--results-dir", str(work)]
             ours_cmd += ["--run-time", f"{duration + 120}s"]
             sink_ps.cpu_percent(None)
-            bare, bare_rps, bare_rc = _run_side(bare_cmd, url, opts, work)
+            bare, bare_rps, bare_rc = _run_side(bare_cmd, url, opts, work, work / "bare.log")
             bare_sink_cpu = sink_ps.cpu_percent(None)
-            ours, ours_rps, ours_rc = _run_side(ours_cmd, url, opts, ROOT)
+            ours, ours_rps, ours_rc = _run_side(ours_cmd, url, opts, ROOT, work / "bigday.log")
             ours_sink_cpu = sink_ps.cpu_percent(None)
             run_dir = next(p for p in work.iterdir() if p.is_dir())
             stats = json.loads((run_dir / "load_stats.json").read_text())

@@ -33,7 +33,7 @@ from locust.event import EventHook
 from locust.exception import CatchResponseError
 from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner, WorkerRunner
 
-from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, RunError
+from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, ConfigError, RunError
 from bigday.load.adjudicator import adjudicate
 from bigday.load.dispatch import VICTIM_CLASS, VictimPinnedDispatcher, lower_priority_once
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, check_secrets, phase_at, with_locust_options
@@ -44,7 +44,7 @@ from bigday.load.samples import SampleBook, TimelineBook
 from bigday.load.stats import PhaseSpan
 from bigday.load.users import set_user_counts
 from bigday.runfolder import LoadStatus, RunFolder, SampleStream, write_load_status
-from bigday.settings import children, resolve
+from bigday.settings import children, limits, resolve
 from bigday.settings.scenario import load_scenario
 
 log = logging.getLogger("bigday.load")
@@ -134,6 +134,13 @@ def _add_arguments(kind: str, parser: Any) -> None:
         help="also stream every raw sample to the run folder (one gzipped CSV per process)",
     )
     g.add_argument(
+        "--arrival-rate",
+        default=None,
+        include_in_web_ui=False,
+        help="an open model: the journeys' tasks a second at the peak (e.g. 500/s), spread over the users, each "
+        "task's first request timed from when it was due; default: the closed model (think times)",
+    )
+    g.add_argument(
         "--i-have-permission",
         action="store_true",
         default=False,
@@ -156,7 +163,25 @@ def _resolve_plan(opts: Any, kind: str) -> LoadPlan:
         plan, getattr(opts, "num_users", None), getattr(opts, "spawn_rate", None), float(run_time) if run_time else None
     )
     check_secrets(plan)
+    if getattr(opts, "arrival_rate", None) and plan.kind == "isolation":
+        raise ConfigError("--arrival-rate: the isolation check paces its own users; give it to the Saturday spike")
     return plan
+
+
+def arrival_rate_option(environment: Environment) -> float | None:
+    """``--arrival-rate`` as tasks a second (None: the closed model); ConfigError names a bad value."""
+    text = getattr(environment.parsed_options, "arrival_rate", None)
+    if not text:
+        return None
+    try:
+        return limits.arrival_rate_text(str(text))
+    except ValueError as e:
+        raise ConfigError(f"--arrival-rate: {e}") from None
+
+
+def _use_plan(environment: Environment, state: RunState, plan: LoadPlan) -> None:
+    state.use_plan(plan)
+    state.user_settings().arrival_rate = arrival_rate_option(environment)
 
 
 def _permitted(environment: Environment) -> bool:
@@ -215,6 +240,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         plan = _resolve_plan(opts, kind)
         if environment.host:
             check_host_allowed(environment.host, plan.allow_hosts, _permitted(environment))
+        arrival_rate_option(environment)
     except BigdayError as e:
         _fail(environment, e, EXIT_USAGE, end="now")
         return
@@ -245,7 +271,7 @@ def attach(environment: Environment, kind: str, plan: LoadPlan | None = None) ->
     elif isinstance(environment.runner, MasterRunner):
         environment.runner.register_message(ABORT_MESSAGE, _on_abort_message)
     if plan is not None:
-        state.use_plan(plan)
+        _use_plan(environment, state, plan)
         if plan.kind == "isolation":
             environment.dispatcher_class = VictimPinnedDispatcher
         set_user_counts(environment, plan)
@@ -302,7 +328,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
         raw = getattr(environment.parsed_options, "bigday_plan_json", None)
         if raw:
-            state.use_plan(LoadPlan.from_json(json.loads(raw)))
+            _use_plan(environment, state, LoadPlan.from_json(json.loads(raw)))
             state.photos.use_sizes(state.require_plan().photo_sizes_kb)
         _kill_greenlets(state)  # a worker is reused for every test a web-UI master starts
         _open_stream(environment, state, runner.client_id, time.time())
@@ -359,6 +385,11 @@ def _on_request(
     error = None if exception is None else _error_kind(response, exception)
     tenant, kind, phase = ctx.get("tenant", "-"), ctx.get("user_kind", "-"), ctx.get("phase", state.phase)
     start, rt = start_time or time.time(), response_time or 0.0
+    intended = ctx.get("intended_start")
+    if intended is not None and start > intended:
+        # An open model's task started late (the user was held up): its wait is part of its latency.
+        rt += (start - intended) * 1000.0
+        start = intended
     state.book.record_request(tenant, kind, request_type, name, phase, start, rt, error)
     state.timeline_book.record(tenant, start, rt, error is not None)
     if state.stream is not None:

@@ -67,6 +67,7 @@ class UserSettings:
     victim_journey: str = ""
     aggressor_journey: str = ""
     victim_rps_per_user: float = IsolationPlan.victim_rps_per_user
+    arrival_rate: float | None = None  # --arrival-rate: the journeys' tasks a second at the peak (open model)
     _pickers: dict[str, WeightedPicker[TenantShare]] = field(default_factory=dict)
     _values: dict[str, dict[str, str]] = field(default_factory=dict)
 
