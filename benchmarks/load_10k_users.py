@@ -401,6 +401,7 @@ def run_sink_comparison(opts: argparse.Namespace, nofile: int) -> None:
         if sink.stdout:
             sink.stdout.close()
     verdict = stats["verdicts"][0]
+    print(f"bigday's run: {stats['stop_reason']} after {stats['duration_s']:.0f} s; caveats: {verdict['caveats']}")
     memory = stats["generator"].get("memory") or {}
     pool_mb = max((m["photo_pool_mb"] for m in memory.values()), default=0.0)
     print(f"command: {' '.join(sys.argv)}")

@@ -1,4 +1,5 @@
-"""Writing a load run's results into its run folder: ``load_stats.json`` (+ CSVs), raw samples, manifest.
+"""Writing a load run's results into its run folder: ``load_stats.json`` (+ CSVs), histograms, reservoirs,
+manifest (raw samples, with ``--keep-samples``, each process streams itself).
 
 Called by the Locust master (or the single local process) once the run is over, so plain ``locust -f`` runs
 produce the same folder as ``bigday load``.  Format: docs/run-folder.md, "Load runs".
@@ -74,7 +75,7 @@ def _utc(t: float) -> datetime:
 
 
 def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunRecord) -> LoadStats:
-    """Summaries, verdicts and raw samples into ``folder``; returns what ``load_stats.json`` holds."""
+    """Summaries, verdicts, histograms and reservoirs into ``folder``; returns what ``load_stats.json`` holds."""
     run_span = PhaseSpan("*", rec.started_at, rec.finished_at)
     rows = endpoint_stats(book, rec.phases, run_span)
     health = generator_health(list(rec.cpu_samples), plan.saturation_cpu_pct, plan.saturation_fraction)
