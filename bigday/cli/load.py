@@ -160,6 +160,12 @@ def register(sub: Subparsers) -> None:
         help="extra Locust options as one string, e.g. --locust-args='--stop-timeout 10'",
     )
     g.add_argument(
+        "--keep-samples",
+        action="store_true",
+        help="also stream every raw sample to the run folder, one gzipped CSV per Locust process (latencies are "
+        "kept as histograms and a bounded reservoir per key either way)",
+    )
+    g.add_argument(
         "--target-isolation",
         choices=("fair", "shared"),
         help="isolation mode of the embedded reference target (when no --base-url)",
@@ -180,6 +186,13 @@ def register(sub: Subparsers) -> None:
         help="only these journeys of the scenario's load.journeys (e.g. planner); repeatable",
     )
     s.add_argument("--think-time", metavar="MIN:MAX", help="think time between tasks, e.g. 2s:8s")
+    s.add_argument(
+        "--arrival-rate",
+        type=_checked(limits.arrival_rate_text),
+        metavar="N/s",
+        help="an open model in place of think times: the journeys' tasks a second at the peak, spread over the "
+        "users, each timed from when it was due (docs/load.md)",
+    )
     s.add_argument("--photo-sizes", type=_sizes, metavar="KB,...", help="photo pool sizes in KB")
     s.add_argument("--batch-size", type=_range, metavar="MIN:MAX", help="photos per batch upload")
     s.add_argument("--p95-sla", metavar="DURATION", help="plateau p95 bound (default 1000ms)")
@@ -258,6 +271,8 @@ def options_from_args(args: argparse.Namespace) -> LoadOptions:
         permission=args.i_have_permission,
         locustfile=args.locustfile,
         extra_locust_args=_split_locust_args(args.locust_args),
+        keep_samples=args.keep_samples,
+        arrival_rate=args.arrival_rate,
         results_dir=results_dir_from_args(args),
         target_isolation=args.target_isolation,
     )

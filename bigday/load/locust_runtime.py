@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -32,18 +33,18 @@ from locust.event import EventHook
 from locust.exception import CatchResponseError
 from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner, WorkerRunner
 
-from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, RunError
+from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, ConfigError, RunError
 from bigday.load.adjudicator import adjudicate
 from bigday.load.dispatch import VICTIM_CLASS, VictimPinnedDispatcher, lower_priority_once
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, check_secrets, phase_at, with_locust_options
 from bigday.load.results import RunRecord, write_results
 from bigday.load.runtime_state import RunState, attach_run_state, has_run_state, run_state
 from bigday.load.safety import check_host_allowed
-from bigday.load.samples import SampleBook
+from bigday.load.samples import SampleBook, TimelineBook
 from bigday.load.stats import PhaseSpan
 from bigday.load.users import set_user_counts
-from bigday.runfolder import LoadStatus, RunFolder, write_load_status
-from bigday.settings import children, resolve
+from bigday.runfolder import LoadStatus, RunFolder, SampleStream, write_load_status
+from bigday.settings import children, limits, resolve
 from bigday.settings.scenario import load_scenario
 
 log = logging.getLogger("bigday.load")
@@ -126,6 +127,20 @@ def _add_arguments(kind: str, parser: Any) -> None:
         "--phase", default=None, include_in_web_ui=False, help="isolation check: length of each phase, e.g. 20s"
     )
     g.add_argument(
+        "--keep-samples",
+        action="store_true",
+        default=False,
+        include_in_web_ui=False,
+        help="also stream every raw sample to the run folder (one gzipped CSV per process)",
+    )
+    g.add_argument(
+        "--arrival-rate",
+        default=None,
+        include_in_web_ui=False,
+        help="an open model: the journeys' tasks a second at the peak (e.g. 500/s), spread over the users, each "
+        "task's first request timed from when it was due; default: the closed model (think times)",
+    )
+    g.add_argument(
         "--i-have-permission",
         action="store_true",
         default=False,
@@ -148,7 +163,25 @@ def _resolve_plan(opts: Any, kind: str) -> LoadPlan:
         plan, getattr(opts, "num_users", None), getattr(opts, "spawn_rate", None), float(run_time) if run_time else None
     )
     check_secrets(plan)
+    if getattr(opts, "arrival_rate", None) and plan.kind == "isolation":
+        raise ConfigError("--arrival-rate: the isolation check paces its own users; give it to the Saturday spike")
     return plan
+
+
+def arrival_rate_option(environment: Environment) -> float | None:
+    """``--arrival-rate`` as tasks a second (None: the closed model); ConfigError names a bad value."""
+    text = getattr(environment.parsed_options, "arrival_rate", None)
+    if not text:
+        return None
+    try:
+        return limits.arrival_rate_text(str(text))
+    except ValueError as e:
+        raise ConfigError(f"--arrival-rate: {e}") from None
+
+
+def _use_plan(environment: Environment, state: RunState, plan: LoadPlan) -> None:
+    state.use_plan(plan)
+    state.user_settings().arrival_rate = arrival_rate_option(environment)
 
 
 def _permitted(environment: Environment) -> bool:
@@ -207,6 +240,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         plan = _resolve_plan(opts, kind)
         if environment.host:
             check_host_allowed(environment.host, plan.allow_hosts, _permitted(environment))
+        arrival_rate_option(environment)
     except BigdayError as e:
         _fail(environment, e, EXIT_USAGE, end="now")
         return
@@ -237,7 +271,7 @@ def attach(environment: Environment, kind: str, plan: LoadPlan | None = None) ->
     elif isinstance(environment.runner, MasterRunner):
         environment.runner.register_message(ABORT_MESSAGE, _on_abort_message)
     if plan is not None:
-        state.use_plan(plan)
+        _use_plan(environment, state, plan)
         if plan.kind == "isolation":
             environment.dispatcher_class = VictimPinnedDispatcher
         set_user_counts(environment, plan)
@@ -281,7 +315,11 @@ def _set_phase(environment: Environment, state: RunState, name: str, now: float)
 def _on_test_start(environment: Environment, **_: Any) -> None:
     state = run_state(environment)
     runner = environment.runner
-    state.book = SampleBook()
+    # Each process its own reservoir draws (seeded by its name: a rerun draws alike).
+    worker = isinstance(runner, WorkerRunner)
+    state.book = SampleBook(seed=zlib.crc32(str(getattr(runner, "client_id", "local")).encode()), worker=worker)
+    state.timeline_book = TimelineBook(worker=worker)
+    _close_stream(state)
     state.cpu = []
     state.workers_seen = set()
     state.victim_in_flight.clear()
@@ -290,9 +328,10 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
         raw = getattr(environment.parsed_options, "bigday_plan_json", None)
         if raw:
-            state.use_plan(LoadPlan.from_json(json.loads(raw)))
+            _use_plan(environment, state, LoadPlan.from_json(json.loads(raw)))
             state.photos.use_sizes(state.require_plan().photo_sizes_kb)
         _kill_greenlets(state)  # a worker is reused for every test a web-UI master starts
+        _open_stream(environment, state, runner.client_id, time.time())
         state.greenlets = [gevent.spawn(_cpu_sampler, state, runner.client_id, runner)]
         if state.plan is not None and state.plan.kind == "isolation":
             state.greenlets.append(gevent.spawn(_ready_aggressor_process, runner, state))
@@ -305,9 +344,10 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     except BigdayError as e:
         _fail(environment, e, EXIT_USAGE, end="quit")
         return
+    state.t0 = time.time()
     if not isinstance(runner, MasterRunner):
         state.photos.use_sizes(plan.photo_sizes_kb)
-    state.t0 = time.time()
+        _open_stream(environment, state, None, state.t0)
     state.phases = []
     state.timeline = []
     state.running = True
@@ -343,17 +383,17 @@ def _on_request(
 ) -> None:
     ctx = context or {}
     error = None if exception is None else _error_kind(response, exception)
-    tenant, phase = ctx.get("tenant", "-"), ctx.get("phase", state.phase)
-    state.book.record_request(
-        tenant,
-        ctx.get("user_kind", "-"),
-        request_type,
-        name,
-        phase,
-        start_time or time.time(),
-        response_time or 0.0,
-        error,
-    )
+    tenant, kind, phase = ctx.get("tenant", "-"), ctx.get("user_kind", "-"), ctx.get("phase", state.phase)
+    start, rt = start_time or time.time(), response_time or 0.0
+    intended = ctx.get("intended_start")
+    if intended is not None and start > intended:
+        # An open model's task started late (the user was held up): its wait is part of its latency.
+        rt += (start - intended) * 1000.0
+        start = intended
+    state.book.record_request(tenant, kind, request_type, name, phase, start, rt, error)
+    state.timeline_book.record(tenant, start, rt, error is not None)
+    if state.stream is not None:
+        state.stream.write((tenant, kind, f"{request_type} {name}", phase), start, rt, error is None)
     if state.users is not None and tenant == state.users.victim:
         state.victim_request_recorded(phase)
 
@@ -369,6 +409,7 @@ def _error_kind(response: Any, exception: BaseException) -> str:
 
 def _on_report_to_master(state: RunState, client_id: str, data: dict[str, Any], **_: Any) -> None:
     data["bigday_samples"] = state.book.drain()
+    data["bigday_timeline"] = state.timeline_book.drain()
     data["bigday_cpu"], state.cpu = state.cpu, []
     data["bigday_progress"] = state.progress_report()
 
@@ -376,6 +417,7 @@ def _on_report_to_master(state: RunState, client_id: str, data: dict[str, Any], 
 def _on_worker_report(state: RunState, client_id: str, data: dict[str, Any], **_: Any) -> None:
     state.workers_seen.add(client_id)
     state.book.merge(data.get("bigday_samples") or [])
+    state.timeline_book.merge(data.get("bigday_timeline") or [])
     state.cpu.extend(data.get("bigday_cpu") or [])
     if isinstance(data.get("bigday_progress"), dict):
         state.progress[client_id] = data["bigday_progress"]
@@ -384,6 +426,7 @@ def _on_worker_report(state: RunState, client_id: str, data: dict[str, Any], **_
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     state = run_state(environment)
     if isinstance(environment.runner, WorkerRunner) or not state.running:
+        _close_stream(state)
         return
     _close_run(state)
     if not (environment.parsed_options and environment.parsed_options.headless):
@@ -392,6 +435,7 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 
 def _on_quit(environment: Environment, exit_code: int, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
+        _close_stream(run_state(environment))
         return
     state = run_state(environment)
     if state.running:
@@ -399,8 +443,32 @@ def _on_quit(environment: Environment, exit_code: int, **_: Any) -> None:
     _finalise(environment, state)
 
 
+def _open_stream(environment: Environment, state: RunState, part: str | None, t0: float) -> None:
+    """--keep-samples: this process's raw samples go to its own file as they come (a worker's times count from
+    its own start of the test, within a fraction of a second of the master's)."""
+    opts = environment.parsed_options
+    out = getattr(opts, "bigday_out", None)
+    # Locust sends the master's parsed options to every worker with the test's start: the flag reaches them too.
+    if not getattr(opts, "keep_samples", False) or not out:
+        return
+    try:
+        state.stream = SampleStream(RunFolder(Path(out)), part, t0)
+    except OSError as e:
+        _fail(environment, RunError(f"cannot keep the raw samples in {out}: {e}"), EXIT_RUN_FAILED, end="quit")
+
+
+def _close_stream(state: RunState) -> None:
+    stream, state.stream = state.stream, None
+    if stream is not None:
+        try:
+            stream.close()
+        except OSError as e:
+            log.error("bigday: the raw samples could not be kept: %s", e)
+
+
 def _close_run(state: RunState) -> None:
     now = time.time()
+    _close_stream(state)
     state.running = False
     if state.phases:
         last = state.phases[-1]
@@ -438,6 +506,7 @@ def _cpu_sampler(state: RunState, node: str, runner: Runner | None = None) -> No
                 "cpu": proc.cpu_percent(None),
                 "lag_ms": round(worst * 1000, 2),
                 "victims": victims,
+                "rss_mb": round(proc.memory_info().rss / 1e6, 1),
             }
         )
 
@@ -554,6 +623,13 @@ def _hard_limit(environment: Environment, state: RunState, seconds: float) -> No
 # ---------------------------------------------------------------- results
 
 
+def _photo_pool_bytes(environment: Environment, state: RunState) -> dict[str, int]:
+    """Each process's photo pool, as it last reported it."""
+    if not isinstance(environment.runner, MasterRunner):
+        return {"local": state.photos.built_bytes}
+    return {w: int(r.get("photo_pool_bytes") or 0) for w, r in state.progress.items()}
+
+
 def _finalise(environment: Environment, state: RunState) -> None:
     if state.finalised or state.plan is None:
         return
@@ -577,6 +653,8 @@ def _finalise(environment: Environment, state: RunState) -> None:
             processes=processes,
             stop_reason=state.stop_reason,
             looks=tuple(state.looks),
+            timeline_book=state.timeline_book,
+            photo_pool_bytes=_photo_pool_bytes(environment, state),
         )
         stats = write_results(folder, state.plan, state.book, rec)
     except BigdayError as e:

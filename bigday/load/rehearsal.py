@@ -47,10 +47,20 @@ class LoadOptions:
     master_bind_port: int | None = None
     permission: bool = False
     extra_locust_args: tuple[str, ...] = ()
+    keep_samples: bool = False  # every process also streams its raw samples to the run folder
+    arrival_rate: float | None = None  # the Saturday spike's open model: its journeys' tasks a second at the peak
     results_dir: Path | None = None
     target_isolation: str | None = None  # embedded target only
     wait_for_workers_s: float = 120.0
     run_id: str | None = None  # the run folder's name; None: a new one (a caller that watches it picks one)
+
+
+def _bigday_args(kind: str, opts: LoadOptions) -> tuple[str, ...]:
+    """The locustfiles' own options this run asks for (the isolation check paces its own users)."""
+    args: tuple[str, ...] = ("--keep-samples",) if opts.keep_samples else ()
+    if opts.arrival_rate is not None and kind == "saturday":
+        args += ("--arrival-rate", f"{opts.arrival_rate:g}")
+    return args
 
 
 @dataclass(frozen=True)
@@ -151,7 +161,7 @@ def run_rehearsal(
         master_bind_host=opts.master_bind_host,
         master_bind_port=opts.master_bind_port,
         permission=opts.permission,
-        extra_args=opts.extra_locust_args,
+        extra_args=opts.extra_locust_args + _bigday_args(kind, opts),
         wait_for_workers_s=opts.wait_for_workers_s,
     )
     outcome = run_locust(launch)

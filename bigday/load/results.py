@@ -1,4 +1,5 @@
-"""Writing a load run's results into its run folder: ``load_stats.json`` (+ CSVs), raw samples, manifest.
+"""Writing a load run's results into its run folder: ``load_stats.json`` (+ CSVs), histograms, reservoirs,
+manifest (raw samples, with ``--keep-samples``, each process streams itself).
 
 Called by the Locust master (or the single local process) once the run is over, so plain ``locust -f`` runs
 produce the same folder as ``bigday load``.  Format: docs/run-folder.md, "Load runs".
@@ -8,21 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bigday.load.isolation import judge_isolation
 from bigday.load.plan import LoadPlan, plan_secrets, sign_in_method
-from bigday.load.samples import SampleBook
+from bigday.load.samples import SampleBook, TimelineBook
 from bigday.load.stats import PhaseSpan, endpoint_stats
-from bigday.load.verdict import generator_health, judge_spike
+from bigday.load.verdict import generator_health, generator_memory, judge_spike
 from bigday.runfolder import (
     App,
     CpuSample,
     GeneratorRecord,
     IsolationLook,
+    KeyHistogram,
+    LoadHistograms,
     LoadStats,
     LoadVerdict,
     Manifest,
@@ -32,11 +35,13 @@ from bigday.runfolder import (
     RunKind,
     ScenarioRef,
     TimelinePoint,
+    WindowHistogram,
     environment_fingerprint,
     git_info,
     load_csv_formats,
     read_manifest,
-    write_load_samples,
+    write_load_histograms,
+    write_load_reservoir,
     write_load_stats,
     write_load_stats_csv,
     write_load_timeline,
@@ -59,6 +64,10 @@ class RunRecord:
     stop_reason: str
     # The isolation check's looks judged on the master during the run (adaptive runs only).
     looks: tuple[IsolationLook, ...] = ()
+    # Per tenant per second: the charts over time.
+    timeline_book: TimelineBook | None = None
+    # Each process's photo pool (bytes), as reported.
+    photo_pool_bytes: dict[str, int] = field(default_factory=dict)
 
 
 def _utc(t: float) -> datetime:
@@ -66,7 +75,7 @@ def _utc(t: float) -> datetime:
 
 
 def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunRecord) -> LoadStats:
-    """Summaries, verdicts and raw samples into ``folder``; returns what ``load_stats.json`` holds."""
+    """Summaries, verdicts, histograms and reservoirs into ``folder``; returns what ``load_stats.json`` holds."""
     run_span = PhaseSpan("*", rec.started_at, rec.finished_at)
     rows = endpoint_stats(book, rec.phases, run_span)
     health = generator_health(list(rec.cpu_samples), plan.saturation_cpu_pct, plan.saturation_fraction)
@@ -100,14 +109,41 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
             saturated=health.saturated,
             health=health,
             processes=rec.processes,
+            memory=generator_memory(list(rec.cpu_samples), rec.started_at, rec.photo_pool_bytes) or None,
         ),
     )
     write_load_stats(folder, stats)
     write_load_stats_csv(folder, rows)
     write_load_timeline(folder, timeline)
-    write_load_samples(folder, book.columns(rec.started_at))
+    write_load_histograms(folder, load_histograms(book, rec.timeline_book, rec.started_at))
+    write_load_reservoir(folder, book.columns(rec.started_at))
     _write_manifest(folder, plan, rec, stats)
     return stats
+
+
+def load_histograms(book: SampleBook, timeline: TimelineBook | None, t0: float) -> LoadHistograms:
+    """What ``load_histograms.json`` holds: every key's counts and histogram, and the per-second timeline."""
+    keys = tuple(
+        KeyHistogram(
+            tenant=key[0],
+            user_kind=key[1],
+            endpoint=key[2],
+            phase=key[3],
+            count=s.n,
+            ok=s.ok_n,
+            errors=dict(sorted(s.errors.items())),
+            sum_ms=round(s.sum_ms, 3),
+            max_ms=round(s.max_ms, 3),
+            reservoir=len(s.rt),
+            histogram=s.histogram().encode(),
+        )
+        for key, s in book.histograms().items()
+    )
+    windows = tuple(
+        WindowHistogram(tenant=tenant, t_s=round(second - t0, 3), count=n, errors=errors, histogram=encoded)
+        for tenant, second, n, errors, encoded in (timeline.windows() if timeline is not None else [])
+    )
+    return LoadHistograms(reservoir_capacity=book.capacity, keys=keys, timeline=windows)
 
 
 def load_manifest(folder: RunFolder, plan: LoadPlan, **fields: Any) -> Manifest:

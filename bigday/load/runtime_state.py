@@ -21,8 +21,9 @@ from locust.env import Environment
 
 from bigday.load.photos import PhotoBody, photo_pool
 from bigday.load.plan import IsolationPlan, LoadPlan
-from bigday.load.samples import SampleBook
+from bigday.load.samples import SampleBook, TimelineBook
 from bigday.load.stats import PhaseSpan
+from bigday.runfolder.load_samples import SampleStream
 from bigday.runfolder.load_verdicts import IsolationLook
 from bigday.runfolder.plan import TenantShare
 from bigday.settings.templates import render
@@ -66,6 +67,7 @@ class UserSettings:
     victim_journey: str = ""
     aggressor_journey: str = ""
     victim_rps_per_user: float = IsolationPlan.victim_rps_per_user
+    arrival_rate: float | None = None  # --arrival-rate: the journeys' tasks a second at the peak (open model)
     _pickers: dict[str, WeightedPicker[TenantShare]] = field(default_factory=dict)
     _values: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -123,6 +125,13 @@ class PhotoSupply:
             self.sizes_kb = tuple(sizes_kb)
             self._job = None
 
+    @property
+    def built_bytes(self) -> int:
+        """The bodies this process holds (0 until the first upload builds them)."""
+        if self._job is None or not self._job.ready() or not self._job.successful():
+            return 0
+        return sum(len(p.body) for p in self._job.get())
+
     def pool(self) -> tuple[PhotoBody, ...]:
         if self._job is None:
             # Built on a native thread: encoding a few megapixels takes seconds on a busy machine, and on the
@@ -142,6 +151,9 @@ class RunState:
     users: UserSettings | None = None
     photos: PhotoSupply = field(default_factory=PhotoSupply)
     book: SampleBook = field(default_factory=SampleBook)
+    timeline_book: TimelineBook = field(default_factory=TimelineBook)
+    # --keep-samples: this process's raw samples, streamed to its own file in the run folder.
+    stream: SampleStream | None = None
     phase: str = "init"
     phases: list[PhaseSpan] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
@@ -194,6 +206,7 @@ class RunState:
             "phase": self.phase,
             "in_flight": {p: n for p, n in self.victim_in_flight.items() if n > 0},
             "prepared": self.prepared,
+            "photo_pool_bytes": self.photos.built_bytes,
         }
 
     def use_plan(self, plan: LoadPlan) -> None:

@@ -1,9 +1,10 @@
 """A fixed-response HTTP/1.1 server on loopback: the yardstick endpoint for harness-overhead measurements.
 
-It answers every request (any method, any path, any body) with the same small 200 response and keeps the
-connection alive, so the load generator, not the server, is the bottleneck.  Pure asyncio, no framework.
-``GET /__count`` answers with the number of requests served so far, so a benchmark can measure a steady
-window from the server's side, the same way for any client.
+It answers every request (any method, any path, any body) with the same small response, 200 OK (201
+Created to a POST, as an app answers an upload), and keeps the connection alive, so the load generator, not
+the server, is the bottleneck.  Pure asyncio, no framework.  ``GET /__count`` answers with the number of
+requests served so far, so a benchmark can measure a steady window from the server's side, the same way for
+any client.
 
 Run: ``python -m bigday.load.static_server [PORT]``; it prints ``listening on http://127.0.0.1:PORT``.
 """
@@ -20,6 +21,9 @@ _RESPONSE = (
     + b"\r\nConnection: keep-alive\r\n\r\n"
     + _BODY
 )
+
+
+_CREATED = _RESPONSE.replace(b"200 OK", b"201 Created", 1)
 
 
 class _Served:
@@ -40,6 +44,7 @@ class _FixedResponse(asyncio.Protocol):
         self.served = served
         self.buffer = bytearray()
         self.body_left = 0
+        self.answer = _RESPONSE  # for the request whose body is being read
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -56,7 +61,7 @@ class _FixedResponse(asyncio.Protocol):
                 self.body_left -= take
                 if self.body_left:
                     break
-                out.append(_RESPONSE)
+                out.append(self.answer)
                 self.served.count += 1
                 continue
             end = self.buffer.find(b"\r\n\r\n")
@@ -69,13 +74,15 @@ class _FixedResponse(asyncio.Protocol):
             if marker >= 0:
                 line_end = head.find(b"\r\n", marker)
                 length = int(head[marker + 15 : line_end if line_end >= 0 else None].strip() or 0)
+            answer = _CREATED if head.startswith(b"post ") else _RESPONSE
             if length:
                 self.body_left = length
+                self.answer = answer
                 continue
             if head.startswith(b"get /__count "):
                 out.append(self.served.response())
                 continue
-            out.append(_RESPONSE)
+            out.append(answer)
             self.served.count += 1
         if out and self.transport is not None:
             self.transport.write(b"".join(out))

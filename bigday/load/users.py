@@ -62,6 +62,31 @@ class PoissonArrivals:
         return max(0.0, due - now)
 
 
+class OpenArrivals:
+    """An open model for one user: tasks due at Poisson arrivals of ``rate`` a second on a fixed schedule.
+
+    Unlike ``PoissonArrivals`` nothing is forgotten: a user held up by a stalled server starts its overdue
+    tasks back to back until it is on schedule again, and each task's first request is timed from when the
+    task was due (``intended``), not from when it could start, so the queueing a stall causes shows in the
+    latency (coordinated omission corrected: a closed model's samples would each wait for the one before)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.next_due: float | None = None
+        self.intended: float | None = None  # epoch seconds the coming task is due; taken by its first request
+
+    def wait(self) -> float:
+        now = time.time()
+        due = (now if self.next_due is None else self.next_due) + random.expovariate(self.rate)
+        self.next_due = due
+        self.intended = due
+        return max(0.0, due - now)
+
+    def take_intended(self) -> float | None:
+        intended, self.intended = self.intended, None
+        return intended
+
+
 class TenantSession(FastHttpSession):
     """Locust's FastHttpSession with the tenant's query parameter added to every relative path, when the
     scenario's tenancy is ``by: query`` (a header, subdomain or path prefix needs no help: they are the
@@ -90,6 +115,9 @@ class TenantUser(FastHttpUser):
 
     abstract = True
     kind: ClassVar[str] = "-"
+    # Tasks a second for each user of the class: an open model (OpenArrivals) in place of the think time.
+    # None: Locust's closed model (or, for bigday's journeys, --arrival-rate spread over the peak's users).
+    arrival_rate: ClassVar[float | None] = None
 
     def __init__(self, environment: Environment) -> None:
         # FastHttpUser.__init__ would build a plain FastHttpSession; _build_client builds the same with the
@@ -123,6 +151,8 @@ class TenantUser(FastHttpUser):
         self.sender = RequestSender(self, self.values)
         self.signed_in = False
         self._context = {"tenant": self.tenant, "user_kind": self.user_kind, "phase": self.rehearsal.phase}
+        rate = self.per_user_arrival_rate(settings)
+        self.open_arrivals = OpenArrivals(rate) if rate else None
 
     def _build_client(self, plan: LoadPlan) -> None:
         if not self.host:
@@ -160,12 +190,21 @@ class TenantUser(FastHttpUser):
     def choose_tenant(self, settings: UserSettings) -> TenantShare:
         return settings.picker(self.user_kind).next()
 
+    def per_user_arrival_rate(self, settings: UserSettings) -> float | None:
+        return type(self).arrival_rate
+
     def context(self) -> dict[str, Any]:
         # Locust copies this into each request's context, so one dict per user can be updated in place.
         self._context["phase"] = self.rehearsal.phase
+        if self.open_arrivals is not None:
+            intended = self.open_arrivals.take_intended()
+            if intended is not None:  # the task's first request: timed from when the task was due
+                return {**self._context, "intended_start": intended}
         return self._context
 
     def wait_time(self) -> float:
+        if self.open_arrivals is not None:
+            return self.open_arrivals.wait()
         lo, hi = self.think_s
         return random.uniform(lo, hi)
 
@@ -219,6 +258,14 @@ class JourneyUser(TenantUser):
     def choose_kind(self, settings: UserSettings) -> str:
         return settings.kinds.next()
 
+    def per_user_arrival_rate(self, settings: UserSettings) -> float | None:
+        # --arrival-rate is the whole rehearsal's at its peak: each user its share, so a stage with half the
+        # users has half the arrivals.
+        total = settings.arrival_rate
+        if total is None:
+            return type(self).arrival_rate
+        return total / max(1, settings.plan.peak_users)
+
     @property
     def journey(self) -> Journey:
         return self.rehearsal.require_plan().journeys[self.user_kind]
@@ -255,6 +302,9 @@ class VictimUser(JourneyUser):
     def choose_kind(self, settings: UserSettings) -> str:
         return settings.victim_journey
 
+    def per_user_arrival_rate(self, settings: UserSettings) -> float | None:
+        return None  # its own arrivals (PoissonArrivals), whatever --arrival-rate says
+
     def choose_tenant(self, settings: UserSettings) -> TenantShare:
         return settings.share(settings.victim)
 
@@ -281,6 +331,9 @@ class AggressorUser(JourneyUser):
 
     def choose_kind(self, settings: UserSettings) -> str:
         return settings.aggressor_journey
+
+    def per_user_arrival_rate(self, settings: UserSettings) -> float | None:
+        return None  # back to back: as many uploads as the app admits
 
     def choose_tenant(self, settings: UserSettings) -> TenantShare:
         return settings.share(settings.aggressor)

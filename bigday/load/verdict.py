@@ -12,10 +12,14 @@ import numpy as np
 
 from bigday import stats
 from bigday.load.plan import LoadPlan
-from bigday.load.samples import SampleBook
+from bigday.load.samples import Distribution, SampleBook
 from bigday.load.stats import ALL, EndpointStats, find
 from bigday.runfolder.enums import Status
+from bigday.runfolder.load_stats import ProcessMemory
 from bigday.runfolder.load_verdicts import GeneratorHealth, Interval, PhaseFigures, ProcessCpu, SpikeVerdict
+
+# Memory grows while users start and pools fill: growth is measured from a minute into the run.
+MEMORY_SETTLED_S = 60.0
 
 
 def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, fraction_bar: float) -> GeneratorHealth:
@@ -36,6 +40,35 @@ def generator_health(cpu_samples: list[dict[str, Any]], cpu_pct_bar: float, frac
             fraction_above_bar=round(over, 4),
         )
     return GeneratorHealth(busiest > fraction_bar, round(busiest, 4), cpu_pct_bar, fraction_bar, summary)
+
+
+def generator_memory(
+    cpu_samples: list[dict[str, Any]], t0: float, photo_pool_bytes: dict[str, int]
+) -> dict[str, ProcessMemory]:
+    """Each process's resident memory over the run from its ``rss_mb`` samples (processes that sent none are
+    left out), with the growth after its first minute."""
+    per: dict[str, list[tuple[float, float]]] = {}
+    for s in cpu_samples:
+        if s.get("rss_mb") is not None:
+            per.setdefault(str(s["node"]), []).append((float(s["t"]), float(s["rss_mb"])))
+    out: dict[str, ProcessMemory] = {}
+    for node, points in sorted(per.items()):
+        points.sort()
+        mb = np.asarray([m for _, m in points])
+        growth = None
+        if points[-1][0] - t0 >= MEMORY_SETTLED_S * 1.5:
+            at_minute = next(m for t, m in points if t - t0 >= MEMORY_SETTLED_S)
+            growth = round(points[-1][1] / at_minute - 1.0, 4) if at_minute > 0 else None
+        out[node] = ProcessMemory(
+            samples=len(points),
+            first_mb=round(float(mb[0]), 1),
+            median_mb=round(stats.median(mb), 1),
+            peak_mb=round(float(mb.max()), 1),
+            last_mb=round(float(mb[-1]), 1),
+            photo_pool_mb=round(photo_pool_bytes.get(node, 0) / 1e6, 1),
+            growth_after_first_minute=growth,
+        )
+    return out
 
 
 # ---------------------------------------------------------------- bootstrap
@@ -81,6 +114,14 @@ def phase_figures(rt: np.ndarray, errors: int) -> PhaseFigures:
     return PhaseFigures(int(rt.size), p50, p95, p99, round(errors / rt.size, 6))
 
 
+def distribution_figures(d: Distribution) -> PhaseFigures:
+    """``phase_figures`` of keys taken together (exact while their reservoirs hold every request)."""
+    if d.n == 0:
+        return PhaseFigures(0, None, None, None, 0.0)
+    p50, p95, p99 = (round(x, 3) for x in d.quantiles((0.5, 0.95, 0.99)))
+    return PhaseFigures(d.n, p50, p95, p99, round((d.n - d.ok_n) / d.n, 6))
+
+
 def plateau_phases(plan: LoadPlan) -> tuple[str, ...]:
     """Stages held at the peak: they start and end at the peak user count (else the stage reaching the peak)."""
     peak = plan.peak_users
@@ -98,13 +139,7 @@ def judge_spike(
     plan: LoadPlan, rows: list[EndpointStats], book: SampleBook, peak_reached: int, health: GeneratorHealth
 ) -> SpikeVerdict:
     phases = plateau_phases(plan)
-    rts, errors = [], 0
-    for key, s in book.series.items():
-        if key[3] in phases:
-            rts.append(np.frombuffer(s.rt, dtype=np.float32))
-            errors += len(s) - s.ok.count(1)
-    rt = np.concatenate(rts).astype(np.float64) if rts else np.empty(0)
-    fig = phase_figures(rt, errors)
+    fig = distribution_figures(book.distribution(k for k in book.series if k[3] in phases))
     rps = sum((find(rows, phase=p) or _EMPTY).rps for p in phases)
     reasons: list[str] = []
     if fig.n == 0:

@@ -33,13 +33,16 @@ from bigday.runfolder import (
     Check,
     CheckKind,
     IsolationVerdict,
+    LoadHistograms,
     ProbeSample,
     RunFile,
     SpikeVerdict,
     Status,
+    WindowHistogram,
 )
 from bigday.settings.assets import read_asset
 from bigday.settings.scenario import Scenario
+from bigday.stats.histogram import merged
 
 ECHARTS = Path("echarts/dist/echarts.min.js")
 DASHBOARD_FORMAT = 1
@@ -329,6 +332,8 @@ def _pages(data: ReportData) -> list[dict[str, Any]]:
 
 def _tenant_series(view: RunView, tenants: Sequence[str]) -> dict[str, dict[str, list[Any]]]:
     """Per tenant, p95 (ms), requests/s and errors/s over the run in up to TIMELINE_POINTS buckets."""
+    if view.load_histograms is not None:
+        return _histogram_series(view.load_histograms, tenants)
     ls = view.load_samples
     if ls is None or len(ls) == 0:
         return {}
@@ -350,6 +355,31 @@ def _tenant_series(view: RunView, tenants: Sequence[str]) -> dict[str, dict[str,
             series["p95"].append(_round(stats.quantiles(rt[sel], (0.95,))[0]))
             series["rps"].append(_round(float(sel.sum()) / width))
             series["errors"].append(_round(float((~ok[sel]).sum()) / width))
+        out[tenant] = series
+    return out
+
+
+def _histogram_series(h: LoadHistograms, tenants: Sequence[str]) -> dict[str, dict[str, list[Any]]]:
+    """The same series from the per-second histograms: each bucket's p95 from its seconds merged exactly."""
+    if not h.timeline:
+        return {}
+    duration = max(w.t_s for w in h.timeline) + h.window_s
+    width = max(1.0, float(np.ceil(duration / TIMELINE_POINTS)))
+    out: dict[str, dict[str, list[Any]]] = {}
+    for tenant in tenants:
+        buckets: dict[int, list[WindowHistogram]] = {}
+        for w in h.timeline:
+            if w.tenant == tenant:
+                buckets.setdefault(int(np.floor(max(w.t_s, 0.0) / width)), []).append(w)
+        if not buckets:
+            continue
+        series: dict[str, list[Any]] = {"t": [], "p95": [], "rps": [], "errors": []}
+        for b, windows in sorted(buckets.items()):
+            hist = merged([w.decoded() for w in windows])
+            series["t"].append(round(float(b * width + width / 2), 1))
+            series["p95"].append(_round(hist.quantiles((0.95,))[0]) if hist.count else None)
+            series["rps"].append(_round(sum(w.count for w in windows) / width))
+            series["errors"].append(_round(sum(w.errors for w in windows) / width))
         out[tenant] = series
     return out
 

@@ -18,6 +18,7 @@ from bigday.runfolder import (
     Check,
     Decision,
     Filmstrip,
+    LoadHistograms,
     LoadSamples,
     LoadStats,
     Manifest,
@@ -33,6 +34,7 @@ from bigday.runfolder import (
     read_alerts,
     read_answer,
     read_filmstrip,
+    read_load_histograms,
     read_load_samples,
     read_load_stats,
     read_load_timeline,
@@ -57,6 +59,8 @@ class RunView:
     samples: tuple[ProbeSample, ...] = ()
     load_stats: LoadStats | None = None
     timeline: tuple[TimelinePoint, ...] = ()
+    # The per-second histograms of the run; raw samples only for a folder written before them.
+    load_histograms: LoadHistograms | None = None
     load_samples: LoadSamples | None = None
     # A probe run's median runs' frames (probe --filmstrip); each frame's file is relative to ``folder``.
     filmstrip: Filmstrip | None = None
@@ -95,11 +99,13 @@ def read_run_view(run_dir: str | Path, role: RunRole | None = None, need_verdict
     view = RunView(role, folder.path, manifest, verdicts, alerts.alerts if alerts else ())
     if manifest.kind is RunKind.PROBE:
         return replace(view, samples=read_probe_samples(folder).samples, filmstrip=read_filmstrip(folder))
+    histograms = read_load_histograms(folder)
     return replace(
         view,
         load_stats=read_load_stats(folder) if folder.has(RunFile.LOAD_STATS) else None,
         timeline=read_load_timeline(folder) if folder.has(RunFile.LOAD_TIMELINE) else (),
-        load_samples=read_load_samples(folder),
+        load_histograms=histograms,
+        load_samples=read_load_samples(folder) if histograms is None else None,
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from bigday.errors import ConfigError
 from bigday.runfolder.enums import RunKind
 from bigday.runfolder.folder import RunFile, RunFolder
-from bigday.runfolder.load_samples import LoadSamples, read_load_samples
+from bigday.runfolder.load_samples import LoadSamples, read_load_reservoir, read_load_samples
 from bigday.runfolder.load_stats import LoadStats, read_load_stats
 from bigday.runfolder.manifest import Manifest, read_manifest
 from bigday.runfolder.probe import ProbeSamples, read_probe_samples
@@ -17,7 +17,8 @@ from bigday.settings.limits import MAX_RUN_FOLDER_BYTES
 
 @dataclass(frozen=True)
 class RunContents:
-    """A probe run's samples, or a load run's statistics and (when kept) raw samples, with the manifest."""
+    """A probe run's samples, or a load run's statistics and samples (its reservoir, or the raw samples of a
+    run from before reservoirs), with the manifest."""
 
     folder: RunFolder
     manifest: Manifest
@@ -31,13 +32,17 @@ class RunContents:
 
 
 # What ingest and compare read of a run folder (the filmstrip's frames and Lighthouse's reports are not).
-READ_FILES = (RunFile.MANIFEST, RunFile.PROBE_SAMPLES, RunFile.LOAD_STATS, RunFile.LOAD_SAMPLES)
+READ_FILES = (RunFile.MANIFEST, RunFile.PROBE_SAMPLES, RunFile.LOAD_STATS, RunFile.LOAD_RESERVOIR, RunFile.LOAD_SAMPLES)
 
 
 def check_size(folder: RunFolder) -> None:
     """Refuse a folder whose files to read exceed the stated limit, before reading any of them."""
     sizes = {}
+    # Kept raw samples are not read where the run has a reservoir (read_run_contents reads that instead).
+    skip = RunFile.LOAD_SAMPLES if folder.has(RunFile.LOAD_RESERVOIR) else None
     for name in READ_FILES:
+        if name is skip:
+            continue
         try:
             sizes[name] = folder.file(name).stat().st_size
         except OSError:
@@ -60,4 +65,9 @@ def read_run_contents(run_dir: str | Path) -> RunContents:
     manifest = read_manifest(folder)
     if manifest.kind is RunKind.PROBE:
         return RunContents(folder, manifest, probe_samples=read_probe_samples(folder))
-    return RunContents(folder, manifest, load_stats=read_load_stats(folder), load_samples=read_load_samples(folder))
+    # The reservoir where the run has one (bounded, and what its verdicts rest on); else the raw samples of a
+    # folder written before reservoirs.
+    samples = read_load_reservoir(folder)
+    if samples is None:
+        samples = read_load_samples(folder)
+    return RunContents(folder, manifest, load_stats=read_load_stats(folder), load_samples=samples)

@@ -34,6 +34,8 @@ class RunFile(StrEnum):
     LOAD_STATS_CSV = "load_stats.csv"
     LOAD_TIMELINE = "load_timeline.csv"
     LOAD_SAMPLES = "load_samples.csv.gz"
+    LOAD_HISTOGRAMS = "load_histograms.json"
+    LOAD_RESERVOIR = "load_reservoir.csv.gz"
     LOCUST_REPORT = "locust_report.html"
     LOCUST_LOG = "locust.log"
     LOAD_STATUS = "load_status.json"
@@ -45,6 +47,17 @@ class RunFile(StrEnum):
 
 
 REPORT_STEM = "report"
+# Raw samples kept by one Locust worker process (``--keep-samples``): load_samples.<part>.csv.gz, beside the
+# single process's load_samples.csv.gz; together they are the run's raw samples.
+SAMPLES_PART_GLOB = "load_samples.*.csv.gz"
+
+
+def samples_part_name(part: str) -> str:
+    """The file a worker process streams its raw samples to; ``part`` names the process."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in part)[:80] or "worker"
+    return f"load_samples.{safe}.csv.gz"
+
+
 # Folders of a probe run: the filmstrip's frames (JPEG), and Lighthouse's own reports (engine lighthouse).
 FILMSTRIP_DIR = "filmstrip"
 LIGHTHOUSE_DIR = "lighthouse"

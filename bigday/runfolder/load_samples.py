@@ -1,8 +1,15 @@
-"""``load_samples.csv.gz``: every request of a load run, so any summary or verdict can be recomputed.
+"""Load samples as gzipped CSV: the kept raw samples and the reservoir, one format.
 
-A run holds up to millions of rows, so the file's model is column-wise (numpy arrays, one per column, and
-the distinct tenant x user kind x endpoint x phase keys once) and is validated column by column, never
-as one object per row.
+``load_reservoir.csv.gz`` holds each key's reservoir (every request of a key with no more requests than the
+reservoir holds, a uniform sample of the others; ``load_histograms.json`` says how many of each key's requests
+it holds); the verdicts rest on it.  ``load_samples.csv.gz`` (one process) and ``load_samples.<part>.csv.gz``
+(each worker process) hold every request, written only with ``--keep-samples``, streamed to disk as the run
+goes (``SampleStream``), never held in memory; read together they are the run's raw samples.  Run folders
+written before the reservoir have only ``load_samples.csv.gz``, with every request.
+
+A file holds up to millions of rows, so the model is column-wise (numpy arrays, one per column, and the
+distinct tenant x user kind x endpoint x phase keys once) and is validated column by column, never as one
+object per row.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import numpy.typing as npt
 
 from bigday.errors import ConfigError
 from bigday.runfolder.document import check_version
-from bigday.runfolder.folder import RunFile, RunFolder, atomic_writer
+from bigday.runfolder.folder import SAMPLES_PART_GLOB, RunFile, RunFolder, atomic_writer, samples_part_name
 from bigday.runfolder.manifest import read_manifest
 from bigday.settings import limits
 from bigday.settings.limits import MAX_DURATION_MS
@@ -83,9 +90,18 @@ def _csv_cell(value: str) -> str:
 
 def write_load_samples(folder: RunFolder, samples: LoadSamples) -> None:
     """One row per request, in the order of ``samples``; times and latencies to the microsecond."""
+    _write(folder.file(RunFile.LOAD_SAMPLES), samples)
+
+
+def write_load_reservoir(folder: RunFolder, samples: LoadSamples) -> None:
+    """The reservoirs' rows, in the format of the raw samples."""
+    _write(folder.file(RunFile.LOAD_RESERVOIR), samples)
+
+
+def _write(path: Path, samples: LoadSamples) -> None:
     prefixes = [",".join(_csv_cell(k) for k in key) for key in samples.keys]
     with (
-        atomic_writer(folder.file(RunFile.LOAD_SAMPLES), "wb") as raw,
+        atomic_writer(path, "wb") as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", filename="") as gz,
         io.TextIOWrapper(gz, encoding="utf-8", newline="") as f,
     ):
@@ -117,16 +133,85 @@ class _Lines:
 
 
 def read_load_samples(folder: RunFolder) -> LoadSamples | None:
-    """The raw samples, or None for a load run folder without them; ConfigError names the line at fault."""
-    path = folder.file(RunFile.LOAD_SAMPLES)
-    if not path.is_file():
+    """The raw samples (the single process's file and every worker's part together), or None for a load run
+    folder without them; ConfigError names the file and line at fault."""
+    paths = [folder.file(RunFile.LOAD_SAMPLES)] + sorted(folder.path.glob(SAMPLES_PART_GLOB))
+    found = [p for p in paths if p.is_file()]
+    if not found:
         return None
-    version = read_manifest(folder).format_of(RunFile.LOAD_SAMPLES) if folder.has(RunFile.MANIFEST) else 1
-    check_version(path, RunFile.LOAD_SAMPLES, version)
+    return concatenate([_read_file(folder, p, RunFile.LOAD_SAMPLES) for p in found])
+
+
+def read_load_reservoir(folder: RunFolder) -> LoadSamples | None:
+    """The reservoirs' rows, or None for a run folder written before them."""
+    path = folder.file(RunFile.LOAD_RESERVOIR)
+    return _read_file(folder, path, RunFile.LOAD_RESERVOIR) if path.is_file() else None
+
+
+def _read_file(folder: RunFolder, path: Path, file: RunFile) -> LoadSamples:
+    version = read_manifest(folder).format_of(file) if folder.has(RunFile.MANIFEST) else 1
+    check_version(path, file, version)
     try:
         return _read(path)
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as e:
         raise ConfigError(f"{path}: not a readable gzipped CSV of load samples ({type(e).__name__}: {e})") from None
+
+
+def concatenate(parts: list[LoadSamples]) -> LoadSamples:
+    """Several files' rows as one, keys shared."""
+    if len(parts) == 1:
+        return parts[0]
+    keys: dict[SampleKey, int] = {}
+    index = []
+    for part in parts:
+        remap = np.asarray([keys.setdefault(k, len(keys)) for k in part.keys], dtype=np.intp)
+        index.append(remap[part.key_index] if len(part) else np.empty(0, dtype=np.intp))
+    return LoadSamples(
+        tuple(keys),
+        np.concatenate(index),
+        np.concatenate([p.t_s for p in parts]),
+        np.concatenate([p.response_ms for p in parts]),
+        np.concatenate([p.ok for p in parts]),
+    )
+
+
+class SampleStream:
+    """Raw samples streamed to one gzipped CSV as a run goes (``--keep-samples``), a few thousand rows at a
+    time, so they are never all in memory.  Written under a temporary name and renamed when closed: a process
+    killed mid-run leaves no half file that would read as a whole one."""
+
+    _BUFFER_ROWS = 4096
+
+    def __init__(self, folder: RunFolder, part: str | None, t0: float) -> None:
+        self.path = folder.file(RunFile.LOAD_SAMPLES) if part is None else folder.path / samples_part_name(part)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.writing")
+        self._gz = gzip.open(self._tmp, "wt", encoding="utf-8", newline="", compresslevel=1)
+        self._gz.write(",".join(COLUMNS) + "\n")
+        self._lines: list[str] = []
+        self._prefixes: dict[SampleKey, str] = {}
+        self.t0 = t0
+        self.rows = 0
+
+    def write(self, key: SampleKey, start: float, response_ms: float, ok: bool) -> None:
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            prefix = self._prefixes[key] = ",".join(_csv_cell(k) for k in key)
+        self._lines.append(f"{prefix},{start - self.t0:.3f},{response_ms:.3f},{1 if ok else 0}\n")
+        if len(self._lines) >= self._BUFFER_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            self._gz.write("".join(self._lines))
+            self.rows += len(self._lines)
+            self._lines = []
+
+    def close(self) -> Path:
+        self.flush()
+        self._gz.close()
+        self._tmp.replace(self.path)
+        return self.path
 
 
 def _read(path: Path) -> LoadSamples:

@@ -88,6 +88,23 @@ class CpuSample(Record):
     cpu: float
     lag_ms: Milliseconds | None = omitted()
     victims: bool | None = omitted()
+    rss_mb: Amount | None = omitted()  # its resident memory (MB), in runs since memory was recorded
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
+class ProcessMemory(Record):
+    """One load-generator process's resident memory (MB) over the run, and its photo pool's share of it.
+
+    ``growth_after_first_minute``: the last sample over the one a minute into the run, less one (None for a
+    run shorter than a minute and a half): memory that grows with the run's length shows here."""
+
+    samples: Count
+    first_mb: Amount
+    median_mb: Amount
+    peak_mb: Amount
+    last_mb: Amount
+    photo_pool_mb: Amount
+    growth_after_first_minute: float | None = None
 
 
 @dataclass(frozen=True, config=FORBID)
@@ -105,6 +122,7 @@ class GeneratorRecord(Record):
     saturated: bool
     health: GeneratorHealth | None = omitted()
     processes: int | None = omitted()
+    memory: dict[str, ProcessMemory] | None = omitted()
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)

@@ -34,7 +34,7 @@ _CHECKOUT = Path(__file__).resolve().parents[2]
 Rehearsal = Literal["saturday", "isolation"]
 # The CSV files of a load run cannot carry a version of their own (plain CSV readers would choke on it):
 # the manifest records theirs.
-LOAD_CSV_FILES = (RunFile.LOAD_STATS_CSV, RunFile.LOAD_TIMELINE, RunFile.LOAD_SAMPLES)
+LOAD_CSV_FILES = (RunFile.LOAD_STATS_CSV, RunFile.LOAD_TIMELINE, RunFile.LOAD_SAMPLES, RunFile.LOAD_RESERVOIR)
 
 
 @dataclass(frozen=True, config=FORBID)

@@ -14,6 +14,7 @@ import math
 MAX_USERS = 1_000_000  # simulated users at the peak, and per stage
 MAX_TENANT_CLIENTS = 10_000_000
 MAX_RPS_PER_USER = 1_000.0
+MAX_ARRIVAL_RATE = 1_000_000.0  # --arrival-rate: tasks a second over every user
 MAX_PROCESSES = 256  # Locust processes on one machine (-1: one per core)
 MAX_RUNS = 1_000  # probe runs per page
 MAX_DURATION_MS = 366 * 86_400_000.0  # a year: thresholds, phases, time limits, ages
@@ -48,6 +49,18 @@ def number_text(text: str, low: float, high: float, what: str = "a number") -> f
     except ValueError:
         raise ValueError(f"expected a number, got {text!r}") from None
     return in_range(value, low, high, what)
+
+
+def arrival_rate_text(text: str) -> float:
+    """``--arrival-rate``: tasks a second, written ``500/s`` or ``500``; above 0."""
+    body = text.strip().removesuffix("/s").strip()
+    try:
+        value = float(body)
+    except ValueError:
+        raise ValueError(f"expected tasks a second such as 500/s, got {text!r}") from None
+    if not value > 0:
+        raise ValueError(f"expected tasks a second above 0, got {text!r}")
+    return in_range(value, 0.0, MAX_ARRIVAL_RATE, "tasks a second")
 
 
 def whole_text(text: str, low: int, high: int, what: str = "a whole number") -> int:

@@ -64,6 +64,8 @@ def test_saturday_spike_under_plain_locust(target, tmp_path):
             "--csv",
             str(tmp_path / "locust"),
             "--only-summary",
+            # Raw samples are kept only when asked for (histograms and reservoirs are always written).
+            "--keep-samples",
         ],
         capture_output=True,
         text=True,
@@ -293,3 +295,11 @@ def test_master_and_two_workers_keep_per_tenant_samples(target, tmp_path):
     assert "master" in nodes and len(nodes) == 3  # the master and both workers sampled their CPU
     assert stats["generator"]["processes"] == 2
     assert (run_dir / "locust_report.html").stat().st_size > 0
+    # The workers' sparse histograms and reservoirs, merged on the master: every request counted once.
+    histograms = json.loads((run_dir / "load_histograms.json").read_text())
+    assert sum(k["count"] for k in histograms["keys"]) == stats["samples"]
+    assert sum(w["count"] for w in histograms["timeline"]) == stats["samples"]
+    assert all(k["reservoir"] == k["count"] for k in histograms["keys"])  # under 4,096 a key: all of them
+    memory = stats["generator"]["memory"]
+    assert set(memory) == nodes and all(m["peak_mb"] >= m["first_mb"] > 10 for m in memory.values())
+    assert not list(run_dir.glob("load_samples*"))  # raw samples only with --keep-samples
