@@ -74,7 +74,11 @@ def test_bigday_run_in_an_empty_folder_writes_results_there(installed: Path, tmp
     work.mkdir()
     assets = {"BIGDAY_NODE_MODULES": str(CHECKOUT / "node_modules")}
     r = _bigday(installed, work, "run", "--runs", "1", "--pages", "dashboard", "--no-notify", env=assets)
-    assert r.returncode == 0, r.stderr[-2000:]
+    # GO or NO-GO (1): the installed package measured and judged; beside the suite's parallel workers one run's
+    # LCP or TBT can cross a threshold. Anything else is the package failing.
+    assert r.returncode in (0, 1), r.stderr[-2000:]
+    assert "Traceback" not in r.stderr
+    assert "bigday: GO" in r.stdout or "bigday: NO-GO" in r.stdout, r.stdout[-2000:]
     runs = [p for p in (work / "results").iterdir() if p.is_dir()]
     assert len(runs) == 1
     manifest = json.loads((runs[0] / "manifest.json").read_text())

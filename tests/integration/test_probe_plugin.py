@@ -29,6 +29,7 @@ def pytest_probes(*args: str, timeout: float = 400) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.serial  # the scenario's thresholds are timings: beside parallel workers a p95 LCP crosses 2 s
 def test_critical_path_probes_pass_on_the_reference_target():
     out = pytest_probes()
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]

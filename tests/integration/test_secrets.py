@@ -102,11 +102,12 @@ def test_no_secret_reaches_files_store_or_output(tmp_path: Path) -> None:
             "load",
             "saturday",
             *("--scenario", str(scenario), "--base-url", secret_url, "--stages", "up:2s:4,hold:2s:4"),
-            *("--processes", "1", "--results-dir", str(results)),
+            *("--processes", "1", "--results-dir", str(results), "--keep-samples"),
             expect=(0, 1, 3),
         )
     (load_dir,) = [p for p in results.iterdir() if p.is_dir() and p != probe_dir]
-    for name in ("load_stats.json", "locust_report.html", "locust.log", "load_samples.csv.gz", "plan.json"):
+    load_files = ("load_stats.json", "locust_report.html", "locust.log", "load_samples.csv.gz", "plan.json")
+    for name in (*load_files, "load_histograms.json", "load_reservoir.csv.gz"):
         assert (load_dir / name).is_file(), name
     assert "***@" in _text(load_dir / "manifest.json")  # the load run recorded the base URL, redacted
     run("ingest", str(probe_dir), "--store", str(store))
