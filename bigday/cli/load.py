@@ -100,7 +100,8 @@ def add_scale_options(group: argparse._ArgumentGroup) -> None:
         "--time-scale",
         type=positive_float,
         metavar="F",
-        help="multiply stage durations by F; also the isolation phases, to no less than 6s each",
+        help="multiply stage durations by F; also the isolation phases, to no less than 6s each; with bigday run "
+        "and F < 1, the probe's default runs per page become 3",
     )
     group.add_argument("--stages", metavar="SPEC", help="replace the stages: NAME:DURATION:USERS,...")
 

@@ -27,7 +27,13 @@ MAX_TIMEOUT_S = 3600.0  # one page run
 
 def add_probe_options(p: argparse.ArgumentParser) -> None:
     """The options that select what the probe measures (shared with ``bigday run``)."""
-    p.add_argument("--runs", "-n", type=int, metavar="N", help="runs per page (default: $BIGDAY_RUNS or 5)")
+    p.add_argument(
+        "--runs",
+        "-n",
+        type=int,
+        metavar="N",
+        help="runs per page (default: $BIGDAY_RUNS or 5; 3 with run --load --time-scale below 1)",
+    )
     p.add_argument(
         "--profile", choices=tuple(PROFILES), help="throttling profile (default: $BIGDAY_PROFILE or desktop)"
     )
@@ -84,7 +90,9 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
     pages = tuple(p.strip() for p in args.pages.split(",") if p.strip()) if args.pages else ()
     if args.pages is not None and not pages:
         raise ConfigError("--pages: expected comma-separated page names, got nothing")
-    runs = resolve.runs(args.runs)
+    # `bigday run --load --time-scale F` (F < 1) is a quick rehearsal: its probe is scaled down too.
+    quick = getattr(args, "load", False) and (getattr(args, "time_scale", None) or 1.0) < 1.0
+    runs = resolve.runs(args.runs, quick=quick)
     if runs > limits.MAX_RUNS:
         raise ConfigError(f"--runs: expected at most {limits.MAX_RUNS} runs per page, got {runs}")
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):

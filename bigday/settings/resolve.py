@@ -16,6 +16,7 @@ from bigday.settings import environment, limits, redact
 from bigday.settings.scenario import Scenario, load_scenario
 
 DEFAULT_RUNS = 5
+QUICK_RUNS = 3  # runs per page of a scaled-down rehearsal (`bigday run --load --time-scale F`, F < 1)
 DEFAULT_PROFILE = "desktop"
 DEFAULT_RESULTS_DIRNAME = "results"
 DEFAULT_STORE_NAME = "bigday.sqlite"
@@ -71,11 +72,12 @@ def store_url(flag: str | None, results: Path | None = None) -> str:
     return str((results or results_dir(None)) / DEFAULT_STORE_NAME)
 
 
-def runs(flag: int | None) -> int:
+def runs(flag: int | None, quick: bool = False) -> int:
+    """Runs per page: the flag, else $BIGDAY_RUNS, else 5 (3 for a quick, time-scaled rehearsal)."""
     if flag is not None:
         return flag
     value = environment.parsed("BIGDAY_RUNS", lambda t: limits.whole_text(t, 1, limits.MAX_RUNS, "runs per page"))
-    return value or DEFAULT_RUNS
+    return value or (QUICK_RUNS if quick else DEFAULT_RUNS)
 
 
 def profile(flag: str | None, known: Iterable[str]) -> str:

@@ -9,10 +9,11 @@ a shared clock (alone, load, alone, ...; see bigday/target/loadcheck.py): each l
 compared with the victim's p95 in the alone windows on either side, and a mode's ratio is the median of those
 window ratios (the pooled ratio of all samples is printed beside it). Run with -s to see the figures.
 
-Fair mode's figure moves from one server start to the next (with the upload CPU budget it measured
-1.01-1.07x in six runs; without it 1.01-1.54x, see docs/reference-target.md), so fair mode is measured on three fresh
-servers, each under its own 20 s flood, and judged on the median of the three ratios, as the benchmarks
-quote medians of several runs. Shared mode's effect is ~100x and one server will do.
+Fair mode's figure moves from one server start to the next: with the upload CPU budget it measured
+1.01-1.07x in six runs (without it 1.01-1.54x, see docs/reference-target.md), so one fresh server under a 20 s
+flood stays well inside the 1.3x bar; the spread over many starts is benchmarks/target_isolation.py's to show,
+and test_isolation_verdict_target.py judges fair mode again through bigday's own verdict. Shared mode's
+effect is ~100x and one server will do.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ SCHEDULES = {
 }
 
 
-FAIR_RUNS = 3
+FAIR_RUNS = 1
 
 
 def test_shared_pool_lets_an_upload_flood_hurt_another_tenant_and_fair_pools_do_not():
@@ -59,8 +60,7 @@ def test_shared_pool_lets_an_upload_flood_hurt_another_tenant_and_fair_pools_do_
         assert len(m.load_ms) >= 1000 and len(m.cycle_ratios) == 8, m.describe()
     shared = runs["shared"][0].ratio
     fair = statistics.median(m.ratio for m in runs["fair"])
-    each = ", ".join(f"{m.ratio:.2f}" for m in runs["fair"])
-    print(f"victim p95 ratio: shared {shared:.2f}x, fair {fair:.2f}x (median of {each})")
+    print(f"victim p95 ratio: shared {shared:.2f}x, fair {fair:.2f}x")
     assert shared > 3.0, runs["shared"][0].describe()
     assert fair < 1.3, [m.describe() for m in runs["fair"]]
-    assert elapsed < 170, f"took {elapsed:.0f} s"
+    assert elapsed < 100, f"took {elapsed:.0f} s"

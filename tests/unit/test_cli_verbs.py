@@ -43,3 +43,27 @@ def test_help_imports_no_engine():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "runs"),
+    [
+        (["run"], {}, 5),
+        (["run", "--load"], {}, 5),
+        (["run", "--load", "--time-scale", "0.05"], {}, 3),  # a quick rehearsal: its probe is scaled down too
+        (["run", "--load", "--time-scale", "2"], {}, 5),
+        (["run", "--time-scale", "0.05"], {}, 5),  # no load, nothing to scale
+        (["run", "--load", "--time-scale", "0.05", "--runs", "7"], {}, 7),
+        (["run", "--load", "--time-scale", "0.05"], {"BIGDAY_RUNS": "4"}, 4),
+        (["probe"], {}, 5),
+    ],
+)
+def test_runs_per_page_of_a_quick_rehearsal(argv, env, runs, monkeypatch):
+    from bigday.cli.probe import probe_options_from_args
+    from bigday.settings.scenario import load_scenario
+
+    monkeypatch.delenv("BIGDAY_RUNS", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    args = build_parser(argv).parse_args(argv)
+    assert probe_options_from_args(args, load_scenario()).runs == runs
