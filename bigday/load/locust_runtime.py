@@ -18,6 +18,7 @@ import os
 import sys
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -52,6 +53,7 @@ PHASE_MESSAGE = "bigday_phase"
 ABORT_MESSAGE = "bigday_abort"
 CPU_INTERVAL_S = 1.0
 LAG_TICK_S = 0.05  # the event-loop lag probe's timer (see _cpu_sampler)
+WORKER_WATCH_S = 1.0  # how often the master looks for workers it has lost
 TIMELINE_INTERVAL_S = 1.0
 PHASE_POLL_S = 0.2
 # Workers report every 3 s; in web-UI runs results are written this long after a stop so the last reports land.
@@ -322,6 +324,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     _close_stream(state)
     state.cpu = []
     state.workers_seen = set()
+    state.worker_requests, state.worker_last_report, state.lost_workers = Counter(), {}, {}
     state.victim_in_flight.clear()
     state.progress, state.looks, state.decided = {}, [], False
     state.held_s, state.prepared, state.clock_stop = 0.0, False, None
@@ -361,6 +364,8 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         gevent.spawn(_timeline_sampler, environment, state),
         gevent.spawn(_hard_limit, environment, state, plan.max_duration_s),
     ]
+    if isinstance(runner, MasterRunner):
+        state.greenlets.append(gevent.spawn(_watch_workers, runner, state))
     if plan.isolation is not None:
         state.greenlets.append(gevent.spawn(_hold_warmup, environment, state))
         if not isinstance(runner, MasterRunner):
@@ -416,7 +421,11 @@ def _on_report_to_master(state: RunState, client_id: str, data: dict[str, Any], 
 
 def _on_worker_report(state: RunState, client_id: str, data: dict[str, Any], **_: Any) -> None:
     state.workers_seen.add(client_id)
-    state.book.merge(data.get("bigday_samples") or [])
+    rows = data.get("bigday_samples") or []
+    # Every report counts, the final ones after the test's stop included: they carry its last requests.
+    state.worker_requests[client_id] += sum(int(row[4]) for row in rows)
+    state.worker_last_report[client_id] = time.time()
+    state.book.merge(rows)
     state.timeline_book.merge(data.get("bigday_timeline") or [])
     state.cpu.extend(data.get("bigday_cpu") or [])
     if isinstance(data.get("bigday_progress"), dict):
@@ -509,6 +518,22 @@ def _cpu_sampler(state: RunState, node: str, runner: Runner | None = None) -> No
                 "rss_mb": round(proc.memory_info().rss / 1e6, 1),
             }
         )
+
+
+def _watch_workers(runner: MasterRunner, state: RunState) -> None:
+    """Note each worker the master loses during the run: Locust declares one missing after three seconds
+    without a heartbeat (a crash, a SIGKILL, an out-of-memory kill) and hands on without its users. What it
+    reported before is kept; what its users did after its last report is gone, and the verdicts say so."""
+    while True:
+        gevent.sleep(WORKER_WATCH_S)
+        present = set()
+        for w in list(runner.clients.values()):
+            present.add(w.id)
+            if w.state == STATE_MISSING and w.id not in state.lost_workers:
+                state.lost_workers[w.id] = time.time()
+                log.warning("bigday: worker %s was lost %.1fs into the run (no heartbeat)", w.id, state.elapsed())
+        for gone in state.workers_seen - present - set(state.lost_workers):
+            state.lost_workers[gone] = time.time()  # removed by Locust before a look saw it missing
 
 
 def _ready_aggressor_process(runner: WorkerRunner | LocalRunner, state: RunState) -> None:
@@ -655,6 +680,9 @@ def _finalise(environment: Environment, state: RunState) -> None:
             looks=tuple(state.looks),
             timeline_book=state.timeline_book,
             photo_pool_bytes=_photo_pool_bytes(environment, state),
+            worker_requests=dict(state.worker_requests),
+            worker_last_report=dict(state.worker_last_report),
+            lost_workers=dict(state.lost_workers),
         )
         stats = write_results(folder, state.plan, state.book, rec)
     except BigdayError as e:

@@ -36,6 +36,7 @@ from bigday.runfolder import (
     ScenarioRef,
     TimelinePoint,
     WindowHistogram,
+    WorkerReport,
     environment_fingerprint,
     git_info,
     load_csv_formats,
@@ -68,6 +69,10 @@ class RunRecord:
     timeline_book: TimelineBook | None = None
     # Each process's photo pool (bytes), as reported.
     photo_pool_bytes: dict[str, int] = field(default_factory=dict)
+    # A master's workers: requests each reported, its last report and, if it was lost mid-run, when (epoch s).
+    worker_requests: dict[str, int] = field(default_factory=dict)
+    worker_last_report: dict[str, float] = field(default_factory=dict)
+    lost_workers: dict[str, float] = field(default_factory=dict)
 
 
 def _utc(t: float) -> datetime:
@@ -86,6 +91,8 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
         verdicts.append(judge_isolation(book, plan.isolation, rec.phases, health, looks=rec.looks, lag=lag))
     else:
         verdicts.append(judge_spike(plan, rows, book, peak_reached, health))
+    workers = _workers(rec)
+    verdicts = [_with_lost_workers(v, workers) for v in verdicts]
     timeline = tuple(TimelinePoint.from_json(p, "the load timeline") for p in rec.timeline)
     stats = LoadStats(
         kind=plan.kind,
@@ -110,6 +117,7 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
             health=health,
             processes=rec.processes,
             memory=generator_memory(list(rec.cpu_samples), rec.started_at, rec.photo_pool_bytes) or None,
+            workers=workers or None,
         ),
     )
     write_load_stats(folder, stats)
@@ -119,6 +127,38 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
     write_load_reservoir(folder, book.columns(rec.started_at))
     _write_manifest(folder, plan, rec, stats)
     return stats
+
+
+def _workers(rec: RunRecord) -> tuple[WorkerReport, ...]:
+    names = sorted(set(rec.worker_requests) | set(rec.lost_workers))
+
+    def since_start(t: float | None) -> float | None:
+        return round(t - rec.started_at, 3) if t is not None else None
+
+    return tuple(
+        WorkerReport(
+            node=n,
+            requests=rec.worker_requests.get(n, 0),
+            last_report_s=since_start(rec.worker_last_report.get(n)),
+            lost_at_s=since_start(rec.lost_workers.get(n)),
+        )
+        for n in names
+    )
+
+
+def _with_lost_workers(verdict: LoadVerdict, workers: tuple[WorkerReport, ...]) -> LoadVerdict:
+    """A run that lost a worker did not send the load its plan describes, and what that worker's users did
+    after its last report is gone: every verdict names the worker and is untrustworthy."""
+    lost = [w for w in workers if w.lost_at_s is not None]
+    if not lost:
+        return verdict
+    said = tuple(
+        f"worker {w.node} was lost {w.lost_at_s:.1f}s into the run (no heartbeat); its {w.requests} requests "
+        f"up to its last report{'' if w.last_report_s is None else f' at {w.last_report_s:.1f}s'} are counted, "
+        "what its users did after that is missing"
+        for w in lost
+    )
+    return dataclasses.replace(verdict, trustworthy=False, caveats=(*verdict.caveats, *said))
 
 
 def load_histograms(book: SampleBook, timeline: TimelineBook | None, t0: float) -> LoadHistograms:

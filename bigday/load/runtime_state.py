@@ -159,6 +159,11 @@ class RunState:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     cpu: list[dict[str, Any]] = field(default_factory=list)
     workers_seen: set[str] = field(default_factory=set)
+    # The master: each worker's requests as reported, its last report (epoch s), and the workers it lost
+    # mid-run (declared missing for want of heartbeats), with when.
+    worker_requests: Counter[str] = field(default_factory=Counter)
+    worker_last_report: dict[str, float] = field(default_factory=dict)
+    lost_workers: dict[str, float] = field(default_factory=dict)
     t0: float = 0.0
     running: bool = False
     finalised: bool = True

@@ -117,12 +117,24 @@ class PhaseRecord(Record):
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
+class WorkerReport(Record):
+    """What one Locust worker reported to the master: its requests, when it last reported (seconds from the
+    start of the run) and, for a worker the master lost mid-run (no heartbeat), when it was declared lost."""
+
+    node: str
+    requests: Count
+    last_report_s: float | None = None
+    lost_at_s: float | None = None
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
 class GeneratorRecord(Record):
     cpu_samples: tuple[CpuSample, ...]
     saturated: bool
     health: GeneratorHealth | None = omitted()
     processes: int | None = omitted()
     memory: dict[str, ProcessMemory] | None = omitted()
+    workers: tuple[WorkerReport, ...] | None = omitted()  # a master-and-workers run's workers
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)

@@ -298,8 +298,74 @@ def test_master_and_two_workers_keep_per_tenant_samples(target, tmp_path):
     # The workers' sparse histograms and reservoirs, merged on the master: every request counted once.
     histograms = json.loads((run_dir / "load_histograms.json").read_text())
     assert sum(k["count"] for k in histograms["keys"]) == stats["samples"]
+    # What each worker reported adds up to the whole; neither was lost.
+    reported = stats["generator"]["workers"]
+    assert len(reported) == 2 and sum(w["requests"] for w in reported) == stats["samples"]
+    assert all(w["lost_at_s"] is None for w in reported)
     assert sum(w["count"] for w in histograms["timeline"]) == stats["samples"]
     assert all(k["reservoir"] == k["count"] for k in histograms["keys"])  # under 4,096 a key: all of them
     memory = stats["generator"]["memory"]
     assert set(memory) == nodes and all(m["peak_mb"] >= m["first_mb"] > 10 for m in memory.values())
     assert not list(run_dir.glob("load_samples*"))  # raw samples only with --keep-samples
+
+
+def _worker(port: int, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE_FOR["saturday"]), "--worker"]
+        + ["--master-host", "127.0.0.1", "--master-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.slow
+def test_a_worker_lost_mid_run_is_named_and_what_it_reported_is_counted(target, tmp_path):
+    """Master and two workers on loopback; one worker is SIGKILLed mid-run. The run completes on the other,
+    its counts are the sum of what each worker reported, and every verdict names the lost worker."""
+    port = free_port()
+    workers = [_worker(port, tmp_path) for _ in range(2)]
+    results = tmp_path / "results"
+    try:
+        master = subprocess.Popen(
+            [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", target]
+            + ["--stages", "up:2s:20,hold:12s:20", "--expect-workers", "2", "--master-bind-port", str(port)]
+            + ["--results-dir", str(results)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and master.poll() is None:  # until the workers have reported load
+            status = next(iter(results.glob("*/load_status.json")), None) if results.exists() else None
+            if status is not None and json.loads(status.read_text()).get("t", 0) >= 5:
+                break
+            time.sleep(0.2)
+        assert status is not None and master.poll() is None, "the run never got going"
+        workers[0].kill()
+        workers[0].wait(10)
+        out, err = master.communicate(timeout=90)
+        assert workers[1].wait(30) == 0
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                kill_tree(w.pid)
+                w.wait()
+        if master.poll() is None:
+            kill_tree(master.pid)
+            master.wait()
+    assert master.returncode == 3, err[-3000:]  # completed, but not a load to judge the app by
+    stats = json.loads(next(results.glob("*/load_stats.json")).read_text())
+    reported = stats["generator"]["workers"]
+    lost = [w for w in reported if w["lost_at_s"] is not None]
+    assert len(reported) == 2 and len(lost) == 1, reported
+    (gone,) = lost
+    (kept,) = [w for w in reported if w is not gone]
+    assert sum(w["requests"] for w in reported) == stats["samples"] and gone["requests"] > 0 < kept["requests"]
+    assert gone["last_report_s"] < gone["lost_at_s"] < stats["duration_s"] and kept["last_report_s"] > gone["lost_at_s"]
+    (verdict,) = stats["verdicts"]
+    assert not verdict["trustworthy"] and not stats["trustworthy"]
+    assert any(f"worker {gone['node']} was lost" in c for c in verdict["caveats"]), verdict["caveats"]
+    assert f"worker {gone['node']} was lost" in out + err and "Traceback" not in err
