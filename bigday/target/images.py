@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import random
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
+import PIL
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
 HERO_SIZE = (1200, 600)
@@ -96,10 +102,8 @@ def encode(img: Image.Image, fmt: str, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def _make(spec: _Spec) -> ImageAsset:
-    data = encode(draw_photo(spec.size, spec.seed, spec.noise), spec.fmt, spec.quality)
-    ctype = "image/jpeg" if spec.fmt == "JPEG" else "image/webp"
-    return ImageAsset(spec.name, data, ctype, spec.size[0], spec.size[1], spec.alt)
+def _encoded(spec: _Spec) -> bytes:
+    return encode(draw_photo(spec.size, spec.seed, spec.noise), spec.fmt, spec.quality)
 
 
 def hero_specs() -> tuple[_Spec, ...]:
@@ -108,11 +112,81 @@ def hero_specs() -> tuple[_Spec, ...]:
     )
 
 
-def make_images() -> tuple[dict[str, ImageAsset], dict[str, ImageAsset]]:
-    """Heroes (by page key) and gallery stock (by file name); drawn in threads since Pillow releases the GIL."""
-    heroes, gallery = hero_specs(), GALLERY_SPECS
+CACHE_FORMAT = 1  # bump when draw_photo or encode change what they make
+
+
+def _cache_file(specs: tuple[_Spec, ...]) -> Path:
+    """Where the drawn images of ``specs`` are kept between starts: this user's own directory under the
+    system's temporary one, named by everything that decides the bytes (the specs, Pillow's version)."""
+    key = hashlib.sha256(repr((CACHE_FORMAT, PIL.__version__, specs)).encode()).hexdigest()[:20]
+    return Path(tempfile.gettempdir()) / f"bigday-{os.getuid()}" / f"target-images-{key}.bin"
+
+
+def _read_cache(path: Path, specs: tuple[_Spec, ...]) -> list[bytes] | None:
+    """The cached images, or None when there are none or they are not exactly what was written (a torn or
+    foreign file, a directory another user could write to): then they are drawn afresh."""
+    try:
+        folder = path.parent.stat()
+        if folder.st_uid != os.getuid() or folder.st_mode & 0o022:
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head, sep, body = raw.partition(b"\n")
+    try:
+        index = json.loads(head)
+        lengths = [int(n) for n in index["lengths"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not sep or len(lengths) != len(specs) or sum(lengths) != len(body):
+        return None
+    if hashlib.sha256(body).hexdigest() != index.get("sha256"):
+        return None
+    out, at = [], 0
+    for n in lengths:
+        out.append(body[at : at + n])
+        at += n
+    return out
+
+
+def _write_cache(path: Path, images: list[bytes]) -> None:
+    body = b"".join(images)
+    head = json.dumps({"lengths": [len(d) for d in images], "sha256": hashlib.sha256(body).hexdigest()})
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(head.encode() + b"\n" + body)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache only: the next start draws them again
+
+
+def _drawn(specs: tuple[_Spec, ...]) -> list[bytes]:
+    """Each spec's encoded image: from the cache when it holds them, else drawn and cached. Drawing takes a
+    core-second or more at every start of the target; what a drawing is (its size, format, entropy) is fixed by
+    the spec, and only the grain's noise differs from one drawing to the next."""
+    path = _cache_file(specs)
+    cached = _read_cache(path, specs)
+    if cached is not None:
+        return cached
     with ThreadPoolExecutor(max_workers=4) as ex:
-        made = list(ex.map(_make, heroes + gallery))
+        made = list(ex.map(_encoded, specs))
+    _write_cache(path, made)
+    return made
+
+
+def _asset(spec: _Spec, data: bytes) -> ImageAsset:
+    ctype = "image/jpeg" if spec.fmt == "JPEG" else "image/webp"
+    return ImageAsset(spec.name, data, ctype, spec.size[0], spec.size[1], spec.alt)
+
+
+def make_images() -> tuple[dict[str, ImageAsset], dict[str, ImageAsset]]:
+    """Heroes (by page key) and gallery stock (by file name); drawn in threads since Pillow releases the GIL,
+    and kept between starts."""
+    heroes, gallery = hero_specs(), GALLERY_SPECS
+    specs = heroes + gallery
+    made = [_asset(spec, data) for spec, data in zip(specs, _drawn(specs), strict=True)]
     hero_assets = {spec.name.rsplit(".", 1)[0]: a for spec, a in zip(heroes, made[: len(heroes)], strict=True)}
     gallery_assets = {a.name: a for a in made[len(heroes) :]}
     return hero_assets, gallery_assets
