@@ -1,4 +1,4 @@
-"""The photo pool: a few JPEGs of realistic sizes, generated once per process and reused as ready bodies.
+"""The photo pool: a few JPEGs of realistic sizes, generated once (and kept between runs) and reused as ready bodies.
 
 Each photo is encoded once (Pillow) and wrapped once in a complete ``multipart/form-data`` body, so an upload
 costs the generator a socket write, not an encode or a copy.  Memory is the sum of the pool's sizes.
@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import PIL
 from PIL import Image
+
+from bigday.settings.cache import cached_blobs
 
 BOUNDARY = "bigdayPhotoBoundary7MA4YWxkTrZu0gW"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -69,15 +73,23 @@ def multipart_body(filename: str, jpeg: bytes, field: str = "file") -> bytes:
     return head + jpeg + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def build_pool(sizes_kb: tuple[int, ...], seed: int = 20260606) -> tuple[PhotoBody, ...]:
-    """One multipart body per requested size; deterministic for a given seed."""
+def _made_jpegs(sizes_kb: tuple[int, ...], seed: int) -> list[bytes]:
+    """The pool's JPEGs, after a first blob with their sizes in pixels: deterministic for a given seed."""
     rng = np.random.default_rng(seed)
     bpp = _bytes_per_pixel(rng)
+    made = [make_jpeg(kb, rng, bpp) for kb in sizes_kb]
+    return [json.dumps([[w, h] for _, w, h in made]).encode(), *(jpeg for jpeg, _, _ in made)]
+
+
+def build_pool(sizes_kb: tuple[int, ...], seed: int = 20260606) -> tuple[PhotoBody, ...]:
+    """One multipart body per requested size; deterministic for a given seed. Encoding takes a core-second or
+    more (at the start of every isolation check's warm-up), so the JPEGs are kept between runs."""
+    key = (_QUALITY, _ASPECT, PIL.__version__, np.__version__, tuple(sizes_kb), seed)
+    dims, *jpegs = cached_blobs("photo-pool", key, len(sizes_kb) + 1, lambda: _made_jpegs(sizes_kb, seed))
     pool = []
-    for i, kb in enumerate(sizes_kb):
-        jpeg, w, h = make_jpeg(kb, rng, bpp)
+    for i, (jpeg, (w, h)) in enumerate(zip(jpegs, json.loads(dims), strict=True)):
         name = f"IMG_{4000 + i:04d}.jpg"
-        pool.append(PhotoBody(name, len(jpeg), w, h, multipart_body(name, jpeg)))
+        pool.append(PhotoBody(name, len(jpeg), int(w), int(h), multipart_body(name, jpeg)))
     return tuple(pool)
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import os
 import random
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import PIL
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
+
+from bigday.settings.cache import cached_blobs
 
 HERO_SIZE = (1200, 600)
 
@@ -115,65 +112,16 @@ def hero_specs() -> tuple[_Spec, ...]:
 CACHE_FORMAT = 1  # bump when draw_photo or encode change what they make
 
 
-def _cache_file(specs: tuple[_Spec, ...]) -> Path:
-    """Where the drawn images of ``specs`` are kept between starts: this user's own directory under the
-    system's temporary one, named by everything that decides the bytes (the specs, Pillow's version)."""
-    key = hashlib.sha256(repr((CACHE_FORMAT, PIL.__version__, specs)).encode()).hexdigest()[:20]
-    return Path(tempfile.gettempdir()) / f"bigday-{os.getuid()}" / f"target-images-{key}.bin"
-
-
-def _read_cache(path: Path, specs: tuple[_Spec, ...]) -> list[bytes] | None:
-    """The cached images, or None when there are none or they are not exactly what was written (a torn or
-    foreign file, a directory another user could write to): then they are drawn afresh."""
-    try:
-        folder = path.parent.stat()
-        if folder.st_uid != os.getuid() or folder.st_mode & 0o022:
-            return None
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    head, sep, body = raw.partition(b"\n")
-    try:
-        index = json.loads(head)
-        lengths = [int(n) for n in index["lengths"]]
-    except (ValueError, KeyError, TypeError):
-        return None
-    if not sep or len(lengths) != len(specs) or sum(lengths) != len(body):
-        return None
-    if hashlib.sha256(body).hexdigest() != index.get("sha256"):
-        return None
-    out, at = [], 0
-    for n in lengths:
-        out.append(body[at : at + n])
-        at += n
-    return out
-
-
-def _write_cache(path: Path, images: list[bytes]) -> None:
-    body = b"".join(images)
-    head = json.dumps({"lengths": [len(d) for d in images], "sha256": hashlib.sha256(body).hexdigest()})
-    try:
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(head.encode() + b"\n" + body)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache only: the next start draws them again
-
-
 def _drawn(specs: tuple[_Spec, ...]) -> list[bytes]:
     """Each spec's encoded image: from the cache when it holds them, else drawn and cached. Drawing takes a
     core-second or more at every start of the target; what a drawing is (its size, format, entropy) is fixed by
     the spec, and only the grain's noise differs from one drawing to the next."""
-    path = _cache_file(specs)
-    cached = _read_cache(path, specs)
-    if cached is not None:
-        return cached
-    with ThreadPoolExecutor(max_workers=4) as ex:
-        made = list(ex.map(_encoded, specs))
-    _write_cache(path, made)
-    return made
+
+    def draw() -> list[bytes]:
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            return list(ex.map(_encoded, specs))
+
+    return cached_blobs("target-images", (CACHE_FORMAT, PIL.__version__, specs), len(specs), draw)
 
 
 def _asset(spec: _Spec, data: bytes) -> ImageAsset:
