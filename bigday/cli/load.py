@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from rich.text import Text
+
 from bigday.cli.common import (
     Subparsers,
     add_scenario_options,
@@ -19,17 +21,20 @@ from bigday.cli.common import (
     scenario_from_args,
 )
 from bigday.cli.compare import add_strict_option
-from bigday.errors import EXIT_OK, ConfigError
+from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, ConfigError
+from bigday.load.capacity import CapacitySearch, check_capacity, search_capacity, write_search
 from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, check_rehearsal, run_rehearsal
 from bigday.present.console import console, plain
-from bigday.present.load import show_load_result
+from bigday.present.load import capacity_lines, show_load_result
+from bigday.runfolder import utc_now
+from bigday.runfolder.verdicts import exit_code_of
 from bigday.settings import limits, redact, resolve
 from bigday.settings.scenario import Scenario
 
 T = TypeVar("T")
 
-REHEARSALS = ("saturday", "isolation", "all")
+REHEARSALS = ("saturday", "isolation", "capacity", "all")
 
 
 def _checked(parse: Callable[[str], T]) -> Callable[[str], T]:
@@ -130,7 +135,8 @@ def register(sub: Subparsers) -> None:
         nargs="?",
         choices=REHEARSALS,
         default="all",
-        help="which rehearsal (default: all = saturday, then isolation if the scenario has load.isolation)",
+        help="which rehearsal (default: all = saturday, then isolation if the scenario has load.isolation); "
+        "capacity: step the Saturday journeys' users up until the plateau breaks its SLA",
     )
     add_scenario_options(p)
     g = p.add_argument_group("scale and safety")
@@ -234,6 +240,16 @@ def register(sub: Subparsers) -> None:
         help="adaptive: at most this much of alone and spike windows together, which fixes the number of looks "
         "(default: load.isolation.max_phase_time, else 3m)",
     )
+    c = p.add_argument_group("capacity search (bigday load capacity)")
+    c.add_argument(
+        "--start-users", type=positive_int, metavar="N", help="the first level (default: a tenth of the peak users)"
+    )
+    c.add_argument("--factor", type=bounded_float(1.05, 10), default=1.5, metavar="F", help="growth per level (1.5)")
+    c.add_argument("--max-steps", type=bounded_int(2, 30), default=8, metavar="N", help="rehearsals at most (8)")
+    c.add_argument("--refine", type=bounded_int(0, 6), default=2, metavar="N", help="halvings of the bracket (2)")
+    c.add_argument("--step-ramp", default="5s", metavar="DURATION", help="each level's ramp (5s)")
+    c.add_argument("--step-hold", default="15s", metavar="DURATION", help="each level's judged plateau (15s)")
+    c.add_argument("--time-limit", default="15m", metavar="DURATION", help="the whole search at most (15m)")
     add_strict_option(p)
 
 
@@ -291,10 +307,36 @@ def _say(line: str) -> None:
     print(f"bigday load: {plain(redact.text(line))}", file=sys.stderr, flush=True)
 
 
+def _capacity(args: argparse.Namespace, scenario: Scenario, base_url: str | None, options: LoadOptions) -> int:
+    search = CapacitySearch(
+        start_users=args.start_users or max(1, scenario.load.peak_users // 10),
+        factor=args.factor,
+        max_steps=args.max_steps,
+        ramp=args.step_ramp,
+        hold=args.step_hold,
+        refine=args.refine,
+        time_limit=args.time_limit,
+    )
+    sla = check_capacity(scenario, base_url, options, search)
+    started = utc_now()
+    result = search_capacity(
+        scenario, lambda: load_target(base_url, options.target_isolation), options, search, _say, sla
+    )
+    folder = write_search(scenario, options, result, started)
+    out = console()
+    for line in capacity_lines(result, folder.path):
+        out.print(Text(plain(line)), soft_wrap=True)
+    if not all(s.trustworthy for s in result.steps):
+        return EXIT_RUN_FAILED
+    return exit_code_of(result.status, args.strict)
+
+
 def handle(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     base_url = base_url_from_args(args, scenario)
     options = options_from_args(args)
+    if args.rehearsal == "capacity":
+        return _capacity(args, scenario, base_url, options)
     kinds = rehearsals(scenario) if args.rehearsal == "all" else (args.rehearsal,)
     out = console()
     worst = EXIT_OK

@@ -3,6 +3,7 @@ each verdict, what decided it and why, the per-tenant figures and the run folder
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
@@ -13,6 +14,7 @@ from bigday.load.rehearsal import LoadRunResult
 from bigday.metrics import format_number
 from bigday.present.console import plain
 from bigday.runfolder import (
+    CapacityResult,
     Interval,
     IsolationPart,
     IsolationVerdict,
@@ -166,3 +168,17 @@ def load_result_lines(result: LoadRunResult) -> list[str]:
 def show_load_result(result: LoadRunResult, out: Console) -> None:
     for line in load_result_lines(result):
         out.print(Text(plain(line)), soft_wrap=True)
+
+
+def capacity_lines(result: CapacityResult, folder: Path) -> list[str]:
+    """The search's steps, one line each, then its answer and where it is kept."""
+    lines = [f"capacity search: {result.status.upper()}: {result.reason}"]
+    for i, s in enumerate(result.steps, 1):
+        p95 = "-" if s.p95_ms is None else f"{s.p95_ms:,.0f} ms"
+        rps = "-" if s.rps is None else f"{s.rps:,.1f} rps"
+        errors = "-" if s.error_rate is None else f"{100 * s.error_rate:.2f}%"
+        figures = f"p95 {p95:>9}  errors {errors:>6}  {rps}"
+        lines.append(f"  step {i}: {s.users:>6,} users  {s.status.upper():<12} {figures}  {s.run_id}")
+    lines.append(f"  stopped: {result.stopped_because or 'bracket narrowed'}; {result.elapsed_s:.0f} s")
+    lines.append(f"  results: {folder}")
+    return lines

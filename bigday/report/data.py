@@ -90,6 +90,11 @@ class RunView:
 def read_run_view(run_dir: str | Path, role: RunRole | None = None, need_verdicts: bool = True) -> RunView:
     folder = RunFolder.open(run_dir)
     manifest = read_manifest(folder)
+    if manifest.rehearsal == "capacity":
+        raise ConfigError(
+            f"{folder.path}: a capacity search; its answer is {RunFile.CAPACITY}, and each step is a Saturday "
+            "rehearsal of its own (the run ids it lists): report those"
+        )
     if need_verdicts and not folder.has(RunFile.VERDICTS):
         raise ConfigError(f"{folder.file(RunFile.VERDICTS)}: missing; run 'bigday compare {folder.path}' first")
     verdicts = read_verdicts(folder) if folder.has(RunFile.VERDICTS) else None

@@ -16,6 +16,7 @@ from bigday.runfolder.alerts import (
     write_alerts,
 )
 from bigday.runfolder.answer import Against, Answer, Decision, Reason, RunLink, RunRole, read_answer, write_answer
+from bigday.runfolder.capacity import CapacityResult, CapacityStep, read_capacity, write_capacity
 from bigday.runfolder.contents import RunContents, read_run_contents
 from bigday.runfolder.enums import CheckKind, RegressionLabel, RunKind, Status
 from bigday.runfolder.filmstrip import (
@@ -133,6 +134,10 @@ from bigday.runfolder.verdicts import (
 )
 
 __all__ = [
+    "CapacityResult",
+    "CapacityStep",
+    "read_capacity",
+    "write_capacity",
     "write_load_status",
     "read_load_status",
     "LoadStatus",

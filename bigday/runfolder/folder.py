@@ -44,6 +44,7 @@ class RunFile(StrEnum):
     ANSWER = "answer.json"
     DASHBOARD = "dashboard.html"
     FILMSTRIP = "filmstrip.json"
+    CAPACITY = "capacity.json"
 
 
 REPORT_STEM = "report"

@@ -31,7 +31,7 @@ from bigday.settings.scenario import DEFAULT_SCENARIO, Scenario
 RunStatus = Literal["ok", "incomplete", "failed"]
 # The source checkout bigday runs from, if any: the embedded reference target's code lives there.
 _CHECKOUT = Path(__file__).resolve().parents[2]
-Rehearsal = Literal["saturday", "isolation"]
+Rehearsal = Literal["saturday", "isolation", "capacity"]
 # The CSV files of a load run cannot carry a version of their own (plain CSV readers would choke on it):
 # the manifest records theirs.
 LOAD_CSV_FILES = (RunFile.LOAD_STATS_CSV, RunFile.LOAD_TIMELINE, RunFile.LOAD_SAMPLES, RunFile.LOAD_RESERVOIR)

@@ -369,3 +369,42 @@ def test_a_worker_lost_mid_run_is_named_and_what_it_reported_is_counted(target, 
     assert not verdict["trustworthy"] and not stats["trustworthy"]
     assert any(f"worker {gone['node']} was lost" in c for c in verdict["caveats"]), verdict["caveats"]
     assert f"worker {gone['node']} was lost" in out + err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_capacity_search_steps_up_until_a_plateau_breaks_and_narrows_the_bracket(tmp_path):
+    """`bigday load capacity` on the reference target: levels grow by the factor until a plateau breaks (the
+    bracket then halved once), each step is a Saturday run folder of its own, and the answer (holds N, breaks by
+    M) is in capacity.json and consistent with every step. Where the knee lies depends on the machine's load
+    (benchmarks/load_capacity.py measures it); this checks the search. Bounded: at most 3 steps of 1 + 4 s."""
+    results = tmp_path / "results"
+    out = subprocess.run(
+        [sys.executable, "-m", "bigday", "load", "capacity", "--start-users", "2", "--factor", "4"]
+        + ["--max-steps", "3", "--refine", "1", "--step-ramp", "1s", "--step-hold", "4s", "--time-limit", "3m"]
+        + ["--results-dir", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert out.returncode in (0, 1), out.stderr[-3000:]
+    (search,) = [
+        p for p in results.iterdir() if json.loads((p / "manifest.json").read_text()).get("rehearsal") == "capacity"
+    ]
+    cap = json.loads((search / "capacity.json").read_text())
+    steps = cap["steps"]
+    assert 1 <= len(steps) <= 3 and cap["p95_sla_ms"] == 1000.0
+    for s in steps:  # each step is a Saturday rehearsal with its own run folder
+        stats = json.loads((results / s["run_id"] / "load_stats.json").read_text())
+        assert stats["kind"] == "saturday" and stats["peak_users_reached"] == s["users"]
+        if s["status"] == "pass":
+            assert s["p95_ms"] <= 1000.0 and s["error_rate"] <= 0.01, s
+        else:
+            assert s["reasons"], s  # a step that did not hold says why
+    escalation = [s["users"] for s in steps]
+    assert escalation[:2] == [2, 8][: len(escalation)]
+    if cap["breaks_users"] is not None:
+        assert cap["holds_users"] is None or cap["holds_users"] < cap["breaks_users"]
+        assert all(s["users"] < cap["breaks_users"] for s in steps if s["status"] == "pass")
+        assert all(s["users"] > (cap["holds_users"] or 0) for s in steps if s["status"] == "fail")
+    assert f"capacity search: {cap['status'].upper()}" in out.stdout and str(search) in out.stdout
