@@ -532,6 +532,10 @@ def _watch_workers(runner: MasterRunner, state: RunState) -> None:
             if w.state == STATE_MISSING and w.id not in state.lost_workers:
                 state.lost_workers[w.id] = time.time()
                 log.warning("bigday: worker %s was lost %.1fs into the run (no heartbeat)", w.id, state.elapsed())
+            elif w.state != STATE_MISSING and w.id in state.lost_workers:
+                # Heartbeats again (a stall, not a death): its reports carry on, so nothing of it is missing.
+                del state.lost_workers[w.id]
+                log.warning("bigday: worker %s is back %.1fs into the run", w.id, state.elapsed())
         for gone in state.workers_seen - present - set(state.lost_workers):
             state.lost_workers[gone] = time.time()  # removed by Locust before a look saw it missing
 
