@@ -17,6 +17,7 @@ from typing import Any
 from bigday.load.isolation import judge_isolation
 from bigday.load.plan import LoadPlan, plan_secrets, sign_in_method
 from bigday.load.samples import SampleBook, TimelineBook
+from bigday.load.soak import judge_soak
 from bigday.load.stats import PhaseSpan, endpoint_stats
 from bigday.load.verdict import generator_health, generator_memory, judge_spike
 from bigday.runfolder import (
@@ -90,7 +91,8 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
         lag = tuple((float(c["t"]), float(c["lag_ms"])) for c in rec.cpu_samples if c.get("victims") and "lag_ms" in c)
         verdicts.append(judge_isolation(book, plan.isolation, rec.phases, health, looks=rec.looks, lag=lag))
     else:
-        verdicts.append(judge_spike(plan, rows, book, peak_reached, health))
+        soak = judge_soak(plan, rec.phases, rec.timeline_book, plan.spike_max_error_rate)
+        verdicts.append(judge_spike(plan, rows, book, peak_reached, health, soak))
     workers = _workers(rec)
     verdicts = [_with_lost_workers(v, workers) for v in verdicts]
     timeline = tuple(TimelinePoint.from_json(p, "the load timeline") for p in rec.timeline)

@@ -16,7 +16,7 @@ from bigday.load.samples import Distribution, SampleBook
 from bigday.load.stats import ALL, EndpointStats, find
 from bigday.runfolder.enums import Status
 from bigday.runfolder.load_stats import ProcessMemory
-from bigday.runfolder.load_verdicts import GeneratorHealth, Interval, PhaseFigures, ProcessCpu, SpikeVerdict
+from bigday.runfolder.load_verdicts import GeneratorHealth, Interval, PhaseFigures, ProcessCpu, SoakDrift, SpikeVerdict
 
 # Memory grows while users start and pools fill: growth is measured from a minute into the run.
 MEMORY_SETTLED_S = 60.0
@@ -136,7 +136,12 @@ def plateau_phases(plan: LoadPlan) -> tuple[str, ...]:
 
 
 def judge_spike(
-    plan: LoadPlan, rows: list[EndpointStats], book: SampleBook, peak_reached: int, health: GeneratorHealth
+    plan: LoadPlan,
+    rows: list[EndpointStats],
+    book: SampleBook,
+    peak_reached: int,
+    health: GeneratorHealth,
+    soak: SoakDrift | None = None,
 ) -> SpikeVerdict:
     phases = plateau_phases(plan)
     fig = distribution_figures(book.distribution(k for k in book.series if k[3] in phases))
@@ -155,8 +160,12 @@ def judge_spike(
         )
     if peak_reached < 0.95 * plan.peak_users:
         caveats.append(f"the generator reached only {peak_reached} of {plan.peak_users} users")
+    status = Status.FAIL if reasons else Status.PASS
+    if soak is not None and soak.status is not Status.PASS:
+        reasons.append(soak.reason)  # drift fails the rehearsal; a soak that cannot tell leaves it undecided
+        status = Status.FAIL if soak.status is Status.FAIL or status is Status.FAIL else Status.INCONCLUSIVE
     return SpikeVerdict(
-        status=Status.FAIL if reasons else Status.PASS,
+        status=status,
         trustworthy=not caveats,
         reasons=tuple(reasons),
         peak_users_planned=plan.peak_users,
@@ -170,6 +179,7 @@ def judge_spike(
         p95_sla_ms=plan.spike_p95_sla_ms,
         max_error_rate=plan.spike_max_error_rate,
         caveats=tuple(caveats),
+        soak=soak,
     )
 
 

@@ -86,6 +86,7 @@ from bigday.runfolder.load_verdicts import (
     PhaseFigures,
     ProcessCpu,
     SequentialRule,
+    SoakDrift,
     SpikeVerdict,
     VictimNoise,
 )
@@ -212,6 +213,7 @@ __all__ = [
     "ScenarioRef",
     "Severity",
     "SequentialRule",
+    "SoakDrift",
     "SpikeVerdict",
     "Stage",
     "Status",

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from bigday.runfolder.document import FORBID, Record
+from bigday.runfolder.document import FORBID, Record, omitted
 from bigday.runfolder.enums import CheckKind, Status
 
 
@@ -196,6 +196,26 @@ class IsolationVerdict(LoadVerdictBase):
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
+class SoakDrift(Record):
+    """A soak stage (hours at one level) judged for drift: its windows' p95 and error rate, and the trend over
+    the hold as Sen's slope with its interval, expressed as the change over the whole soak (p95: relative to
+    its median window; errors: in rate points). FAIL when the interval's lower end is past the bound, PASS when
+    its upper end is within it, INCONCLUSIVE otherwise (or with too few windows)."""
+
+    phase: str
+    windows: int
+    window_s: float
+    p95_ms: tuple[float | None, ...]
+    error_rate: tuple[float, ...]
+    p95_drift: Interval
+    error_rate_drift: Interval
+    max_drift: float
+    max_error_rate: float
+    status: Status
+    reason: str
+
+
+@dataclass(frozen=True, config=FORBID, kw_only=True)
 class SpikeVerdict(LoadVerdictBase):
     """Did the app hold the Saturday spike plateau: latency within SLA and errors within bounds?"""
 
@@ -212,6 +232,7 @@ class SpikeVerdict(LoadVerdictBase):
     p95_sla_ms: float | None = None
     max_error_rate: float | None = None
     caveats: tuple[str, ...] = ()
+    soak: SoakDrift | None = omitted()  # a plan with a soak stage: its drift verdict, folded into ``status``
     name: Literal["saturday_spike"] = "saturday_spike"
     kind: Literal["load"] = "load"
 

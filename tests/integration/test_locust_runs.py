@@ -408,3 +408,46 @@ def test_a_capacity_search_steps_up_until_a_plateau_breaks_and_narrows_the_brack
         assert all(s["users"] < cap["breaks_users"] for s in steps if s["status"] == "pass")
         assert all(s["users"] > (cap["holds_users"] or 0) for s in steps if s["status"] == "fail")
     assert f"capacity search: {cap['status'].upper()}" in out.stdout and str(search) in out.stdout
+
+
+@pytest.mark.slow
+def test_a_soak_stage_whose_latency_climbs_is_judged_drift(tmp_path):
+    """A soak stage (`--stages ramp:2s:6,soak:18s:6`) against the reference target, whose server delay is
+    switched to 150 ms, then 300 ms, a third and two thirds of the way into the soak: the Saturday verdict's
+    soak part finds the climb (drift far past the 20% bound) and fails the rehearsal, naming the soak."""
+    with running_target() as url:
+        results = tmp_path / "results"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", url, "--user-class", "planner"]
+            + ["--stages", "ramp:2s:6,soak:18s:6", "--think-time", "0.2s:0.4s", "--results-dir", str(results)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            from bigday.target.server import clear_faults, set_faults
+
+            deadline = time.monotonic() + 60
+            switched = 0
+            while proc.poll() is None and time.monotonic() < deadline and switched < 2:
+                status = next(iter(results.glob("*/load_status.json")), None) if results.exists() else None
+                t = json.loads(status.read_text()).get("t", 0) if status is not None else 0
+                if t >= 2 + 6 * (switched + 1):
+                    switched += 1
+                    set_faults(url, server_delay=150 * switched)
+                time.sleep(0.2)
+            out, err = proc.communicate(timeout=90)
+        finally:
+            if proc.poll() is None:
+                kill_tree(proc.pid)
+                proc.wait()
+            clear_faults(url)
+    assert switched == 2, err[-2000:]
+    stats = json.loads(next(results.glob("*/load_stats.json")).read_text())
+    (verdict,) = stats["verdicts"]
+    soak = verdict["soak"]
+    assert soak["phase"] == "soak" and soak["windows"] >= 6, soak
+    assert soak["status"] == "fail" and soak["p95_drift"]["low"] > soak["max_drift"], soak
+    assert verdict["status"] == "fail" and any(r.startswith("drift: soak soak") for r in verdict["reasons"])
+    assert proc.returncode in (1, 3), err[-2000:]
