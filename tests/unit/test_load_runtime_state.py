@@ -90,7 +90,7 @@ def test_the_warm_up_hold_stops_the_clock_and_never_turns_it_back():
     assert seen["held"] == 4.9  # held: the first window has not begun, whatever the wall clock says
     # Held for the 5.1 s between the clock's stop and now, plus however long this process took between the two
     # lines (tens of ms; half a second at a load of 17).
-    assert seen["stop"] is None and 4.9 <= seen["after"] < 5.0 and 5.1 - 1e-6 <= seen["held_s"] < 5.6
+    assert seen["stop"] is None and 4.9 <= seen["after"] < 5.4 and 5.1 - 1e-6 <= seen["held_s"] < 5.6
 
 
 REMEMBERED = """
