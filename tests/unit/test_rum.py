@@ -351,7 +351,12 @@ def test_the_targets_rum_endpoint_must_be_a_loopback_collector() -> None:
     from bigday.target.server import TargetConfig
 
     assert TargetConfig(rum_endpoint="http://rum.localhost:8080/rum").rum_endpoint.endswith("/rum")
-    for bad in ("https://rum.example.com/rum", "http://127.0.0.1:8080/", "ftp://127.0.0.1/rum", "http://127.0.0.1/rum?x"):
+    for bad in (
+        "https://rum.example.com/rum",
+        "http://127.0.0.1:8080/",
+        "ftp://127.0.0.1/rum",
+        "http://127.0.0.1/rum?x",
+    ):
         with pytest.raises(ConfigError, match="rum_endpoint"):
             TargetConfig(rum_endpoint=bad)
 

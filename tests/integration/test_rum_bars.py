@@ -1,12 +1,17 @@
-"""``bigday collect`` killed with SIGKILL in the middle of a load of beacons, then restarted on the same store:
-every beacon it answered 204 is in the store (each found by a value no other beacon has), whole, and the store
-is consistent and takes beacons again."""
+"""Two bars of field data, each against a real ``bigday collect`` process on loopback:
+
+- killed with SIGKILL in the middle of a load of beacons, then restarted on the same store, every beacon it
+  answered 204 is in the store (each found by a value no other beacon has), whole, and the store is consistent;
+- bigday's own probe visits the reference target's five pages with the snippet on (the rum knob): the beacon of
+  each visit carries the same LCP, CLS and INP the probe measured in that visit (1 ms, 0.001).
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
 import re
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -41,9 +46,10 @@ def _scenario(tmp: Path) -> Path:
     return path
 
 
-def start_collector(store: Path, scenario: Path) -> tuple[subprocess.Popen[str], str]:
+def start_collector(store: Path, scenario: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    cmd = ["collect", "--port", str(port), "--store", str(store), "--scenario", str(scenario)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bigday", "collect", "--port", "0", "--store", str(store), "--scenario", str(scenario)],
+        [sys.executable, "-m", "bigday", *cmd],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -150,3 +156,71 @@ def test_sigkill_during_load_loses_no_acknowledged_beacon(collector: dict[str, A
     assert not partial
     after = httpx.post(f"{url}/rum", content=beacon(10**6), headers={"Origin": ORIGIN, "Content-Type": "text/plain"})
     assert after.status_code == 204
+
+
+def _with_site(tmp: Path, name: str, origin: str) -> Path:
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    data["rum"] = {"sites": [{"tenant": "lumen", "key": KEY, "origins": [origin]}]}
+    path = tmp / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.browser
+def test_the_probes_visit_and_its_beacon_agree_on_lcp_cls_and_inp(tmp_path: Path) -> None:
+    from bigday.load.launcher import free_port
+    from bigday.runfolder import RunFolder, read_probe_samples
+    from bigday.target.server import TargetConfig, running_target
+
+    visit = 900_000 + secrets.randbelow(99_999)  # this run's label: the store could hold other runs' beacons
+    collector_port, store = free_port(), tmp_path / "rum.sqlite"
+    endpoint = f"http://127.0.0.1:{collector_port}/rum"
+    config = TargetConfig(scenario=_with_site(tmp_path, "target.yaml", "http://127.0.0.1:1"), rum_endpoint=endpoint)
+    with running_target(config) as target:
+        scenario = _with_site(tmp_path, "rum.yaml", target.rstrip("/"))
+        proc, _ = start_collector(store, scenario, collector_port)
+        try:
+            results = tmp_path / "results"
+            probe = subprocess.run(
+                [sys.executable, "-m", "bigday", "probe", "--base-url", target, "--scenario", str(scenario)]
+                + ["--tenant", "lumen", "--runs", "1", "--knob", f"rum={visit}", "--accessibility", "off"]
+                + ["--results-dir", str(results)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert probe.returncode == 0, probe.stdout + probe.stderr
+            samples = read_probe_samples(RunFolder(next(results.iterdir()))).samples
+            assert len(samples) == 5 and all(s.ok and s.attempt == 1 for s in samples), samples
+            deadline, beacons = time.monotonic() + 10, {}
+            while time.monotonic() < deadline and len(beacons) < len(samples):
+                beacons = _beacons_of(store, str(visit))
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=10)
+    assert sorted(beacons) == sorted(s.path for s in samples)  # one beacon per visit, under its route template
+    for s in samples:
+        got = beacons[s.path]
+        assert {"lcp", "cls", "inp"} <= set(got), (s.path, got)
+        for metric, tolerance in (("lcp", 1.0), ("cls", 0.001), ("inp", 1.0)):
+            probe_value = s.metrics[metric]
+            assert probe_value is not None, (s.path, metric)
+            assert abs(got[metric] - probe_value) <= tolerance, (s.path, metric, got[metric], probe_value)
+
+
+def _beacons_of(store: Path, visit: str) -> dict[str, dict[str, float]]:
+    """Route -> metric -> value of the beacons labelled ``visit``; a route with two beacons fails the test."""
+    if not store.exists():
+        return {}
+    conn = sqlite3.connect(store)
+    try:
+        rows = conn.execute("SELECT beacon, route, metric, value FROM rum_values WHERE visit = ?", (visit,)).fetchall()
+    finally:
+        conn.close()
+    by_route: dict[str, dict[str, float]] = {}
+    beacon_of: dict[str, str] = {}
+    for beacon, route, metric, value in rows:
+        assert beacon_of.setdefault(route, beacon) == beacon, f"two beacons for one visit of {route}"
+        by_route.setdefault(route, {})[metric] = value
+    return by_route
