@@ -63,18 +63,35 @@ def start_collector(store: Path, scenario: Path, port: int = 0) -> tuple[subproc
     return proc, found.group(0)
 
 
-def beacon(n: int) -> str:
+def beacon(n: float, **over: Any) -> str:
     """Beacon ``n``: its LCP value (n + 0.5 ms) is its own, so the store can be searched for it."""
-    return json.dumps(
-        {
-            "v": 1,
-            "key": KEY,
-            "tenant": "lumen",
-            "route": "/clients/:id",
-            "device": "mobile",
-            "metrics": {"lcp": {"value": n + 0.5}, "cls": {"value": 0.01}},
-        }
-    )
+    b = {
+        "v": 1,
+        "key": KEY,
+        "tenant": "lumen",
+        "route": "/clients/:id",
+        "device": "mobile",
+        "metrics": {"lcp": {"value": n + 0.5}, "cls": {"value": 0.01}},
+    }
+    return json.dumps({**b, **over})
+
+
+HOSTILE_EVERY = 25  # every 25th request of the load is hostile, the kinds in turn
+HOSTILE_N = 3_333_332  # their LCP (+ 0.5) when they have one: a value no valid beacon of the test reaches
+
+
+def hostile(kind: int) -> tuple[str, str, str, int]:
+    """(what, origin, body, the status it must get)."""
+    ok = beacon(HOSTILE_N)
+    return [
+        ("oversize", ORIGIN, beacon(HOSTILE_N, route="/" + "a" * 17_000), 413),
+        ("NaN", ORIGIN, ok.replace("3333332.5", "NaN"), 400),
+        ("negative", ORIGIN, ok.replace("3333332.5", "-5"), 400),
+        ("unknown metric", ORIGIN, beacon(HOSTILE_N, metrics={"lcpx": {"value": 1}}), 400),
+        ("script in route", ORIGIN, beacon(HOSTILE_N, route="/<script>alert(1)</script>"), 400),
+        ("wrong key", ORIGIN, beacon(HOSTILE_N, key="pk_nobody_0123456789"), 403),
+        ("wrong origin", "http://evil.localhost:1", ok, 403),
+    ][kind % 7]
 
 
 @pytest.fixture
@@ -102,6 +119,7 @@ def test_sigkill_during_load_loses_no_acknowledged_beacon(collector: dict[str, A
     numbers = itertools.count()
     acknowledged: set[int] = set()
     answers: list[int] = []
+    wrong: list[tuple[str, int]] = []  # hostile requests that did not get their 4xx
     stop = threading.Event()
     lock = threading.Lock()
 
@@ -109,14 +127,21 @@ def test_sigkill_during_load_loses_no_acknowledged_beacon(collector: dict[str, A
         with httpx.Client(timeout=10) as client:
             while not stop.is_set():
                 n = next(numbers)
+                what, origin, body, status = (
+                    hostile(n // HOSTILE_EVERY) if n % HOSTILE_EVERY == 0 else ("", ORIGIN, beacon(n), 0)
+                )
                 try:
                     r = client.post(
-                        f"{url}/rum", content=beacon(n), headers={"Origin": ORIGIN, "Content-Type": "text/plain"}
+                        f"{url}/rum", content=body, headers={"Origin": origin, "Content-Type": "text/plain"}
                     )
                 except httpx.HTTPError:
                     time.sleep(0.01)  # the collector is gone: keep trying until told to stop
                     continue
                 with lock:
+                    if status:
+                        if r.status_code != status:
+                            wrong.append((what, r.status_code))
+                        continue
                     answers.append(r.status_code)
                     if 200 <= r.status_code < 300:
                         acknowledged.add(n)
@@ -135,6 +160,7 @@ def test_sigkill_during_load_loses_no_acknowledged_beacon(collector: dict[str, A
         t.join(timeout=20)
     assert at_kill >= 200, f"only {at_kill} beacons acknowledged in {LOAD_S} s: not a load"
     assert set(answers) <= {204, 503}, sorted(set(answers))
+    assert not wrong, wrong
     assert len(acknowledged) == at_kill  # nothing was acknowledged after the kill
 
     url = collector["start"]()  # the same store, opened again after the kill
@@ -153,6 +179,7 @@ def test_sigkill_during_load_loses_no_acknowledged_beacon(collector: dict[str, A
     missing = acknowledged - set(stored)
     assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged beacons are not in the store"
     assert len(stored) == len(set(stored))  # none stored twice
+    assert HOSTILE_N not in stored  # no hostile beacon went in
     assert not partial
     after = httpx.post(f"{url}/rum", content=beacon(10**6), headers={"Origin": ORIGIN, "Content-Type": "text/plain"})
     assert after.status_code == 204
