@@ -287,6 +287,18 @@ def test_field_beside_lab_flags_the_route_the_lab_is_too_kind_to(tmp_path: Path,
     assert "9999" not in r.stdout and "10.0 s" in r.stdout  # petal's route has no page of petal: field only
     mine = json.loads(cli("rum", "report", "--store", store_path, "--tenant", "petal", "--format", "json").stdout)
     assert {v["tenant"] for v in mine["routes"]} == {"petal"}
+    # bigday sla shows the same beside its own figures, in every format, unless --no-field.
+    flag = "the lab is too kind to /photos/gallery: field LCP p75 3.1 s vs lab 1.2 s"
+    terminal = cli("sla", "--store", store_path)
+    assert flag in terminal.stdout and "field (real visits, p75 over 30 days)" in terminal.stdout, terminal.stderr
+    sla = json.loads(cli("sla", "--store", store_path, "--format", "json").stdout)
+    assert sla["field"]["days"] == 30 and flag in sla["field"]["flags"] and "pages" in sla
+    assert "## Field beside lab" in cli("sla", "--store", store_path, "--format", "md").stdout
+    page = cli("sla", "--store", store_path, "--format", "html").stdout
+    assert page.index("Field beside lab") < page.index("</body>") and "3.1 s" in page
+    assert "field" not in json.loads(cli("sla", "--store", store_path, "--format", "json", "--no-field").stdout)
+    petal = json.loads(cli("sla", "--store", store_path, "--format", "json", "--tenant", "petal").stdout)
+    assert {v["tenant"] for v in petal["field"]["routes"]} == {"petal"}
 
 
 def test_a_visit_label_is_kept_and_anything_else_there_refused(tmp_path: Path) -> None:
