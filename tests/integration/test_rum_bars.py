@@ -47,13 +47,18 @@ def _scenario(tmp: Path) -> Path:
 
 
 def start_collector(store: Path, scenario: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    return collector_url(spawn_collector(store, scenario, port))
+
+
+def spawn_collector(store: Path, scenario: Path, port: int = 0) -> subprocess.Popen[str]:
     cmd = ["collect", "--port", str(port), "--store", str(store), "--scenario", str(scenario)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bigday", *cmd],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    return subprocess.Popen(
+        [sys.executable, "-m", "bigday", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+def collector_url(proc: subprocess.Popen[str]) -> tuple[subprocess.Popen[str], str]:
+    """The process and the URL its first line names, once it serves."""
     assert proc.stdout is not None
     line = proc.stdout.readline()
     found = re.search(r"http://127\.0\.0\.1:\d+", line)
@@ -194,38 +199,42 @@ def _with_site(tmp: Path, name: str, origin: str) -> Path:
 
 
 @pytest.mark.browser
-def test_the_probes_visit_and_its_beacon_agree_on_lcp_cls_and_inp(tmp_path: Path) -> None:
+def test_the_probes_visit_and_its_beacon_agree_on_lcp_cls_and_inp(tmp_path: Path, bigday_browser: Any) -> None:
     from bigday.load.launcher import free_port
-    from bigday.runfolder import RunFolder, read_probe_samples
+    from bigday.probe.app import AppUnderTest
+    from bigday.probe.runner import ProbeOptions, probe_app
+    from bigday.settings.scenario import load_scenario
     from bigday.target.server import TargetConfig, running_target
 
     visit = 900_000 + secrets.randbelow(99_999)  # this run's label: the store could hold other runs' beacons
-    collector_port, store = free_port(), tmp_path / "rum.sqlite"
-    endpoint = f"http://127.0.0.1:{collector_port}/rum"
-    config = TargetConfig(scenario=_with_site(tmp_path, "target.yaml", "http://127.0.0.1:1"), rum_endpoint=endpoint)
-    with running_target(config) as target:
-        scenario = _with_site(tmp_path, "rum.yaml", target.rstrip("/"))
-        proc, _ = start_collector(store, scenario, collector_port)
-        try:
-            results = tmp_path / "results"
-            probe = subprocess.run(
-                [sys.executable, "-m", "bigday", "probe", "--base-url", target, "--scenario", str(scenario)]
-                + ["--tenant", "lumen", "--runs", "1", "--knob", f"rum={visit}", "--accessibility", "off"]
-                + ["--results-dir", str(results)],
-                capture_output=True,
-                text=True,
-                timeout=120,
+    target_port, collector_port, store = free_port(), free_port(), tmp_path / "rum.sqlite"
+    scenario = _with_site(tmp_path, "rum.yaml", f"http://127.0.0.1:{target_port}")
+    # Both start at once (each takes seconds on a busy machine); the target sends to the collector's port.
+    proc = spawn_collector(store, scenario, collector_port)
+    try:
+        config = TargetConfig(
+            port=target_port, scenario=scenario, rum_endpoint=f"http://127.0.0.1:{collector_port}/rum"
+        )
+        with running_target(config) as target:
+            collector_url(proc)
+            options = ProbeOptions(
+                scenario=load_scenario(scenario),
+                results_dir=tmp_path / "results",
+                runs=1,
+                tenant="lumen",
+                knobs=(("rum", str(visit)),),
+                accessibility="off",
             )
-            assert probe.returncode == 0, probe.stdout + probe.stderr
-            samples = read_probe_samples(RunFolder(next(results.iterdir()))).samples
+            outcome = probe_app(options, AppUnderTest(target, embedded=False), browser=bigday_browser)
+            samples = [r.to_sample() for r in outcome.runs]
             assert len(samples) == 5 and all(s.ok and s.attempt == 1 for s in samples), samples
             deadline, beacons = time.monotonic() + 10, {}
             while time.monotonic() < deadline and len(beacons) < len(samples):
                 beacons = _beacons_of(store, str(visit))
                 time.sleep(0.1)
-        finally:
-            proc.terminate()
-            proc.communicate(timeout=10)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
     assert sorted(beacons) == sorted(s.path for s in samples)  # one beacon per visit, under its route template
     for s in samples:
         got = beacons[s.path]
