@@ -237,7 +237,11 @@ def _report(
             f"max {latency.max():.1f} ms"
         )
     print(f"hostile answers: {dict(sorted(tally['hostile'].items()))}")
-    print(f"collector: CPU {collector_cpu:.2f} s/s (1.0 = one core), peak RSS {collector_mb:.0f} MB")
+    per_beacon = 1000 * collector_cpu * wall / max(1, sent_valid + hostile_sent)
+    print(
+        f"collector: CPU {collector_cpu:.2f} s/s (1.0 = one core), {per_beacon:.2f} ms of CPU per request, "
+        f"peak RSS {collector_mb:.0f} MB"
+    )
     print(f"generator (Locust): CPU {generator_cpu:.2f} s/s, peak RSS {generator_mb:.0f} MB")
     for p in problems:
         print(f"FAIL: {p}")

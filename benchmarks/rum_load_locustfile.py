@@ -1,7 +1,7 @@
 """The Locust side of benchmarks/rum_load.py (run by it; plain ``locust -f`` works with the same variables).
 
-Each user sends beacons at a constant rate (``RUM_PER_USER`` a second). One request in ``1 / RUM_HOSTILE`` is
-hostile, taking the kinds in turn: oversize, NaN, negative, unknown metric, a script in the route, a wrong
+Each user sends beacons at a constant rate (``RUM_PER_USER`` a second). One request in ``1 / RUM_HOSTILE`` of the
+process is hostile, taking the kinds in turn: oversize, NaN, negative, unknown metric, a script in the route, a wrong
 key, a wrong origin. Every valid beacon's LCP is a value no other beacon has (a counter + 0.5 ms), so the
 driver can find each one in the store. At the end the users' tallies go to ``RUM_OUT`` as JSON: the values
 acknowledged with 2xx, the valid ones refused (status: count), every hostile answer, and each valid
@@ -26,6 +26,9 @@ HOSTILE_EVERY = max(1, round(1 / float(os.environ.get("RUM_HOSTILE", "0.01"))))
 HOSTILE_VALUE = 3_333_333.25
 
 numbers = itertools.count()
+requests = (
+    itertools.count()
+)  # every request of this process, so one in HOSTILE_EVERY is hostile however few each user sends
 tally: dict[str, Any] = {"acked": [], "refused": Counter(), "hostile": Counter(), "latency_ms": []}
 
 
@@ -67,14 +70,11 @@ def _hostile(kind: int) -> tuple[str, str, bytes, int]:
 class BeaconSender(FastHttpUser):
     wait_time = constant_throughput(float(os.environ.get("RUM_PER_USER", "5")))
 
-    def on_start(self) -> None:
-        self.sent = 0
-
     @task
     def send(self) -> None:
-        self.sent += 1
-        if self.sent % HOSTILE_EVERY == 0:
-            self._send_hostile(self.sent // HOSTILE_EVERY)
+        k = next(requests)
+        if k % HOSTILE_EVERY == HOSTILE_EVERY - 1:
+            self._send_hostile(k // HOSTILE_EVERY)
             return
         n = next(numbers)
         body = json.dumps(beacon(n + 0.5)).encode()
