@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
@@ -49,30 +50,22 @@ def _report(args: argparse.Namespace) -> int:
         views = field.field_beside_lab(conn, scenario, args.tenant, args.days)
     flags = field.warnings(views)
     if args.format == "json":
-        print(json.dumps({"days": args.days, "routes": [v.as_dict() for v in views], "flags": flags}, indent=2))
+        print(json.dumps(field.as_json(views, args.days), indent=2))
     else:
         print(f"field (real visits, p75 over {args.days} days) beside lab (bigday's probe, same days)")
-        print("page\troute\tstudio\tmetric\tfield p75\tvisits\tgood\tlab p75\tlab runs\tfield/lab")
-        for v in views:
-            for g in v.gaps:
-                if g.field_p75 is None and g.lab_p75 is None:
-                    continue
-                cells = [
-                    v.page or "(no page)",
-                    v.route,
-                    v.tenant,
-                    g.metric,
-                    "-" if g.field_p75 is None else field.show(g.metric, g.field_p75),
-                    str(g.field_count),
-                    "-" if g.good is None else f"{100 * g.good:.0f}%",
-                    "-" if g.lab_p75 is None else field.show(g.metric, g.lab_p75),
-                    str(g.lab_count),
-                    "-" if g.ratio is None else f"{g.ratio:.2f}x",
-                ]
-                print(plain("\t".join(cells)))
-        for f in flags:
-            print(plain(f))
+        print_table(views)
     return EXIT_VERDICT_FAILED if flags else EXIT_OK
+
+
+def print_table(views: list[Any]) -> None:
+    """The field-beside-lab rows, tab-separated, then the flags (``bigday rum report``, ``bigday sla``)."""
+    from bigday.serve import field
+
+    print("\t".join(field.TABLE_HEAD))
+    for row in field.table_rows(views):
+        print(plain("\t".join(row)))
+    for f in field.warnings(views):
+        print(plain(f))
 
 
 def _prune(args: argparse.Namespace) -> int:

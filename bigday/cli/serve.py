@@ -6,6 +6,7 @@ import argparse
 import getpass
 import signal
 import sys
+from typing import Any
 
 from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
 from bigday.cli.store import add_store_option, store_from_args
@@ -14,35 +15,44 @@ from bigday.present.console import plain
 from bigday.settings import sockets
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+TOKENS_IN_CLEAR = "tokens travel in clear over plain HTTP, so put a TLS proxy in front"
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from bigday.serve.app import build_app
 
-    if not 0 <= args.port <= 65535:
-        raise ConfigError(f"--port: expected 0..65535, got {args.port}")
+    check_port(args.port)
     scenario = scenario_from_args(args)
     with store_from_args(args) as store:
-        app = build_app(store, scenario)
-        sock = sockets.listen(args.host, args.port, backlog=512)
-        host, port = sock.getsockname()[:2]
-        url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-        print(f"bigday serve: serving {url} from {plain(store.display_url)} (Ctrl-C stops it)", flush=True)
-        if args.host not in LOOPBACK:
-            print(
-                "bigday serve: warning: listening beyond loopback; tokens travel in clear over plain HTTP, "
-                "so put a TLS proxy in front",
-                file=sys.stderr,
-                flush=True,
-            )
-        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="off")
-        server = uvicorn.Server(config)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: None)  # uvicorn re-raises the signal it handled; a stop is exit 0
-        server.run(sockets=[sock])
+        run_server(build_app(store, scenario), args.host, args.port, "bigday serve", store.display_url)
     return EXIT_OK
+
+
+def check_port(port: int) -> None:
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port: expected 0..65535, got {port}")
+
+
+def run_server(app: Any, host: str, port: int, name: str, store_url: str, exposed: str = TOKENS_IN_CLEAR) -> None:
+    """Serve ``app`` on ``host:port`` until SIGINT or SIGTERM; the first line printed names the URL (port 0:
+    the one it got), which is what scripts and tests wait for."""
+    import uvicorn
+
+    sock = sockets.listen(host, port, backlog=512)
+    bound_host, bound_port = sock.getsockname()[:2]
+    url = f"http://[{bound_host}]:{bound_port}" if ":" in bound_host else f"http://{bound_host}:{bound_port}"
+    print(f"{name}: serving {url} from {plain(store_url)} (Ctrl-C stops it)", flush=True)
+    if host not in LOOPBACK:
+        print(
+            f"{name}: warning: listening beyond loopback; {exposed}",
+            file=sys.stderr,
+            flush=True,
+        )
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="off")
+    server = uvicorn.Server(config)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)  # uvicorn re-raises the signal it handled; a stop is exit 0
+    server.run(sockets=[sock])
 
 
 def _tokens(args: argparse.Namespace) -> int:

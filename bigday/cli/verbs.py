@@ -25,6 +25,7 @@ VERBS: dict[str, tuple[str, str]] = {
     ),
     "sla": ("sla", "SLA evidence from the monitor's checks: availability, within thresholds, error budget, burn rates"),
     "serve": ("serve", "serve the dashboard live from the store (tokens: admin or tenant:ID)"),
+    "collect": ("collect", "serve the field-beacon collector alone (POST /rum), without the dashboard"),
     "rum": ("rum", "field data: the web-vitals beacon snippet, field p75 beside the lab's, retention"),
     "target": ("target", "serve the embedded reference target"),
     "scenario": ("scenario", "validate a scenario file and print what it describes"),

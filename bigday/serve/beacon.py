@@ -3,7 +3,7 @@
 A beacon is a JSON object of at most ``MAX_BEACON_BYTES``::
 
     {"v": 1, "key": "pk_...", "tenant": "lumen", "route": "/clients/:id", "nav": "navigate",
-     "device": "mobile", "ect": "4g",
+     "device": "mobile", "ect": "4g", "visit": "probe-1234" (optional: a synthetic visit's label),
      "metrics": {"lcp": {"value": 1234.5, "attribution": {"target": "#hero", ...}}, "cls": {...}, ...}}
 
 Any violation (an unknown key or metric, a number that is not finite or out of range, a route that is a raw
@@ -70,7 +70,9 @@ ATTRIBUTION: dict[str, dict[str, type]] = {
     },
     "fid": {"eventType": str, "eventTarget": str, "loadState": str},
 }
-TOP_KEYS = frozenset({"v", "key", "tenant", "route", "nav", "device", "ect", "metrics"})
+TOP_KEYS = frozenset({"v", "key", "tenant", "route", "nav", "device", "ect", "metrics", "visit"})
+# A synthetic visit's label (the page's data-visit): short, plain, so a probe can find its own beacon.
+VISIT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class BeaconRejected(Exception):
@@ -90,6 +92,7 @@ class Beacon:
     device: str | None  # as the page said; None: take the user agent's
     connection: str | None
     metrics: dict[str, tuple[float, dict[str, Any]]]  # name -> (value, attribution)
+    visit: str | None = None  # the page's label of this view, when it gave one (synthetic visits)
 
     def rows(self, received_at: datetime, browser: str, device: str) -> list[dict[str, Any]]:
         """The store's rows for it, one per metric (``bigday.store.schema.rum_values``)."""
@@ -108,6 +111,7 @@ class Beacon:
                 "metric": name,
                 "value": value,
                 "attribution": json.dumps(attribution, separators=(",", ":")) if attribution else None,
+                "visit": self.visit,
             }
             for name, (value, attribution) in self.metrics.items()
         ]
@@ -212,6 +216,9 @@ def parse_beacon(body: bytes) -> Beacon:
         raise BeaconRejected(400, "tenant: expected an id of lower-case letters, digits, _ or -")
     if (problem := route_problem(raw.get("route"))) is not None:
         raise BeaconRejected(400, problem)
+    visit = raw.get("visit")
+    if visit is not None and not (isinstance(visit, str) and VISIT.match(visit)):
+        raise BeaconRejected(400, "visit: expected 1 to 64 letters, digits, _ or -")
     return Beacon(
         key=key,
         tenant=tenant,
@@ -220,6 +227,7 @@ def parse_beacon(body: bytes) -> Beacon:
         device=_choice(raw.get("device"), DEVICES, "device"),
         connection=_choice(raw.get("ect"), CONNECTIONS, "ect"),
         metrics=_metrics(raw.get("metrics")),
+        visit=visit,
     )
 
 

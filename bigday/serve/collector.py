@@ -27,6 +27,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -52,6 +53,7 @@ SCRIPT_PATH = "/rum/rum.js"
 PRUNE_EVERY_S = 3600.0
 MAX_BUCKETS = 100_000
 CONTENT_TYPES = ("text/plain", "application/json")
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @lru_cache(maxsize=4)
@@ -251,14 +253,32 @@ class Collector:
             with self.store.begin("pruning field beacons past their retention") as conn:
                 rum_store.prune(conn, self.policy.retention_s)
 
+    def routes(self) -> list[Route]:
+        return [
+            Route("/rum", self.post, methods=["POST"]),
+            Route("/rum", self.preflight, methods=["OPTIONS"]),
+            Route(SCRIPT_PATH, self.serve_script, methods=["GET"]),
+        ]
+
 
 def collector_routes(store: Store, policy: RumPolicy) -> list[Route]:
-    c = Collector(store, policy)
-    return [
-        Route("/rum", c.post, methods=["POST"]),
-        Route("/rum", c.preflight, methods=["OPTIONS"]),
-        Route(SCRIPT_PATH, c.serve_script, methods=["GET"]),
-    ]
+    return Collector(store, policy).routes()
+
+
+def collector_app(store: Store, policy: RumPolicy) -> Starlette:
+    """The collector alone (``bigday collect``): the routes ``bigday serve`` hosts beside its dashboard, and a
+    ``/healthz`` that says whether the writer keeps up."""
+    collector = Collector(store, policy)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True, "waiting": collector.waiting, "queue": policy.queue}, headers=NO_STORE)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": "not found; the collector answers POST /rum"}, 404, headers=NO_STORE)
+
+    return Starlette(
+        routes=[*collector.routes(), Route("/healthz", healthz)], exception_handlers={404: not_found, 405: not_found}
+    )
 
 
 def snippet(

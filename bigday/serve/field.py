@@ -128,3 +128,69 @@ def field_beside_lab(
 
 def warnings(views: list[RouteView]) -> list[str]:
     return [warning(v, g) for v in views for g in v.gaps if g.too_kind and g.lab_p75 is not None]
+
+
+def measured(views: list[RouteView]) -> list[RouteView]:
+    """The routes with a field or lab figure (the ones worth a row)."""
+    return [v for v in views if any(g.field_p75 is not None or g.lab_p75 is not None for g in v.gaps)]
+
+
+def as_json(views: list[RouteView], days: int) -> dict[str, Any]:
+    return {"days": days, "routes": [v.as_dict() for v in views], "flags": warnings(views)}
+
+
+def table_rows(views: list[RouteView]) -> list[list[str]]:
+    """page, route, studio, metric, field p75, visits, good, lab p75, lab runs, field/lab: one row per metric
+    with a figure (``bigday rum report``, ``bigday sla``)."""
+    rows = []
+    for v in views:
+        for g in v.gaps:
+            if g.field_p75 is None and g.lab_p75 is None:
+                continue
+            rows.append(
+                [
+                    v.page or "(no page)",
+                    v.route,
+                    v.tenant,
+                    g.metric,
+                    "-" if g.field_p75 is None else show(g.metric, g.field_p75),
+                    str(g.field_count),
+                    "-" if g.good is None else f"{100 * g.good:.0f}%",
+                    "-" if g.lab_p75 is None else show(g.metric, g.lab_p75),
+                    str(g.lab_count),
+                    "-" if g.ratio is None else f"{g.ratio:.2f}x",
+                ]
+            )
+    return rows
+
+
+TABLE_HEAD = ["page", "route", "studio", "metric", "field p75", "visits", "good", "lab p75", "lab runs", "field/lab"]
+
+
+def as_markdown(views: list[RouteView], days: int) -> str:
+    def cell(s: str) -> str:
+        return s.replace("|", "\\|")
+
+    lines = [
+        f"## Field beside lab (real visits' p75 over {days} days beside bigday's probe)",
+        "",
+        "| " + " | ".join(TABLE_HEAD) + " |",
+        "|" + "---|" * len(TABLE_HEAD),
+    ]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table_rows(views)]
+    lines += ["", *(f"- **{cell(f)}**" for f in warnings(views))]
+    return "\n".join(lines) + "\n"
+
+
+def as_html(views: list[RouteView], days: int) -> str:
+    from html import escape
+
+    head = "".join(f"<th>{escape(h)}</th>" for h in TABLE_HEAD)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in table_rows(views))
+    flags = "".join(f"<li><strong>{escape(f)}</strong></li>" for f in warnings(views))
+    return (
+        f"<section><h2>Field beside lab (real visits' p75 over {days} days beside bigday's probe)</h2>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        + (f"<ul>{flags}</ul>" if flags else "")
+        + "</section>\n"
+    )

@@ -1,6 +1,7 @@
 /* bigday field beacon: web-vitals (the pinned attribution build, served before this) measured on a real
    visit, sent once when the page is first hidden. Configuration: the script tag's data-key, data-endpoint,
-   data-sample-rate, data-tenant and data-route, or window.bigdayRum = {tenant: fn, route: fn} set by the app
+   data-sample-rate, data-tenant, data-route and data-visit (a synthetic visit's label, for a probe to find its
+   own beacon; never anything of a real visitor's), or window.bigdayRum = {tenant: fn, route: fn} set by the app
    before this script runs. The route is a template (/clients/:id); without one, id-like segments of the
    path become :id and the query and fragment are never sent. */
 (function () {
@@ -84,7 +85,8 @@
       nav: navigation || undefined,
       device: deviceClass(),
       ect: connection || undefined,
-      metrics: metrics
+      metrics: metrics,
+      visit: ds.visit || undefined
     });
     var queued = false;
     try {

@@ -59,12 +59,17 @@ def _v5_rum(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.V5_TABLES))
 
 
+def _v6_rum_visit(conn: Connection) -> None:
+    _add_column(conn, "rum_values", "visit")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
     Migration(2, "monitor: schedule, checks, maintenance, notifications, tokens, audit log; alert tenant", _v2_monitor),
     Migration(3, "runs.verdict holds 'inconclusive'", _v3_longer_verdicts),
     Migration(4, "samples.engine: bigday or lighthouse", _v4_sample_engine),
     Migration(5, "rum_values: field beacons (web-vitals from real visits)", _v5_rum),
+    Migration(6, "rum_values.visit: a synthetic visit's label, to find its beacon", _v6_rum_visit),
 )
 LATEST = MIGRATIONS[-1].version
 

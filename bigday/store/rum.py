@@ -71,6 +71,7 @@ COLUMNS = (
     "metric",
     "value",
     "attribution",
+    "visit",
 )
 
 
@@ -83,6 +84,7 @@ def _sqlite_time(t: datetime) -> str:
 
 def insert_values(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert validated rows (one per metric of a beacon) in one executemany; the caller's transaction.
+    A row without ``visit`` stores none.
 
     The driver gets plain tuples: SQLAlchemy's per-row parameter processing cost three times the insert itself
     (a collector writes thousands of rows a second)."""
@@ -94,12 +96,13 @@ def insert_values(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     if sqlite:
         params = [
             tuple(
-                _sqlite_time(r[c]) if c == "received_at" else r[c].isoformat() if c == "day" else r[c] for c in COLUMNS
+                _sqlite_time(r[c]) if c == "received_at" else r[c].isoformat() if c == "day" else r.get(c)
+                for c in COLUMNS
             )
             for r in rows
         ]
     else:
-        params = [tuple(r[c] for c in COLUMNS) for r in rows]
+        params = [tuple(r.get(c) for c in COLUMNS) for r in rows]  # visit: absent for most beacons
     conn.exec_driver_sql(sql, params)
     return len(rows)
 

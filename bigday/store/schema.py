@@ -315,6 +315,9 @@ rum_values = Table(
     Column("metric", String(8), nullable=False),  # lcp | inp | cls | fcp | ttfb | fid
     Column("value", Float, nullable=False),
     Column("attribution", Text),  # JSON: web-vitals' attribution of this metric, validated and bounded
+    # The page view's own label when its page gave one (data-visit): a synthetic visit's, so a probe can find the
+    # beacon of the visit it measured. Never set from anything of the visitor's.
+    Column("visit", String(64)),
 )
 # Covering for the field p75: a group's values in order, with the day to keep the window, need no table row.
 Index(

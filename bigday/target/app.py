@@ -23,8 +23,8 @@ from bigday.target.faults import LOOPBACK_CLIENTS, FaultSwitches
 from bigday.target.helpers import DEFAULT_CPU_SHARE, HelperCrashed
 from bigday.target.images import ImageAsset, make_images
 from bigday.target.jsgen import CHUNKS, Chunk, build_chunks, padding
-from bigday.target.knobs import Knobs, overrides_query, request_overrides
-from bigday.target.pages import PAGE_BY_PATH, PAGES, GalleryPhoto, PageContext, render_page
+from bigday.target.knobs import DEFAULT_RUM_ENDPOINT, Knobs, overrides_query, request_overrides
+from bigday.target.pages import PAGE_BY_PATH, PAGES, GalleryPhoto, PageContext, render_page, rum_tag
 from bigday.target.pools import QueueFull, Ticket, WorkerPools
 from bigday.target.uploads import PhotoStore, UploadRejected
 
@@ -46,6 +46,7 @@ class AppSettings:
     upload_limit_bytes: int
     knobs: Knobs
     upload_cpu_share: float = DEFAULT_CPU_SHARE
+    rum_endpoint: str = DEFAULT_RUM_ENDPOINT  # where the snippet (the rum knob) sends its beacons
 
 
 class HttpError(Exception):
@@ -194,9 +195,19 @@ class TargetApp:
             knobs,
             overrides_query(overrides, tenant.tenant.id),
             self.gallery_photos(tenant.tenant.id) if spec.key == "gallery" else (),
+            self.rum_tag(knobs, tenant.tenant.id, spec.path),
         )
         html = await self.pooled(request, lambda: render_page(ctx).encode("utf-8"))
         return Response(html, media_type="text/html; charset=utf-8", headers=NO_STORE)
+
+    def rum_tag(self, knobs: Knobs, tenant: str, route: str) -> str:
+        """The field-beacon snippet when the rum knob asks for it, with the key of the tenant's rum site."""
+        if not knobs.rum:
+            return ""
+        site = next((s for s in self.scenario.rum.sites if s.tenant == tenant), None)
+        if site is None:
+            raise HttpError(400, f"rum={knobs.rum}: the scenario's rum.sites names no site for tenant {tenant!r}")
+        return rum_tag(self.settings.rum_endpoint, site.key, tenant, route, knobs.rum)
 
     async def root(self, request: Request) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""

@@ -10,6 +10,9 @@ from urllib.parse import urlencode
 
 from bigday.errors import ConfigError
 
+# Where the rum knob's snippet sends beacons unless --rum-endpoint says otherwise: bigday collect's default.
+DEFAULT_RUM_ENDPOINT = "http://127.0.0.1:8080/rum"
+
 
 @dataclass(frozen=True)
 class KnobSpec:
@@ -47,6 +50,9 @@ class Knobs:
     timer_hero: int = _knob(0, 0, 60_000, "ms after navigation start a timer draws the hero (no network activity)")
     raf_hero: int = _knob(0, 0, 60_000, "ms after navigation start a chain of animation frames draws the hero")
     a11y: int = _knob(0, 0, 1, "1: the page carries accessibility violations (image-alt, button-name, color-contrast)")
+    rum: int = _knob(
+        0, 0, 999_999_999, "N > 0: the page includes the field-beacon snippet; its beacon is labelled visit N"
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

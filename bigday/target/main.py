@@ -13,7 +13,7 @@ from pathlib import Path
 from bigday.errors import EXIT_USAGE, BigdayError, ConfigError
 from bigday.settings.scenario import parse_size_bytes
 from bigday.target.helpers import DEFAULT_CPU_SHARE
-from bigday.target.knobs import KNOB_SPECS, Knobs, knobs_from_env, parse_knob
+from bigday.target.knobs import DEFAULT_RUM_ENDPOINT, KNOB_SPECS, Knobs, knobs_from_env, parse_knob
 from bigday.target.pools import ISOLATION_MODES
 from bigday.target.server import MIN_CPU_SHARE, TargetConfig, serve
 
@@ -94,6 +94,13 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
         f"jobs ({MIN_CPU_SHARE:g}..1; default {DEFAULT_CPU_SHARE:g})",
     )
     p.add_argument("--scenario", "-s", metavar="FILE", help="scenario whose tenants to serve (default wedsync.yaml)")
+    p.add_argument(
+        "--rum-endpoint",
+        default=DEFAULT_RUM_ENDPOINT,
+        metavar="URL",
+        help="the collector the field-beacon snippet sends to when the rum knob is on (bigday collect; "
+        f"default {DEFAULT_RUM_ENDPOINT}; loopback only)",
+    )
     knobs = p.add_argument_group("fault knobs (also BIGDAY_TARGET_<KNOB>; a request's query string wins)")
     for spec in KNOB_SPECS:
         knobs.add_argument(
@@ -122,6 +129,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         upload_cpu_share=args.upload_cpu_share,
         scenario=Path(args.scenario) if args.scenario else None,
         knobs=replace(knobs, **flags),
+        rum_endpoint=args.rum_endpoint,
     )
 
 

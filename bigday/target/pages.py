@@ -54,6 +54,7 @@ class PageContext:
     knobs: Knobs  # in effect for this request
     sub_query: str  # tenant + explicit knob overrides, appended to sub-resource URLs
     photos: tuple[GalleryPhoto, ...] = ()
+    rum_tag: str = ""  # the field-beacon snippet (the rum knob), last in the body
 
 
 def _json_script(element_id: str, value: object) -> str:
@@ -119,7 +120,7 @@ def render_page(ctx: PageContext) -> str:
 </div>
 </main>
 <footer class="site-footer"><p>{escape(tenant.name)} · bigday reference app</p>{_violations(ctx)}</footer>
-</body>
+{ctx.rum_tag}</body>
 </html>
 """
 
@@ -130,6 +131,22 @@ _DRAWN_HERO_TEXT = (
     "Plan the shot list, share the timeline and deliver the gallery without a single lost file. "
     "Couples choose their favourites, planners see the day minute by minute, and the studio keeps it all in one place."
 )
+
+
+def rum_tag(endpoint: str, key: str, tenant: str, route: str, visit: int) -> str:
+    """The snippet as an app includes it: the collector's script (``GET /rum/rum.js`` next to ``endpoint``)
+    with the site's key, the tenant, the page's route template and the visit's label. No integrity hash: the
+    target cannot read the collector's bytes (``bigday rum snippet`` prints the tag with one)."""
+    script = endpoint.rsplit("/", 1)[0] + "/rum/rum.js"
+    attrs = {
+        "src": script,
+        "data-key": key,
+        "data-endpoint": endpoint,
+        "data-tenant": tenant,
+        "data-route": route,
+        "data-visit": str(visit),
+    }
+    return "<script async" + "".join(f' {k}="{escape(v)}"' for k, v in attrs.items()) + "></script>\n"
 
 
 def _hero(ctx: PageContext, q: str, w: int, h: int) -> str:

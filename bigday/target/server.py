@@ -18,16 +18,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bigday.errors import ConfigError, RunError
 from bigday.settings import children, sockets
 from bigday.target.helpers import DEFAULT_CPU_SHARE
-from bigday.target.knobs import KNOB_NAMES, Knobs, check_knob
+from bigday.target.knobs import DEFAULT_RUM_ENDPOINT, KNOB_NAMES, Knobs, check_knob
 from bigday.target.pools import ISOLATION_MODES
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 GIL_SWITCH_INTERVAL_S = 0.0005
 MIN_CPU_SHARE = 0.05
+
+
+def _rum_endpoint_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not parts.path.endswith("/rum") or parts.query or parts.fragment:
+        return f"expected a collector's URL like http://127.0.0.1:8080/rum, got {url!r}"
+    if host not in LOOPBACK_HOSTS and host != "localhost" and not host.endswith(".localhost"):
+        return f"the reference target's pages send beacons to loopback only, got host {host!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class TargetConfig:
     scenario: Path | None = None  # None: scenarios/wedsync.yaml
     knobs: Knobs = field(default_factory=Knobs)
     start_timeout_s: float = 30.0
+    rum_endpoint: str = DEFAULT_RUM_ENDPOINT  # the collector the snippet sends to (the rum knob)
 
     def __post_init__(self) -> None:
         if self.host not in LOOPBACK_HOSTS:
@@ -65,6 +77,8 @@ class TargetConfig:
             )
         if not 1 <= self.upload_limit_bytes <= 2_000_000_000:
             raise ConfigError(f"target upload limit: expected 1 B..2 GB, got {self.upload_limit_bytes} bytes")
+        if (problem := _rum_endpoint_problem(self.rum_endpoint)) is not None:
+            raise ConfigError(f"target rum_endpoint: {problem}")
         if self.start_timeout_s <= 0:
             raise ConfigError(f"target start_timeout_s: expected a positive number, got {self.start_timeout_s}")
 
@@ -145,6 +159,7 @@ def serve(
         config.upload_limit_bytes,
         config.knobs,
         config.upload_cpu_share,
+        config.rum_endpoint,
     )
     app = build_app(scenario, settings)
     if sock is None:
@@ -192,6 +207,8 @@ def _child_command(config: TargetConfig, fd: int) -> list[str]:
         str(config.upload_limit_bytes),
         "--upload-cpu-share",
         repr(config.upload_cpu_share),
+        "--rum-endpoint",
+        config.rum_endpoint,
     ]
     if config.scenario is not None:
         cmd += ["--scenario", str(config.scenario)]

@@ -287,3 +287,102 @@ def test_field_beside_lab_flags_the_route_the_lab_is_too_kind_to(tmp_path: Path,
     assert "9999" not in r.stdout and "10.0 s" in r.stdout  # petal's route has no page of petal: field only
     mine = json.loads(cli("rum", "report", "--store", store_path, "--tenant", "petal", "--format", "json").stdout)
     assert {v["tenant"] for v in mine["routes"]} == {"petal"}
+    # bigday sla shows the same beside its own figures, in every format, unless --no-field.
+    flag = "the lab is too kind to /photos/gallery: field LCP p75 3.1 s vs lab 1.2 s"
+    terminal = cli("sla", "--store", store_path)
+    assert flag in terminal.stdout and "field (real visits, p75 over 30 days)" in terminal.stdout, terminal.stderr
+    sla = json.loads(cli("sla", "--store", store_path, "--format", "json").stdout)
+    assert sla["field"]["days"] == 30 and flag in sla["field"]["flags"] and "pages" in sla
+    assert "## Field beside lab" in cli("sla", "--store", store_path, "--format", "md").stdout
+    page = cli("sla", "--store", store_path, "--format", "html").stdout
+    assert page.index("Field beside lab") < page.index("</body>") and "3.1 s" in page
+    assert "field" not in json.loads(cli("sla", "--store", store_path, "--format", "json", "--no-field").stdout)
+    petal = json.loads(cli("sla", "--store", store_path, "--format", "json", "--tenant", "petal").stdout)
+    assert {v["tenant"] for v in petal["field"]["routes"]} == {"petal"}
+
+
+def test_a_visit_label_is_kept_and_anything_else_there_refused(tmp_path: Path) -> None:
+    rows = parse_beacon(_body(visit="probe-42_a")).rows(utc_now(), "chrome", "desktop")
+    assert {r["visit"] for r in rows} == {"probe-42_a"}
+    assert parse_beacon(_body()).rows(utc_now(), "chrome", "desktop")[0]["visit"] is None
+    for bad in ("", "x" * 65, "a b", "<script>", "1;DROP", 42, ["a"]):
+        with pytest.raises(BeaconRejected) as e:
+            parse_beacon(_body(visit=bad))
+        assert e.value.status == 400 and "visit" in e.value.reason
+    with open_store(str(tmp_path / "s.sqlite")) as store:
+        with store.begin() as conn:
+            rum_store.insert_values(conn, rows)
+            rum_store.insert_values(conn, parse_beacon(_body()).rows(utc_now(), "chrome", "desktop"))
+        with store.read() as conn:
+            from sqlalchemy import text
+
+            got = conn.execute(text("SELECT visit FROM rum_values ORDER BY id")).scalars().all()
+    assert got == ["probe-42_a", None]
+
+
+def _target_page(scenario: Any, path: str, endpoint: str | None = None) -> Any:
+    import asyncio
+    import concurrent.futures
+
+    import httpx
+
+    from bigday.target.app import AppSettings, build_app
+    from bigday.target.knobs import Knobs
+
+    extra = {} if endpoint is None else {"rum_endpoint": endpoint}
+    app = build_app(scenario, AppSettings("fair", 1, 16, 1_000_000, Knobs(), **extra))
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 4711))
+        async with httpx.AsyncClient(transport=transport, base_url="http://target") as c:
+            return await c.get(path)
+
+    try:  # in a thread of its own: a session's sync Playwright may already run an event loop on this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(call())).result()
+    finally:
+        app.state.target.close()
+
+
+def test_the_reference_target_includes_the_snippet_when_the_rum_knob_is_on(tmp_path: Path) -> None:
+    site = {"tenant": "lumen", "key": KEY, "origins": ["http://127.0.0.1:1"]}
+    scenario = _scenario(tmp_path, {"sites": [site]})
+    on = _target_page(scenario, "/forms/new?tenant=lumen&rum=4242", "http://127.0.0.1:9/rum")
+    assert on.status_code == 200
+    tag = on.text[on.text.index('<script async src="http://127.0.0.1:9/rum/rum.js"') :].split("</script>")[0]
+    for attr in (f'data-key="{KEY}"', 'data-tenant="lumen"', 'data-route="/forms/new"', 'data-visit="4242"'):
+        assert attr in tag, tag
+    assert 'data-endpoint="http://127.0.0.1:9/rum"' in tag
+    off = _target_page(scenario, "/forms/new?tenant=lumen")
+    assert off.status_code == 200 and "rum.js" not in off.text  # off by default
+    nosite = _target_page(scenario, "/forms/new?tenant=petal&rum=1")
+    assert nosite.status_code == 400 and "no site for tenant 'petal'" in nosite.json()["error"]
+
+
+def test_the_targets_rum_endpoint_must_be_a_loopback_collector() -> None:
+    from bigday.target.server import TargetConfig
+
+    assert TargetConfig(rum_endpoint="http://rum.localhost:8080/rum").rum_endpoint.endswith("/rum")
+    for bad in (
+        "https://rum.example.com/rum",
+        "http://127.0.0.1:8080/",
+        "ftp://127.0.0.1/rum",
+        "http://127.0.0.1/rum?x",
+    ):
+        with pytest.raises(ConfigError, match="rum_endpoint"):
+            TargetConfig(rum_endpoint=bad)
+
+
+def test_collect_refuses_a_scenario_without_sites_in_one_line(tmp_path: Path, cli: Any) -> None:
+    store = tmp_path / "s.sqlite"
+    r = cli("collect", "--port", "0", "--store", str(store))
+    assert r.returncode == 2 and "rum.sites is empty" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not store.exists()  # judged before the store was opened
+    r = cli("collect", "--port", "70000")
+    assert r.returncode == 2 and "--port" in r.stderr
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    data["rum"] = {"sites": [{"tenant": "lumen", "key": "nope", "origins": ["http://x.localhost"]}]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    r = cli("collect", "--scenario", str(path), "--store", str(store))
+    assert r.returncode == 2 and "rum.sites[0].key: expected a public key" in r.stderr and not store.exists()

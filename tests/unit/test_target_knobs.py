@@ -26,6 +26,7 @@ def test_defaults_and_names_match_the_contract():
         "timer_hero",
         "raf_hero",
         "a11y",
+        "rum",
     )
     k = Knobs()
     assert (k.shift_at, k.jank_every, k.lcp_delay) == (300, 100, 0)
