@@ -8,15 +8,20 @@ import pytest
 from bigday.compare.ab import Judge, judge_look
 from bigday.compare.regression import regression_checks
 from bigday.report.ab import render_ab_markdown
+from bigday.report.answer import JudgedRun, decide
 from bigday.runfolder import (
     AbDesign,
     AbExperiment,
     AbRun,
     AbSide,
     AbVerdict,
+    Decision,
     RegressionLabel,
     RunFolder,
+    RunKind,
     Status,
+    Verdicts,
+    outcome_of,
     read_ab,
     utc_now,
     write_ab,
@@ -77,6 +82,15 @@ def test_three_runs_of_a_50_percent_lcp_rise_say_too_few_runs_and_do_not_pass() 
     checks = {c.metric: c for c in regression_checks(_pages(rng, 10, 1500), _pages(rng, 10, 1000), POLICY)}
     assert checks["lcp"].status is Status.FAIL and checks["lcp"].comparison.label is RegressionLabel.REGRESSION
     assert "too few" not in checks["fcp"].message and checks["fcp"].status is Status.PASS
+
+
+def test_the_saturday_answer_is_not_go_when_the_runs_were_too_few() -> None:
+    rng = np.random.default_rng(5)
+    checks = tuple(regression_checks(_pages(rng, 3, 1500), _pages(rng, 3, 1000), POLICY))
+    verdicts = Verdicts(run_id="r", kind=RunKind.PROBE, outcome=outcome_of(checks), checks=checks)
+    answer = decide([JudgedRun(role="probe", verdicts=verdicts)])
+    assert answer.decision is Decision.INCONCLUSIVE, answer.headline
+    assert "home lcp" in answer.reasons[0].text and "too few to show any change" in answer.reasons[0].text
 
 
 def test_a_comparison_that_could_fire_but_not_at_the_minimum_effect_says_what_it_can_show() -> None:
