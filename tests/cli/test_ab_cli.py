@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,19 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: tuple[st
 def test_the_help_names_the_exit_codes() -> None:
     out = bigday("ab", "--help")
     assert out.returncode == 0 and "Exit 0: B not worse on a gated metric" in " ".join(out.stdout.split())
+
+
+@pytest.mark.browser
+def test_run_with_runs_auto_and_no_baseline_stops_at_the_first_look(tmp_path: Path) -> None:
+    out = bigday("run", "--runs", "auto", "--max-runs", "5", "--pages", "new-form", "--results-dir", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "--runs auto: no baseline to compare with: stopped at the first look" in out.stderr
+    (folder,) = (p for p in tmp_path.iterdir() if p.is_dir())
+    assert len(json.loads((folder / "samples.json").read_text())["samples"]) == 5
+
+
+def test_runs_auto_needs_a_comparison() -> None:
+    out = run_cli("probe", "--runs", "auto")
+    assert out.returncode == 2 and "--runs auto: probes until the comparison with the baseline is decided" in out.stderr
+    out = run_cli("run", "--runs", "auto", "--max-runs", "2")
+    assert out.returncode == 2 and "--max-runs: expected 5..1000 with --runs auto, got 2" in out.stderr
