@@ -33,7 +33,6 @@ from bigday.runfolder import (
     RunFile,
     RunFolder,
     RunsMode,
-    Status,
     exit_code_of,
     utc_now,
     write_ab,
@@ -162,7 +161,7 @@ def handle(args: argparse.Namespace) -> int:
     write_ab(folder, experiment)
     write_ab_report(folder, render_ab_markdown(experiment))
     show_experiment(experiment, args.json, out, str(folder.file(RunFile.AB_REPORT)))
-    return exit_code_of(experiment.outcome if experiment.outcome is not Status.WARN else Status.PASS, args.strict)
+    return exit_code_of(experiment.outcome, args.strict)
 
 
 def register(sub: Subparsers) -> None:
