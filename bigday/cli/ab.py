@@ -23,12 +23,13 @@ from bigday.present.console import console, err_console
 from bigday.probe.ab import AbMeasureOptions, SideTarget, measure_ab
 from bigday.probe.app import check_answers
 from bigday.probe.assets import load_assets
-from bigday.probe.browser import chromium
+from bigday.probe.browser import chromium, in_own_thread, sync_playwright_blocked
 from bigday.probe.profiles import PROFILES
 from bigday.report.ab import render_ab_markdown
 from bigday.runfolder import (
     AbDesign,
     AbExperiment,
+    AbRun,
     AbSide,
     RunFile,
     RunFolder,
@@ -127,12 +128,17 @@ def handle(args: argparse.Namespace) -> int:
     out, err = console(), err_console()
     judge = Judge(scenario.regression, design, metrics)
     started = utc_now()
-    with _target(url_a, url_b, scenario) as embedded, chromium() as browser:
-        a = SideTarget("a", url_a or embedded or "", knobs_a)
-        b = SideTarget("b", url_b or embedded or "", knobs_b)
-        folder = RunFolder.create("ab", results)
-        options = AbMeasureOptions(scenario, pages, profile, design.max_runs, args.timeout)
-        runs = measure_ab(options, a, b, browser, judge.after_round, on_run=lambda r: show_run(err, r))
+    options = AbMeasureOptions(scenario, pages, profile, design.max_runs, args.timeout)
+
+    def measure() -> tuple[RunFolder, list[AbRun]]:
+        with _target(url_a, url_b, scenario) as embedded, chromium() as browser:
+            a = SideTarget("a", url_a or embedded or "", knobs_a)
+            b = SideTarget("b", url_b or embedded or "", knobs_b)
+            folder = RunFolder.create("ab", results)
+            return folder, measure_ab(options, a, b, browser, judge.after_round, on_run=lambda r: show_run(err, r))
+
+    # Where this thread already runs a sync Playwright (a pytest session), Chromium starts in a thread of its own.
+    folder, runs = in_own_thread(measure) if sync_playwright_blocked() else measure()
     findings = judge.result()
     experiment = AbExperiment(
         run_id=folder.run_id,
