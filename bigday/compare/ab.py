@@ -206,9 +206,11 @@ def _inconclusive(
 ) -> AbFinding:
     more = _more_runs(o, margin, alpha)
     need = f"about {more} more runs needed" if more < RUNS_CAP else f"more than {RUNS_CAP} more runs needed"
-    # Two-sided: the rank test's floor doubles.
-    if achievable_q(family_p, index, 2 * min_rank_p(o.n_b, o.n_a), alpha) > alpha:
+    floor = 2 * min_rank_p(o.n_b, o.n_a)  # two-sided: the rank test's floor doubles
+    if floor >= alpha:
         need = f"too few runs to show any change ({runs_phrase(o.n_b, o.n_a)}); {need}"
+    elif achievable_q(family_p, index, floor, alpha) > alpha:
+        need = f"too few runs to show a change of this comparison alone ({runs_phrase(o.n_b, o.n_a)}); {need}"
     return dataclasses.replace(_finding(o, AbVerdict.INCONCLUSIVE, q, bound, None, need), more_runs=more)
 
 

@@ -57,12 +57,20 @@ def too_few_runs(
 ) -> str | None:
     """Words for a comparison that its n cannot decide: None when a change of the minimum effect could be shown.
 
-    "too few runs to show any change" when even the most extreme ordering of the samples would stay above
-    alpha after FDR control; "N runs cannot show a change below ~X%" when the rank test could fire but would
-    need a change larger than the minimum effect to do so with 80 % power."""
+    "too few runs to show any change" when even the most extreme ordering of the samples cannot bring p below
+    alpha; "too few runs to show a change of this comparison alone" when it can, but FDR control over the
+    family (the rest as observed) keeps q above alpha; "N runs cannot show a change below ~X%" when the rank
+    test could fire but would need a change larger than the minimum effect to do so with 80 % power."""
     runs = runs_phrase(len(cur), len(base))
-    if achievable_q(family_p, index, min_rank_p(len(cur), len(base)), alpha) > alpha:
-        return f"too few runs to show any change ({runs}: q could not go below alpha {alpha:g})"
+    floor = min_rank_p(len(cur), len(base))
+    if floor >= alpha:
+        return f"too few runs to show any change ({runs}: the rank test's p cannot go below {floor:.2g})"
+    if achievable_q(family_p, index, floor, alpha) > alpha:
+        # The family could still flag a change many comparisons share (a slower server on every page).
+        return (
+            f"too few runs to show a change of this comparison alone ({runs}, {len(family_p)} comparisons "
+            f"in its FDR family: q could not go below alpha {alpha:g}; try --runs auto)"
+        )
     center = float(np.median(base)) if kind == "ratio" else 0.0
     detectable = detectable_change(cur, base, alpha, center)
     if detectable > minimum:

@@ -84,6 +84,21 @@ def test_three_runs_of_a_50_percent_lcp_rise_say_too_few_runs_and_do_not_pass() 
     assert "too few" not in checks["fcp"].message and checks["fcp"].status is Status.PASS
 
 
+def test_five_runs_in_a_large_family_cannot_show_one_metric_alone() -> None:
+    # 5 vs 5 runs: one-sided p >= 1/252; with 16 gated comparisons and nothing else changed, BH keeps q >= 0.063.
+    rng = np.random.default_rng(6)
+
+    def side(n: int) -> dict[tuple[str, str], np.ndarray]:
+        return {(f"p{i}", m): v for i in range(8) for (_, m), v in _pages(rng, n, 1000).items()}
+
+    checks = {(c.page, c.metric): c for c in regression_checks(side(5), side(5), POLICY)}
+    lcp = checks[("p0", "lcp")]
+    assert lcp.status is Status.INCONCLUSIVE and "a change of this comparison alone (5 runs, 16 comparisons" in (
+        lcp.message
+    ), lcp.message
+    assert all(c.status is Status.PASS for c in regression_checks(side(10), side(10), POLICY))
+
+
 def test_the_saturday_answer_is_not_go_when_the_runs_were_too_few() -> None:
     rng = np.random.default_rng(5)
     checks = tuple(regression_checks(_pages(rng, 3, 1500), _pages(rng, 3, 1000), POLICY))
