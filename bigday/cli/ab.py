@@ -8,13 +8,14 @@ any comparison inconclusive; 2 bad input; 3 the experiment could not be carried 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bigday.cli.common import Subparsers, add_scenario_option, add_verb, results_dir_from_args, scenario_from_args
-from bigday.cli.probe import _knobs
+from bigday.cli.probe import MAX_TIMEOUT_S, _knobs
 from bigday.compare.ab import DEFAULT_METRICS, Judge, outcome_of_findings
 from bigday.errors import ConfigError
 from bigday.metrics import METRICS, base_metric
@@ -123,6 +124,8 @@ def handle(args: argparse.Namespace) -> int:
     profile = resolve.profile(args.profile, PROFILES)
     metrics = _metrics(args.metrics)
     design, mode = _design(args, scenario.regression.alpha)
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
+        raise ConfigError(f"--timeout: expected seconds above 0 and at most {MAX_TIMEOUT_S:g}, got {args.timeout}")
     results = results_dir_from_args(args)
     load_assets()  # a missing npm asset fails before a target or browser is started
     out, err = console(), err_console()

@@ -44,6 +44,7 @@ def test_three_runs_of_a_50_percent_lcp_rise_are_too_few_and_not_passed(tmp_path
         (("--metrics", "lcpp"), "--metrics 'lcpp': unknown metric"),
         (("--pages", "nowhere"), "nowhere"),
         (("--a", "ftp://x"), "--a: expected an http:// or https:// base URL"),
+        (("--timeout", "0"), "--timeout: expected seconds above 0"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
