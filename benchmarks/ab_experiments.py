@@ -61,8 +61,16 @@ def collect(page: str, pool: int, delay: int) -> dict[str, object]:
         t0 = time.perf_counter()
         calibration = measure(url, page, delay, delay, 5)
         lcp_a = median(r.metrics["lcp"] for r in calibration if r.ok and "lcp" in r.metrics)
-        delay_b = delay + round(0.15 * lcp_a)
-        print(f"calibration: median LCP {lcp_a:.0f} ms at lcp_delay={delay} -> B uses lcp_delay={delay_b}", flush=True)
+        guess = delay + round(0.15 * lcp_a)
+        # LCP is not quite the delay plus a constant: one interleaved pilot at the guess corrects it.
+        pilot = measure(url, page, delay, guess, 8)
+        med = {s: median(r.metrics["lcp"] for r in pilot if r.ok and r.side == s and "lcp" in r.metrics) for s in "ab"}
+        delay_b = guess + round(1.15 * med["a"] - med["b"])
+        print(
+            f"calibration: median LCP {lcp_a:.0f} ms at lcp_delay={delay}; pilot at {guess}: B/A "
+            f"{med['b'] / med['a']:.3f} -> B uses lcp_delay={delay_b}",
+            flush=True,
+        )
         aa = measure(url, page, delay, delay, pool)
         print(f"  A/A pool: {len(aa)} page runs ({time.perf_counter() - t0:.0f} s)", flush=True)
         ab = measure(url, page, delay, delay_b, pool)

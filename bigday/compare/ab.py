@@ -37,9 +37,10 @@ from bigday.settings.scenario import RegressionPolicy
 from bigday.stats import benjamini_hochberg
 from bigday.stats.sequential import SequentialDesign, min_rank_p
 
-# What an experiment compares unless told: the regression gate's metrics (accessibility aside, which is
-# audited once, not per run) and the two phases before them.
-DEFAULT_METRICS = ("lcp", "fcp", "ttfb", "cls", "inp", "fid", "tbt", "performance_score")
+# What an experiment compares unless told: the loading and stability metrics and the score. INP and FID need
+# the page's interaction and spread widely between runs (30-45 % robust CV measured beside a busy machine), so
+# an experiment that waited for them would rarely stop early: they are compared when named (--metrics).
+DEFAULT_METRICS = ("lcp", "fcp", "ttfb", "cls", "tbt", "performance_score")
 # More runs than this is "far more than is practical": the estimate is shown as a floor.
 RUNS_CAP = 1000
 
@@ -257,13 +258,24 @@ class Judge:
         self.findings = judge_look(a, b, self.policy, self.design, look, self.findings)
         self.looks_taken = look + 1
         keys = {k for k in a if k in b and len(a[k]) >= MIN_SAMPLES and len(b[k]) >= MIN_SAMPLES}
-        if keys and all_decided(self.findings, keys) and look < len(self.design.looks) - 1:
-            self.stopped = f"every comparison decided at look {look + 1} of {len(self.design.looks)}"
+        # The gated comparisons decide when to stop (they decide the exit code); the others are judged at the
+        # looks taken and are inconclusive if still open at the last one. Without gated metrics, all decide.
+        gate = {k for k in keys if base_metric(k[1]) in GATED_METRICS} or keys
+        if gate and all_decided(self.findings, gate) and look < len(self.design.looks) - 1:
+            self.stopped = f"every gated comparison decided at look {look + 1} of {len(self.design.looks)}"
+            self.findings = self._close(a, b, look)
             return True
         if look == len(self.design.looks) - 1:
             self.stopped = f"the last look ({rounds} runs per side)"
             return True
         return False
+
+    def _close(self, a: Samples, b: Samples, look: int) -> dict[tuple[str, str], AbFinding]:
+        """Stopping early: the comparisons still open become inconclusive at this look's figures."""
+        last = SequentialDesign(
+            self.design.looks[: look + 1], self.design.alpha, self.design.nominal[: look + 1], self.design.z_bounds
+        )
+        return judge_look(a, b, self.policy, last, look, self.findings)
 
     def result(self) -> list[AbFinding]:
         return [self.findings[k] for k in sorted(self.findings)]
