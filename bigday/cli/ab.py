@@ -206,7 +206,7 @@ def register(sub: Subparsers) -> None:
         "-n",
         default="auto",
         metavar="N|auto",
-        help="runs per side and page, or auto: measure until every comparison is decided (default)",
+        help="runs per side and page, or auto: measure until every gated comparison is decided (default)",
     )
     p.add_argument(
         "--max-runs",

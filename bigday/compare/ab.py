@@ -12,7 +12,7 @@ look. A comparison is decided
   difference larger than that is ruled out at this n), which lets an A/A experiment stop early too;
 
 and stays open otherwise. A decided comparison keeps the verdict of the look that decided it; measuring stops
-when every comparison is decided or the last look is reached, where the open ones are inconclusive, with an
+when every gated comparison is decided or the last look is reached, where the open ones are inconclusive, with an
 estimate of the runs they would need.
 """
 
