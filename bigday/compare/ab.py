@@ -76,6 +76,11 @@ def _amount(value: float, kind: str, metric: str) -> str:
     return f"{value:.3g}" if abs(value) < 1 else f"{value:,.1f}"
 
 
+def _is_score(metric: str) -> bool:
+    spec = METRICS.get(base_metric(metric))
+    return spec is not None and spec.unit is Unit.SCORE
+
+
 def _better_word(metric: str, worse: bool) -> str:
     spec = METRICS.get(base_metric(metric))
     if spec is not None and spec.unit is Unit.MS:
@@ -260,7 +265,9 @@ class Judge:
         keys = {k for k in a if k in b and len(a[k]) >= MIN_SAMPLES and len(b[k]) >= MIN_SAMPLES}
         # The gated comparisons decide when to stop (they decide the exit code); the others are judged at the
         # looks taken and are inconclusive if still open at the last one. Without gated metrics, all decide.
-        gate = {k for k in keys if base_metric(k[1]) in GATED_METRICS} or keys
+        # Scores are left out: they are computed from the measured metrics (a slower LCP moves the performance
+        # score by a few points, near its 5-point minimum effect, which kept such experiments to --max-runs).
+        gate = {k for k in keys if base_metric(k[1]) in GATED_METRICS and not _is_score(k[1])} or keys
         if gate and all_decided(self.findings, gate) and look < len(self.design.looks) - 1:
             self.stopped = f"every gated comparison decided at look {look + 1} of {len(self.design.looks)}"
             self.findings = self._close(a, b, look)
