@@ -23,6 +23,7 @@ from bigday.settings import limits, resolve
 from bigday.settings.scenario import Scenario
 
 MAX_TIMEOUT_S = 3600.0  # one page run
+AUTO = "auto"
 
 
 def add_probe_options(p: argparse.ArgumentParser) -> None:
@@ -30,9 +31,10 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--runs",
         "-n",
-        type=int,
+        type=_runs,
         metavar="N",
-        help="runs per page (default: $BIGDAY_RUNS or 5; 3 with run --load --time-scale below 1)",
+        help="runs per page (default: $BIGDAY_RUNS or 5; 3 with run --load --time-scale below 1); bigday run "
+        "also takes auto: probe until the comparison with the baseline is decided, at most --max-runs",
     )
     p.add_argument(
         "--profile", choices=tuple(PROFILES), help="throttling profile (default: $BIGDAY_PROFILE or desktop)"
@@ -74,6 +76,15 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _runs(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or auto, got {text!r}") from None
+
+
 def _knobs(items: list[str]) -> tuple[tuple[str, str], ...]:
     out = []
     for item in items:
@@ -92,7 +103,12 @@ def probe_options_from_args(args: argparse.Namespace, scenario: Scenario) -> Pro
         raise ConfigError("--pages: expected comma-separated page names, got nothing")
     # `bigday run --load --time-scale F` (F < 1) is a quick rehearsal: its probe is scaled down too.
     quick = getattr(args, "load", False) and (getattr(args, "time_scale", None) or 1.0) < 1.0
-    runs = resolve.runs(args.runs, quick=quick)
+    if args.runs == AUTO and getattr(args, "max_runs", None) is None:
+        raise ConfigError(
+            "--runs auto: probes until the comparison with the baseline is decided; use it with bigday run "
+            "(or bigday ab for two versions)"
+        )
+    runs = args.max_runs if args.runs == AUTO else resolve.runs(args.runs, quick=quick)
     if runs > limits.MAX_RUNS:
         raise ConfigError(f"--runs: expected at most {limits.MAX_RUNS} runs per page, got {runs}")
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):

@@ -8,21 +8,24 @@ budgets, baseline) → the verdicts, written to the run folder.  Each step takes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rich.text import Text
 
 from bigday.cli.common import add_scenario_options, app_under_test, base_url_from_args, scenario_from_args
 from bigday.cli.compare import add_compare_options, compare_options_from_args, print_warnings
 from bigday.cli.load import add_phase_option, add_scale_options, rehearsals
-from bigday.cli.probe import add_probe_options, probe_options_from_args
+from bigday.cli.probe import AUTO, add_probe_options, probe_options_from_args
 from bigday.cli.saturday import LoadSettings, overrides_for, rehearse
 from bigday.cli.store import add_store_option
 from bigday.cli.verbs import verb_help
 from bigday.compare.engine import CompareOptions, check_compare_inputs, compare_run
+from bigday.compare.enough import SequentialBaseline
 from bigday.errors import EXIT_OK, EXIT_RUN_FAILED, EXIT_VERDICT_FAILED, ConfigError
 from bigday.load.rehearsal import LoadOptions, check_rehearsal
 from bigday.present.answer import show_answer
@@ -36,10 +39,14 @@ from bigday.report.render import RenderOptions, render_data, write_report
 from bigday.report.terminal import render_verdicts
 from bigday.runfolder import Answer, Decision, RunFolder, RunRole, Verdicts, write_answer
 from bigday.serve.history import store_history
+from bigday.settings import limits
 from bigday.settings.scenario import Scenario
+from bigday.stats.sequential import SequentialDesign, group_sequential, look_schedule
 from bigday.store.engine import open_store
 
 TREND_DAYS = 90
+DEFAULT_MAX_RUNS = 30
+FIRST_LOOK = LOOK_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class NightlyOptions:
     probe: ProbeOptions
     compare: CompareOptions = CompareOptions()
     store: str | None = None  # None: $BIGDAY_STORE, else <results>/bigday.sqlite
+    # --runs auto: the looks of the probe against the baseline (probe.runs is then the most runs)
+    sequential: SequentialDesign | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class RunOutcome:
 
     probe: ProbeOutcome
     verdicts: Verdicts | None = None
+    stopped: str = ""  # --runs auto: why probing ended
 
     @property
     def exit_code(self) -> int:
@@ -76,10 +86,30 @@ def run_nightly(options: NightlyOptions, on_run: Callable[[PageRun], None] | Non
     # Store and compare inputs are checked first: a bad one fails the run before minutes of probing.
     with open_store(options.store, options.probe.results_dir) as store:
         check_compare_inputs(store, options.scenario, options.compare, options.probe.profile)
+        scenario, looks = options.scenario, None
+        if options.sequential is not None:
+            looks = SequentialBaseline(store, scenario.regression, options.compare, options.sequential)
         with app_under_test(options.base_url, options.scenario) as app:
-            probe = probe_app(options.probe, app, on_run=on_run)
-        verdicts = compare_run(store, probe.folder.path, options.scenario, options.compare)
-    return RunOutcome(probe=probe, verdicts=verdicts)
+            after = _after_round(looks) if looks else None
+            probe = probe_app(options.probe, app, on_run=on_run, after_round=after)
+        if looks is not None:
+            scenario = dataclasses.replace(scenario, regression=looks.judged_policy())
+        verdicts = compare_run(store, probe.folder.path, scenario, options.compare)
+    return RunOutcome(probe=probe, verdicts=verdicts, stopped=looks.stopped if looks else "")
+
+
+def _after_round(looks: SequentialBaseline) -> Callable[[RunFolder, list[PageRun]], bool]:
+    def after(folder: RunFolder, runs: list[PageRun]) -> bool:
+        values: dict[tuple[str, str], list[float]] = {}
+        for r in runs:
+            if r.ok and not r.warm and r.engine == "bigday":
+                for metric, v in r.vitals.as_dict().items():
+                    if v is not None:
+                        values.setdefault((r.target.page, metric), []).append(float(v))
+        rounds = max((r.run_index + 1 for r in runs), default=0)
+        return looks.look(folder.path, rounds, {k: np.asarray(v, dtype=float) for k, v in values.items()})
+
+    return after
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -90,6 +120,7 @@ def handle(args: argparse.Namespace) -> int:
         probe=probe_options_from_args(args, scenario),
         compare=compare_options_from_args(args),
         store=args.store,
+        sequential=_design(args, scenario) if args.runs == AUTO else None,
     )
     if args.rehearsal and not args.load:
         raise ConfigError("--rehearsal: probes the pages during the Saturday spike plateau; it needs --load")
@@ -105,6 +136,8 @@ def handle(args: argparse.Namespace) -> int:
         outcome = run_nightly(options, on_run=progress.on_run if not quiet else None)
     if outcome.verdicts is not None and not quiet:
         print_warnings(outcome.verdicts)
+    if outcome.stopped and not quiet:
+        err.print(Text(f"--runs auto: {outcome.stopped}"))
     if not quiet and not args.json:
         show_outcome(outcome.probe, False, out, err)
         if outcome.verdicts is not None:
@@ -139,6 +172,15 @@ def handle(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def _design(args: argparse.Namespace, scenario: Scenario) -> SequentialDesign:
+    """Looks every LOOK_EVERY runs from FIRST_LOOK up to --max-runs; the two-sided design at 2 alpha spends
+    alpha on the side the gate asks about (worse)."""
+    if not FIRST_LOOK <= args.max_runs <= limits.MAX_RUNS:
+        raise ConfigError(f"--max-runs: expected {FIRST_LOOK}..{limits.MAX_RUNS} with --runs auto, got {args.max_runs}")
+    looks = look_schedule(FIRST_LOOK, args.max_runs, LOOK_EVERY)
+    return group_sequential(looks, 2 * scenario.regression.alpha)
+
+
 def write_answer_and_dashboard(
     options: NightlyOptions, folder: Path, linked: list[tuple[Path, RunRole]]
 ) -> tuple[Answer, Path]:
@@ -161,6 +203,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--json", action="store_true", help="print the answer, run folders and summary as JSON")
     shown.add_argument("--quiet", "-q", action="store_true", help="print only the answer line (for cron)")
+    p.add_argument(
+        "--max-runs",
+        type=int,
+        default=DEFAULT_MAX_RUNS,
+        metavar="N",
+        help=f"with --runs auto: the most runs per page (default {DEFAULT_MAX_RUNS}; looks every {LOOK_EVERY} "
+        f"from {FIRST_LOOK})",
+    )
     p.add_argument(
         "--load",
         action="store_true",

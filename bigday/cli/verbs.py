@@ -10,6 +10,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "run": ("run", "the nightly check: probe the critical paths, compare, answer GO / NO-GO"),
     "probe": ("probe", "measure web vitals of the critical paths in Chromium"),
     "load": ("load", "rehearse the Saturday upload spike and judge tenant isolation"),
+    "ab": ("ab", "A/B experiment: B against A in interleaved runs, same / faster / slower / need more runs"),
     "compare": ("compare", "judge a run against thresholds, budgets and a baseline"),
     "report": ("report", "render a run's answer and results as Markdown, JUnit XML, JSON or HTML"),
     "trends": ("dashboard", "daily p75/p95 per page and metric from the store, with change points"),

@@ -341,19 +341,26 @@ def _manifest(
     )
 
 
+# Asked after each round of page runs (the folder, every run so far): True ends the probe before options.runs.
+AfterRound = Callable[[RunFolder, list[PageRun]], bool]
+
+
 def probe_app(
     options: ProbeOptions,
     app: AppUnderTest,
     browser: Browser | None = None,
     on_run: Callable[[PageRun], None] | None = None,
+    after_round: AfterRound | None = None,
 ) -> ProbeOutcome:
     """Probe an app that is already answering; write the run folder; never raises for a failed page run.
 
     Without ``browser`` the probe starts its own Playwright and Chromium; where this thread already runs a
-    sync Playwright (a pytest session using the plugin, say) that happens in a thread of its own."""
+    sync Playwright (a pytest session using the plugin, say) that happens in a thread of its own. With
+    ``after_round`` (``bigday run --runs auto``), ``options.runs`` is the most rounds, and the probe ends after
+    the first round the callback says is enough."""
     if browser is None and sync_playwright_blocked():
-        return in_own_thread(lambda: _probe_app(options, app, None, on_run))
-    return _probe_app(options, app, browser, on_run)
+        return in_own_thread(lambda: _probe_app(options, app, None, on_run, after_round))
+    return _probe_app(options, app, browser, on_run, after_round)
 
 
 def _write_results(
@@ -381,7 +388,11 @@ def _write_results(
 
 
 def _probe_app(
-    options: ProbeOptions, app: AppUnderTest, browser: Browser | None, on_run: Callable[[PageRun], None] | None
+    options: ProbeOptions,
+    app: AppUnderTest,
+    browser: Browser | None,
+    on_run: Callable[[PageRun], None] | None,
+    after_round: AfterRound | None = None,
 ) -> ProbeOutcome:
     assets = load_assets()
     if "lighthouse" in options.engines:
@@ -410,7 +421,8 @@ def _probe_app(
         write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, None, "incomplete"))
         try:
             if "bigday" in options.engines:
-                _bigday_rounds(options, settings, assets, keeper, targets, runs, missing, on_run, access)
+                stop = (lambda: after_round(folder, runs)) if after_round else None
+                _bigday_rounds(options, settings, assets, keeper, targets, runs, missing, on_run, access, stop)
             if "lighthouse" in options.engines:
                 _lighthouse_rounds(options, settings, folder, browser_version, targets, runs, missing, on_run)
         except KeyboardInterrupt:
@@ -433,6 +445,7 @@ def _bigday_rounds(
     missing: list[str],
     on_run: Callable[[PageRun], None] | None,
     access: TenantAccess,
+    enough: Callable[[], bool] | None = None,
 ) -> None:
     audited: set[str] = set()
     # Pages interleave within each round so slow drift of the machine spreads over all pages alike.
@@ -456,6 +469,8 @@ def _bigday_rounds(
             runs.extend(records)
             if not any(r.ok and not r.warm for r in records):
                 missing.append(f"{target.page} run {run_index + 1}: {records[-1].error}")
+        if enough is not None and enough():
+            return
 
 
 def _lighthouse_rounds(

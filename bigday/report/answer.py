@@ -98,7 +98,9 @@ def _regression_draft(c: Check, run_id: str, role: RunRole, tenant: str | None) 
     kind = comp.effect_kind
     worse = comp.effect if direction_of(c.metric) is Direction.LOWER_IS_BETTER else -comp.effect
     big = comp.min_effect is not None and worse >= comp.min_effect > 0
-    if c.status is Status.PASS:
+    if c.status is Status.INCONCLUSIVE:  # the comparison's runs were too few to show any change
+        status = Status.INCONCLUSIVE
+    elif c.status is Status.PASS:
         # A large change the test could not confirm: not a pass, not a failure; too few runs to tell.
         if not (comp.label is RegressionLabel.NEUTRAL and comp.gated and big and role != "under_load"):
             return None
@@ -117,7 +119,12 @@ def _regression_draft(c: Check, run_id: str, role: RunRole, tenant: str | None) 
         f"[{format_change(lo, kind, c.metric)}, {format_change(hi, kind, c.metric)}]"
     )
     minimum = format_change(comp.min_effect or 0.0, kind, c.metric).lstrip("+")
-    if status is Status.INCONCLUSIVE:
+    if c.status is Status.INCONCLUSIVE:
+        text += (
+            f": {c.n} vs {comp.n_baseline} runs are too few to show any change (q could not reach alpha), "
+            "so it is not a pass; take more (--runs)"
+        )
+    elif status is Status.INCONCLUSIVE:
         text += (
             f", as large as the minimum effect {minimum} but not significant with {c.n} vs {comp.n_baseline} runs "
             f"(q={format_number(comp.q_value or 1.0, 2)}): too few runs to tell; take more (--runs)"

@@ -5,6 +5,19 @@ compare read it, reports render it.  Only this package spells the folder's file 
 validates: a damaged file is one ConfigError line naming the file, the field and what is wrong.
 """
 
+from bigday.runfolder.ab import (
+    AbDesign,
+    AbExperiment,
+    AbFinding,
+    AbRun,
+    AbSide,
+    AbVerdict,
+    RunsMode,
+    Side,
+    read_ab,
+    write_ab,
+    write_ab_report,
+)
 from bigday.runfolder.alerts import (
     ALERT_TYPES,
     SEVERITIES,
@@ -139,6 +152,17 @@ __all__ = [
     "CapacityStep",
     "read_capacity",
     "write_capacity",
+    "AbDesign",
+    "AbExperiment",
+    "AbFinding",
+    "AbRun",
+    "AbSide",
+    "AbVerdict",
+    "RunsMode",
+    "Side",
+    "read_ab",
+    "write_ab",
+    "write_ab_report",
     "write_load_status",
     "read_load_status",
     "LoadStatus",

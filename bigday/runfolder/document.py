@@ -30,7 +30,7 @@ FORBID = ConfigDict(extra="forbid", defer_build=True)
 # The format each file is written in, and the ones this bigday can still read (a file without a
 # ``format_version`` was written before versions were recorded: version 1).
 # Files that are not ours to version: Locust's own report and log, and the dashboard (a page, not data).
-UNVERSIONED = (RunFile.LOCUST_REPORT, RunFile.LOCUST_LOG, RunFile.DASHBOARD)
+UNVERSIONED = (RunFile.LOCUST_REPORT, RunFile.LOCUST_LOG, RunFile.DASHBOARD, RunFile.AB_REPORT)
 # plan.json 2: tenants carry key, clients, weddings and credentials; journeys, sign-in and tenancy travel with
 # the plan. A version-1 plan named the three reference user kinds, which no longer exist as classes.
 # plan.json 3 adds the adaptive isolation check's windows (a version-2 plan reads as having none).

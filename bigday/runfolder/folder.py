@@ -45,6 +45,8 @@ class RunFile(StrEnum):
     DASHBOARD = "dashboard.html"
     FILMSTRIP = "filmstrip.json"
     CAPACITY = "capacity.json"
+    AB = "ab.json"
+    AB_REPORT = "ab.md"
 
 
 REPORT_STEM = "report"
