@@ -121,6 +121,15 @@ from bigday.runfolder.probe import (
     write_probe_samples,
     write_probe_summary,
 )
+from bigday.runfolder.recommendations import (
+    PRIORITIES,
+    FindingCategory,
+    Priority,
+    Recommendation,
+    Recommendations,
+    read_recommendations,
+    write_recommendations,
+)
 from bigday.runfolder.verdicts import (
     BaselineComparison,
     BaselineInfo,
@@ -139,6 +148,13 @@ __all__ = [
     "CapacityStep",
     "read_capacity",
     "write_capacity",
+    "PRIORITIES",
+    "FindingCategory",
+    "Priority",
+    "Recommendation",
+    "Recommendations",
+    "read_recommendations",
+    "write_recommendations",
     "write_load_status",
     "read_load_status",
     "LoadStatus",

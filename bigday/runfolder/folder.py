@@ -45,6 +45,7 @@ class RunFile(StrEnum):
     DASHBOARD = "dashboard.html"
     FILMSTRIP = "filmstrip.json"
     CAPACITY = "capacity.json"
+    RECOMMENDATIONS = "recommendations.json"
 
 
 REPORT_STEM = "report"
