@@ -15,6 +15,7 @@ from rich.text import Text
 from bigday.present.console import plain, render_text
 from bigday.probe.results import PageRun
 from bigday.probe.runner import ProbeOutcome
+from bigday.report.terminal import recommendation_lines
 
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     # (metric, header, format)
@@ -153,6 +154,7 @@ def show_outcome(outcome: ProbeOutcome, as_json: bool, out: Console, err: Consol
             "complete": outcome.complete,
             "missing": list(outcome.missing),
             **outcome.summary.to_json(),
+            "recommendations": [r.to_json() for r in outcome.recommendations],
         }
         out.print_json(json.dumps(payload), indent=2, highlight=False)
     else:
@@ -160,6 +162,9 @@ def show_outcome(outcome: ProbeOutcome, as_json: bool, out: Console, err: Consol
         out.print(summary_renderable(summary))
         for line in failed_audits_lines(summary):
             out.print(Text(line), soft_wrap=True)
+        for line in recommendation_lines(list(outcome.recommendations)).splitlines():
+            if line:
+                out.print(Text(plain(line.strip() if line.startswith("  recommendations") else line)), soft_wrap=True)
         out.print(Text(f"run folder: {outcome.folder.path}"), soft_wrap=True)
     if outcome.missing:
         err.print(Text(f"bigday: incomplete: {len(outcome.missing)} page run(s) could not be measured:"))

@@ -175,10 +175,15 @@ def waterfall(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "url": _short(str(e.get("name", ""))),
+            "host": urlsplit(str(e.get("name", ""))).netloc,
             "type": resource_kind(e),
             "start": round(_num(e.get("startTime")), 1),
             "duration": round(_num(e.get("duration")), 1),
             "bytes": max(_bytes(e)),
+            "transfer": _bytes(e)[0],
+            "decoded": int(_num(e.get("decodedBodySize"))),
+            "render_blocking": e.get("renderBlockingStatus") == "blocking",
+            "dns": round(max(_num(e.get("domainLookupEnd")) - _num(e.get("domainLookupStart")), 0.0), 1),
         }
         for e in rows
     ]

@@ -21,6 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bigday.probe import details as d
 from bigday.probe.assets import ProbeAssets
+from bigday.probe.delivery import Coverage, NetworkLog
 from bigday.probe.page_scripts import (
     AXE_RUN_JS,
     BINDING_NAME,
@@ -58,6 +59,7 @@ class MeasureSettings:
     warm: bool = False
     speed_index: bool = True  # record painted frames during the load for Speed Index
     keep_frames: bool = False  # keep those frames with the run (a filmstrip)
+    coverage: bool = False  # JS and CSS coverage for the unused-code recommendations (bigday probe --coverage)
     # The load's trace categories: the two the frames need, or Lighthouse's whole set (--parity).
     trace_categories: tuple[str, ...] = ("disabled-by-default-devtools.screenshot", "blink.user_timing")
 
@@ -380,6 +382,9 @@ def _measure_page(
     try:
         cdp = context.new_cdp_session(page)
         apply_profile(cdp, settings.profile)
+        cdp.send("Network.enable")  # its responses' headers and protocol feed the delivery checks
+        network = NetworkLog(cdp)
+        coverage = Coverage(cdp) if settings.coverage else None
         recorder = FrameRecorder(cdp, settings.trace_categories) if settings.speed_index else None
         if recorder:
             recorder.start()
@@ -394,6 +399,7 @@ def _measure_page(
         phases.mark("interact")
         raw = page.evaluate(SNAPSHOT_JS)
         heap = cdp.send("Runtime.getHeapUsage")
+        scripts = coverage.take() if coverage else None
         phases.mark("collect")
         a11y = _run_axe(page, assets, cdp, settings.profile) if settings.accessibility and not warm else None
         phases.mark("accessibility")
@@ -428,6 +434,8 @@ def _measure_page(
             "speed_index": si.details() if si else None,
             "accessibility": a11y,
             "phases_ms": phases.durations,
+            "delivery": {**network.record(), "images": raw["images"], "dpr": raw["dpr"]},
+            "coverage": scripts,
         }
     )
     return vitals, info, kept

@@ -65,13 +65,27 @@ SNAPSHOT_JS = """() => {
   const resources = performance.getEntriesByType('resource').map((r) => ({
     name: r.name, initiatorType: r.initiatorType, contentType: r.contentType, responseStatus: r.responseStatus,
     transferSize: r.transferSize, encodedBodySize: r.encodedBodySize, decodedBodySize: r.decodedBodySize,
-    startTime: r.startTime, duration: r.duration,
+    startTime: r.startTime, duration: r.duration, renderBlockingStatus: r.renderBlockingStatus,
+    nextHopProtocol: r.nextHopProtocol, domainLookupStart: r.domainLookupStart, domainLookupEnd: r.domainLookupEnd,
   }));
+  // Each loaded image: what was fetched (natural size) against the box it is drawn in, and how it was asked for.
+  const images = Array.from(document.images).filter((img) => img.complete && img.naturalWidth > 0).slice(0, 150)
+    .map((img) => {
+      const box = img.getBoundingClientRect();
+      return {
+        url: img.currentSrc || img.src, id: img.id || null, natural_width: img.naturalWidth,
+        natural_height: img.naturalHeight, width: Math.round(box.width * 10) / 10,
+        height: Math.round(box.height * 10) / 10, loading: img.getAttribute('loading') || 'eager',
+        fetchpriority: img.getAttribute('fetchpriority') || 'auto', srcset: img.hasAttribute('srcset'),
+      };
+    });
   return {
     now: performance.now(),
     url: location.href,
     navigation: nav ? nav.toJSON() : null,
     resources,
+    images,
+    dpr: window.devicePixelRatio,
     state: s ? {
       vitals: s.vitals, longTasks: s.longTasks, longAnimationFrames: s.longAnimationFrames,
       firstInput: s.firstInput, interactions: s.interactions, lcpCandidates: s.lcpCandidates,

@@ -18,6 +18,7 @@ from bigday.probe.access import TenantAccess
 from bigday.probe.app import AppUnderTest
 from bigday.probe.assets import ProbeAssets, load_assets
 from bigday.probe.browser import chromium, in_own_thread, launch_options, sync_playwright_blocked
+from bigday.probe.insights import recommend
 from bigday.probe.lighthouse import TRACE_CATEGORIES, lighthouse_binary, run_lighthouse
 from bigday.probe.measure import MeasureSettings, RunFailed, measure
 from bigday.probe.profiles import get_profile
@@ -36,6 +37,8 @@ from bigday.runfolder import (
     ProbeSamples,
     ProbeSettings,
     ProbeSummary,
+    Recommendation,
+    Recommendations,
     RunFolder,
     RunKind,
     RunStatus,
@@ -49,6 +52,7 @@ from bigday.runfolder import (
     write_manifest,
     write_probe_samples,
     write_probe_summary,
+    write_recommendations,
 )
 from bigday.settings import children
 from bigday.settings.access import Tenancy
@@ -82,6 +86,7 @@ class ProbeOptions:
     accessibility: str = "first"  # axe on each page's first measured run, on every cold run, or never
     engine: str = "bigday"  # bigday | lighthouse | both
     filmstrip: bool = False  # keep the frames of each page's median run (by Speed Index)
+    coverage: bool = False  # JS and CSS coverage for the unused-code recommendations (costs each run time)
     # Measure the way Lighthouse does: a freshly started Chromium per page run, the load traced with
     # Lighthouse's trace categories (its observer cost); with a lighthouse-* profile, its exact semantics.
     parity: bool = False
@@ -123,6 +128,7 @@ class ProbeOutcome:
     summary: ProbeSummary
     complete: bool
     missing: tuple[str, ...] = field(default_factory=tuple)  # "page run N: last reason"
+    recommendations: tuple[Recommendation, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -337,6 +343,7 @@ def _manifest(
             engine=options.engine,
             filmstrip=options.filmstrip,
             parity=options.parity,
+            coverage=options.coverage,
         ),
     )
 
@@ -381,6 +388,7 @@ def _write_results(
     write_probe_summary(folder, summary)
     if options.filmstrip:
         write_filmstrip(folder, _filmstrip(folder, runs))
+    write_recommendations(folder, Recommendations(folder.run_id, recommend(runs, options.scenario.insights)))
     any_ok = any(r.ok for r in runs)
     status: RunStatus = "ok" if not missing else ("incomplete" if any_ok else "failed")
     write_manifest(folder, _manifest(folder, options, app, assets, browser_version, started, utc_now(), status))
@@ -403,6 +411,7 @@ def _probe_app(
         accessibility=options.accessibility != "off",
         warm=options.warm,
         keep_frames=options.filmstrip,
+        coverage=options.coverage,
     )
     if options.parity:
         settings = replace(settings, trace_categories=TRACE_CATEGORIES)
@@ -432,7 +441,14 @@ def _probe_app(
             _write_results(folder, options, app, assets, browser_version, started, runs, targets, missing)
             raise
     summary = _write_results(folder, options, app, assets, browser_version, started, runs, targets, missing)
-    return ProbeOutcome(folder=folder, runs=tuple(runs), summary=summary, complete=not missing, missing=tuple(missing))
+    return ProbeOutcome(
+        folder=folder,
+        runs=tuple(runs),
+        summary=summary,
+        complete=not missing,
+        missing=tuple(missing),
+        recommendations=recommend(runs, options.scenario.insights),
+    )
 
 
 def _bigday_rounds(

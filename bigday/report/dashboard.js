@@ -314,6 +314,13 @@
     s.append(det);
   }
 
+  // ---------------------------------------------------------------- recommendations
+  if (data.recommendations && data.recommendations.length) {
+    const s = section('recommendations', `Recommendations (${data.recommendations.length})`,
+      'From the runs\' resources, headers, coverage, long tasks and vitals; one line per finding, with the runs it was seen in.');
+    s.append(table(['priority', 'page', 'what to do', 'names', 'saves', 'seen', 'evidence'], data.recommendations));
+  }
+
   // ---------------------------------------------------------------- alerts, history, environment
   if (data.alerts) {
     const s = section('alerts', 'Alerts');

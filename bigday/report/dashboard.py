@@ -25,7 +25,7 @@ import numpy as np
 from bigday import stats
 from bigday.metrics import METRICS, Unit, format_change, format_number, format_value, unit_of
 from bigday.report.answer import isolation_sentence
-from bigday.report.data import ReportData, RunView, alert_cells
+from bigday.report.data import ReportData, RunView, alert_cells, impact_text, seen_text
 from bigday.report.history import History, MaintenanceMark
 from bigday.report.markdown import check_detail
 from bigday.runfolder import (
@@ -642,6 +642,10 @@ def dashboard_payload(
         "isolation": _isolation(data),
         "trends": _trends(data.history, scenario, data.tenant),
         "alerts": _alerts(data),
+        "recommendations": [
+            [r.priority, r.page, r.title, r.subject, impact_text(r), seen_text(r), r.evidence]
+            for r in data.recommendations()
+        ],
         "environment": _environment(data),
         "history_runs": [] if data.tenant else _history_runs(data.history),
         "notes": list(data.verdicts.notes) if data.tenant is None and data.main else [],

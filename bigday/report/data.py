@@ -24,6 +24,7 @@ from bigday.runfolder import (
     Manifest,
     ProbeSample,
     Reason,
+    Recommendation,
     RunFile,
     RunFolder,
     RunKind,
@@ -40,6 +41,7 @@ from bigday.runfolder import (
     read_load_timeline,
     read_manifest,
     read_probe_samples,
+    read_recommendations,
     read_verdicts,
     utc_now,
 )
@@ -64,6 +66,8 @@ class RunView:
     load_samples: LoadSamples | None = None
     # A probe run's median runs' frames (probe --filmstrip); each frame's file is relative to ``folder``.
     filmstrip: Filmstrip | None = None
+    # A probe run's findings (recommendations.json), one per page, kind and subject.
+    recommendations: tuple[Recommendation, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -103,7 +107,13 @@ def read_run_view(run_dir: str | Path, role: RunRole | None = None, need_verdict
         role = "probe" if manifest.kind is RunKind.PROBE else (manifest.rehearsal or "saturday")
     view = RunView(role, folder.path, manifest, verdicts, alerts.alerts if alerts else ())
     if manifest.kind is RunKind.PROBE:
-        return replace(view, samples=read_probe_samples(folder).samples, filmstrip=read_filmstrip(folder))
+        found = read_recommendations(folder)
+        return replace(
+            view,
+            samples=read_probe_samples(folder).samples,
+            filmstrip=read_filmstrip(folder),
+            recommendations=found.recommendations if found else (),
+        )
     histograms = read_load_histograms(folder)
     return replace(
         view,
@@ -191,6 +201,14 @@ class ReportData:
 
     def runs(self) -> tuple[RunView, ...]:
         return ((self.main,) if self.main else ()) + self.linked
+
+    def recommendations(self) -> list[Recommendation]:
+        """The findings of every probe run this report covers, in a tenant's view only its pages'."""
+        out = []
+        for view in self.runs():
+            tenants = view.page_tenants()
+            out += [r for r in view.recommendations if self.tenant is None or self.in_view(r.page, tenants)]
+        return out
 
     def run_in(self, role: RunRole) -> RunView | None:
         return next((r for r in self.runs() if r.role == role), None)
@@ -305,3 +323,17 @@ def alerts_answer(alerts: tuple[StoredAlert, ...], page_tenants: dict[str, str |
 def history_report(history: History) -> ReportData:
     """The dashboard of the store's history: trends, change points, open alerts, the latest runs."""
     return ReportData(None, alerts_answer(history.alerts, history.page_tenants, None), (), history)
+
+
+def impact_text(r: Recommendation) -> str:
+    """What a finding would save, as a person reads it: "120.0 KB, 340 ms", or "" when it has no figure."""
+    parts = []
+    if r.impact_bytes:
+        parts.append(f"{r.impact_bytes / 1000:.1f} KB")
+    if r.impact_ms:
+        parts.append(f"{r.impact_ms:.0f} ms")
+    return ", ".join(parts)
+
+
+def seen_text(r: Recommendation) -> str:
+    return f"in {r.runs} of {r.of_runs} {'warm ' if r.warm else ''}run{'s' if r.of_runs != 1 else ''}"

@@ -18,6 +18,7 @@ def report_document(data: ReportData) -> dict[str, object]:
         "manifest": data.manifest.to_json(),
         "verdicts": data.verdicts.to_json(),
         "alerts": [a.to_json() for a in data.alerts],
+        "recommendations": [r.to_json() for r in data.recommendations()],
     }
 
 

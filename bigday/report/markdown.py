@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from bigday.metrics import Direction, direction_of, format_change, format_number, format_value
-from bigday.report.data import ReportData, alert_cells, baseline_notes
+from bigday.report.data import ReportData, alert_cells, baseline_notes, impact_text, seen_text
 from bigday.runfolder import Answer, Check, CheckKind, Decision, Reason, RegressionLabel, Status, Verdicts
 
 _ICON = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.PASS: "✅", Status.SKIPPED: "⏭️", Status.INCONCLUSIVE: "❔"}
@@ -164,6 +164,11 @@ def _appendix(data: ReportData) -> list[str]:
                 for c in v.change_points
             ],
         )
+    found = data.recommendations()
+    if found:
+        rows = ["| priority | page | what to do | names | saves | seen | evidence |", "|---|---|---|---|---|---|---|"]
+        rows += [_row(r.priority, r.page, r.title, r.subject, impact_text(r), seen_text(r), r.evidence) for r in found]
+        out += _details(f"Recommendations: {len(found)}", rows)
     recommendations = accessibility_recommendations(data)
     if recommendations:
         out += _details(f"Accessibility: {len(recommendations)} failing audit(s) to fix", recommendations)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bigday.report.data import ReportData, baseline_notes
-from bigday.runfolder import Answer, RegressionLabel, Status, Verdicts
+from bigday.report.data import ReportData, baseline_notes, impact_text, seen_text
+from bigday.runfolder import Answer, Recommendation, RegressionLabel, Status, Verdicts
 
 # The terminal report is lines; a value that carries a line break (a lighthouserc key, an app's error) would
 # start a line of its own. Control characters are dropped where the text reaches the terminal (cli/report.py).
@@ -79,4 +79,21 @@ def render_terminal(data: ReportData, verbose: bool = False) -> str:
             f"#{a.id} {a.severity} {a.type} {_one(a.page)} {_one(a.metric)}" + ("" if a.new else " (open)")
             for a in data.alerts
         )
-    return text
+    return text + recommendation_lines(data.recommendations())
+
+
+def recommendation_lines(found: list[Recommendation], limit: int = 20) -> str:
+    """The findings, highest priority first, one line each (at most ``limit``; the rest are counted)."""
+    if not found:
+        return ""
+    lines = [f"  recommendations: {len(found)}"]
+    for r in found[:limit]:
+        impact = impact_text(r)
+        lines.append(
+            f"    [{r.priority}] {_one(r.page)}: {_one(r.title)} - {_one(r.subject)}"
+            + (f" (saves ~{impact})" if impact else "")
+            + f", {seen_text(r)}: {_one(r.evidence)}"
+        )
+    if len(found) > limit:
+        lines.append(f"    ... {len(found) - limit} more in the report")
+    return "\n" + "\n".join(lines)

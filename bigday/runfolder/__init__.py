@@ -134,6 +134,15 @@ from bigday.runfolder.probe import (
     write_probe_samples,
     write_probe_summary,
 )
+from bigday.runfolder.recommendations import (
+    PRIORITIES,
+    FindingCategory,
+    Priority,
+    Recommendation,
+    Recommendations,
+    read_recommendations,
+    write_recommendations,
+)
 from bigday.runfolder.verdicts import (
     BaselineComparison,
     BaselineInfo,
@@ -163,6 +172,13 @@ __all__ = [
     "read_ab",
     "write_ab",
     "write_ab_report",
+    "PRIORITIES",
+    "FindingCategory",
+    "Priority",
+    "Recommendation",
+    "Recommendations",
+    "read_recommendations",
+    "write_recommendations",
     "write_load_status",
     "read_load_status",
     "LoadStatus",

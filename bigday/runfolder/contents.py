@@ -12,6 +12,7 @@ from bigday.runfolder.load_samples import LoadSamples, read_load_reservoir, read
 from bigday.runfolder.load_stats import LoadStats, read_load_stats
 from bigday.runfolder.manifest import Manifest, read_manifest
 from bigday.runfolder.probe import ProbeSamples, read_probe_samples
+from bigday.runfolder.recommendations import Recommendation, read_recommendations
 from bigday.settings.limits import MAX_RUN_FOLDER_BYTES
 
 
@@ -25,6 +26,7 @@ class RunContents:
     probe_samples: ProbeSamples | None = None
     load_stats: LoadStats | None = None
     load_samples: LoadSamples | None = None
+    recommendations: tuple[Recommendation, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -32,7 +34,14 @@ class RunContents:
 
 
 # What ingest and compare read of a run folder (the filmstrip's frames and Lighthouse's reports are not).
-READ_FILES = (RunFile.MANIFEST, RunFile.PROBE_SAMPLES, RunFile.LOAD_STATS, RunFile.LOAD_RESERVOIR, RunFile.LOAD_SAMPLES)
+READ_FILES = (
+    RunFile.MANIFEST,
+    RunFile.PROBE_SAMPLES,
+    RunFile.RECOMMENDATIONS,
+    RunFile.LOAD_STATS,
+    RunFile.LOAD_RESERVOIR,
+    RunFile.LOAD_SAMPLES,
+)
 
 
 def check_size(folder: RunFolder) -> None:
@@ -64,7 +73,13 @@ def read_run_contents(run_dir: str | Path) -> RunContents:
     check_size(folder)
     manifest = read_manifest(folder)
     if manifest.kind is RunKind.PROBE:
-        return RunContents(folder, manifest, probe_samples=read_probe_samples(folder))
+        found = read_recommendations(folder)
+        return RunContents(
+            folder,
+            manifest,
+            probe_samples=read_probe_samples(folder),
+            recommendations=found.recommendations if found else (),
+        )
     # The reservoir where the run has one (bounded, and what its verdicts rest on); else the raw samples of a
     # folder written before reservoirs.
     samples = read_load_reservoir(folder)

@@ -47,6 +47,7 @@ class RunFile(StrEnum):
     CAPACITY = "capacity.json"
     AB = "ab.json"
     AB_REPORT = "ab.md"
+    RECOMMENDATIONS = "recommendations.json"
 
 
 REPORT_STEM = "report"

@@ -102,6 +102,7 @@ class ProbeSettings(Record):
     engine: str = "bigday"  # bigday | lighthouse | both (--engine)
     filmstrip: bool = False
     parity: bool = False  # --parity: a fresh Chromium per run, Lighthouse's trace categories
+    coverage: bool = False  # --coverage: JS and CSS coverage recorded for the unused-code recommendations
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)

@@ -39,6 +39,7 @@ from bigday.errors import ConfigError
 from bigday.metrics import METRICS, Direction, Unit
 from bigday.settings.access import Auth, SignIn, Tenancy, credential_problem
 from bigday.settings.base import CONFIG, Text, UrlPath
+from bigday.settings.insights import InsightPolicy
 from bigday.settings.journeys import Journey, JourneyRequest, ThinkTime
 from bigday.settings.limits import (
     MAX_PAGES,
@@ -643,6 +644,7 @@ class Scenario:
     load: LoadShape = LoadShape()
     monitor: MonitorPolicy = MonitorPolicy()
     rum: RumPolicy = RumPolicy()
+    insights: InsightPolicy = InsightPolicy()
     source: Path = Field(default=Path("<scenario>"), exclude=True)
     sha256: str = Field(default="", exclude=True)
 

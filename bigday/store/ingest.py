@@ -61,9 +61,25 @@ def sample_rows(contents: RunContents) -> list[dict[str, Any]]:
     return [m._asdict() | {"run_id": run_id, "day": m.recorded_at.date()} for m in measurements(contents)]
 
 
+# The run row carries its findings under this key to write_run, which stores them in their own table.
+FINDINGS = "recommendations"
+
+
+def recommendation_rows(contents: RunContents) -> list[dict[str, Any]]:
+    """One ``recommendations`` row per finding of a probe run."""
+    return [
+        {
+            "run_id": contents.run_id,
+            "finding": r.id,
+            **{k: v for k, v in r.to_json().items() if k != "id"},
+        }
+        for r in contents.recommendations
+    ]
+
+
 def rows_of(contents: RunContents) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The run row and sample rows of a run folder already read."""
-    return run_row(contents.manifest), sample_rows(contents)
+    """The run row (with its findings under ``FINDINGS``) and sample rows of a run folder already read."""
+    return {**run_row(contents.manifest), FINDINGS: recommendation_rows(contents)}, sample_rows(contents)
 
 
 def read_run(run_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -79,9 +95,12 @@ def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, An
 def write_run(conn: Connection, run: dict[str, Any], rows: list[dict[str, Any]], trends: bool = True) -> None:
     """Insert a run, its samples and (unless ``trends`` is False) the daily trends they touch, inside the caller's
     transaction. The monitor stores a check every few seconds and rebuilds the day's trends on its own clock."""
-    conn.execute(schema.runs.insert().values(**run, ingested_at=utc_now(), sample_count=len(rows)))
+    row = {k: v for k, v in run.items() if k != FINDINGS}
+    conn.execute(schema.runs.insert().values(**row, ingested_at=utc_now(), sample_count=len(rows)))
     for chunk in _chunks(rows, INSERT_CHUNK):
         conn.execute(schema.samples.insert(), chunk)
+    if run.get(FINDINGS):
+        conn.execute(schema.recommendations.insert(), run[FINDINGS])
     days: set[date] = {r["day"] for r in rows}
     if days and trends:
         rebuild_trends(conn, days)

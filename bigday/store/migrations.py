@@ -63,6 +63,10 @@ def _v6_rum_visit(conn: Connection) -> None:
     _add_column(conn, "rum_values", "visit")
 
 
+def _v7_recommendations(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(schema.V7_TABLES))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
     Migration(2, "monitor: schedule, checks, maintenance, notifications, tokens, audit log; alert tenant", _v2_monitor),
@@ -70,6 +74,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "samples.engine: bigday or lighthouse", _v4_sample_engine),
     Migration(5, "rum_values: field beacons (web-vitals from real visits)", _v5_rum),
     Migration(6, "rum_values.visit: a synthetic visit's label, to find its beacon", _v6_rum_visit),
+    Migration(7, "recommendations: a probe run's findings (recommendations.json)", _v7_recommendations),
 )
 LATEST = MIGRATIONS[-1].version
 

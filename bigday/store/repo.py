@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, func, select, text
 
 from bigday.errors import ConfigError
-from bigday.runfolder import utc_now
+from bigday.runfolder import Recommendation, utc_now
 from bigday.store import schema
 from bigday.store.engine import Store
 
@@ -64,6 +64,19 @@ def run_samples(conn: Connection, run_id: str, engine: str = "bigday") -> dict[t
     for page, metric, value in rows:
         acc[(page, metric)].append(value)
     return {k: np.asarray(v, dtype=float) for k, v in acc.items()}
+
+
+def run_recommendations(conn: Connection, run_id: str) -> list[Recommendation]:
+    """A probe run's findings as recommendations.json held them, highest priority first."""
+    t = schema.recommendations
+    rows = conn.execute(select(t).where(t.c.run_id == run_id).order_by(t.c.id)).mappings().all()
+    return [
+        Recommendation(
+            **{k: row[k] for k in row.keys() if k not in ("id", "run_id", "finding")},
+            id=row["finding"],
+        )
+        for row in rows
+    ]
 
 
 def set_verdict(conn: Connection, run_id: str, verdict: str) -> None:
@@ -167,6 +180,7 @@ def prune(store: Store, older_than: timedelta, now: datetime | None = None) -> P
             select(func.count()).select_from(r).where(r.c.started_at < cutoff, r.c.run_id.in_(pinned))
         ).scalar_one()
         n_samples = conn.execute(delete(s).where(s.c.run_id.in_(old))).rowcount
+        conn.execute(delete(schema.recommendations).where(schema.recommendations.c.run_id.in_(old)))
         n_runs = conn.execute(delete(r).where(r.c.started_at < cutoff, r.c.run_id.not_in(pinned))).rowcount
         n_alerts = conn.execute(delete(a).where(a.c.resolved_at.is_not(None), a.c.resolved_at < cutoff)).rowcount
         c = schema.checks

@@ -342,3 +342,30 @@ Index(
 # row by row (ten times slower); retention's hourly delete scans ix_rum_group.
 
 V5_TABLES = (rum_values,)
+
+# ---------------------------------------------------------------- migration 7: a probe run's recommendations
+
+# One row per finding of recommendations.json (docs/insights.md): what to change on which page, naming what.
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(120), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    Column("finding", String(600), nullable=False),  # page:kind:subject, the same from run to run
+    Column("kind", String(40), nullable=False),
+    Column("category", String(16), nullable=False),  # recommendation | delivery
+    Column("priority", String(8), nullable=False),  # high | medium | low
+    Column("page", String(200), nullable=False),
+    Column("subject", String(400), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("impact_bytes", Integer),
+    Column("impact_ms", Float),
+    Column("evidence", Text, nullable=False),
+    Column("runs", Integer, nullable=False),
+    Column("of_runs", Integer, nullable=False),
+    Column("warm", Boolean, nullable=False),
+)
+Index("ix_recommendations_run", recommendations.c.run_id)
+Index("ix_recommendations_finding", recommendations.c.finding)
+
+V7_TABLES = (recommendations,)

@@ -8,6 +8,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,10 +20,27 @@ from starlette.routing import Route
 from bigday.errors import ConfigError
 from bigday.settings.scenario import Scenario
 from bigday.target.data import TenantData, make_tenant_data
+from bigday.target.delivery import DYNAMIC_LEVEL, NO_STORE, accepts_gzip, compress, static_response
 from bigday.target.faults import LOOPBACK_CLIENTS, FaultSwitches
 from bigday.target.helpers import DEFAULT_CPU_SHARE, HelperCrashed
-from bigday.target.images import ImageAsset, make_images
-from bigday.target.jsgen import CHUNKS, Chunk, build_chunks, padding
+from bigday.target.images import (
+    RENDITION_WIDTHS,
+    ImageAsset,
+    gallery_renditions,
+    hero_variant,
+    make_images,
+    rendition_name,
+)
+from bigday.target.jsgen import (
+    CHUNKS,
+    Chunk,
+    blocking_script,
+    build_chunks,
+    busy_script,
+    padding,
+    unused_code,
+    unused_rules,
+)
 from bigday.target.knobs import DEFAULT_RUM_ENDPOINT, Knobs, overrides_query, request_overrides
 from bigday.target.pages import PAGE_BY_PATH, PAGES, GalleryPhoto, PageContext, render_page, rum_tag
 from bigday.target.pools import QueueFull, Ticket, WorkerPools
@@ -32,8 +50,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 RETRY_AFTER_S = 1
 # Multipart framing and small extra fields on top of the file itself.
 MULTIPART_SLACK = 64 * 1024
-NO_STORE = {"Cache-Control": "no-store"}
-ASSET_CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,11 @@ class TargetApp:
         self.chunks: dict[str, Chunk] = build_chunks()
         self.css_bytes = (STATIC_DIR / "app.css").read_bytes()
         self.heroes, self.gallery = make_images()
+        # The gallery's srcset renditions take about a second to make: made beside the server's start, not
+        # before it, and waited for by the first request that wants one.
+        self._rendition_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="renditions")
+        self.renditions = self._rendition_maker.submit(gallery_renditions, self.gallery)
+        self.hero_variants: dict[tuple[str, str], ImageAsset] = {}
         self.pools = WorkerPools(
             self.tenant_ids, settings.isolation, settings.workers, settings.queue_limit, settings.upload_cpu_share
         )
@@ -82,6 +103,7 @@ class TargetApp:
         self.faults = FaultSwitches()
 
     def close(self) -> None:
+        self._rendition_maker.shutdown(wait=False, cancel_futures=True)
         self.pools.shutdown()
         shutil.rmtree(self.upload_dir, ignore_errors=True)
 
@@ -157,6 +179,19 @@ class TargetApp:
         finally:
             ticket.close_unused()
 
+    async def pooled_text(self, request: Request, fn: Callable[[], bytes], media_type: str) -> Response:
+        """A dynamic text response made on the tenant's worker, compressed there too (unless uncompressed)."""
+        knobs, _ = self.knobs_of(request)
+        packed = accepts_gzip(request) and not knobs.uncompressed
+
+        def work() -> bytes:
+            body = fn()
+            return compress(body, DYNAMIC_LEVEL) if packed else body
+
+        body = await self.pooled(request, work)
+        headers = {**NO_STORE, "Vary": "Accept-Encoding", **({"Content-Encoding": "gzip"} if packed else {})}
+        return Response(body, media_type=media_type, headers=headers)
+
     # ------------------------------------------------------------ pages
 
     def gallery_photos(self, tenant: str) -> tuple[GalleryPhoto, ...]:
@@ -168,6 +203,7 @@ class TargetApp:
                 a.height,
                 a.alt,
                 a.content_type.split("/")[1].upper(),
+                ", ".join(f"/static/img/gallery/{rendition_name(a.name, w)} {w}w" for w in RENDITION_WIDTHS),
             )
             for i, a in enumerate(self.gallery.values())
         )
@@ -194,11 +230,11 @@ class TargetApp:
             tenant,
             knobs,
             overrides_query(overrides, tenant.tenant.id),
+            _other_site(request),
             self.gallery_photos(tenant.tenant.id) if spec.key == "gallery" else (),
             self.rum_tag(knobs, tenant.tenant.id, spec.path),
         )
-        html = await self.pooled(request, lambda: render_page(ctx).encode("utf-8"))
-        return Response(html, media_type="text/html; charset=utf-8", headers=NO_STORE)
+        return await self.pooled_text(request, lambda: render_page(ctx).encode("utf-8"), "text/html; charset=utf-8")
 
     def rum_tag(self, knobs: Knobs, tenant: str, route: str) -> str:
         """The field-beacon snippet when the rum knob asks for it, with the key of the tenant's rum site."""
@@ -233,7 +269,7 @@ class TargetApp:
             }
             return json.dumps(body, separators=(",", ":")).encode()
 
-        return _json_bytes(await self.pooled(request, work))
+        return await self.pooled_text(request, work, "application/json")
 
     async def api_timeline(self, request: Request) -> Response:
         tenant = self.tenant_of(request)
@@ -247,7 +283,7 @@ class TargetApp:
             }
             return json.dumps(body, separators=(",", ":")).encode()
 
-        return _json_bytes(await self.pooled(request, work))
+        return await self.pooled_text(request, work, "application/json")
 
     async def api_photos(self, request: Request) -> Response:
         tid = self.tenant_of(request).tenant.id
@@ -259,7 +295,7 @@ class TargetApp:
             ]
             return json.dumps({"tenant": tid, "photos": photos}, separators=(",", ":")).encode()
 
-        return _json_bytes(await self.pooled(request, work))
+        return await self.pooled_text(request, work, "application/json")
 
     async def upload(self, request: Request) -> Response:
         tenant = self.tenant_of(request).tenant.id
@@ -306,14 +342,22 @@ class TargetApp:
 
     async def js(self, request: Request) -> Response:
         name = request.path_params["chunk"]
-        if name not in CHUNKS:
-            raise HttpError(404, f"no chunk {name!r}; chunks are {', '.join(CHUNKS)}")
         knobs, _ = self.knobs_of(request)
-        body = self.chunks[name].source + padding(knobs.extra_js)
-        return Response(body, media_type="text/javascript; charset=utf-8", headers=ASSET_CACHE)
+        if name == "blocking":
+            body = blocking_script()
+        elif name == "third-party":
+            body = busy_script(knobs.third_party)
+        elif name not in CHUNKS:
+            raise HttpError(404, f"no chunk {name!r}; chunks are {', '.join(CHUNKS)}")
+        else:
+            unused = unused_code(knobs.unused_js) if name == "main" else b""
+            body = self.chunks[name].source + padding(knobs.extra_js) + unused
+        return static_response(request, body, "text/javascript; charset=utf-8", knobs, text=True)
 
     async def css(self, request: Request) -> Response:
-        return Response(self.css_bytes, media_type="text/css; charset=utf-8", headers=ASSET_CACHE)
+        knobs, _ = self.knobs_of(request)
+        body = self.css_bytes + unused_rules(knobs.unused_css)
+        return static_response(request, body, "text/css; charset=utf-8", knobs, text=True)
 
     async def hero(self, request: Request) -> Response:
         asset = self.heroes.get(request.path_params["page"])
@@ -323,25 +367,39 @@ class TargetApp:
         if knobs.lcp_delay:
             # Held on the event loop without a worker: the browser waits, the server does not.
             await asyncio.sleep(knobs.lcp_delay / 1000)
-        headers = NO_STORE if knobs.lcp_delay else ASSET_CACHE
-        return Response(asset.data, media_type=asset.content_type, headers=headers)
+            return Response(asset.data, media_type=asset.content_type, headers=NO_STORE)
+        variant = "oversized" if knobs.oversized_image else "heavy" if knobs.heavy_image else ""
+        if variant:
+            asset = await self.hero_variant(request.path_params["page"], variant)
+        return static_response(request, asset.data, asset.content_type, knobs, text=False)
+
+    async def hero_variant(self, page: str, variant: str) -> ImageAsset:
+        key = (page, variant)
+        if key not in self.hero_variants:
+            # Drawn on first use, off the event loop: most servers never need them.
+            self.hero_variants[key] = await asyncio.to_thread(hero_variant, page, variant)
+        return self.hero_variants[key]
+
+    async def hero_redirect(self, request: Request) -> Response:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/static/img/hero/{request.path_params['page']}.jpg{query}", status_code=302)
 
     async def gallery_image(self, request: Request) -> Response:
-        asset = self.gallery.get(request.path_params["name"])
+        name = request.path_params["name"]
+        asset = self.gallery.get(name) or (await asyncio.wrap_future(self.renditions)).get(name)
         if asset is None:
-            raise HttpError(404, f"no gallery image {request.path_params['name']!r}")
-        return _asset(asset)
+            raise HttpError(404, f"no gallery image {name!r}")
+        knobs, _ = self.knobs_of(request)
+        return static_response(request, asset.data, asset.content_type, knobs, text=False)
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"ok": True, "pools": self.pools.stats()}, headers=NO_STORE)
 
 
-def _asset(asset: ImageAsset) -> Response:
-    return Response(asset.data, media_type=asset.content_type, headers=ASSET_CACHE)
-
-
-def _json_bytes(body: bytes) -> Response:
-    return Response(body, media_type="application/json", headers=NO_STORE)
+def _other_site(request: Request) -> str:
+    """The same server under another site's name (127.0.0.1 and localhost are two sites to a browser)."""
+    other = "localhost" if request.url.hostname == "127.0.0.1" else "127.0.0.1"
+    return f"{request.url.scheme}://{other}:{request.url.port or 80}"
 
 
 def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -398,6 +456,7 @@ def build_app(scenario: Scenario, settings: AppSettings) -> Starlette:
         Route("/static/js/{chunk}.js", _handle(target.js, asset)),
         Route("/static/css/app.css", _handle(target.css, asset)),
         Route("/static/img/hero/{page}.jpg", _handle(target.hero, asset)),
+        Route("/static/img/hero-redirect/{page}.jpg", _handle(target.hero_redirect, asset)),
         Route("/static/img/gallery/{name}", _handle(target.gallery_image, asset)),
     ]
 

@@ -138,3 +138,56 @@ def make_images() -> tuple[dict[str, ImageAsset], dict[str, ImageAsset]]:
     hero_assets = {spec.name.rsplit(".", 1)[0]: a for spec, a in zip(heroes, made[: len(heroes)], strict=True)}
     gallery_assets = {a.name: a for a in made[len(heroes) :]}
     return hero_assets, gallery_assets
+
+
+# Each gallery photo is also served in the widths its 3:2 card is drawn at (about 280 CSS px on a desktop,
+# the full width of a phone at DPR 1.75 to 2), as WebP, for the gallery's srcset.
+RENDITION_WIDTHS = (400, 800)
+
+
+def rendition_name(name: str, width: int) -> str:
+    return f"{name.rsplit('.', 1)[0]}-{width}w.webp"
+
+
+def _rendition(asset: ImageAsset, width: int) -> ImageAsset:
+    with Image.open(io.BytesIO(asset.data)) as original:
+        height = round(original.height * width / original.width)
+        small = original.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+    data = encode(small, "WEBP", 78)
+    return ImageAsset(rendition_name(asset.name, width), data, "image/webp", width, height, asset.alt)
+
+
+def gallery_renditions(gallery: dict[str, ImageAsset]) -> dict[str, ImageAsset]:
+    """The srcset renditions of every gallery photo, by file name (kept between starts like the originals)."""
+    jobs = [(a, w) for a in gallery.values() for w in RENDITION_WIDTHS]
+
+    def make() -> list[bytes]:
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            return [r.data for r in ex.map(lambda job: _rendition(*job), jobs)]
+
+    key = (CACHE_FORMAT, PIL.__version__, GALLERY_SPECS, RENDITION_WIDTHS)
+    blobs = cached_blobs("target-renditions", key, len(jobs), make)
+    out = {}
+    for (asset, width), data in zip(jobs, blobs, strict=True):
+        height = round(asset.height * width / asset.width)
+        out[rendition_name(asset.name, width)] = ImageAsset(
+            rendition_name(asset.name, width), data, "image/webp", width, height, asset.alt
+        )
+    return out
+
+
+def hero_variant(page: str, variant: str) -> ImageAsset:
+    """The hero of ``page`` as the heavy_image knob (a JPEG of over 200 KB, the same 1200x600) or the
+    oversized_image knob (a WebP of 3600x1800: three times the pixels it is drawn at each way) serves it."""
+    index = list(HERO_ALTS).index(page)
+    if variant == "heavy":
+        spec = _Spec(f"{page}.jpg", HERO_SIZE, "JPEG", 95, 14, 100 + index, HERO_ALTS[page])
+        return _asset(spec, _encoded(spec))
+    w, h = HERO_SIZE
+    big = draw_photo(HERO_SIZE, 100 + index, 5).resize((w * OVERSIZE, h * OVERSIZE), Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    big.save(buf, "WEBP", quality=70, method=0)  # the fastest encoder setting: drawn on a request
+    return ImageAsset(f"{page}.webp", buf.getvalue(), "image/webp", w * OVERSIZE, h * OVERSIZE, HERO_ALTS[page])
+
+
+OVERSIZE = 3

@@ -41,11 +41,11 @@ _TEMPLATES: tuple[str, ...] = (
   }}
 """,
     """  function debounce{n}(fn, wait) {{
-    var timer = null;
+    var timer = null, then = fn || function () {{ return {b}; }};
     return function () {{
       var args = arguments, self = this;
       if (timer) {{ clearTimeout(timer); }}
-      timer = setTimeout(function () {{ timer = null; fn.apply(self, args); }}, wait || {b});
+      timer = setTimeout(function () {{ timer = null; then.apply(self, args); }}, wait || {b});
     }};
   }}
 """,
@@ -58,7 +58,7 @@ _TEMPLATES: tuple[str, ...] = (
 """,
     """  function groupBy{n}(items, key) {{
     var out = {{}};
-    (items || []).forEach(function (item) {{
+    (items || [{{ status: "s{b}" }}, null]).forEach(function (item) {{
       var k = item && item[key || "status"] || "other-{b}";
       (out[k] = out[k] || []).push(item);
     }});
@@ -109,16 +109,23 @@ def _function(rng: random.Random, n: int) -> tuple[str, str]:
 
 
 _RUN_NOW = "  run(fns.length);\n"
-# The app's own chunks run their self-test in small idle-time batches, as a well-behaved bundle would, so
-# that a page without knobs has no long task; extra_js padding runs at once, like a bloated bundle.
-_RUN_IDLE = (
-    "  var later = window.requestIdleCallback || function (f) {{ return setTimeout(f, 1); }};\n"
-    "  (function step() {{ run(40); if (k < fns.length) {{ later(step); }} }})();\n"
+# The app's own chunks run their self-test in slices of about 8 ms, each a timer task of its own (none in
+# the script's evaluation, which parsing a 100-200 KB chunk already makes long enough), as a
+# well-behaved bundle yields to the main thread: a page without knobs has no long task (on a quiet machine),
+# and since the probe's settle wait follows timer chains, the test is done (nothing downloaded stays unused)
+# before the probe looks. extra_js padding runs at once, like a bloated bundle.
+_RUN_SLICED = (
+    "  setTimeout(function step() {{\n"
+    "    var until = performance.now() + 8;\n"
+    "    do {{ run(1); }} while (k < fns.length && performance.now() < until);\n"
+    "    if (k < fns.length) {{ setTimeout(step, 0); }}\n"
+    "  }}, 0);\n"
 )
 
 
-def generate_module(label: str, target_bytes: int, seed: str, idle: bool = False) -> str:
-    """An IIFE of ``target_bytes`` (ASCII) that defines utility functions and runs each of them once."""
+def generate_module(label: str, target_bytes: int, seed: str, sliced: bool = False, run: bool = True) -> str:
+    """An IIFE of ``target_bytes`` (ASCII) that defines utility functions and runs each of them once (or, with
+    ``run=False``, never: code the page downloads and parses for nothing, the unused_js knob)."""
     rng = random.Random(seed)
     head = f'/* {label} */\n(function (registry) {{\n  "use strict";\n'
     tail_tpl = (
@@ -128,10 +135,12 @@ def generate_module(label: str, target_bytes: int, seed: str, idle: bool = False
         "  var k = 0;\n"
         "  function run(n) {{\n"
         "    for (var end = Math.min(fns.length, k + n); k < end; k++) {{\n"
-        "      try {{ fns[k](); registry.__ran += 1; }} catch (e) {{ registry.__errors += 1; }}\n"
+        # A returned closure (a debounced function) is part of what the self-test runs.
+        "      try {{ var made = fns[k](); if (typeof made === 'function') {{ made(); }} registry.__ran += 1; }}\n"
+        "      catch (e) {{ registry.__errors += 1; }}\n"
         "    }}\n"
         "  }}\n"
-        + (_RUN_IDLE if idle else _RUN_NOW)
+        + ((_RUN_SLICED if sliced else _RUN_NOW) if run else "")
         + "}})(window.__bigdayModules = window.__bigdayModules || {{ __ran: 0, __errors: 0 }});\n"
     )
     body: list[str] = []
@@ -172,9 +181,11 @@ def build_chunks() -> dict[str, Chunk]:
     for name, filler in CHUNK_FILLER.items():
         parts = []
         if name == "vendor":
-            parts.append(generate_module("bigday vendor bundle: utility library", filler, f"vendor:{name}", idle=True))
+            label = "bigday vendor bundle: utility library"
+            parts.append(generate_module(label, filler, f"vendor:{name}", sliced=True))
         else:
-            parts.append(generate_module(f"bigday {name} chunk: generated helpers", filler, f"chunk:{name}", idle=True))
+            label = f"bigday {name} chunk: generated helpers"
+            parts.append(generate_module(label, filler, f"chunk:{name}", sliced=True))
             parts.append((STATIC_DIR / f"{name}.js").read_text(encoding="utf-8"))
         out[name] = Chunk(name, "\n".join(parts).encode("ascii"))
     return out
@@ -186,3 +197,49 @@ def padding(kb: int) -> bytes:
     if kb <= 0:
         return b""
     return generate_module(f"extra_js padding: {kb} KB", kb * 1000, f"pad:{kb}").encode("ascii")
+
+
+@lru_cache(maxsize=32)
+def unused_code(kb: int) -> bytes:
+    """Exactly ``kb`` × 1000 bytes of functions that are defined but never called (the unused_js knob)."""
+    if kb <= 0:
+        return b""
+    return generate_module(f"unused_js: {kb} KB never called", kb * 1000, f"unused:{kb}", run=False).encode("ascii")
+
+
+@lru_cache(maxsize=32)
+def unused_rules(kb: int) -> bytes:
+    """Exactly ``kb`` × 1000 bytes of CSS rules for classes no page uses (the unused_css knob)."""
+    if kb <= 0:
+        return b""
+    rng = random.Random(f"css:{kb}")
+    out, n, target = [], 0, kb * 1000
+    size = 0
+    while True:
+        rule = (
+            f".unused-{n} {{ margin: {rng.randrange(1, 40)}px; color: #{rng.randrange(0x1000000):06x}; "
+            f"border: 1px solid #{rng.randrange(0x1000000):06x}; }}\n"
+        )
+        if size + len(rule) > target - 8:
+            break
+        out.append(rule)
+        size += len(rule)
+        n += 1
+    text = "".join(out)
+    pad = target - len(text)
+    return (text + ("/*" + "-" * (pad - 5) + "*/\n" if pad >= 5 else " " * pad)).encode("ascii")
+
+
+@lru_cache(maxsize=32)
+def busy_script(ms: int) -> bytes:
+    """A script that holds the main thread ``ms`` ms when it runs (the third_party knob's other-site script)."""
+    return (
+        f"/* third_party: another site's script busy for {ms} ms */\n"
+        f"(function () {{ var t = performance.now(); while (performance.now() - t < {ms}) {{}} }})();\n"
+    ).encode("ascii")
+
+
+@lru_cache(maxsize=1)
+def blocking_script() -> bytes:
+    """A small script that runs at once, for the blocking_script knob (loaded in the head without defer)."""
+    return generate_module("blocking_script: a synchronous head script", 8_000, "blocking").encode("ascii")

@@ -53,6 +53,17 @@ class Knobs:
     rum: int = _knob(
         0, 0, 999_999_999, "N > 0: the page includes the field-beacon snippet; its beacon is labelled visit N"
     )
+    uncompressed: int = _knob(0, 0, 1, "1: text responses (HTML, JS, CSS, JSON) are sent without gzip")
+    no_cache: int = _knob(0, 0, 1, "1: static assets are sent without Cache-Control and without a validator")
+    cdn_miss: int = _knob(0, 0, 1, "1: static assets say they missed a CDN cache (X-Cache: MISS, Age: 0)")
+    heavy_image: int = _knob(0, 0, 1, "1: the hero is a JPEG of over 200 KB (same size on screen)")
+    oversized_image: int = _knob(0, 0, 1, "1: the hero is a WebP of twice the pixels it is shown at in each direction")
+    blocking_script: int = _knob(0, 0, 1, "1: the head loads /static/js/blocking.js without defer (render-blocking)")
+    unused_js: int = _knob(0, 0, 5_000, "KB (1000 B) of never-called functions added to main.js")
+    lcp_lazy: int = _knob(0, 0, 1, "1: the hero (the LCP image) has loading=lazy and no fetchpriority")
+    redirect: int = _knob(0, 0, 1, "1: the hero's URL answers 302 to the image's real URL")
+    unused_css: int = _knob(0, 0, 5_000, "KB (1000 B) of CSS rules that match nothing added to app.css")
+    third_party: int = _knob(0, 0, 10_000, "ms a script from another site (localhost vs 127.0.0.1) busy-waits")
 
     def __post_init__(self) -> None:
         for f in fields(self):

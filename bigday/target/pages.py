@@ -43,6 +43,7 @@ class GalleryPhoto:
     height: int
     alt: str
     format: str
+    srcset: str = ""  # renditions by width; the page then shows the first of them, not ``url``
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class PageContext:
     data: TenantData
     knobs: Knobs  # in effect for this request
     sub_query: str  # tenant + explicit knob overrides, appended to sub-resource URLs
+    other_site: str = ""  # this server under another site's name, for the third_party knob
     photos: tuple[GalleryPhoto, ...] = ()
     rum_tag: str = ""  # the field-beacon snippet (the rum knob), last in the body
 
@@ -97,9 +99,9 @@ def render_page(ctx: PageContext) -> str:
 <title>{escape(spec.title)} · {escape(tenant.name)}</title>
 <meta name="description" content="{escape(spec.lede)}">
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/static/css/app.css">
+<link rel="stylesheet" href="/static/css/app.css{_css_query(ctx, q)}">
 {_json_script("bigday-config", config)}
-<script defer src="/static/js/vendor.js?{q}"></script>
+{_blocking_script(ctx, q)}{_third_party(ctx, q)}<script defer src="/static/js/vendor.js?{q}"></script>
 <script defer src="/static/js/main.js?{q}"></script>
 <script defer src="/static/js/{spec.chunk}.js?{q}"></script>
 </head>
@@ -149,6 +151,21 @@ def rum_tag(endpoint: str, key: str, tenant: str, route: str, visit: int) -> str
     return "<script async" + "".join(f' {k}="{escape(v)}"' for k, v in attrs.items()) + "></script>\n"
 
 
+def _css_query(ctx: PageContext, q: str) -> str:
+    # Only a page with unused_css asks for its stylesheet with the knobs; every other shares one cached URL.
+    return f"?{q}" if ctx.knobs.unused_css else ""
+
+
+def _third_party(ctx: PageContext, q: str) -> str:
+    if not ctx.knobs.third_party or not ctx.other_site:
+        return ""
+    return f'<script defer src="{escape(ctx.other_site)}/static/js/third-party.js?{q}"></script>\n'
+
+
+def _blocking_script(ctx: PageContext, q: str) -> str:
+    return f'<script src="/static/js/blocking.js?{q}"></script>\n' if ctx.knobs.blocking_script else ""
+
+
 def _hero(ctx: PageContext, q: str, w: int, h: int) -> str:
     """The hero: the photo (its LCP element), or, with timer_hero / raf_hero, a box of text drawn by script.
 
@@ -157,9 +174,11 @@ def _hero(ctx: PageContext, q: str, w: int, h: int) -> str:
     the LCP element appears."""
     spec, knobs = ctx.spec, ctx.knobs
     if not (knobs.timer_hero or knobs.raf_hero):
+        folder = "hero-redirect" if knobs.redirect else "hero"
+        loading = 'loading="lazy"' if knobs.lcp_lazy else 'fetchpriority="high"'
         return (
-            f'<img id="hero" src="/static/img/hero/{spec.key}.jpg?{q}" width="{w}" height="{h}" '
-            f'alt="{escape(HERO_ALTS[spec.key])}"\n fetchpriority="high">'
+            f'<img id="hero" src="/static/img/{folder}/{spec.key}.jpg?{q}" width="{w}" height="{h}" '
+            f'alt="{escape(HERO_ALTS[spec.key])}"\n {loading}>'
         )
     text = json.dumps(f"<p>{escape(_DRAWN_HERO_TEXT)}</p>").replace("<", "\\u003c")
     if knobs.raf_hero:
@@ -301,10 +320,21 @@ def _timeline(ctx: PageContext) -> str:
 <p id="timeline-status" class="status" role="status" aria-live="polite"></p>"""
 
 
+# A card is about 280 CSS px wide from 4 columns down to 2, the viewport's width on a phone.
+GALLERY_SIZES = "(max-width: 640px) 100vw, 280px"
+
+
+def _photo_source(p: GalleryPhoto) -> str:
+    if not p.srcset:
+        return f'src="{escape(p.url)}"'
+    first = p.srcset.split(",", 1)[0].rsplit(" ", 1)[0]
+    return f'src="{escape(first)}" srcset="{escape(p.srcset)}" sizes="{GALLERY_SIZES}"'
+
+
 def _gallery(ctx: PageContext) -> str:
     cards = "".join(
         f'<li><figure class="photo-card" data-photo="{escape(p.id)}">'
-        f'<img src="{escape(p.url)}" width="{p.width}" height="{p.height}" loading="lazy" alt="{escape(p.alt)}">'
+        f'<img {_photo_source(p)} width="{p.width}" height="{p.height}" loading="lazy" alt="{escape(p.alt)}">'
         f"<figcaption>{escape(p.alt)} ({p.format})</figcaption></figure></li>"
         for p in ctx.photos
     )

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 
 from bigday.errors import ConfigError, StoreError
 from bigday.load.launcher import free_port
-from bigday.runfolder import Alert, RunFolder, utc_now
+from bigday.runfolder import Alert, Recommendation, Recommendations, RunFolder, utc_now, write_recommendations
 from bigday.store import alerts as alert_store
 from bigday.store import repo, schema
 from bigday.store.engine import open_store
@@ -127,6 +127,30 @@ def test_ingest_stores_every_measured_value_and_daily_trends(store_url: str, tmp
     assert trend.share_good == pytest.approx(np.mean(cls <= 0.1))
     assert trend.share_poor == pytest.approx(np.mean(cls > 0.25))
     assert trend.share_good + trend.share_needs_improvement + trend.share_poor == pytest.approx(1.0)
+
+
+def test_a_probe_runs_recommendations_are_stored_with_it_and_pruned_with_it(store_url: str, tmp_path: Path) -> None:
+    run = write_probe_run(tmp_path, _pages(np.random.default_rng(4), n=3), started_at=utc_now() - timedelta(days=40))
+    found = Recommendation(
+        id="dashboard:text_compression:/static/js/vendor.js",
+        kind="text_compression",
+        category="delivery",
+        priority="high",
+        page="dashboard",
+        subject="/static/js/vendor.js",
+        title="Compress this text response (br or gzip)",
+        impact_bytes=220_300,
+        evidence="220.3 KB of text/javascript sent without Content-Encoding",
+        runs=3,
+        of_runs=3,
+    )
+    write_recommendations(RunFolder.open(run), Recommendations(run.name, (found,)))
+    with open_store(store_url) as store:
+        ingest_run(store, run)
+        with store.begin() as conn:
+            assert repo.run_recommendations(conn, run.name) == [found]
+        repo.prune(store, timedelta(days=30))
+        assert _count(store, schema.recommendations) == 0
 
 
 def test_load_runs_are_ingested_per_endpoint(store_url: str, tmp_path: Path) -> None:

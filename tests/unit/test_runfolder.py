@@ -51,6 +51,8 @@ from bigday.runfolder import (
     ProbeSettings,
     ProbeSummary,
     ProcessCpu,
+    Recommendation,
+    Recommendations,
     RegressionLabel,
     RunFile,
     RunFolder,
@@ -76,6 +78,7 @@ from bigday.runfolder import (
     read_plan,
     read_probe_samples,
     read_probe_summary,
+    read_recommendations,
     read_verdicts,
     utc_now,
     write_alerts,
@@ -89,6 +92,7 @@ from bigday.runfolder import (
     write_plan,
     write_probe_samples,
     write_probe_summary,
+    write_recommendations,
     write_verdicts,
 )
 from bigday.runfolder.document import WRITTEN_FORMAT
@@ -412,7 +416,25 @@ JSON_FILES: list[tuple[RunFile, Callable[[RunFolder, Any], Any], Callable[[RunFo
     (RunFile.LOAD_STATS, write_load_stats, read_load_stats, load_stats),
     (RunFile.VERDICTS, write_verdicts, read_verdicts, verdicts),
     (RunFile.ALERTS, write_alerts, read_alerts, alerts),
+    (RunFile.RECOMMENDATIONS, write_recommendations, read_recommendations, lambda: recommendations()),
 ]
+
+
+def recommendations() -> Recommendations:
+    found = Recommendation(
+        id="dashboard:unused_javascript:/static/js/main.js",
+        kind="unused_javascript",
+        category="recommendation",
+        priority="medium",
+        page="dashboard",
+        subject="/static/js/main.js",
+        title="Remove or lazy-load the code of this script that the page never runs",
+        impact_bytes=101_200,
+        evidence="101.2 KB of 268.0 KB never ran",
+        runs=2,
+        of_runs=3,
+    )
+    return Recommendations("run-1", (found,))
 
 
 def filmstrip() -> Filmstrip:

@@ -27,6 +27,17 @@ def test_defaults_and_names_match_the_contract():
         "raf_hero",
         "a11y",
         "rum",
+        "uncompressed",
+        "no_cache",
+        "cdn_miss",
+        "heavy_image",
+        "oversized_image",
+        "blocking_script",
+        "unused_js",
+        "lcp_lazy",
+        "redirect",
+        "unused_css",
+        "third_party",
     )
     k = Knobs()
     assert (k.shift_at, k.jank_every, k.lcp_delay) == (300, 100, 0)
