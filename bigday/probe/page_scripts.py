@@ -72,8 +72,11 @@ SNAPSHOT_JS = """() => {
   const images = Array.from(document.images).filter((img) => img.complete && img.naturalWidth > 0).slice(0, 150)
     .map((img) => {
       const box = img.getBoundingClientRect();
+      const src = img.currentSrc || img.src;
+      // An inline image's URL is its bytes: named by its size, never copied into the run folder.
+      const url = src.startsWith('data:') ? `(inline data URL, ${src.length} characters)` : src;
       return {
-        url: img.currentSrc || img.src, id: img.id || null, natural_width: img.naturalWidth,
+        url, id: img.id || null, natural_width: img.naturalWidth,
         natural_height: img.naturalHeight, width: Math.round(box.width * 10) / 10,
         height: Math.round(box.height * 10) / 10, loading: img.getAttribute('loading') || 'eager',
         fetchpriority: img.getAttribute('fetchpriority') || 'auto', srcset: img.hasAttribute('srcset'),

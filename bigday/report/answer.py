@@ -121,8 +121,8 @@ def _regression_draft(c: Check, run_id: str, role: RunRole, tenant: str | None) 
     minimum = format_change(comp.min_effect or 0.0, kind, c.metric).lstrip("+")
     if c.status is Status.INCONCLUSIVE:
         text += (
-            f": {c.n} vs {comp.n_baseline} runs are too few to show any change (q could not reach alpha), "
-            "so it is not a pass; take more (--runs)"
+            f": too few runs to show any change ({c.n} vs {comp.n_baseline}: q could not reach alpha), "
+            "so it is not a pass; take more (--runs, or --runs auto)"
         )
     elif status is Status.INCONCLUSIVE:
         text += (

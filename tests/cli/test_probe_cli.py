@@ -46,12 +46,16 @@ def test_probe_json_against_the_embedded_target(tmp_path):
 @pytest.mark.browser
 def test_run_prints_the_per_page_table(tmp_path):
     out = bigday("run", "--runs", "1", "--pages", "timeline-editor", "--results-dir", str(tmp_path))
-    assert out.returncode == 0, out.stderr
+    # The table's shape is the point here; beside the suite's parallel workers a single run's TBT can pass its
+    # threshold (231 ms once), which is a verdict (exit 1), not a crash.
+    assert out.returncode in (0, 1), out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split()[:4] == ["page", "stat", "LCP", "ms"]
     assert lines[1].split()[:2] == ["timeline-editor", "median"] and lines[1].split()[-1] == "1/1"
     assert [ln.split()[0] for ln in lines[2:4]] == ["p75", "p95"]
-    assert lines[4].startswith("run folder: ") and Path(lines[4].removeprefix("run folder: ")).is_dir()
+    # Then the page's findings, if a busy machine raised any (a long task), then where the run is.
+    folder = next(ln for ln in lines[4:] if ln.startswith("run folder: "))
+    assert Path(folder.removeprefix("run folder: ")).is_dir()
 
 
 def test_unreachable_base_url_exits_3_with_one_line(tmp_path):
