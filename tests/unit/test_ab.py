@@ -106,7 +106,7 @@ def test_the_saturday_answer_is_not_go_when_the_runs_were_too_few() -> None:
     verdicts = Verdicts(run_id="r", kind=RunKind.PROBE, outcome=outcome_of(checks), checks=checks)
     answer = decide([JudgedRun(role="probe", verdicts=verdicts)])
     assert answer.decision is Decision.INCONCLUSIVE, answer.headline
-    assert "home lcp" in answer.reasons[0].text and "too few to show any change" in answer.reasons[0].text
+    assert "home lcp" in answer.reasons[0].text and "too few runs to show any change" in answer.reasons[0].text
 
 
 def test_a_comparison_that_could_fire_but_not_at_the_minimum_effect_says_what_it_can_show() -> None:
