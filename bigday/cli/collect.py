@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from bigday.cli.common import Subparsers, add_scenario_option, add_verb, scenario_from_args
-from bigday.cli.serve import check_port, run_server
-from bigday.cli.store import add_store_option, store_from_args
+from bigday.cli.common import Subparsers, add_verb, scenario_from_args
+from bigday.cli.serve import add_listen_options, check_port, run_server
+from bigday.cli.store import store_from_args
 from bigday.errors import EXIT_OK, ConfigError
 
 PLAIN_HTTP = "pages served over https cannot send beacons to plain http, so put a TLS proxy in front"
@@ -44,7 +44,4 @@ def register(sub: Subparsers) -> None:
         "the sites, limits and retention come from the scenario's rum section. 'bigday serve' hosts the same "
         "collector beside the dashboard. See docs/rum.md.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one, printed)")
-    add_scenario_option(p, "$BIGDAY_SCENARIO or the bundled one")
-    add_store_option(p)
+    add_listen_options(p)

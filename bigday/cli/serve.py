@@ -78,6 +78,14 @@ def _tokens(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_listen_options(p: argparse.ArgumentParser) -> None:
+    """Where a server listens and what it reads: shared by ``bigday serve`` and ``bigday collect``."""
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one, printed)")
+    add_scenario_option(p, "$BIGDAY_SCENARIO or the bundled one")
+    add_store_option(p)
+
+
 def register(sub: Subparsers) -> None:
     p = add_verb(
         sub,
@@ -87,10 +95,7 @@ def register(sub: Subparsers) -> None:
         "the charts dashboard (/charts) from the store, on 127.0.0.1 unless --host says otherwise. Every route "
         "needs a token; make one with 'bigday serve token add'. See docs/monitor.md.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one, printed)")
-    add_scenario_option(p, "$BIGDAY_SCENARIO or the bundled one")
-    add_store_option(p)
+    add_listen_options(p)
     tsub = p.add_subparsers(dest="serve_action", metavar="ACTION", parser_class=type(p))
     t = tsub.add_parser("token", help="add, list or revoke dashboard tokens (stored hashed; audited)")
     ttsub = t.add_subparsers(dest="token_action", metavar="ACTION", required=True, parser_class=type(p))
