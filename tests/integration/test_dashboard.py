@@ -133,7 +133,7 @@ def test_a_failing_janky_run_is_no_go_with_a_high_alert(browser: Browser, tmp_pa
 def test_a_load_rehearsal_run_and_the_history(browser: Browser, tmp_path: Path) -> None:
     code, out, dash = _run(
         tmp_path, "--pages", "dashboard", "--runs", "3", "--accessibility", "off",
-        "--load", "--rehearsal", "--time-scale", "0.1", "--peak-users", "20",
+        "--load", "--rehearsal", "--time-scale", "0.05", "--peak-users", "20",
     )  # fmt: skip
     answer = read_answer(RunFolder(dash.parent))
     assert answer is not None and {r.role for r in answer.runs} == {"probe", "saturday", "isolation", "under_load"}

@@ -1,4 +1,4 @@
-"""``bigday monitor --every 10s`` against the reference target for about three minutes, in compressed time.
+"""``bigday monitor --every 6s`` against the reference target for about a minute and a half, in compressed time.
 
 The test turns the target's fault switches: downtime, then jank, then a maintenance window (with downtime
 again inside it), then clears everything. It waits on what the store says rather than on fixed sleeps, and
@@ -46,7 +46,7 @@ def scenario_file(tmp_path: Path, smtp_port: int) -> Path:
     data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
     data["pages"] = [p for p in data["pages"] if p["name"] == "dashboard"]
     data["monitor"] = {
-        "every": "10s",
+        "every": "6s",
         "jitter": "0s",
         "attempts": 1,
         "accessibility": "off",
@@ -147,7 +147,7 @@ def test_monitor_end_to_end(tmp_path: Path, cli, webhook, smtp_sink) -> None:
     }
     with running_target() as url:
         cmd = [sys.executable, "-m", "bigday", "monitor", "--scenario", str(scenario), "--base-url", url]
-        cmd += ["--store", str(store_path), "--results-dir", str(tmp_path / "results"), "--every", "10s"]
+        cmd += ["--store", str(store_path), "--results-dir", str(tmp_path / "results"), "--every", "6s"]
         log = (tmp_path / "monitor.log").open("w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
         try:
@@ -191,7 +191,7 @@ def test_monitor_end_to_end(tmp_path: Path, cli, webhook, smtp_sink) -> None:
                 "--from",
                 "now",
                 "--for",
-                "45s",
+                "30s",
                 "--reason",
                 "test window",
                 "--store",

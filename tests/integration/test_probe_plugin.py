@@ -31,7 +31,8 @@ def pytest_probes(*args: str, timeout: float = 400) -> subprocess.CompletedProce
 
 @pytest.mark.serial  # the scenario's thresholds are timings: beside parallel workers a p95 LCP crosses 2 s
 def test_critical_path_probes_pass_on_the_reference_target():
-    out = pytest_probes()
+    # Three runs a page, the quick rehearsal's count: the p95 bounds read near the worst run either way.
+    out = pytest_probes("--bigday-runs", "3")
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "6 passed" in out.stdout
 
