@@ -86,7 +86,9 @@ def test_timing_knobs_name_the_slow_hero_the_long_task_and_the_shifted_block(
     assert set(by_kind) == {"slow_resource", "long_task", "layout_shift"}, [(r.kind, r.subject) for r in found]
     assert by_kind["slow_resource"].subject == "/static/img/hero/dashboard.jpg"
     assert by_kind["layout_shift"].subject == "#shift-victim"
-    assert by_kind["long_task"].impact_ms is not None and by_kind["long_task"].impact_ms >= 150
+    # The knob's 250 ms task is one finding; a busy machine may add a task just past the 50 ms limit beside it.
+    longest = max((r.impact_ms or 0) for r in found if r.kind == "long_task")
+    assert longest >= 150, [(r.subject, r.impact_ms) for r in found if r.kind == "long_task"]
 
 
 def test_the_clean_target_raises_nothing_on_any_page(tmp_path, bigday_browser, reference_app, bigday_scenario):
