@@ -20,8 +20,9 @@ from bigday.probe.runner import ProbeOptions, probe_app
 from bigday.runfolder import RunFolder, read_recommendations
 from bigday.settings.scenario import Scenario
 
-# Timings decide some of these findings (long tasks, slow resources), so they run in the serial pass.
-pytestmark = [pytest.mark.browser, pytest.mark.serial]
+# Timings decide some findings (long tasks, slow resources): the tests that judge them run in the serial pass;
+# the knobs' own findings are bytes, headers and markup, and their test ignores timing findings.
+pytestmark = pytest.mark.browser
 
 # knob query -> the one kind it must raise and a resource that finding must name.
 KNOBS = {
@@ -76,6 +77,7 @@ def test_each_knob_raises_exactly_its_finding(bigday_browser, reference_app, big
     assert all(r.runs == r.of_runs == 1 and r.evidence for r in found)
 
 
+@pytest.mark.serial
 def test_timing_knobs_name_the_slow_hero_the_long_task_and_the_shifted_block(
     bigday_browser, reference_app, bigday_scenario, settings
 ):
@@ -91,6 +93,7 @@ def test_timing_knobs_name_the_slow_hero_the_long_task_and_the_shifted_block(
     assert longest >= 150, [(r.subject, r.impact_ms) for r in found if r.kind == "long_task"]
 
 
+@pytest.mark.serial
 def test_the_clean_target_raises_nothing_on_any_page(tmp_path, bigday_browser, reference_app, bigday_scenario):
     # Cold runs: the warm side of the clean target is held in test_probe_runner (the dashboard, cold and warm).
     options = ProbeOptions(scenario=bigday_scenario, results_dir=tmp_path, runs=1, accessibility="off", coverage=True)
