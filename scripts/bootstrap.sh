@@ -71,13 +71,13 @@ if [ "$mode" = run ]; then exec bigday run "$@"; fi
 if [ "$#" -gt 0 ]; then exec python -m pytest "$@"; fi
 
 # The whole suite in two passes. Most tests spend their time waiting on loopback servers, browsers and
-# Locust, so they run on parallel workers (BIGDAY_TEST_WORKERS, default 4: with 3 the whole suite kept one of
-# two cores busy on average), handed out one by one; a file whose module fixture is costly (a venv, a
-# Django project, probe runs) is marked xdist_group and keeps its tests on one worker. Tests whose bars are timings (marked serial) run alone first, on a machine nothing
+# Locust, so they run on parallel workers (BIGDAY_TEST_WORKERS, default 3; with 4 the two cores were saturated
+# and the pass took longer), handed out one by one; a file whose module fixture is costly (a venv, a Django
+# project, probe runs) is marked xdist_group and keeps its tests on one worker. Tests whose bars are timings (marked serial) run alone first, on a machine nothing
 # else of this suite is loading. Every failure of either pass fails the command.
 status=0
 say "serial pass: tests whose bars depend on timing, one at a time"
 python -m pytest -m serial || status=$?
-say "parallel pass: the rest on ${BIGDAY_TEST_WORKERS:-4} workers"
-python -m pytest -m "not serial" -n "${BIGDAY_TEST_WORKERS:-4}" --dist loadgroup || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+say "parallel pass: the rest on ${BIGDAY_TEST_WORKERS:-3} workers"
+python -m pytest -m "not serial" -n "${BIGDAY_TEST_WORKERS:-3}" --dist loadgroup || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
 exit "$status"
