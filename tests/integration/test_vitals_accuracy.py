@@ -101,10 +101,18 @@ def test_ttfb_with_400_ms_server_delay(measure_page):
 
 
 def test_tbt_of_one_300_ms_task(measure_page):
+    """The knob's loop starts at the load event, and on a page this light the first contentful frame may be
+    presented while it runs: TBT counts a task only from FCP on (Lighthouse clips it the same way), so each
+    run's truth is the loop less 50 ms and less its part before FCP (one CI run read 250, 192 and 173 ms)."""
     m = measure_page("timeline-editor", knobs={"long_task": 300}, runs=RUNS, accessibility=False)
-    assert 200 <= _median(m, "tbt") <= 300, m.values("tbt")
-    task = max(m.ok_runs[0].details["long_tasks"], key=lambda t: t["duration"])
-    assert task["duration"] >= 300
+    for run in m.ok_runs:
+        task = max(run.details["long_tasks"], key=lambda t: t["duration"])
+        assert 300 <= task["duration"] <= 360, run.details["long_tasks"]
+        fcp = run.vitals.fcp
+        assert fcp is not None and fcp < task["start"] + task["duration"], (fcp, task)
+        truth = task["duration"] - 50 - max(0.0, fcp - task["start"])  # other long tasks may add a little
+        assert truth - 5 <= run.vitals.tbt <= truth + 60, (run.vitals.tbt, truth, fcp, run.details["long_tasks"])
+    assert 150 <= _median(m, "tbt") <= 310, m.values("tbt")
 
 
 @pytest.mark.bigday_page("/dashboard", interaction=(), runs=1, accessibility=False)
