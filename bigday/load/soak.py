@@ -76,9 +76,7 @@ def _rises(values: Sequence[float]) -> bool:
     """Mann-Kendall: do the windows rise, one-sided at 1 - CONFIDENCE (Kendall's tau-b against their order)?"""
     from scipy.stats import kendalltau
 
-    if len(set(values)) < 2:
-        return False
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # constant windows: scipy warns and gives no p, and nothing rises
         warnings.simplefilter("ignore", RuntimeWarning)
         result = kendalltau(np.arange(len(values)), np.asarray(values, dtype=float), alternative="greater")
     p = float(result.pvalue)
