@@ -16,6 +16,7 @@ same rounds in the same order. Pools are reused across experiments (resampling: 
 With --real K it also runs K complete `bigday ab --runs auto` experiments of the 15 % case through the CLI.
 
 Usage: .venv/bin/python benchmarks/ab_experiments.py [--pool 60] [--page dashboard] [--reuse POOLS.json] [--real 0]
+       [--reuse POOLS.json --delay-b N --save NEW.json]   (a new A/B pool at B's lcp_delay N beside the saved A/A)
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ def measure(url: str, page: str, delay_a: int, delay_b: int, rounds: int) -> lis
     b = SideTarget("b", url, (("lcp_delay", str(delay_b)),))
     with chromium() as browser:
         return measure_ab(options, a, b, browser, lambda n, runs: False)
+
+
+def collect_ab(earlier: dict[str, object], pool: int, delay_b: int) -> dict[str, object]:
+    """A new A/B pool at B's ``delay_b`` beside an earlier run's A/A pool (same page and A delay)."""
+    page, delay = str(earlier["page"]), int(earlier["delay_a"])  # type: ignore[call-overload]
+    with running_target(scenario=SCENARIO.source) as url:
+        t0 = time.perf_counter()
+        ab = measure(url, page, delay, delay_b, pool)
+        print(f"  A/B pool at lcp_delay={delay_b}: {len(ab)} page runs ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return {**earlier, "delay_b": delay_b, "ab": [r.to_json() for r in ab]}
 
 
 def collect(page: str, pool: int, delay: int) -> dict[str, object]:
@@ -187,9 +198,16 @@ def main() -> None:
     ap.add_argument("--save", type=Path, default=Path(tempfile.gettempdir()) / "bigday-ab-pools.json")
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--real", type=int, default=0, help="also run this many real bigday ab --runs auto experiments")
+    ap.add_argument(
+        "--delay-b", type=int, help="with --reuse: measure a new A/B pool at this B lcp_delay beside the saved A/A pool"
+    )
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) at start", flush=True)
-    if args.reuse:
+    if args.reuse and args.delay_b is not None:
+        pools = collect_ab(json.loads(args.reuse.read_text()), args.pool, args.delay_b)
+        args.save.write_text(json.dumps(pools))
+        print(f"pools saved to {args.save}")
+    elif args.reuse:
         pools = json.loads(args.reuse.read_text())
     else:
         pools = collect(args.page, args.pool, args.delay)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +42,7 @@ from bigday.runfolder import (
     write_ab_report,
 )
 from bigday.settings import limits, redact, resolve
-from bigday.settings.scenario import Scenario
+from bigday.settings.scenario import Page, Scenario
 from bigday.stats.sequential import SequentialDesign, fixed_design, group_sequential, look_schedule
 
 DEFAULT_MAX_RUNS = 30
@@ -55,8 +56,48 @@ def _side_url(flag: str | None, name: str, scenario: Scenario) -> str | None:
         return resolve.base_url(None, scenario)
     redact.register_url(flag, bare_user_is_secret=True)
     if urlsplit(flag).scheme not in ("http", "https") or not urlsplit(flag).netloc:
-        raise ConfigError(f"--{name}: expected an http:// or https:// base URL, got {redact.url(flag)!r}")
+        raise ConfigError(f"--{name}: expected an http:// or https:// base or page URL, got {redact.url(flag)!r}")
     return flag.rstrip("/")
+
+
+def _split_page_url(url: str, scenario: Scenario) -> tuple[str, str, Page | None] | None:
+    """A side given as one page's URL: (base URL, the page's path, the scenario's page at that path if any);
+    None for a base URL (no path but ``/``). A path that ends with a scenario page's path is that page on the
+    base before it (an app under a path prefix); any other path is a page of its own on the site's root."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if path in ("", "/"):
+        return None
+    for page in scenario.pages:
+        if page.path != "/" and path.endswith(page.path):
+            return f"{parts.scheme}://{parts.netloc}{path[: -len(page.path)]}", page.path, page
+    return f"{parts.scheme}://{parts.netloc}", path, None
+
+
+def _page_of_urls(
+    url_a: str | None, url_b: str | None, scenario: Scenario, flags: tuple[bool, bool] = (True, True)
+) -> tuple[Page, tuple[str | None, str | None], tuple[str | None, str | None]] | None:
+    """When either side is a page URL: the one page of the experiment, and each side's (base URL, path); a side
+    given as a base measures the other side's path. None when both sides are base URLs. Only a URL from the
+    command line (``flags``) can be a page's: the scenario's ``base_url`` is a base, whatever its path."""
+    split = {
+        s: _split_page_url(u, scenario) if u and flag else None
+        for s, u, flag in (("a", url_a, flags[0]), ("b", url_b, flags[1]))
+    }
+    given = [x for x in split.values() if x is not None]
+    if not given:
+        return None
+    # One path on both sides: the scenario's page there, with its interaction. Two paths (an old and a new
+    # design): a page of its own with no interaction, since one page's steps need not fit the other.
+    page = given[0][2] if len({x[1] for x in given}) == 1 else None
+    if page is None:
+        slug = re.sub(r"[^a-z0-9_-]+", "-", given[0][1].split("?")[0].lower()).strip("-_") or "page"
+        page = Page(name=slug[:60], path=given[0][1])
+    sides = []
+    for s, u in (("a", url_a), ("b", url_b)):
+        x = split[s]
+        sides.append((x[0], x[1]) if x else (u, given[0][1]))
+    return page, sides[0], sides[1]
 
 
 def _check_knobs(knobs: tuple[tuple[str, str], ...], flag: str, embedded: bool) -> None:
@@ -113,13 +154,20 @@ def _target(a: str | None, b: str | None, scenario: Scenario) -> Iterator[str | 
 
 def handle(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
-    url_a, url_b = _side_url(args.a, "a", scenario), _side_url(args.b, "b", scenario)
+    url_a = _side_url(args.a, "a", scenario)
+    url_b = _side_url(args.b if args.b is not None else args.a, "b", scenario)
     knobs_a, knobs_b = _knobs(args.knob_a), _knobs(args.knob_b)
     _check_knobs(knobs_a, "--knob-a", url_a is None)
     _check_knobs(knobs_b, "--knob-b", url_b is None)
-    pages = tuple(p.strip() for p in args.pages.split(",") if p.strip()) if args.pages else ()
-    for p in pages:
-        scenario.page(p)
+    pages: tuple[str | Page, ...] = ()
+    paths: tuple[str | None, str | None] = (None, None)
+    if args.pages:  # the sides are base URLs, with the scenario's pages under them
+        pages = tuple(p.strip() for p in args.pages.split(",") if p.strip())
+        for p in pages:
+            scenario.page(str(p))
+    elif one := _page_of_urls(url_a, url_b, scenario, (args.a is not None, (args.b or args.a) is not None)):
+        page, (url_a, path_a), (url_b, path_b) = one
+        pages, paths = (page,), (path_a, path_b)
     pages = pages or tuple(p.name for p in scenario.pages)
     profile = resolve.profile(args.profile, PROFILES)
     metrics = _metrics(args.metrics)
@@ -135,8 +183,8 @@ def handle(args: argparse.Namespace) -> int:
 
     def measure() -> tuple[RunFolder, list[AbRun]]:
         with _target(url_a, url_b, scenario) as embedded, chromium() as browser:
-            a = SideTarget("a", url_a or embedded or "", knobs_a)
-            b = SideTarget("b", url_b or embedded or "", knobs_b)
+            a = SideTarget("a", url_a or embedded or "", knobs_a, paths[0])
+            b = SideTarget("b", url_b or embedded or "", knobs_b, paths[1])
             folder = RunFolder.create("ab", results)
             return folder, measure_ab(options, a, b, browser, judge.after_round, on_run=lambda r: show_run(err, r))
 
@@ -147,9 +195,9 @@ def handle(args: argparse.Namespace) -> int:
         run_id=folder.run_id,
         started_at=started,
         finished_at=utc_now(),
-        a=AbSide(name="a", base_url=redact.url(url_a) if url_a else None, knobs=knobs_a),
-        b=AbSide(name="b", base_url=redact.url(url_b) if url_b else None, knobs=knobs_b),
-        pages=pages,
+        a=AbSide(name="a", base_url=redact.url(url_a) if url_a else None, knobs=knobs_a, path=redact.url(paths[0])),
+        b=AbSide(name="b", base_url=redact.url(url_b) if url_b else None, knobs=knobs_b, path=redact.url(paths[1])),
+        pages=tuple(p if isinstance(p, str) else p.name for p in pages),
         metrics=metrics,
         profile=profile,
         design=AbDesign(
@@ -187,10 +235,16 @@ def register(sub: Subparsers) -> None:
     add_scenario_option(p, "$BIGDAY_SCENARIO or scenarios/wedsync.yaml")
     p.add_argument(
         "--a",
-        metavar="BASE_URL",
-        help="version A (default: $BIGDAY_BASE_URL, the scenario's base_url, else the embedded reference target)",
+        metavar="URL",
+        help="version A: a base URL (the scenario's pages under it), or without --pages one page's URL, which "
+        "is the scenario's page whose path it ends with, else a page of its own (default: $BIGDAY_BASE_URL, the "
+        "scenario's base_url, else the embedded reference target)",
     )
-    p.add_argument("--b", metavar="BASE_URL", help="version B (default: as A)")
+    p.add_argument(
+        "--b",
+        metavar="URL",
+        help="version B, as --a; a base URL beside a page URL measures that page's path (default: as A)",
+    )
     p.add_argument(
         "--knob-a",
         action="append",

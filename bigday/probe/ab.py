@@ -8,6 +8,7 @@ whatever one page run leaves behind for the next, fall on both sides alike. Afte
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from bigday.probe.profiles import get_profile
 from bigday.probe.results import PageRun
 from bigday.probe.runner import BrowserKeeper, measure_with_retries
 from bigday.runfolder import AbRun, Side
-from bigday.settings.scenario import Scenario
+from bigday.settings.scenario import Page, Scenario
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,13 @@ class SideTarget:
     name: Side
     base_url: str
     knobs: tuple[tuple[str, str], ...] = ()
+    path: str | None = None  # this side's path for every page (a side given as one page's URL)
 
 
 @dataclass(frozen=True)
 class AbMeasureOptions:
     scenario: Scenario
-    pages: tuple[str, ...]
+    pages: tuple[str | Page, ...]  # names of the scenario's pages, or pages of their own
     profile: str = "desktop"
     max_rounds: int = 20
     timeout_s: float = 30.0
@@ -69,7 +71,7 @@ def measure_ab(
     settings = MeasureSettings(profile=get_profile(options.profile), timeout_s=options.timeout_s, accessibility=False)
     scenario = options.scenario
     sides = {s.name: (s, TenantAccess(scenario, s.base_url, settings.profile)) for s in (a, b)}
-    pages = [scenario.page(p) for p in options.pages]
+    pages = [scenario.page(p) if isinstance(p, str) else p for p in options.pages]
     for _, access in sides.values():
         access.check({p.tenant or scenario.default_tenant.id for p in pages})
     keeper = BrowserKeeper(browser)
@@ -82,7 +84,8 @@ def measure_ab(
             for page in pages:
                 for name in order:
                     side, access = sides[name]
-                    target = access.target(page, page.tenant or scenario.default_tenant.id, side.knobs)
+                    at = page if side.path is None else dataclasses.replace(page, path=side.path)
+                    target = access.target(at, page.tenant or scenario.default_tenant.id, side.knobs)
                     records = measure_with_retries(
                         keeper, target, settings, assets, round_index, options.max_attempts, None, access
                     )

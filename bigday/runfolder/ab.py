@@ -36,6 +36,7 @@ class AbSide(Record):
     name: Side
     base_url: str | None = None
     knobs: tuple[tuple[str, str], ...] = ()
+    path: str | None = None  # a side given as one page's URL: that page's path, on this side's base URL
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)

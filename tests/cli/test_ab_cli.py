@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bigday.cli.ab import _page_of_urls
 from bigday.runfolder import AbVerdict, RunFolder, Status, read_ab
+from bigday.settings.scenario import load_scenario
+from bigday.target.server import running_target
 from tests.conftest import run_cli
 
 
@@ -34,6 +37,40 @@ def test_three_runs_of_a_50_percent_lcp_rise_are_too_few_and_not_passed(tmp_path
     assert strict.returncode == 2
 
 
+@pytest.mark.browser
+def test_a_side_given_as_a_page_url_is_that_page_of_the_scenario(tmp_path: Path) -> None:
+    with running_target() as url:
+        out = run_cli(
+            "ab", "--a", f"{url}/forms/new", "--knob-b", "lcp_delay=1200", "--runs", "3", "--metrics", "lcp",
+            "--results-dir", str(tmp_path),
+        )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    (folder,) = (RunFolder(p) for p in tmp_path.iterdir())
+    exp = read_ab(folder)
+    # B defaults to A's URL: the scenario's new-form page (its interaction too) on both sides, B's hero held.
+    assert exp.pages == ("new-form",) and exp.a.path == exp.b.path == "/forms/new", exp
+    assert exp.a.base_url == exp.b.base_url == url.rstrip("/")
+    assert len(exp.runs) == 6 and all(r.ok and r.page == "new-form" for r in exp.runs)
+    assert all("inp" in r.metrics for r in exp.runs)  # the page's own interaction ran
+    lcp = next(f for f in exp.findings if f.metric == "lcp")
+    assert lcp.median_a is not None and lcp.median_b is not None and lcp.median_b > lcp.median_a + 800
+
+
+def test_page_urls_name_one_page_and_each_sides_path() -> None:
+    scenario = load_scenario()
+    assert _page_of_urls("http://a.localhost:8000", "http://b.localhost:8000", scenario) is None
+    # The scenario's base_url (no flag) is a base whatever its path.
+    assert _page_of_urls("http://a.localhost/app", "http://a.localhost/app", scenario, (False, False)) is None
+    # An app under a path prefix: the scenario's page whose path the URL ends with, on the base before it.
+    page, a, b = _page_of_urls("http://a.localhost/app/photos/gallery", "http://b.localhost", scenario)  # type: ignore[misc]
+    assert page.name == "photo-gallery" and page.interaction
+    assert a == ("http://a.localhost/app", "/photos/gallery") and b == ("http://b.localhost", "/photos/gallery")
+    # Two designs at two paths: a page of its own, with no interaction (one page's steps need not fit the other).
+    page, a, b = _page_of_urls("http://x.localhost/pricing?v=1", "http://x.localhost/pricing-v2", scenario)  # type: ignore[misc]
+    assert (page.name, page.path, page.interaction) == ("pricing", "/pricing?v=1", ())
+    assert a == ("http://x.localhost", "/pricing?v=1") and b == ("http://x.localhost", "/pricing-v2")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -43,7 +80,7 @@ def test_three_runs_of_a_50_percent_lcp_rise_are_too_few_and_not_passed(tmp_path
         (("--max-runs", "2"), "--max-runs 2 / --first-look 5: expected 3 <= first look <= max runs"),
         (("--metrics", "lcpp"), "--metrics 'lcpp': unknown metric"),
         (("--pages", "nowhere"), "nowhere"),
-        (("--a", "ftp://x"), "--a: expected an http:// or https:// base URL"),
+        (("--a", "ftp://x"), "--a: expected an http:// or https:// base or page URL"),
         (("--timeout", "0"), "--timeout: expected seconds above 0"),
     ],
 )
