@@ -6,6 +6,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +28,8 @@ from bigday.load.plan import PlanOverrides
 from bigday.load.rehearsal import LoadOptions, check_rehearsal, run_rehearsal
 from bigday.present.console import console, plain
 from bigday.present.load import capacity_lines, show_load_result
+from bigday.report.capacity import render_capacity_dashboard
+from bigday.report.render import write_report
 from bigday.runfolder import utc_now
 from bigday.runfolder.verdicts import exit_code_of
 from bigday.settings import limits, redact, resolve
@@ -198,7 +201,7 @@ def register(sub: Subparsers) -> None:
         type=_checked(limits.arrival_rate_text),
         metavar="N/s",
         help="an open model in place of think times: the journeys' tasks a second at the peak, spread over the "
-        "users, each timed from when it was due (docs/load.md)",
+        "users, each timed from when it was due (docs/load.md); for capacity, the first rate to try",
     )
     s.add_argument("--photo-sizes", type=_sizes, metavar="KB,...", help="photo pool sizes in KB")
     s.add_argument("--batch-size", type=_range, metavar="MIN:MAX", help="photos per batch upload")
@@ -242,7 +245,11 @@ def register(sub: Subparsers) -> None:
     )
     c = p.add_argument_group("capacity search (bigday load capacity)")
     c.add_argument(
-        "--start-users", type=positive_int, metavar="N", help="the first level (default: a tenth of the peak users)"
+        "--start-users",
+        type=positive_int,
+        metavar="N",
+        help="the first level (default: a tenth of the peak users); with --arrival-rate R/s the search steps the "
+        "open model's arrival rate from R instead, with 4 users per task a second",
     )
     c.add_argument("--factor", type=bounded_float(1.05, 10), default=1.5, metavar="F", help="growth per level (1.5)")
     c.add_argument("--max-steps", type=bounded_int(2, 30), default=8, metavar="N", help="rehearsals at most (8)")
@@ -308,7 +315,14 @@ def _say(line: str) -> None:
 
 
 def _capacity(args: argparse.Namespace, scenario: Scenario, base_url: str | None, options: LoadOptions) -> int:
+    if options.arrival_rate is not None and args.start_users is not None:
+        raise ConfigError(
+            "--start-users: not with --arrival-rate, which makes the search step the arrival rate from there "
+            "(the users follow the rate); give one of them"
+        )
+    start_rate, options = options.arrival_rate, replace(options, arrival_rate=None)  # each step sets its own
     search = CapacitySearch(
+        start_rate=start_rate,
         start_users=args.start_users or max(1, scenario.load.peak_users // 10),
         factor=args.factor,
         max_steps=args.max_steps,
@@ -323,9 +337,11 @@ def _capacity(args: argparse.Namespace, scenario: Scenario, base_url: str | None
         scenario, lambda: load_target(base_url, options.target_isolation), options, search, _say, sla
     )
     folder = write_search(scenario, options, result, started)
+    dashboard = write_report(folder.path, "html", render_capacity_dashboard(folder))
     out = console()
     for line in capacity_lines(result, folder.path):
         out.print(Text(plain(line)), soft_wrap=True)
+    out.print(Text(plain(f"dashboard: {dashboard}")), soft_wrap=True)
     if not all(s.trustworthy for s in result.steps):
         return EXIT_RUN_FAILED
     return exit_code_of(result.status, args.strict)

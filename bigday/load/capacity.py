@@ -8,6 +8,10 @@ bracket between the last level that held and the first that broke. It stops at t
 ``max_steps`` rehearsals, or when its time limit would be passed, whichever comes first; a step whose evidence is
 untrustworthy (a saturated generator) ends it too, since past that point the generator, not the app, is measured.
 
+The level is a number of users (Locust's closed model: each user thinks between tasks) or, with a start rate,
+the open model's arrival rate (tasks a second on a fixed schedule, latency timed from when a task was due; the
+users are then only the generator's concurrency, ``USERS_PER_RATE`` per task a second).
+
 The answer is the bracket: "holds 1,800 users, breaks by 2,000 (p95 1,212 ms > 1,000 ms on the plateau)". Its
 width is the search's resolution; three repeats of the same search show its spread (benchmarks/load_capacity.py).
 """
@@ -43,6 +47,16 @@ from bigday.settings.scenario import Scenario
 
 # A step's wall time beyond its ramp and hold: Locust's start and stop, the results (measured ~6 s here).
 STEP_OVERHEAD_S = 8.0
+# Open-model steps: users per task a second of arrival rate, so each user has 4 s for a task (a journey's few
+# requests) before it falls behind its schedule; a user behind schedule would time the generator's backlog.
+USERS_PER_RATE = 4
+# Arrival rates are stepped in tenths of a task a second.
+RATE_STEP = 0.1
+
+
+def users_for_rate(rate: float) -> int:
+    """The generator's concurrency for an open-model level of ``rate`` tasks a second."""
+    return max(2, math.ceil(rate * USERS_PER_RATE))
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,11 @@ class CapacitySearch:
     hold: str = "15s"
     refine: int = 2
     time_limit: str = "15m"
+    start_rate: float | None = None  # the open model: step the arrival rate (tasks a second) from here
+
+    @property
+    def by_rate(self) -> bool:
+        return self.start_rate is not None
 
     def seconds(self) -> tuple[float, float, float]:
         return (
@@ -67,6 +86,10 @@ class CapacitySearch:
     def check(self) -> None:
         if self.start_users < 1:
             raise ConfigError(f"--start-users: expected a whole number >= 1, got {self.start_users}")
+        if self.start_rate is not None and not (math.isfinite(self.start_rate) and self.start_rate >= RATE_STEP):
+            raise ConfigError(
+                f"--arrival-rate: expected a start rate of at least {RATE_STEP:g}/s, got {self.start_rate:g}"
+            )
         if not (math.isfinite(self.factor) and 1.05 <= self.factor <= 10):
             raise ConfigError(f"--factor: expected a growth factor from 1.05 to 10, got {self.factor:g}")
         if not 2 <= self.max_steps <= 30:
@@ -81,17 +104,21 @@ class CapacitySearch:
             )
 
 
-def step_options(options: LoadOptions, search: CapacitySearch, users: int) -> LoadOptions:
-    """One level's rehearsal: the Saturday journeys ramped to ``users`` and held there (the plateau judged)."""
+def step_options(options: LoadOptions, search: CapacitySearch, level: float) -> LoadOptions:
+    """One level's rehearsal: the Saturday journeys ramped to ``level`` users (or, by rate, to the users an
+    arrival rate of ``level`` needs, arriving at that rate) and held there, the plateau judged."""
+    users = users_for_rate(level) if search.by_rate else int(level)
     stages = f"ramp:{search.ramp}:{users},hold:{search.hold}:{users}"
-    return replace(options, overrides=replace(options.overrides, stages=stages, peak_users=None, time_scale=None))
+    overrides = replace(options.overrides, stages=stages, peak_users=None, time_scale=None)
+    return replace(options, overrides=overrides, arrival_rate=level if search.by_rate else None)
 
 
-def _step(users: int, result: LoadRunResult) -> CapacityStep:
+def _step(level: float, search: CapacitySearch, result: LoadRunResult) -> CapacityStep:
     verdict = next(v for v in result.verdicts if isinstance(v, SpikeVerdict))
     status = verdict.status if result.trustworthy else Status.INCONCLUSIVE
     return CapacityStep(
-        users=users,
+        users=users_for_rate(level) if search.by_rate else int(level),
+        arrival_rate=level if search.by_rate else None,
         run_id=result.folder.name,
         status=status,
         trustworthy=result.trustworthy,
@@ -104,11 +131,27 @@ def _step(users: int, result: LoadRunResult) -> CapacityStep:
     )
 
 
-def _levels(search: CapacitySearch) -> Iterator[int]:
+def _level(step: CapacityStep) -> float:
+    return step.users if step.arrival_rate is None else step.arrival_rate
+
+
+def _levels(search: CapacitySearch) -> Iterator[float]:
+    if search.start_rate is not None:
+        rate = round(search.start_rate, 1)
+        while True:
+            yield rate
+            rate = max(round(rate + RATE_STEP, 1), round(rate * search.factor, 1))
     users = search.start_users
     while True:
         yield users
         users = max(users + 1, math.ceil(users * search.factor))
+
+
+def _middle(search: CapacitySearch, low: float, high: float) -> float | None:
+    """The level halfway between one that held (``low``, 0 if none did) and one that broke; None when the
+    bracket cannot be narrowed further (adjacent users, or rates a tenth apart)."""
+    middle = round((low + high) / 2, 1) if search.by_rate else float((int(low) + int(high)) // 2)
+    return middle if low < middle < high else None
 
 
 def check_capacity(
@@ -157,14 +200,16 @@ def search_capacity(
     started = time.monotonic()
     steps: list[CapacityStep] = []
 
-    def run(users: int) -> CapacityStep:
-        say(f"capacity step {len(steps) + 1}: {users} users (ramp {search.ramp}, hold {search.hold})")
+    def run(level: float) -> CapacityStep:
+        what = f"{level:g}/s ({users_for_rate(level)} users)" if search.by_rate else f"{int(level)} users"
+        say(f"capacity step {len(steps) + 1}: {what} (ramp {search.ramp}, hold {search.hold})")
         with target() as (url, embedded):
-            result = run_rehearsal(scenario, "saturday", url, step_options(options, search, users), say, embedded)
-        step = _step(users, result)
+            result = run_rehearsal(scenario, "saturday", url, step_options(options, search, level), say, embedded)
+        step = _step(level, search, result)
         steps.append(step)
         p95 = "-" if step.p95_ms is None else f"{step.p95_ms:,.0f} ms"
-        say(f"  {users} users: {step.status.upper()} (plateau p95 {p95}, errors {100 * (step.error_rate or 0):.2f}%)")
+        errors = 100 * (step.error_rate or 0)
+        say(f"  {step.level_text()}: {step.status.upper()} (plateau p95 {p95}, errors {errors:.2f}%)")
         return step
 
     def time_left_for_one() -> bool:
@@ -173,14 +218,14 @@ def search_capacity(
     held: CapacityStep | None = None
     broke: CapacityStep | None = None
     stopped = ""
-    for users in _levels(search):
+    for level in _levels(search):
         if len(steps) >= search.max_steps:
             stopped = f"{search.max_steps} steps without a break"
             break
         if not time_left_for_one():
             stopped = f"the time limit ({search.time_limit}) would be passed by another step"
             break
-        step = run(users)
+        step = run(level)
         if step.status is Status.PASS:
             held = step
             continue
@@ -189,9 +234,8 @@ def search_capacity(
         stopped = "a plateau broke" if broke else "a step's evidence was untrustworthy"
         break
     for _ in range(search.refine if broke else 0):
-        low = held.users if held else 0
-        middle = (low + broke.users) // 2  # type: ignore[union-attr]
-        if middle <= low or len(steps) >= search.max_steps or not time_left_for_one():
+        middle = _middle(search, _level(held) if held else 0, _level(broke))  # type: ignore[arg-type]
+        if middle is None or len(steps) >= search.max_steps or not time_left_for_one():
             break
         step = run(middle)
         if step.status is Status.PASS:
@@ -200,7 +244,7 @@ def search_capacity(
             broke = step
         else:
             break
-    return _result(steps, held, broke, stopped, sla, time.monotonic() - started)
+    return _result(steps, held, broke, stopped, sla, time.monotonic() - started, search.by_rate)
 
 
 def _result(
@@ -210,6 +254,7 @@ def _result(
     stopped: str,
     sla: tuple[float, float],
     elapsed: float,
+    by_rate: bool = False,
 ) -> CapacityResult:
     p95_sla, max_errors = sla
     bounds = f"plateau p95 <= {p95_sla:,.0f} ms and errors <= {100 * max_errors:g}%"
@@ -217,20 +262,20 @@ def _result(
         status, reason = (
             Status.PASS,
             (
-                f"holds {held.users:,} users and breaks by {broke.users:,} ({bounds}; at {broke.users:,}: "
+                f"holds {held.level_text()} and breaks by {_bare(broke)} ({bounds}; at {_bare(broke)}: "
                 f"{'; '.join(broke.reasons) or 'broke'})"
             ),
         )
     elif broke is not None:
-        status, reason = Status.FAIL, f"not even {broke.users:,} users hold ({bounds}): {'; '.join(broke.reasons)}"
+        status, reason = Status.FAIL, f"not even {broke.level_text()} hold ({bounds}): {'; '.join(broke.reasons)}"
     elif held is not None and not any(s.status is Status.INCONCLUSIVE for s in steps):
-        status, reason = Status.INCONCLUSIVE, f"holds {held.users:,} users, the most tried ({bounds}); {stopped}"
+        status, reason = Status.INCONCLUSIVE, f"holds {held.level_text()}, the most tried ({bounds}); {stopped}"
     else:
         last = steps[-1] if steps else None
         why = "; ".join(last.reasons) if last else "no step ran"
         status = Status.INCONCLUSIVE
         reason = (
-            f"holds {held.users:,} users; above that the load generator, not the app, was measured: {why}"
+            f"holds {held.level_text()}; above that the load generator, not the app, was measured: {why}"
             if (held)
             else f"no level could be judged: {why}"
         )
@@ -242,6 +287,14 @@ def _result(
         steps=tuple(steps),
         holds_users=held.users if held else None,
         breaks_users=broke.users if broke else None,
+        by="arrival_rate" if by_rate else "users",
+        holds_rate=held.arrival_rate if held else None,
+        breaks_rate=broke.arrival_rate if broke else None,
         stopped_because=stopped,
         elapsed_s=round(elapsed, 1),
     )
+
+
+def _bare(step: CapacityStep) -> str:
+    """The level without its unit word: "2,000" (users, said once before it) or "60/s"."""
+    return f"{step.users:,}" if step.arrival_rate is None else step.level_text()

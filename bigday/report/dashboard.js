@@ -78,9 +78,9 @@
 
   // ---------------------------------------------------------------- the answer
   const a = data.answer;
-  const head = el('header', {class: `answer answer-${a.decision.toLowerCase().replace(/[^a-z]/g, '')}`});
+  const head = el('header', {class: `answer answer-${a.tone || a.decision.toLowerCase().replace(/[^a-z]/g, '')}`});
   head.append(el('div', {class: 'decision', text: a.decision}), el('div', {class: 'headline', text: a.headline}));
-  head.append(el('div', {class: 'muted', text: `${data.title}${data.tenant ? ` · tenant ${data.tenant}` : ''} · ${a.checks} checks weighed`}));
+  head.append(el('div', {class: 'muted', text: `${data.title}${data.tenant ? ` · tenant ${data.tenant}` : ''}${a.checks === null ? '' : ` · ${a.checks} checks weighed`}`}));
   app.append(head);
   if (a.reasons.length) {
     const s = section('answer', 'Why', 'Ranked worst first: what failed, what could not be decided, what warned, and what only passed with a caveat.');
@@ -291,6 +291,34 @@
       }, 260);
     }
     if (l.table.length) s.append(table(['tenant', 'phase', 'requests', 'requests/s', 'p95', 'p99', 'errors'], l.table));
+  }
+
+  // ---------------------------------------------------------------- capacity search
+  if (data.capacity) {
+    const c = data.capacity;
+    const s = section('capacity', `Capacity: plateau p95 and errors against the load (${c.unit})`,
+      `One Saturday rehearsal per level, its held plateau judged against the p95 SLA (red dash) and the error bound (orange dash); the shaded band is the bracket between the last level that held and the first that broke. Stopped: ${c.stopped}.`);
+    const color = (st) => (st === 'pass' ? '#2e7d32' : st === 'fail' ? '#c62828' : '#6a1b9a');
+    const at = (k) => c.steps.filter((r) => r[k] !== null && r[k] !== undefined).map((r) => [r[0], r[k], r[2]]);
+    const bracket = c.holds !== null && c.breaks !== null
+      ? {silent: true, itemStyle: {color: 'rgba(198,40,40,0.08)'}, data: [[{xAxis: c.holds}, {xAxis: c.breaks}]]} : undefined;
+    chart(s, 'capacity', {
+      grid: {left: 60, right: 60, top: 40, bottom: 40}, legend: {top: 0},
+      tooltip: {trigger: 'axis', confine: true, formatter: (ps) => `${esc(num(ps[0].value[0]))} ${esc(c.unit)}<br>` + ps.map((q) => `${esc(q.seriesName)}: ${esc(num(q.value[1]))}${q.seriesName === 'errors' ? '%' : ' ms'}`).join('<br>')},
+      xAxis: {type: 'value', min: 0, name: c.unit, nameLocation: 'middle', nameGap: 26},
+      yAxis: [{type: 'value', min: 0, name: 'plateau ms'}, {type: 'value', min: 0, name: 'errors %'}],
+      series: [
+        {name: 'p95', type: 'line', data: at(3).map(([x, y, st]) => ({value: [x, y], itemStyle: {color: color(st)}})), symbolSize: 9, lineStyle: {color: '#1565c0'},
+          markLine: {symbol: 'none', data: [{yAxis: c.p95_sla_ms, label: {formatter: 'p95 SLA'}}], lineStyle: {color: '#c62828', type: 'dashed'}}, markArea: bracket},
+        {name: 'p99', type: 'line', data: at(4).map(([x, y]) => [x, y]), lineStyle: {type: 'dotted', color: '#1565c0'}, symbol: 'none'},
+        {name: 'errors', type: 'line', yAxisIndex: 1, data: at(5).map(([x, y]) => [x, y]), lineStyle: {color: '#ef6c00'}, itemStyle: {color: '#ef6c00'},
+          markLine: {symbol: 'none', data: [{yAxis: c.max_error_pct, label: {formatter: 'error bound'}}], lineStyle: {color: '#ef6c00', type: 'dashed'}}},
+      ],
+    }, 300);
+    const ms = (v) => (v === null || v === undefined ? '-' : `${num(v)} ms`);
+    s.append(table([c.unit === 'users' ? 'users' : 'tasks/s (users)', 'plateau', 'p95', 'p99', 'errors', 'requests/s', 'run', 'tried'],
+      c.steps.map((r) => [c.unit === 'users' ? num(r[0]) : `${num(r[0])} (${r[1]})`, r[2], ms(r[3]), ms(r[4]),
+        r[5] === null ? '-' : `${num(r[5])}%`, r[6] === null ? '-' : num(r[6]), r[7], `step ${c.order.indexOf(r[7]) + 1}`]), 1));
   }
 
   // ---------------------------------------------------------------- isolation

@@ -701,6 +701,11 @@ CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'
 def render_dashboard(data: ReportData, scenario: Scenario | None = None, link_base: Path | None = None) -> str:
     payload = dashboard_payload(data, scenario, link_base)
     title = f"bigday {data.answer.decision.label} · {data.run_id}" + (f" · {data.tenant}" if data.tenant else "")
+    return page_html(payload, title)
+
+
+def page_html(payload: dict[str, Any], title: str) -> str:
+    """The self-contained page: the document, ECharts and the dashboard's script inlined, nothing fetched."""
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

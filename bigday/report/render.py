@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bigday.errors import ConfigError
+from bigday.report.capacity import is_capacity_search, render_capacity
 from bigday.report.dashboard import render_dashboard
 from bigday.report.data import ReportData, load_report
 from bigday.report.history import History
@@ -63,6 +64,9 @@ def render(
     history: History | None = None,
 ) -> str:
     check_format(fmt)
+    folder = RunFolder.open(run_dir)
+    if is_capacity_search(folder):
+        return render_capacity(folder, fmt, tenant)
     data = load_report(run_dir, history)
     if tenant is not None:
         data = data.for_tenant(tenant, tenant_names((options or RenderOptions()).scenario))

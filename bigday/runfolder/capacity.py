@@ -2,11 +2,14 @@
 
 The search runs one short Saturday rehearsal per load level (each a load run folder of its own, named here by
 run id) and stops at the first level whose plateau breaks the p95 SLA or the error-rate bound; it then narrows
-the bracket between the last level that held and the first that broke. The run folder of the search holds its
+the bracket between the last level that held and the first that broke. A level is a number of users (Locust's
+closed model) or an arrival rate (the open model, tasks a second). The run folder of the search holds its
 manifest and this file.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic.dataclasses import dataclass
 
@@ -29,6 +32,12 @@ class CapacityStep(Record):
     p99_ms: float | None = None
     error_rate: float | None = None
     reasons: tuple[str, ...] = ()
+    # The open model's level (tasks a second at the plateau) when the search steps the arrival rate; the users
+    # are then the generator's concurrency for it. None: the closed model, the users are the level.
+    arrival_rate: float | None = None
+
+    def level_text(self) -> str:
+        return f"{self.users:,} users" if self.arrival_rate is None else f"{self.arrival_rate:,g}/s"
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)
@@ -44,6 +53,11 @@ class CapacityResult(Record):
     steps: tuple[CapacityStep, ...]
     holds_users: int | None = None
     breaks_users: int | None = None
+    # The level the search steps: ``users`` (closed model) or ``arrival_rate`` (open model, tasks a second);
+    # with ``arrival_rate`` the bracket is also in ``holds_rate`` / ``breaks_rate``.
+    by: Literal["users", "arrival_rate"] = "users"
+    holds_rate: float | None = None
+    breaks_rate: float | None = None
     stopped_because: str = ""
     elapsed_s: float = 0.0
 

@@ -29,7 +29,7 @@ from tests.conftest import run_cli
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HOSTILE = ["<img src=x onerror=alert(1)>", '"onmouseover=alert(2) x="', "</script><script>alert(3)</script>"]
-CHART_SECTIONS = ("pages", "under-load", "trends", "load-saturday", "load-isolation", "isolation")
+CHART_SECTIONS = ("pages", "under-load", "trends", "load-saturday", "load-isolation", "isolation", "capacity")
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +285,55 @@ def test_the_monitors_history_with_a_maintenance_window_shaded(browser: Browser,
     assert metrics and all(
         [w[2:] for w in m["maintenance"]] == [[["dashboard"], "maintenance: db move"]] for m in metrics
     )
+
+
+def test_a_capacity_searchs_dashboard_charts_p95_and_errors_against_the_load(browser: Browser, tmp_path: Path) -> None:
+    """The search's own folder (as `bigday load capacity` writes it; the search itself runs for real in
+    test_locust_runs.py): its dashboard charts every step's plateau p95, p99 and errors against the level, with
+    the SLA, the error bound and the bracket, and the other formats carry the same steps."""
+    from datetime import timedelta
+
+    from bigday.load.capacity import write_search
+    from bigday.load.rehearsal import LoadOptions
+    from bigday.runfolder import CapacityResult, CapacityStep, Status, utc_now
+
+    def step(rate: float, status: Status, p95: float, errors: float) -> CapacityStep:
+        return CapacityStep(
+            users=int(4 * rate), arrival_rate=rate, run_id=f"step-{rate:g}", status=status, trustworthy=True,
+            count=1000, rps=2 * rate, p95_ms=p95, p99_ms=1.5 * p95, error_rate=errors,
+            reasons=() if status is Status.PASS else ("plateau p95 1,480 ms exceeds the SLA of 1000 ms",),
+        )  # fmt: skip
+
+    steps = (
+        step(10, Status.PASS, 120, 0),
+        step(15, Status.PASS, 240, 0.001),
+        step(22.5, Status.FAIL, 1480, 0.02),
+        step(18.8, Status.PASS, 610, 0.004),
+    )
+    result = CapacityResult(
+        status=Status.PASS, reason="holds 18.8/s and breaks by 22.5/s (...)", p95_sla_ms=1000.0,
+        max_error_rate=0.01, steps=steps, by="arrival_rate", holds_users=75, breaks_users=90, holds_rate=18.8,
+        breaks_rate=22.5, stopped_because="a plateau broke", elapsed_s=131.0,
+    )  # fmt: skip
+    folder = write_search(load_scenario(), LoadOptions(results_dir=tmp_path), result, utc_now() - timedelta(minutes=3))
+    r = run_cli("report", str(folder.path), "--format", "html")
+    assert r.returncode == 0, r.stderr
+    page = Path(r.stdout.strip())
+    assert page == folder.path / "dashboard.html"
+    d = open_dashboard(browser, page)
+    assert_sound(d, page, ("capacity", "environment"))
+    (chart,) = [c for c in d["charts"] if c["section"] == "capacity"]
+    assert chart["points"] == 3 * len(steps)  # p95, p99 and errors at every level
+    assert "PASS" in d["text"] and "holds 18.8/s and breaks by 22.5/s" in d["text"]
+    # The table lists the levels in order, and which step tried each.
+    assert d["text"].index("18.8 (75)") < d["text"].index("22.5 (90)") and "step 4" in d["text"]
+    md = run_cli("report", str(folder.path), "--format", "md", "-o", "-")
+    assert md.returncode == 0 and "| 4 | 18.8/s \\(75 users\\) | PASS | 610 ms |" in md.stdout, md.stdout
+    doc = run_cli("report", str(folder.path), "--format", "json", "-o", "-")
+    assert json.loads(doc.stdout)["holds_rate"] == 18.8
+    for args, message in (
+        (("--tenant", "lumen"), "--tenant: "),
+        (("--format", "junit"), "--format junit: a capacity search's answer is a level"),
+    ):
+        bad = run_cli("report", str(folder.path), *args, "-o", "-")
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr

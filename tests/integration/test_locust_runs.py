@@ -412,6 +412,51 @@ def test_a_capacity_search_steps_up_until_a_plateau_breaks_and_narrows_the_brack
     assert f"capacity search: {cap['status'].upper()}" in out.stdout and str(search) in out.stdout
 
 
+def test_a_capacity_search_by_arrival_rate_steps_the_open_models_rate(tmp_path):
+    """`bigday load capacity --arrival-rate 4/s`: the levels are arrival rates (4/s, then 8/s by the factor),
+    each with 4 users per task a second, and the tasks arrive at the rate whatever the think time: with a
+    closed model's think time of 20-30 s, 16 users would send under one request a second, while the open model's
+    4 tasks a second send about 8 (the journeys' mix averages two requests a task)."""
+    results = tmp_path / "results"
+    out = subprocess.run(
+        [sys.executable, "-m", "bigday", "load", "capacity", "--arrival-rate", "4/s", "--factor", "2"]
+        + ["--max-steps", "2", "--refine", "0", "--step-ramp", "1s", "--step-hold", "5s", "--time-limit", "2m"]
+        + ["--think-time", "20s:30s", "--results-dir", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert out.returncode in (0, 1), out.stderr[-3000:]
+    (search,) = [
+        p for p in results.iterdir() if json.loads((p / "manifest.json").read_text()).get("rehearsal") == "capacity"
+    ]
+    cap = json.loads((search / "capacity.json").read_text())
+    assert cap["by"] == "arrival_rate", cap
+    steps = cap["steps"]
+    assert [s["arrival_rate"] for s in steps][:2] == [4.0, 8.0][: len(steps)] and steps, steps
+    for s in steps:
+        assert s["users"] == 4 * s["arrival_rate"]
+        stats = json.loads((results / s["run_id"] / "load_stats.json").read_text())
+        assert stats["peak_users_reached"] == s["users"]
+        if s["status"] == "pass":
+            assert 0.5 * 2 * s["arrival_rate"] <= s["rps"] <= 1.6 * 2 * s["arrival_rate"], s
+    if cap["status"] == "pass":
+        assert cap["holds_rate"] == 4.0 and cap["breaks_rate"] == 8.0
+        assert "holds 4/s and breaks by 8/s" in cap["reason"]
+    assert "4/s (16 users)" in out.stdout, out.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "bigday", "load", "capacity", "--arrival-rate", "4/s", "--start-users", "3"]
+        + ["--results-dir", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert bad.returncode == 2 and "--start-users: not with --arrival-rate" in bad.stderr, bad.stderr
+    assert not (tmp_path / "none").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.serial  # its windows' p95 are timings: beside parallel workers they read 12, 351, 503, 321, 157 ms
 def test_a_soak_stage_whose_latency_climbs_is_judged_drift(tmp_path):  # while the delay was still 0 ms

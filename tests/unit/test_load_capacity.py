@@ -1,0 +1,59 @@
+"""The capacity search's levels, bracket halving and answer, by users and by arrival rate (no load is sent: the
+search itself runs against the reference target in tests/integration/test_locust_runs.py)."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+import pytest
+
+from bigday.errors import ConfigError
+from bigday.load.capacity import CapacitySearch, _levels, _middle, _result, users_for_rate
+from bigday.runfolder import CapacityStep, Status
+
+
+def test_levels_grow_by_the_factor_in_users_or_in_tenths_of_a_task_a_second() -> None:
+    assert list(islice(_levels(CapacitySearch(start_users=2, factor=1.5)), 5)) == [2, 3, 5, 8, 12]
+    # Users always grow by at least one, rates by at least a tenth.
+    assert list(islice(_levels(CapacitySearch(start_users=1, factor=1.05)), 3)) == [1, 2, 3]
+    by_rate = CapacitySearch(start_users=1, start_rate=4, factor=1.5)
+    assert list(islice(_levels(by_rate), 4)) == [4.0, 6.0, 9.0, 13.5]
+    assert list(islice(_levels(CapacitySearch(start_users=1, start_rate=0.1, factor=1.05)), 3)) == [0.1, 0.2, 0.3]
+
+
+def test_the_bracket_is_halved_until_its_ends_are_adjacent() -> None:
+    users, rate = CapacitySearch(start_users=1), CapacitySearch(start_users=1, start_rate=1)
+    assert _middle(users, 10, 15) == 12 and _middle(users, 0, 2) == 1
+    assert _middle(users, 11, 12) is None
+    assert _middle(rate, 9.0, 13.5) == 11.2 and _middle(rate, 0, 0.5) == 0.2
+    assert _middle(rate, 4.0, 4.1) is None
+
+
+def test_an_open_model_level_runs_four_users_per_task_a_second() -> None:
+    assert [users_for_rate(r) for r in (0.1, 1, 2.5, 500)] == [2, 4, 10, 2000]
+
+
+def _step(status: Status, users: int, rate: float | None = None) -> CapacityStep:
+    reasons = () if status is Status.PASS else ("plateau p95 1,212 ms exceeds the SLA of 1000 ms",)
+    return CapacityStep(
+        users=users, arrival_rate=rate, run_id="r", status=status, trustworthy=True, p95_ms=500.0, reasons=reasons
+    )
+
+
+def test_the_answer_names_the_level_in_its_unit() -> None:
+    sla = (1000.0, 0.01)
+    held, broke = _step(Status.PASS, 1800), _step(Status.FAIL, 2000)
+    r = _result([held, broke], held, broke, "a plateau broke", sla, 60.0)
+    assert r.by == "users" and (r.holds_users, r.breaks_users) == (1800, 2000) and r.holds_rate is None
+    assert r.reason.startswith("holds 1,800 users and breaks by 2,000 (plateau p95 <= 1,000 ms")
+    held, broke = _step(Status.PASS, 160, 40.0), _step(Status.FAIL, 240, 60.0)
+    r = _result([held, broke], held, broke, "a plateau broke", sla, 60.0, by_rate=True)
+    assert r.by == "arrival_rate" and (r.holds_rate, r.breaks_rate) == (40.0, 60.0)
+    assert r.reason.startswith("holds 40/s and breaks by 60/s (") and "at 60/s: plateau p95 1,212 ms" in r.reason
+    r = _result([broke], None, broke, "a plateau broke", sla, 10.0, by_rate=True)
+    assert r.status is Status.FAIL and r.reason.startswith("not even 60/s hold")
+
+
+def test_a_start_rate_below_a_tenth_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"--arrival-rate: expected a start rate of at least 0.1/s, got 0.05"):
+        CapacitySearch(start_users=1, start_rate=0.05).check()
