@@ -36,6 +36,7 @@ from bigday.runfolder import (
     RunFile,
     RunFolder,
     RunsMode,
+    Status,
     exit_code_of,
     utc_now,
     write_ab,
@@ -181,16 +182,37 @@ def handle(args: argparse.Namespace) -> int:
     started = utc_now()
     options = AbMeasureOptions(scenario, pages, profile, design.max_runs, args.timeout)
 
+    measured: list[AbRun] = []
+    made: list[RunFolder] = []
+
     def measure() -> tuple[RunFolder, list[AbRun]]:
         with _target(url_a, url_b, scenario) as embedded, chromium() as browser:
             a = SideTarget("a", url_a or embedded or "", knobs_a, paths[0])
             b = SideTarget("b", url_b or embedded or "", knobs_b, paths[1])
-            folder = RunFolder.create("ab", results)
-            return folder, measure_ab(options, a, b, browser, judge.after_round, on_run=lambda r: show_run(err, r))
+            made.append(RunFolder.create("ab", results))
+            runs = measure_ab(
+                options, a, b, browser, judge.after_round, on_run=lambda r: show_run(err, r), into=measured
+            )
+            return made[0], runs
 
-    # Where this thread already runs a sync Playwright (a pytest session), Chromium starts in a thread of its own.
-    folder, runs = in_own_thread(measure) if sync_playwright_blocked() else measure()
+    interrupted = False
+    try:
+        # Where this thread already runs a sync Playwright (a pytest session), Chromium starts in a thread of
+        # its own.
+        folder, runs = in_own_thread(measure) if sync_playwright_blocked() else measure()
+    except KeyboardInterrupt:
+        # Ctrl-C: the runs measured so far are kept, judged as of the last look taken, then the interruption
+        # goes on to the command line (exit 130).
+        if not made:
+            raise
+        folder, runs, interrupted = made[0], measured, True
     findings = judge.result()
+    outcome = outcome_of_findings(findings) if findings or not interrupted else Status.INCONCLUSIVE
+    stopped = judge.stopped or "no look was reached"
+    if interrupted:
+        stopped = f"interrupted after {len(runs)} page runs; " + (
+            f"the findings are those of look {judge.looks_taken}" if judge.looks_taken else "no look was reached"
+        )
     experiment = AbExperiment(
         run_id=folder.run_id,
         started_at=started,
@@ -210,14 +232,16 @@ def handle(args: argparse.Namespace) -> int:
         ),
         runs_per_side=max((r.round + 1 for r in runs), default=0),
         looks_taken=judge.looks_taken,
-        stopped=judge.stopped or "no look was reached",
-        outcome=outcome_of_findings(findings),
+        stopped=stopped,
+        outcome=outcome,
         findings=tuple(findings),
         runs=tuple(runs),
     )
     write_ab(folder, experiment)
     write_ab_report(folder, render_ab_markdown(experiment))
     show_experiment(experiment, args.json, out, str(folder.file(RunFile.AB_REPORT)))
+    if interrupted:
+        raise KeyboardInterrupt
     return exit_code_of(experiment.outcome, args.strict)
 
 

@@ -64,9 +64,11 @@ def measure_ab(
     browser: Browser,
     after_round: Callable[[int, list[AbRun]], bool],
     on_run: Callable[[AbRun], None] | None = None,
+    into: list[AbRun] | None = None,
 ) -> list[AbRun]:
     """Every page run of both sides, round by round, until ``after_round(rounds, runs)`` says stop or
-    ``max_rounds`` rounds are done. A page run that fails after its retries is kept as failed."""
+    ``max_rounds`` rounds are done. A page run that fails after its retries is kept as failed. Runs are
+    appended to ``into`` as they are measured, so a caller interrupted midway still has them."""
     assets = load_assets()
     settings = MeasureSettings(profile=get_profile(options.profile), timeout_s=options.timeout_s, accessibility=False)
     scenario = options.scenario
@@ -75,7 +77,7 @@ def measure_ab(
     for _, access in sides.values():
         access.check({p.tenant or scenario.default_tenant.id for p in pages})
     keeper = BrowserKeeper(browser)
-    runs: list[AbRun] = []
+    runs: list[AbRun] = into if into is not None else []
     try:
         for _, access in sides.values():
             access.sign_in_all(keeper.browser, {p.tenant or scenario.default_tenant.id for p in pages})

@@ -67,3 +67,40 @@ def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
         env=env,
     )
     assert out.returncode == 0 and "ingested" in out.stdout, out
+
+
+@pytest.mark.browser
+@pytest.mark.serial  # as above: Playwright's driver beside parallel workers
+def test_sigint_during_an_ab_experiment_keeps_its_runs(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIGDAY_")}
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bigday", "ab", "--runs", "20", "--pages", "new-form", "--metrics", "lcp"]
+            + ["--results-dir", str(results)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            preexec_fn=_as_from_a_shell,
+        )
+        try:
+            deadline = time.monotonic() + 150
+            while time.monotonic() < deadline and proc.poll() is None:
+                if log.read_text(errors="replace").count("new-form") >= 3:
+                    break
+                time.sleep(0.2)
+            assert proc.poll() is None, log.read_text()
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    stderr = log.read_text(errors="replace")
+    assert code == 130 and "bigday: interrupted" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+    (run,) = [p for p in results.iterdir() if p.is_dir()]
+    exp = json.loads((run / "ab.json").read_text())
+    assert len(exp["runs"]) >= 3 and exp["stopped"].startswith(f"interrupted after {len(exp['runs'])} page runs")
+    assert exp["outcome"] == "inconclusive" and (run / "ab.md").is_file()
