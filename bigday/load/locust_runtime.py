@@ -325,6 +325,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     state.cpu = []
     state.workers_seen = set()
     state.worker_requests, state.worker_last_report, state.lost_workers = Counter(), {}, {}
+    state.joined_workers = {}
     state.victim_in_flight.clear()
     state.progress, state.looks, state.decided = {}, [], False
     state.held_s, state.prepared, state.clock_stop = 0.0, False, None
@@ -521,14 +522,20 @@ def _cpu_sampler(state: RunState, node: str, runner: Runner | None = None) -> No
 
 
 def _watch_workers(runner: MasterRunner, state: RunState) -> None:
-    """Note each worker the master loses during the run: Locust declares one missing after three seconds
-    without a heartbeat (a crash, a SIGKILL, an out-of-memory kill) and hands on without its users. What it
-    reported before is kept; what its users did after its last report is gone, and the verdicts say so."""
+    """Note each worker that joins after the start (Locust moves some users to it), and each the master loses
+    during the run: Locust declares one missing after three seconds without a heartbeat (a crash, a SIGKILL,
+    an out-of-memory kill) and hands on without its users. What it reported before is kept; what its users
+    did after its last report is gone, and the verdicts say so."""
+    known = {w.id for w in runner.clients.values()}  # there when the run started
     while True:
         gevent.sleep(WORKER_WATCH_S)
         present = set()
         for w in list(runner.clients.values()):
             present.add(w.id)
+            if w.id not in known:
+                known.add(w.id)
+                state.joined_workers[w.id] = time.time()
+                log.warning("bigday: worker %s joined %.1fs into the run", w.id, state.elapsed())
             if w.state == STATE_MISSING and w.id not in state.lost_workers:
                 state.lost_workers[w.id] = time.time()
                 log.warning("bigday: worker %s was lost %.1fs into the run (no heartbeat)", w.id, state.elapsed())
@@ -687,6 +694,7 @@ def _finalise(environment: Environment, state: RunState) -> None:
             worker_requests=dict(state.worker_requests),
             worker_last_report=dict(state.worker_last_report),
             lost_workers=dict(state.lost_workers),
+            joined_workers=dict(state.joined_workers),
         )
         stats = write_results(folder, state.plan, state.book, rec)
     except BigdayError as e:

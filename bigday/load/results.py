@@ -74,6 +74,8 @@ class RunRecord:
     worker_requests: dict[str, int] = field(default_factory=dict)
     worker_last_report: dict[str, float] = field(default_factory=dict)
     lost_workers: dict[str, float] = field(default_factory=dict)
+    # Workers that connected after the run started, with when (epoch s).
+    joined_workers: dict[str, float] = field(default_factory=dict)
 
 
 def _utc(t: float) -> datetime:
@@ -94,7 +96,7 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
         soak = judge_soak(plan, rec.phases, rec.timeline_book, plan.spike_max_error_rate)
         verdicts.append(judge_spike(plan, rows, book, peak_reached, health, soak))
     workers = _workers(rec)
-    verdicts = [_with_lost_workers(v, workers) for v in verdicts]
+    verdicts = [_with_worker_changes(v, workers) for v in verdicts]
     timeline = tuple(TimelinePoint.from_json(p, "the load timeline") for p in rec.timeline)
     stats = LoadStats(
         kind=plan.kind,
@@ -132,7 +134,7 @@ def write_results(folder: RunFolder, plan: LoadPlan, book: SampleBook, rec: RunR
 
 
 def _workers(rec: RunRecord) -> tuple[WorkerReport, ...]:
-    names = sorted(set(rec.worker_requests) | set(rec.lost_workers))
+    names = sorted(set(rec.worker_requests) | set(rec.lost_workers) | set(rec.joined_workers))
 
     def since_start(t: float | None) -> float | None:
         return round(t - rec.started_at, 3) if t is not None else None
@@ -143,14 +145,24 @@ def _workers(rec: RunRecord) -> tuple[WorkerReport, ...]:
             requests=rec.worker_requests.get(n, 0),
             last_report_s=since_start(rec.worker_last_report.get(n)),
             lost_at_s=since_start(rec.lost_workers.get(n)),
+            joined_at_s=since_start(rec.joined_workers.get(n)),
         )
         for n in names
     )
 
 
-def _with_lost_workers(verdict: LoadVerdict, workers: tuple[WorkerReport, ...]) -> LoadVerdict:
+def _with_worker_changes(verdict: LoadVerdict, workers: tuple[WorkerReport, ...]) -> LoadVerdict:
     """A run that lost a worker did not send the load its plan describes, and what that worker's users did
-    after its last report is gone: every verdict names the worker and is untrustworthy."""
+    after its last report is gone: every verdict names the worker and is untrustworthy. A worker that joined
+    after the start is named too (a caveat, the verdict still trustworthy)."""
+    joined = tuple(
+        f"worker {w.node} joined {w.joined_at_s:.1f}s into the run; Locust moved some of the users to it, where "
+        "they started their journeys afresh"
+        for w in workers
+        if w.joined_at_s is not None
+    )
+    if joined:  # the plan's users were all there, some of them restarted: worth saying, not a loss
+        verdict = dataclasses.replace(verdict, caveats=(*verdict.caveats, *joined))
     lost = [w for w in workers if w.lost_at_s is not None]
     if not lost:
         return verdict

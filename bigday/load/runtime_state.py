@@ -164,6 +164,8 @@ class RunState:
     worker_requests: Counter[str] = field(default_factory=Counter)
     worker_last_report: dict[str, float] = field(default_factory=dict)
     lost_workers: dict[str, float] = field(default_factory=dict)
+    # Workers that connected after the run started (epoch s): Locust moved some of the users to them.
+    joined_workers: dict[str, float] = field(default_factory=dict)
     t0: float = 0.0
     running: bool = False
     finalised: bool = True

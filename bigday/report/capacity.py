@@ -84,9 +84,20 @@ def capacity_payload(folder: RunFolder, manifest: Manifest, cap: CapacityResult)
             "holds": held,
             "breaks": broke,
             "stopped": cap.stopped_because or "bracket narrowed",
-            # level, users, status, plateau p95, p99 (ms), errors (%), rps, run id; in the order of the levels
+            # level, users, status, plateau p95, p99 (ms), errors (%), rps, run id, the first run's id of a
+            # level measured twice (errors are then over both); in the order of the levels
             "steps": [
-                [_level(s), s.users, s.status.value, s.p95_ms, s.p99_ms, _pct(s.error_rate), s.rps, s.run_id]
+                [
+                    _level(s),
+                    s.users,
+                    s.status.value,
+                    s.p95_ms,
+                    s.p99_ms,
+                    _pct(s.error_rate),
+                    s.rps,
+                    s.run_id,
+                    s.confirms,
+                ]
                 for s in _steps_by_level(cap)
             ],
             "order": [s.run_id for s in cap.steps],  # the order the search tried them
@@ -109,7 +120,7 @@ def _rows(cap: CapacityResult) -> list[list[str]]:
             [
                 str(i),
                 s.level_text() + ("" if s.arrival_rate is None else f" ({s.users:,} users)"),
-                s.status.value.upper(),
+                s.status.value.upper() + (" (measured twice)" if s.confirms else ""),
                 "-" if s.p95_ms is None else f"{s.p95_ms:,.0f} ms",
                 "-" if s.p99_ms is None else f"{s.p99_ms:,.0f} ms",
                 "-" if s.error_rate is None else f"{100 * s.error_rate:.2f}%",

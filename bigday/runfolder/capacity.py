@@ -35,6 +35,9 @@ class CapacityStep(Record):
     # The open model's level (tasks a second at the plateau) when the search steps the arrival rate; the users
     # are then the generator's concurrency for it. None: the closed model, the users are the level.
     arrival_rate: float | None = None
+    # A level measured twice (its first run broke on a few errors only): the first run's id; ``count`` and
+    # ``error_rate`` are then over both runs, ``run_id``, ``p95_ms`` and the rest the second run's.
+    confirms: str | None = None
 
     def level_text(self) -> str:
         return f"{self.users:,} users" if self.arrival_rate is None else f"{self.arrival_rate:,g}/s"

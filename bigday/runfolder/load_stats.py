@@ -119,12 +119,14 @@ class PhaseRecord(Record):
 @dataclass(frozen=True, config=FORBID, kw_only=True)
 class WorkerReport(Record):
     """What one Locust worker reported to the master: its requests, when it last reported (seconds from the
-    start of the run) and, for a worker the master lost mid-run (no heartbeat), when it was declared lost."""
+    start of the run), for a worker the master lost mid-run (no heartbeat) when it was declared lost, and for
+    one that connected after the start when it joined."""
 
     node: str
     requests: Count
     last_report_s: float | None = None
     lost_at_s: float | None = None
+    joined_at_s: float | None = None  # None: connected before the run started
 
 
 @dataclass(frozen=True, config=FORBID, kw_only=True)

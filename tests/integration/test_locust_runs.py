@@ -372,6 +372,56 @@ def test_a_worker_lost_mid_run_is_named_and_what_it_reported_is_counted(target, 
 
 
 @pytest.mark.slow
+def test_a_worker_that_joins_late_takes_users_and_is_named(target, tmp_path):
+    """Master expecting one worker; a second joins 4 s into the run. Locust moves some users to it; the run
+    counts what both reported, lists the late one with when it joined, and says so in a caveat (the load
+    was delivered, so the verdict stays trustworthy)."""
+    port = free_port()
+    workers = [_worker(port, tmp_path)]
+    results = tmp_path / "results"
+    try:
+        master = subprocess.Popen(
+            [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", target]
+            + ["--stages", "up:2s:20,hold:12s:20", "--expect-workers", "1", "--master-bind-port", str(port)]
+            + ["--results-dir", str(results)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and master.poll() is None:  # until the first worker has sent load
+            status = next(iter(results.glob("*/load_status.json")), None) if results.exists() else None
+            if status is not None and json.loads(status.read_text()).get("t", 0) >= 4:
+                break
+            time.sleep(0.2)
+        assert status is not None and master.poll() is None, "the run never got going"
+        workers.append(_worker(port, tmp_path))
+        out, err = master.communicate(timeout=90)
+        assert all(w.wait(30) == 0 for w in workers)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                kill_tree(w.pid)
+                w.wait()
+        if master.poll() is None:
+            kill_tree(master.pid)
+            master.wait()
+    assert master.returncode in (0, 1), err[-3000:]
+    stats = json.loads(next(results.glob("*/load_stats.json")).read_text())
+    reported = stats["generator"]["workers"]
+    assert len(reported) == 2 and all(w["lost_at_s"] is None for w in reported), reported
+    late = [w for w in reported if w["joined_at_s"] is not None]
+    assert len(late) == 1 and 4 <= late[0]["joined_at_s"] < stats["duration_s"], reported
+    assert late[0]["requests"] > 0 and sum(w["requests"] for w in reported) == stats["samples"]
+    (verdict,) = stats["verdicts"]
+    assert verdict["trustworthy"] and stats["trustworthy"]
+    assert any(f"worker {late[0]['node']} joined" in c for c in verdict["caveats"]), verdict["caveats"]
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
 def test_a_capacity_search_steps_up_until_a_plateau_breaks_and_narrows_the_bracket(tmp_path):
     """`bigday load capacity` on the reference target: levels grow by the factor until a plateau breaks (the
     bracket then halved once), each step is a Saturday run folder of its own, and the answer (holds N, breaks by

@@ -8,7 +8,15 @@ from itertools import islice
 import pytest
 
 from bigday.errors import ConfigError
-from bigday.load.capacity import CapacitySearch, _levels, _middle, _result, users_for_rate
+from bigday.load.capacity import (
+    CapacitySearch,
+    _levels,
+    _middle,
+    _result,
+    marginal_break,
+    pooled,
+    users_for_rate,
+)
 from bigday.runfolder import CapacityStep, Status
 
 
@@ -57,3 +65,28 @@ def test_the_answer_names_the_level_in_its_unit() -> None:
 def test_a_start_rate_below_a_tenth_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"--arrival-rate: expected a start rate of at least 0.1/s, got 0.05"):
         CapacitySearch(start_users=1, start_rate=0.05).check()
+
+
+def _run(status: Status, count: int, errors: int, p95: float = 500.0, run_id: str = "r") -> CapacityStep:
+    return CapacityStep(
+        users=80, run_id=run_id, status=status, trustworthy=True, count=count, p95_ms=p95,
+        error_rate=errors / count, reasons=("a reason",),
+    )  # fmt: skip
+
+
+def test_a_break_a_few_errors_could_undo_is_marginal_and_the_two_runs_decide_together() -> None:
+    sla = (1000.0, 0.01)
+    # 5 errors in 435 (1.15%): its one-sided 95% lower bound is ~0.45%, inside the 1% bound.
+    first = _run(Status.FAIL, 435, 5, run_id="first")
+    assert marginal_break(first, sla)
+    assert not marginal_break(_run(Status.FAIL, 575, 13), sla)  # 2.3%: lower bound ~1.3%, a clear break
+    assert not marginal_break(_run(Status.FAIL, 435, 5, p95=1200.0), sla)  # broke on latency too
+    assert not marginal_break(_run(Status.PASS, 435, 1), sla)
+    held = pooled(first, _run(Status.PASS, 440, 1, run_id="again"), sla)
+    assert (held.status, held.confirms, held.run_id, held.count) == (Status.PASS, "first", "again", 875)
+    assert held.error_rate == round(6 / 875, 6) and "within 1.00%" in held.reasons[0]
+    assert not marginal_break(held, sla)  # a level is measured twice at most
+    broke = pooled(first, _run(Status.FAIL, 430, 6, run_id="again"), sla)
+    assert broke.status is Status.FAIL and "11 errors" not in broke.reasons[0] and "exceeds 1.00%" in broke.reasons[0]
+    slow = pooled(first, _run(Status.FAIL, 430, 0, p95=1300.0), sla)
+    assert slow.status is Status.FAIL and any("p95 1300 ms exceeds" in r for r in slow.reasons)
