@@ -237,6 +237,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
     kind = str(getattr(opts, "bigday_kind", ""))
     if isinstance(environment.runner, WorkerRunner):
         attach(environment, kind)  # its plan comes from the master with the first spawn message
+        if getattr(opts, "bigday_plan_json", None):
+            # A worker that joined a running test: the master answered its hello with a spawn message at once,
+            # whose options and test start came before this init, so the test-start listener missed them and
+            # its users would start with no plan. Catch up now, before its spawning greenlet runs.
+            _on_test_start(environment)
         return
     try:
         plan = _resolve_plan(opts, kind)
