@@ -38,6 +38,9 @@ class CapacityStep(Record):
     # A level measured twice (its first run broke on a few errors only): the first run's id; ``count`` and
     # ``error_rate`` are then over both runs, ``run_id``, ``p95_ms`` and the rest the second run's.
     confirms: str | None = None
+    # Plateau requests slower than the p95 SLA (from the step's histograms): its p95 is past the SLA exactly
+    # when more than 5% are. None when the step's folder has no histograms.
+    slow: int | None = None
 
     def level_text(self) -> str:
         return f"{self.users:,} users" if self.arrival_rate is None else f"{self.arrival_rate:,g}/s"

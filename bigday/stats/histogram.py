@@ -186,6 +186,10 @@ class LatencyHistogram:
             raise ValueError("its counts do not add up to its total")
         return out
 
+    def count_above_ms(self, ms: float) -> int:
+        """Requests slower than ``ms``: the buckets whose middle is above it, as ``quantiles`` reads them."""
+        return int(self.counts[_layout().middle_us > ms * 1000.0].sum())
+
     def quantiles(self, qs: Sequence[float]) -> list[float]:
         """Quantiles in ms by bigday's definition, each order statistic at the middle of its bucket."""
         n = self.count

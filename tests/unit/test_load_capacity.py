@@ -67,10 +67,12 @@ def test_a_start_rate_below_a_tenth_is_refused() -> None:
         CapacitySearch(start_users=1, start_rate=0.05).check()
 
 
-def _run(status: Status, count: int, errors: int, p95: float = 500.0, run_id: str = "r") -> CapacityStep:
+def _run(
+    status: Status, count: int, errors: int, p95: float = 500.0, run_id: str = "r", slow: int | None = None
+) -> CapacityStep:
     return CapacityStep(
         users=80, run_id=run_id, status=status, trustworthy=True, count=count, p95_ms=p95,
-        error_rate=errors / count, reasons=("a reason",),
+        error_rate=errors / count, reasons=("a reason",), slow=slow,
     )  # fmt: skip
 
 
@@ -90,3 +92,16 @@ def test_a_break_a_few_errors_could_undo_is_marginal_and_the_two_runs_decide_tog
     assert broke.status is Status.FAIL and "11 errors" not in broke.reasons[0] and "exceeds 1.00%" in broke.reasons[0]
     slow = pooled(first, _run(Status.FAIL, 430, 0, p95=1300.0), sla)
     assert slow.status is Status.FAIL and any("p95 1300 ms exceeds" in r for r in slow.reasons)
+
+
+def test_a_p95_just_past_the_sla_is_marginal_by_its_share_of_slow_requests() -> None:
+    sla = (1000.0, 0.01)
+    # p95 past the SLA <=> more than 5% slower than it: 25 of 435 (5.7%) has a lower bound of ~4%, marginal.
+    first = _run(Status.FAIL, 435, 0, p95=1100.0, run_id="first", slow=25)
+    assert marginal_break(first, sla)
+    assert not marginal_break(_run(Status.FAIL, 435, 0, p95=1600.0, slow=60), sla)  # 13.8%: beyond doubt
+    assert not marginal_break(_run(Status.FAIL, 435, 9, p95=1100.0, slow=25), sla)  # errors beyond doubt
+    held = pooled(first, _run(Status.PASS, 440, 0, p95=950.0, run_id="again", slow=15), sla)
+    assert held.status is Status.PASS and held.slow == 40 and "4.6% of both runs' requests" in held.reasons[1]
+    broke = pooled(first, _run(Status.FAIL, 440, 0, p95=1150.0, run_id="again", slow=30), sla)
+    assert broke.status is Status.FAIL and "(the p95 is past it)" in broke.reasons[1]

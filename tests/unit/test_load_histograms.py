@@ -189,3 +189,15 @@ def test_kept_samples_stream_to_one_file_per_process_and_read_back_as_one(tmp_pa
     assert samples is not None and len(samples) == 5001
     assert samples.keys[-1] == ("lumen", "planner", "GET /api/clients", "spike")
     assert samples.t_s[-1] == pytest.approx(1.0) and not samples.ok[-1] and samples.response_ms[-1] == 3.25
+
+
+def test_count_above_reads_the_buckets_as_the_quantiles_do() -> None:
+    from bigday.stats.histogram import LatencyHistogram
+
+    h = LatencyHistogram()
+    h.record_ms([100.0 * i for i in range(1, 11)])  # 100 .. 1000 ms
+    assert h.count_above_ms(550.0) == 5 and h.count_above_ms(1000.5) == 0 and h.count_above_ms(0.0) == 10
+    # The p95 is past a bound exactly when more than 5% of the requests are slower than it.
+    many = LatencyHistogram()
+    many.record_ms([10.0] * 940 + [2000.0] * 60)
+    assert many.quantiles([0.95])[0] > 1000.0 and many.count_above_ms(1000.0) / many.count > 0.05
