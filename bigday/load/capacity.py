@@ -23,7 +23,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bigday import stats
@@ -264,26 +264,23 @@ def write_search(scenario: Scenario, options: LoadOptions, result: CapacityResul
     return folder
 
 
+@dataclass
 class _Search:
     """One search's state: the steps judged so far (one per level; a level measured twice is one step), the
     rehearsals run (each counts against ``max_steps``), and the clock."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        target: Callable[[], AbstractContextManager[tuple[str, bool]]],
-        options: LoadOptions,
-        search: CapacitySearch,
-        say: Callable[[str], None],
-        sla: tuple[float, float],
-    ) -> None:
-        self.scenario, self.target, self.options, self.search, self.say, self.sla = (
-            scenario, target, options, search, say, sla
-        )  # fmt: skip
-        self.ramp, self.hold, self.limit = search.seconds()
-        self.started = time.monotonic()
-        self.steps: list[CapacityStep] = []
-        self.rehearsals = 0
+    scenario: Scenario
+    target: Callable[[], AbstractContextManager[tuple[str, bool]]]
+    options: LoadOptions
+    search: CapacitySearch
+    say: Callable[[str], None]
+    sla: tuple[float, float]
+    steps: list[CapacityStep] = field(default_factory=list)
+    rehearsals: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.ramp, self.hold, self.limit = self.search.seconds()
 
     def budget_left(self) -> bool:
         """Another rehearsal fits the steps allowed and the time limit."""

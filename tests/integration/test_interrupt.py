@@ -21,18 +21,13 @@ def _as_from_a_shell() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.browser
-# Serial: beside parallel workers, Playwright's driver once answered a command the interrupted client had
-# already dropped, and printed that as a traceback in its event listener.
-@pytest.mark.serial
-def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
-    results = tmp_path / "results"
+def _interrupted(args: list[str], log: Path, ready: str, count: int, wait_s: float) -> int:
+    """Start ``bigday ARGS`` as a shell would, SIGINT it once its stderr says ``ready`` ``count`` times, and
+    return its exit code (killed if it outlives ``wait_s`` after the signal)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BIGDAY_")}
-    log = tmp_path / "stderr.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bigday", "run", "--runs", "20", "--pages", "clients", "--accessibility", "off"]
-            + ["--results-dir", str(results)],
+            [sys.executable, "-m", "bigday", *args],
             stdout=subprocess.DEVNULL,
             stderr=err,
             env=env,
@@ -41,16 +36,28 @@ def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
         try:
             deadline = time.monotonic() + 150
             while time.monotonic() < deadline and proc.poll() is None:
-                if log.read_text(errors="replace").count("clients run ") >= 2:
+                if log.read_text(errors="replace").count(ready) >= count:
                     break
                 time.sleep(0.2)
             assert proc.poll() is None, log.read_text()
             proc.send_signal(signal.SIGINT)
-            code = proc.wait(60)
+            return proc.wait(wait_s)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.mark.browser
+# Serial: beside parallel workers, Playwright's driver once answered a command the interrupted client had
+# already dropped, and printed that as a traceback in its event listener.
+@pytest.mark.serial
+def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIGDAY_")}
+    log = tmp_path / "stderr.log"
+    args = ["run", "--runs", "20", "--pages", "clients", "--accessibility", "off", "--results-dir", str(results)]
+    code = _interrupted(args, log, "clients run ", 2, 60)
     stderr = log.read_text(errors="replace")
     assert code == 130, stderr
     assert "Traceback" not in stderr and "never retrieved" not in stderr, stderr
@@ -73,30 +80,9 @@ def test_sigint_during_run_keeps_the_measured_page_runs(tmp_path: Path) -> None:
 @pytest.mark.serial  # as above: Playwright's driver beside parallel workers
 def test_sigint_during_an_ab_experiment_keeps_its_runs(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BIGDAY_")}
     log = tmp_path / "stderr.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bigday", "ab", "--runs", "20", "--pages", "new-form", "--metrics", "lcp"]
-            + ["--results-dir", str(results)],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=env,
-            preexec_fn=_as_from_a_shell,
-        )
-        try:
-            deadline = time.monotonic() + 150
-            while time.monotonic() < deadline and proc.poll() is None:
-                if log.read_text(errors="replace").count("new-form") >= 3:
-                    break
-                time.sleep(0.2)
-            assert proc.poll() is None, log.read_text()
-            proc.send_signal(signal.SIGINT)
-            code = proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    args = ["ab", "--runs", "20", "--pages", "new-form", "--metrics", "lcp", "--results-dir", str(results)]
+    code = _interrupted(args, log, "new-form", 3, 30)
     stderr = log.read_text(errors="replace")
     assert code == 130 and "bigday: interrupted" in stderr, stderr
     assert "Traceback" not in stderr, stderr

@@ -329,6 +329,39 @@ def _worker_ended_well(w: subprocess.Popen, cwd: Path) -> bool:
     return True
 
 
+def _master_once_loaded(target: str, port: int, workers: int, results: Path, after_s: float) -> subprocess.Popen:
+    """`bigday load saturday` as the master of ``workers`` workers on ``port``, returned once its workers have
+    sent ``after_s`` seconds of load (its load_status.json says so)."""
+    master = subprocess.Popen(
+        [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", target]
+        + ["--stages", "up:2s:20,hold:12s:20", "--expect-workers", str(workers), "--master-bind-port", str(port)]
+        + ["--results-dir", str(results)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline and master.poll() is None:
+        status = next(iter(results.glob("*/load_status.json")), None) if results.exists() else None
+        if status is not None and json.loads(status.read_text()).get("t", 0) >= after_s:
+            break
+        time.sleep(0.2)
+    assert status is not None and master.poll() is None, "the run never got going"
+    return master
+
+
+def _end_all(master: subprocess.Popen | None, workers: list[subprocess.Popen]) -> None:
+    for w in workers:
+        if w.poll() is None:
+            kill_tree(w.pid)
+            w.wait()
+    if master is not None and master.poll() is None:
+        kill_tree(master.pid)
+        master.wait()
+
+
 @pytest.mark.slow
 def test_a_worker_lost_mid_run_is_named_and_what_it_reported_is_counted(target, tmp_path):
     """Master and two workers on loopback; one worker is SIGKILLed mid-run. The run completes on the other,
@@ -336,36 +369,15 @@ def test_a_worker_lost_mid_run_is_named_and_what_it_reported_is_counted(target, 
     port = free_port()
     workers = [_worker(port, tmp_path) for _ in range(2)]
     results = tmp_path / "results"
+    master = None
     try:
-        master = subprocess.Popen(
-            [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", target]
-            + ["--stages", "up:2s:20,hold:12s:20", "--expect-workers", "2", "--master-bind-port", str(port)]
-            + ["--results-dir", str(results)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and master.poll() is None:  # until the workers have reported load
-            status = next(iter(results.glob("*/load_status.json")), None) if results.exists() else None
-            if status is not None and json.loads(status.read_text()).get("t", 0) >= 5:
-                break
-            time.sleep(0.2)
-        assert status is not None and master.poll() is None, "the run never got going"
+        master = _master_once_loaded(target, port, 2, results, after_s=5)
         workers[0].kill()
         workers[0].wait(10)
         out, err = master.communicate(timeout=90)
         assert _worker_ended_well(workers[1], tmp_path)
     finally:
-        for w in workers:
-            if w.poll() is None:
-                kill_tree(w.pid)
-                w.wait()
-        if master.poll() is None:
-            kill_tree(master.pid)
-            master.wait()
+        _end_all(master, workers)
     assert master.returncode == 3, err[-3000:]  # completed, but not a load to judge the app by
     stats = json.loads(next(results.glob("*/load_stats.json")).read_text())
     reported = stats["generator"]["workers"]
@@ -389,35 +401,14 @@ def test_a_worker_that_joins_late_takes_users_and_is_named(target, tmp_path):
     port = free_port()
     workers = [_worker(port, tmp_path)]
     results = tmp_path / "results"
+    master = None
     try:
-        master = subprocess.Popen(
-            [sys.executable, "-m", "bigday", "load", "saturday", "--base-url", target]
-            + ["--stages", "up:2s:20,hold:12s:20", "--expect-workers", "1", "--master-bind-port", str(port)]
-            + ["--results-dir", str(results)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and master.poll() is None:  # until the first worker has sent load
-            status = next(iter(results.glob("*/load_status.json")), None) if results.exists() else None
-            if status is not None and json.loads(status.read_text()).get("t", 0) >= 4:
-                break
-            time.sleep(0.2)
-        assert status is not None and master.poll() is None, "the run never got going"
+        master = _master_once_loaded(target, port, 1, results, after_s=4)
         workers.append(_worker(port, tmp_path))
         out, err = master.communicate(timeout=90)
         assert all(_worker_ended_well(w, tmp_path) for w in workers)
     finally:
-        for w in workers:
-            if w.poll() is None:
-                kill_tree(w.pid)
-                w.wait()
-        if master.poll() is None:
-            kill_tree(master.pid)
-            master.wait()
+        _end_all(master, workers)
     assert master.returncode in (0, 1), err[-3000:]
     stats = json.loads(next(results.glob("*/load_stats.json")).read_text())
     reported = stats["generator"]["workers"]
