@@ -329,6 +329,35 @@ class _Search:
             return held, None, "a step's evidence was untrustworthy"
         raise AssertionError("the levels never end")
 
+    def recheck(
+        self, held: CapacityStep | None, broke: CapacityStep
+    ) -> tuple[CapacityStep | None, CapacityStep, str | None]:
+        """Run the level that held once more before saying it holds; one that breaks then is refuted, the
+        bracket moves below it and is narrowed again, and so on while the budget lasts. (held, broke, why the
+        held level is not re-measured, None when it held twice)."""
+        refuted: set[float] = set()
+        while held is not None:
+            if not self.budget_left():
+                return held, broke, "not re-measured: no steps or time left"
+            level = _level(held)
+            self.say(f"  {held.level_text()} held; measuring it once more before saying it holds")
+            again = self.judged(level)
+            self.steps[-1] = again = replace(again, rechecks=held.run_id)
+            if again.status is Status.PASS:
+                return held, broke, None
+            if again.status is not Status.FAIL:
+                return held, broke, "its re-measure's evidence was untrustworthy"
+            refuted.add(level)
+            broke = again
+            below = [
+                s
+                for s in self.steps
+                if s.status is Status.PASS and s.rechecks is None and _level(s) < level and _level(s) not in refuted
+            ]
+            held = max(below, key=_level, default=None)
+            held, broke = self.narrow(held, broke)
+        return held, broke, None
+
     def narrow(self, held: CapacityStep | None, broke: CapacityStep) -> tuple[CapacityStep | None, CapacityStep]:
         """Halve the bracket ``refine`` times (budget allowing)."""
         for _ in range(self.search.refine):
@@ -357,9 +386,12 @@ def search_capacity(
     a fresh reference target per step, so no step inherits the last one's uploads."""
     s = _Search(scenario, target, options, search, say, sla)
     held, broke, stopped = s.climb()
+    unchecked: str | None = None
     if broke is not None:
         held, broke = s.narrow(held, broke)
-    return _result(s.steps, held, broke, stopped, sla, time.monotonic() - s.started, search.by_rate)
+        held, broke, unchecked = s.recheck(held, broke)
+    twice = "held twice" if unchecked is None else f"held once; {unchecked}"
+    return _result(s.steps, held, broke, stopped, sla, time.monotonic() - s.started, search.by_rate, twice)
 
 
 def _result(
@@ -370,6 +402,7 @@ def _result(
     sla: tuple[float, float],
     elapsed: float,
     by_rate: bool = False,
+    twice: str = "held twice",
 ) -> CapacityResult:
     p95_sla, max_errors = sla
     bounds = f"plateau p95 <= {p95_sla:,.0f} ms and errors <= {100 * max_errors:g}%"
@@ -377,7 +410,7 @@ def _result(
         status, reason = (
             Status.PASS,
             (
-                f"holds {held.level_text()} and breaks by {_bare(broke)} ({bounds}; at {_bare(broke)}: "
+                f"holds {held.level_text()} ({twice}) and breaks by {_bare(broke)} ({bounds}; at {_bare(broke)}: "
                 f"{'; '.join(broke.reasons) or 'broke'})"
             ),
         )

@@ -180,6 +180,7 @@ def capacity_lines(result: CapacityResult, folder: Path) -> list[str]:
         figures = f"p95 {p95:>9}  errors {errors:>6}  {rps}"
         level = f"{s.users:>6,} users" if s.arrival_rate is None else f"{s.arrival_rate:>7,g}/s ({s.users:,} users)"
         twice = f" (measured twice, first {s.confirms})" if s.confirms else ""
+        twice += f" (re-measure of {s.rechecks})" if s.rechecks else ""
         lines.append(f"  step {i}: {level}  {s.status.upper():<12} {figures}  {s.run_id}{twice}")
     lines.append(f"  stopped: {result.stopped_because or 'bracket narrowed'}; {result.elapsed_s:.0f} s")
     lines.append(f"  results: {folder}")

@@ -85,7 +85,8 @@ def capacity_payload(folder: RunFolder, manifest: Manifest, cap: CapacityResult)
             "breaks": broke,
             "stopped": cap.stopped_because or "bracket narrowed",
             # level, users, status, plateau p95, p99 (ms), errors (%), rps, run id, the first run's id of a
-            # level measured twice (errors are then over both); in the order of the levels
+            # level measured twice (errors are then over both), the run id a re-measure of a held level
+            # re-measures; in the order of the levels
             "steps": [
                 [
                     _level(s),
@@ -97,6 +98,7 @@ def capacity_payload(folder: RunFolder, manifest: Manifest, cap: CapacityResult)
                     s.rps,
                     s.run_id,
                     s.confirms,
+                    s.rechecks,
                 ]
                 for s in _steps_by_level(cap)
             ],
@@ -120,7 +122,7 @@ def _rows(cap: CapacityResult) -> list[list[str]]:
             [
                 str(i),
                 s.level_text() + ("" if s.arrival_rate is None else f" ({s.users:,} users)"),
-                s.status.value.upper() + (" (measured twice)" if s.confirms else ""),
+                s.status.value.upper() + (" (measured twice)" if s.confirms else "") + _recheck(s),
                 "-" if s.p95_ms is None else f"{s.p95_ms:,.0f} ms",
                 "-" if s.p99_ms is None else f"{s.p99_ms:,.0f} ms",
                 "-" if s.error_rate is None else f"{100 * s.error_rate:.2f}%",
@@ -129,6 +131,10 @@ def _rows(cap: CapacityResult) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _recheck(s: CapacityStep) -> str:
+    return f" (re-measure of {s.rechecks})" if s.rechecks else ""
 
 
 HEADERS = ["step", "level", "plateau", "p95", "p99", "errors", "requests/s", "run"]

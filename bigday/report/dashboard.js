@@ -318,7 +318,7 @@
     const ms = (v) => (v === null || v === undefined ? '-' : `${num(v)} ms`);
     s.append(table([c.unit === 'users' ? 'users' : 'tasks/s (users)', 'plateau', 'p95', 'p99', 'errors', 'requests/s', 'run', 'tried'],
       c.steps.map((r) => [c.unit === 'users' ? num(r[0]) : `${num(r[0])} (${r[1]})`, r[2], ms(r[3]), ms(r[4]),
-        r[5] === null ? '-' : `${num(r[5])}%`, r[6] === null ? '-' : num(r[6]), r[7], `step ${c.order.indexOf(r[7]) + 1}${r[8] ? ` (measured twice, first ${r[8]})` : ''}`]), 1));
+        r[5] === null ? '-' : `${num(r[5])}%`, r[6] === null ? '-' : num(r[6]), r[7], `step ${c.order.indexOf(r[7]) + 1}${r[8] ? ` (measured twice, first ${r[8]})` : ''}${r[9] ? ` (re-measure of ${r[9]})` : ''}`]), 1));
   }
 
   // ---------------------------------------------------------------- isolation

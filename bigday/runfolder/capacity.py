@@ -41,6 +41,9 @@ class CapacityStep(Record):
     # Plateau requests slower than the p95 SLA (from the step's histograms): its p95 is past the SLA exactly
     # when more than 5% are. None when the step's folder has no histograms.
     slow: int | None = None
+    # A level that held, run again before the search says it holds (``holds_users`` is a level that held
+    # twice): the run id of the step this one re-measures. Its own figures are this run's alone.
+    rechecks: str | None = None
 
     def level_text(self) -> str:
         return f"{self.users:,} users" if self.arrival_rate is None else f"{self.arrival_rate:,g}/s"

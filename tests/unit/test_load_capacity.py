@@ -13,11 +13,12 @@ from bigday.load.capacity import (
     _levels,
     _middle,
     _result,
+    _Search,
     marginal_break,
     pooled,
     users_for_rate,
 )
-from bigday.runfolder import CapacityStep, Status
+from bigday.runfolder import CapacityResult, CapacityStep, Status
 
 
 def test_levels_grow_by_the_factor_in_users_or_in_tenths_of_a_task_a_second() -> None:
@@ -53,11 +54,12 @@ def test_the_answer_names_the_level_in_its_unit() -> None:
     held, broke = _step(Status.PASS, 1800), _step(Status.FAIL, 2000)
     r = _result([held, broke], held, broke, "a plateau broke", sla, 60.0)
     assert r.by == "users" and (r.holds_users, r.breaks_users) == (1800, 2000) and r.holds_rate is None
-    assert r.reason.startswith("holds 1,800 users and breaks by 2,000 (plateau p95 <= 1,000 ms")
+    assert r.reason.startswith("holds 1,800 users (held twice) and breaks by 2,000 (plateau p95 <= 1,000 ms")
     held, broke = _step(Status.PASS, 160, 40.0), _step(Status.FAIL, 240, 60.0)
     r = _result([held, broke], held, broke, "a plateau broke", sla, 60.0, by_rate=True)
     assert r.by == "arrival_rate" and (r.holds_rate, r.breaks_rate) == (40.0, 60.0)
-    assert r.reason.startswith("holds 40/s and breaks by 60/s (") and "at 60/s: plateau p95 1,212 ms" in r.reason
+    assert r.reason.startswith("holds 40/s (held twice) and breaks by 60/s (")
+    assert "at 60/s: plateau p95 1,212 ms" in r.reason
     r = _result([broke], None, broke, "a plateau broke", sla, 10.0, by_rate=True)
     assert r.status is Status.FAIL and r.reason.startswith("not even 60/s hold")
 
@@ -105,3 +107,53 @@ def test_a_p95_just_past_the_sla_is_marginal_by_its_share_of_slow_requests() -> 
     assert held.status is Status.PASS and held.slow == 40 and "4.6% of both runs' requests" in held.reasons[1]
     broke = pooled(first, _run(Status.FAIL, 440, 0, p95=1150.0, run_id="again", slow=30), sla)
     assert broke.status is Status.FAIL and "(the p95 is past it)" in broke.reasons[1]
+
+
+class _Scripted(_Search):
+    """The search's control flow against an app whose plateaus the test scripts: each level's runs in turn
+    (the rehearsals themselves run in tests/integration/test_locust_runs.py)."""
+
+    def __init__(self, outcomes: dict[float, list[Status]], search: CapacitySearch) -> None:
+        super().__init__(None, None, None, search, lambda _: None, (1000.0, 0.01))  # type: ignore[arg-type]
+        self.outcomes = {k: list(v) for k, v in outcomes.items()}
+        self.tried: list[float] = []
+
+    def run(self, level: float) -> CapacityStep:
+        self.rehearsals += 1
+        self.tried.append(level)
+        status = self.outcomes[level].pop(0)
+        return CapacityStep(
+            users=int(level), run_id=f"r{self.rehearsals}", status=status, trustworthy=True, count=1000,
+            error_rate=0.0 if status is Status.PASS else 0.05, p95_ms=500.0,
+        )  # fmt: skip
+
+
+def _searched(outcomes: dict[float, list[Status]], max_steps: int = 12) -> tuple[_Scripted, CapacityResult]:
+    s = _Scripted(outcomes, CapacitySearch(start_users=40, factor=1.5, refine=2, max_steps=max_steps))
+    held, broke, stopped = s.climb()
+    assert broke is not None
+    held, broke = s.narrow(held, broke)
+    held, broke, unchecked = s.recheck(held, broke)
+    twice = "held twice" if unchecked is None else f"held once; {unchecked}"
+    return s, _result(s.steps, held, broke, stopped, s.sla, 1.0, False, twice)
+
+
+P, F = Status.PASS, Status.FAIL
+
+
+def test_a_level_is_said_to_hold_only_once_it_has_held_twice() -> None:
+    # 90 held once by luck, then broke when re-measured: the bracket moves below it and is narrowed again.
+    s, r = _searched({40: [P], 60: [P], 90: [P, F], 135: [F], 112: [F], 101: [F], 75: [P, P], 82: [F]})
+    assert s.tried == [40, 60, 90, 135, 112, 101, 90, 75, 82, 75]
+    assert (r.holds_users, r.breaks_users) == (75, 82) and "holds 75 users (held twice)" in r.reason
+    (refuted,) = [x for x in r.steps if x.rechecks == "r3"]  # the re-measure of 90 names the run it re-measures
+    assert refuted.status is F and refuted.users == 90
+    # A level that holds again is the answer at once.
+    s, r = _searched({40: [P], 60: [P], 90: [P, P], 135: [F], 112: [F], 101: [F]})
+    assert s.tried == [40, 60, 90, 135, 112, 101, 90] and (r.holds_users, r.breaks_users) == (90, 101)
+    # Out of steps: the answer says its level held only once.
+    s, r = _searched({40: [P], 60: [P], 90: [P], 135: [F], 112: [F], 101: [F]}, max_steps=6)
+    assert "holds 90 users (held once; not re-measured: no steps or time left)" in r.reason
+    # Every level refuted down to the first: not even it holds.
+    s, r = _searched({40: [P, F], 60: [F], 50: [F], 45: [F], 20: [F], 10: [F]})
+    assert s.tried == [40, 60, 50, 45, 40, 20, 10] and r.holds_users is None and r.status is F
