@@ -15,6 +15,7 @@ from sqlalchemy import Connection, inspect, select, text
 from bigday.errors import StoreError
 from bigday.runfolder import utc_now
 from bigday.store import schema
+from bigday.store.rum import rebuild_buckets
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ def _v7_recommendations(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.V7_TABLES))
 
 
+def _v8_rum_buckets(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(schema.V8_TABLES))
+    rebuild_buckets(conn)  # the counts of the values the store already holds
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, samples, alerts, daily_trends, baselines", _v1_initial),
     Migration(2, "monitor: schedule, checks, maintenance, notifications, tokens, audit log; alert tenant", _v2_monitor),
@@ -75,6 +81,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "rum_values: field beacons (web-vitals from real visits)", _v5_rum),
     Migration(6, "rum_values.visit: a synthetic visit's label, to find its beacon", _v6_rum_visit),
     Migration(7, "recommendations: a probe run's findings (recommendations.json)", _v7_recommendations),
+    Migration(8, "rum_buckets: field values counted per day, group and value bucket", _v8_rum_buckets),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,22 +1,27 @@
 """Field data in the store: inserting validated beacons, the retention policy, and CrUX-style aggregates.
 
-The aggregates are SQL, the same on SQLite and PostgreSQL. Over the rolling window, one GROUP BY counts each
-group (metric, tenant, route, device class) and its web-vitals ratings, then per group the database steps
-along the covering index ``ix_rum_group`` to the two values around rank ``floor((n - 1) * 0.75)`` (LIMIT 2
-OFFSET k): a window function ranking every value was ten times slower on SQLite. Per day, one statement's
-window ranks and counts each day's group. Either way only those two order statistics leave the database, and
-``bigday.stats.quantile_of_neighbours`` interpolates between them exactly as ``numpy.quantile`` does.
+The aggregates are SQL, the same on SQLite and PostgreSQL, and exact. Beside each value in ``rum_values``, the
+insert counts it into ``rum_buckets``: per UTC day, group (metric, tenant, route, device class) and value bucket
+(2% wide), with its web-vitals rating. A window's p75 sums its days' buckets in one GROUP BY (a few hundred
+rows a group where the values are millions), finds the bucket holding rank ``floor((n - 1) * 0.75)``, and reads
+only the values in that bucket from rum_values along the covering index ``ix_rum_group`` (``ix_rum_route``
+over all devices): about one value in a hundred of the group, where the last version stepped over three
+quarters of them (LIMIT 2 OFFSET k), and a per-day window function ranked every value. Only the two order
+statistics around the rank are used, and ``bigday.stats.quantile_of_neighbours`` interpolates between them
+exactly as ``numpy.quantile`` does.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, case, delete, func, literal, select
+from sqlalchemy import Connection, delete, func, select
 
 from bigday.metrics import METRICS
 from bigday.runfolder import utc_now
@@ -83,8 +88,8 @@ def _sqlite_time(t: datetime) -> str:
 
 
 def insert_values(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert validated rows (one per metric of a beacon) in one executemany; the caller's transaction.
-    A row without ``visit`` stores none.
+    """Insert validated rows (one per metric of a beacon) in one executemany, and count them into rum_buckets;
+    the caller's transaction. A row without ``visit`` stores none.
 
     The driver gets plain tuples: SQLAlchemy's per-row parameter processing cost three times the insert itself
     (a collector writes thousands of rows a second)."""
@@ -104,6 +109,7 @@ def insert_values(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     else:
         params = [tuple(r.get(c) for c in COLUMNS) for r in rows]  # visit: absent for most beacons
     conn.exec_driver_sql(sql, params)
+    _add_buckets(conn, _bucket_counts(rows, keyed=True))
     return len(rows)
 
 
@@ -111,15 +117,92 @@ def prune(conn: Connection, retention_s: float, now: datetime | None = None) -> 
     """Delete field values received on days wholly older than the retention period; how many went."""
     cutoff = ((now or utc_now()) - timedelta(seconds=retention_s)).date()
     result = conn.execute(delete(schema.rum_values).where(schema.rum_values.c.day < cutoff))
+    conn.execute(delete(schema.rum_buckets).where(schema.rum_buckets.c.day < cutoff))
     return int(result.rowcount or 0)
 
 
-def _rating(column: Any, band: str) -> Any:
-    """1 where the value is in the metric's band: good (at most the good bound) or poor (above the poor bound)."""
+# ---------------------------------------------------------------- value buckets (rum_buckets)
+
+# A value v > 0 is in bucket b when edge(b) <= v < edge(b + 1), edge(b) = exp(b * BUCKET_STEP): 2% wide, so a
+# window's p75 bucket holds about one value in a hundred of its group near the p75 (for a spread like field LCP's);
+# values <= 0 (a CLS of 0, a TTFB served from the page cache) are bucket ZERO_BUCKET. The edges are floats computed
+# here alone, both to file a value and to read a bucket back, so a bucket read is exactly the values filed in it.
+BUCKET_STEP = math.log(1.02)
+ZERO_BUCKET = -2_000_000_000
+
+
+def _edge(b: int) -> float:
+    return math.exp(b * BUCKET_STEP)
+
+
+def bucket_of(value: float) -> int:
+    if value <= 0:
+        return ZERO_BUCKET
+    b = math.floor(math.log(value) / BUCKET_STEP)
+    while value < _edge(b):
+        b -= 1
+    while value >= _edge(b + 1):
+        b += 1
+    return b
+
+
+def _bucket_counts(rows: Sequence[dict[str, Any]] | Sequence[Any], keyed: bool) -> dict[tuple[Any, ...], list[int]]:
+    """(day, metric, tenant, route, device, bucket) -> [values, good, poor] of ``rows`` (dicts when ``keyed``,
+    else (day, metric, tenant, route, device, value) tuples)."""
+    bands = {name: (METRICS[name].good, METRICS[name].poor) for name in FIELD_METRICS}
+    counts: dict[tuple[Any, ...], list[int]] = {}
+    for r in rows:
+        if keyed:
+            day, metric, tenant, route, device, value = (
+                r["day"], r["metric"], r["tenant"], r["route"], r["device"], r["value"]
+            )  # fmt: skip
+        else:
+            day, metric, tenant, route, device, value = r
+        good, poor = bands.get(metric, (None, None))
+        c = counts.setdefault((day, metric, tenant, route, device, bucket_of(value)), [0, 0, 0])
+        c[0] += 1
+        c[1] += good is not None and value <= good
+        c[2] += poor is not None and value > poor
+    return counts
+
+
+_BUCKET_COLUMNS = ("day", "metric", "tenant", "route", "device", "bucket", "n", "good", "poor")
+
+
+def _add_buckets(conn: Connection, counts: dict[tuple[Any, ...], list[int]]) -> None:
+    """Add ``counts`` to rum_buckets (an upsert, in key order so two writers take the rows' locks alike)."""
+    if not counts:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    table = schema.rum_buckets.name
+    sql = (
+        f"INSERT INTO {table} ({', '.join(_BUCKET_COLUMNS)}) VALUES ({', '.join([mark] * len(_BUCKET_COLUMNS))}) "
+        f"ON CONFLICT ({', '.join(_BUCKET_COLUMNS[:6])}) DO UPDATE SET n = {table}.n + excluded.n, "
+        f"good = {table}.good + excluded.good, poor = {table}.poor + excluded.poor"
+    )
+    params = [
+        ((k[0].isoformat() if sqlite and isinstance(k[0], date) else k[0]), *k[1:], *c)
+        for k, c in sorted(counts.items(), key=lambda kc: (str(kc[0][0]), *kc[0][1:]))
+    ]
+    conn.exec_driver_sql(sql, params)
+
+
+def rebuild_buckets(conn: Connection, chunk: int = 100_000) -> int:
+    """rum_buckets anew from every value in rum_values (migration 8; a store's repair); how many values."""
     v = schema.rum_values.c
-    bounds = {name: METRICS[name].good if band == "good" else METRICS[name].poor for name in FIELD_METRICS}
-    bound = case(bounds, value=v.metric)
-    return case((column <= bound if band == "good" else column > bound, 1), else_=0)
+    conn.execute(delete(schema.rum_buckets))
+    seen, last = 0, None
+    while True:  # in chunks along the primary key: memory bounded by a chunk and the buckets' count
+        q = select(v.id, v.day, v.metric, v.tenant, v.route, v.device, v.value).order_by(v.id).limit(chunk)
+        part = conn.execute(q if last is None else q.where(v.id > last)).fetchall()
+        if not part:
+            return seen
+        seen, last = seen + len(part), part[-1].id
+        _add_buckets(conn, _bucket_counts([tuple(r)[1:] for r in part], keyed=False))
+
+
+# ---------------------------------------------------------------- the field p75
 
 
 def field_p75(
@@ -132,89 +215,93 @@ def field_p75(
     metrics: Sequence[str] = FIELD_METRICS,
 ) -> list[FieldRow]:
     """p75, count and rating shares per metric, tenant, route and device class (``all`` unless ``by_device``)
-    over the ``days`` UTC days ending with ``end`` (default today), or per day of them when ``by_day``."""
-    v = schema.rum_values.c
+    over the ``days`` UTC days ending with ``end`` (default today), or per day of them when ``by_day``.
+
+    One GROUP BY over rum_buckets gives each group's count, ratings and values per bucket; the bucket holding
+    rank ``floor((n - 1) * 0.75)`` (and the next rank's) then bounds the values read from rum_values along its
+    covering index, one range per group over all devices or days at once, and the two order statistics give the
+    quantile as ``numpy.quantile`` does."""
+    b = schema.rum_buckets.c
     end = end or utc_now().date()
     start = end - timedelta(days=days - 1)
-    where = [v.day >= start, v.day <= end, v.metric.in_(list(metrics))]
+    where = [b.day >= start, b.day <= end, b.metric.in_(list(metrics))]
     if tenant is not None:
-        where.append(v.tenant == tenant)
-    if by_day:
-        return _ranked(conn, where, by_device)
-    keys: list[Any] = [v.metric, v.tenant, v.route] + ([v.device] if by_device else [])
-    groups = conn.execute(
+        where.append(b.tenant == tenant)
+    fetch_keys: list[Any] = [b.metric, b.tenant, b.route] + ([b.device] if by_device else [])
+    keys = fetch_keys + ([b.day] if by_day else [])
+    found = conn.execute(
         select(
             *keys,
-            func.count().label("n"),
-            func.sum(_rating(v.value, "good")).label("good"),
-            func.sum(_rating(v.value, "poor")).label("poor"),
+            b.bucket,
+            func.sum(b.n).label("n"),
+            func.sum(b.good).label("good"),
+            func.sum(b.poor).label("poor"),
         )
         .where(*where)
-        .group_by(*keys)
-        .order_by(v.tenant, v.route, v.metric, *([v.device] if by_device else []))
+        .group_by(*keys, b.bucket)
+        .order_by(*keys, b.bucket)
     ).fetchall()
+    width = len(keys)
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in found:
+        groups.setdefault(tuple(row[:width]), []).append(row)
+    # Per group: its figures, the value range holding its two order statistics, and their ranks within it.
+    wanted: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], int, int, int, int]]] = {}
+    figures: dict[tuple[Any, ...], tuple[int, int, int]] = {}
+    for key, buckets in groups.items():
+        sizes = np.array([int(r.n) for r in buckets], dtype=np.int64)
+        cum = np.cumsum(sizes)
+        n = int(cum[-1])
+        k = (n - 1) * 3 // 4
+        k2 = min(k + 1, n - 1)
+        i, j = int(np.searchsorted(cum, k, side="right")), int(np.searchsorted(cum, k2, side="right"))
+        below = int(cum[i - 1]) if i else 0
+        figures[key] = (n, sum(int(r.good or 0) for r in buckets), sum(int(r.poor or 0) for r in buckets))
+        wanted.setdefault(key[: len(fetch_keys)], []).append(
+            (key, buckets[i].bucket, buckets[j].bucket, k - below, k2 - below)
+        )
     picked = []
-    for g in groups:
-        # The two values around rank floor((n - 1) * 0.75): ix_rum_group (ix_rum_route over all devices) holds
-        # the group's values in order, and the database steps over the lower three quarters in the index alone.
-        same = [v.metric == g.metric, v.tenant == g.tenant, v.route == g.route]
-        if by_device:
-            same.append(v.device == g.device)
-        below = (int(g.n) - 1) * 3 // 4
-        values = conn.execute(
-            select(v.value).where(*same, v.day >= start, v.day <= end).order_by(v.value).limit(2).offset(below)
-        ).scalars()
-        pair = [float(x) for x in values]
-        device = g.device if by_device else "all"
-        picked.append((g.metric, g.tenant, g.route, device, None, g.n, g.good, g.poor, pair))
+    for fkey, targets in wanted.items():
+        values = _bucket_values(conn, fkey, by_device, by_day, start, end, targets)
+        for key, low, _, at, at2 in targets:
+            day = key[-1] if by_day else None
+            ordered = values.get(day, [])
+            first = 0 if low == ZERO_BUCKET else bisect_left(ordered, _edge(low))
+            pair = [ordered[first + at], ordered[first + at2]]
+            n, good, poor = figures[key]
+            device = key[3] if by_device else "all"
+            picked.append((key[0], key[1], key[2], device, day, n, good, poor, pair))
+    picked.sort(key=lambda p: (p[1], p[2], p[0], p[3], p[4] or date.min))
     return _rows(picked)
 
 
-def _ranked(conn: Connection, where: list[Any], by_device: bool) -> list[FieldRow]:
-    """Per day: one statement whose window ranks and counts each group's values (a day's group has no index
-    order of its own, so the database sorts once for all of them)."""
+def _bucket_values(
+    conn: Connection,
+    fkey: tuple[Any, ...],
+    by_device: bool,
+    by_day: bool,
+    start: date,
+    end: date,
+    targets: list[tuple[tuple[Any, ...], int, int, int, int]],
+) -> dict[date | None, list[float]]:
+    """The group's values in order within the buckets ``targets`` need (from the lowest bucket of any to the
+    highest), per day when the targets are days, else under None."""
     v = schema.rum_values.c
-    keys: list[Any] = [v.metric, v.tenant, v.route, v.day] + ([v.device] if by_device else [])
-    ranked = (
-        select(
-            v.metric,
-            v.tenant,
-            v.route,
-            (v.device if by_device else literal("all")).label("device"),
-            v.day,
-            v.value,
-            (func.row_number().over(partition_by=keys, order_by=v.value) - 1).label("i"),
-            func.count().over(partition_by=keys).label("n"),
-            func.sum(_rating(v.value, "good")).over(partition_by=keys).label("good"),
-            func.sum(_rating(v.value, "poor")).over(partition_by=keys).label("poor"),
-        )
-        .where(*where)
-        .subquery()
-    )
-    r = ranked.c
-    below = (r.n - 1) * 3 // 4  # in integers, so both databases pick the rank numpy does
+    same = [v.metric == fkey[0], v.tenant == fkey[1], v.route == fkey[2]]
+    if by_device:
+        same.append(v.device == fkey[3])
+    low = min(t[1] for t in targets)
+    high = max(t[2] for t in targets)
+    bounds = [v.value <= 0] if high == ZERO_BUCKET else [v.value < _edge(high + 1)]
+    if low != ZERO_BUCKET:
+        bounds.append(v.value >= _edge(low))
     rows = conn.execute(
-        select(
-            r.metric,
-            r.tenant,
-            r.route,
-            r.device,
-            r.day,
-            r.n,
-            r.good,
-            r.poor,
-            func.max(case((r.i == below, r.value))).label("below"),
-            func.max(case((r.i == below + 1, r.value))).label("above"),
-        )
-        .where(r.i >= below, r.i <= below + 1)
-        .group_by(r.metric, r.tenant, r.route, r.device, r.day, r.n, r.good, r.poor)
-        .order_by(r.tenant, r.route, r.metric, r.device, r.day)
+        select(v.day, v.value).where(*same, *bounds, v.day >= start, v.day <= end).order_by(v.value)
     ).fetchall()
-    picked = []
-    for x in rows:
-        pair = [float(y) for y in (x.below, x.above) if y is not None]
-        picked.append((x.metric, x.tenant, x.route, x.device, x.day, x.n, x.good, x.poor, pair))
-    return _rows(picked)
+    out: dict[date | None, list[float]] = {}
+    for day, value in rows:
+        out.setdefault(day if by_day else None, []).append(float(value))
+    return out
 
 
 def _rows(picked: list[tuple[Any, ...]]) -> list[FieldRow]:

@@ -369,3 +369,25 @@ Index("ix_recommendations_run", recommendations.c.run_id)
 Index("ix_recommendations_finding", recommendations.c.finding)
 
 V7_TABLES = (recommendations,)
+
+# ---------------------------------------------------------------- migration 8: field values counted by bucket
+
+# rum_values counted per UTC day, group and value bucket (bigday.store.rum.bucket_of: about 2% wide), with the
+# web-vitals ratings: the field p75 sums a window's buckets to find the one holding its rank, then reads only
+# that bucket's values from rum_values, so it is exact without stepping over three quarters of the rows.
+# Written in the transaction that inserts the values, pruned with them.
+rum_buckets = Table(
+    "rum_buckets",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("metric", String(8), primary_key=True),
+    Column("tenant", String(80), primary_key=True),
+    Column("route", String(200), primary_key=True),
+    Column("device", String(8), primary_key=True),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("n", Integer, nullable=False),
+    Column("good", Integer, nullable=False),
+    Column("poor", Integer, nullable=False),
+)
+
+V8_TABLES = (rum_buckets,)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from sqlalchemy import func, select, text
 
 from bigday.errors import ConfigError
 from bigday.runfolder import utc_now
@@ -20,6 +21,7 @@ from bigday.serve.collector import Buckets, script, script_integrity, snippet
 from bigday.serve.field import route_of
 from bigday.settings.scenario import DEFAULT_SCENARIO, parse_scenario
 from bigday.store import rum as rum_store
+from bigday.store import schema
 from bigday.store.engine import open_store
 
 KEY = "pk_lumen_test_0123456789"
@@ -243,6 +245,91 @@ def test_sql_p75_and_shares_equal_numpy(tmp_path: Path) -> None:
         )
         with store.begin() as conn:
             assert rum_store.prune(conn, 30 * 86400) == sum(1 for r in rows if (now.date() - r["day"]).days > 30)
+
+
+def test_values_on_bucket_edges_zeros_and_ties_give_numpys_p75_after_any_batching(tmp_path: Path) -> None:
+    """The p75 reads its values from the bucket its rank falls in: a value exactly on a bucket's edge, one a
+    float below it, zeros and ties must be counted where they are read back, across batches (each an upsert into
+    rum_buckets) and per day; rebuilding the buckets from the values gives the same counts; pruning drops both."""
+    edges = [rum_store._edge(b) for b in range(330, 420, 3)]  # around 700 ms to 4 s
+    below = [float(np.nextafter(e, 0)) for e in edges]
+    values = edges + below + [0.0] * 7 + [edges[10]] * 40 + [2500.0] * 5  # 2500: the LCP good bound, inclusive
+    assert all(rum_store._edge(rum_store.bucket_of(v)) <= v < rum_store._edge(rum_store.bucket_of(v) + 1)
+               for v in values if v > 0)  # fmt: skip
+    for b in range(-3000, 3000):  # every edge from 1e-26 to 1e26, and a float either side: filed where it is read
+        e = rum_store._edge(b)
+        for v in (float(np.nextafter(e, 0)), e, float(np.nextafter(e, np.inf))):
+            got = rum_store.bucket_of(v)
+            assert rum_store._edge(got) <= v < rum_store._edge(got + 1), (b, v, got)
+    rng = np.random.default_rng(3)
+    rng.shuffle(values)
+    now = utc_now()
+    rows = [
+        dict(r, day=now.date() - timedelta(days=i % 3)) for i, r in enumerate(_field_rows("lumen", "/a", "lcp", values))
+    ]
+    with open_store(str(tmp_path / "s.sqlite")) as store:
+        for part in range(0, len(rows), 17):  # batches of 17, so a bucket is added to many times
+            with store.begin() as conn:
+                rum_store.insert_values(conn, rows[part : part + 17])
+        with store.read() as conn:
+            (whole,) = rum_store.field_p75(conn)
+            daily = rum_store.field_p75(conn, by_day=True)
+            counted = conn.execute(select(schema.rum_buckets)).fetchall()
+        assert whole.count == len(values) and whole.p75 == float(np.quantile(values, 0.75))
+        assert whole.good == np.mean(np.array(values) <= 2500)
+        assert len(daily) == 3
+        for r in daily:
+            assert r.day is not None
+            of_day = [x["value"] for x in rows if x["day"] == r.day]
+            assert r.count == len(of_day) and r.p75 == float(np.quantile(of_day, 0.75))
+        with store.begin() as conn:
+            assert rum_store.rebuild_buckets(conn) == len(values)
+        with store.read() as conn:
+            assert sorted(conn.execute(select(schema.rum_buckets)).fetchall()) == sorted(counted)
+        with store.begin() as conn:
+            rum_store.prune(conn, 1.5 * 86400, now)  # keeps today and yesterday
+        with store.read() as conn:
+            (kept,) = rum_store.field_p75(conn)
+            days = {d for (d,) in conn.execute(select(schema.rum_buckets.c.day).distinct())}
+        kept_values = [x["value"] for x in rows if (now.date() - x["day"]).days < 2]
+        assert days == {now.date(), now.date() - timedelta(days=1)}
+        assert kept.count == len(kept_values) and kept.p75 == float(np.quantile(kept_values, 0.75))
+
+
+def test_a_store_from_before_the_buckets_counts_its_values_when_it_is_migrated(tmp_path: Path) -> None:
+    """Migration 8 builds rum_buckets from the values a version-7 store holds (made here by dropping the table
+    and its version row), so its p75 is the same after the upgrade."""
+    values = [float(v) for v in np.random.default_rng(5).lognormal(7.4, 0.6, 999)]
+    url = str(tmp_path / "s.sqlite")
+    with open_store(url) as store:
+        with store.begin() as conn:
+            rum_store.insert_values(conn, _field_rows("lumen", "/a", "lcp", values))
+            conn.execute(schema.rum_buckets.delete())
+            conn.execute(text("DROP TABLE rum_buckets"))
+            conn.execute(schema.schema_version.delete().where(schema.schema_version.c.version == 8))
+    with open_store(url) as store, store.read() as conn:
+        (row,) = rum_store.field_p75(conn)
+        assert conn.execute(select(func.sum(schema.rum_buckets.c.n))).scalar_one() == len(values)
+    assert row.count == len(values) and row.p75 == float(np.quantile(values, 0.75))
+
+
+def test_every_group_size_gives_numpys_p75(tmp_path: Path) -> None:
+    """Groups of 1 to 40 values (the rank's two neighbours in one bucket, in two, at the end): one group each."""
+    rng = np.random.default_rng(11)
+    truth = {}
+    rows = []
+    for n in range(1, 41):
+        values = [float(v) for v in np.round(rng.lognormal(7.5, 0.8, n), 1)]
+        truth[f"/n{n}"] = values
+        rows += _field_rows("lumen", f"/n{n}", "lcp", values)
+    with open_store(str(tmp_path / "s.sqlite")) as store:
+        with store.begin() as conn:
+            rum_store.insert_values(conn, rows)
+        with store.read() as conn:
+            got = rum_store.field_p75(conn)
+    assert len(got) == 40
+    for r in got:
+        assert r.count == len(truth[r.route]) and r.p75 == float(np.quantile(truth[r.route], 0.75)), r.route
 
 
 def _field_rows(tenant: str, route: str, metric: str, values: list[float]) -> list[dict[str, Any]]:
