@@ -291,6 +291,7 @@ def test_a_capacity_searchs_dashboard_charts_p95_and_errors_against_the_load(bro
     """The search's own folder (as `bigday load capacity` writes it; the search itself runs for real in
     test_locust_runs.py): its dashboard charts every step's plateau p95, p99 and errors against the level, with
     the SLA, the error bound and the bracket, and the other formats carry the same steps."""
+    from dataclasses import replace
     from datetime import timedelta
 
     from bigday.load.capacity import write_search
@@ -309,6 +310,7 @@ def test_a_capacity_searchs_dashboard_charts_p95_and_errors_against_the_load(bro
         step(15, Status.PASS, 240, 0.001),
         step(22.5, Status.FAIL, 1480, 0.02),
         step(18.8, Status.PASS, 610, 0.004),
+        replace(step(18.8, Status.PASS, 590, 0.003), run_id="step-18.8-again", rechecks="step-18.8"),
     )
     result = CapacityResult(
         status=Status.PASS, reason="holds 18.8/s and breaks by 22.5/s (...)", p95_sla_ms=1000.0,
@@ -327,8 +329,10 @@ def test_a_capacity_searchs_dashboard_charts_p95_and_errors_against_the_load(bro
     assert "PASS" in d["text"] and "holds 18.8/s and breaks by 22.5/s" in d["text"]
     # The table lists the levels in order, and which step tried each.
     assert d["text"].index("18.8 (75)") < d["text"].index("22.5 (90)") and "step 4" in d["text"]
+    assert "step 5 (re-measure of step-18.8)" in d["text"]  # the held level run once more
     md = run_cli("report", str(folder.path), "--format", "md", "-o", "-")
     assert md.returncode == 0 and "| 4 | 18.8/s \\(75 users\\) | PASS | 610 ms |" in md.stdout, md.stdout
+    assert "| 5 | 18.8/s \\(75 users\\) | PASS \\(re-measure of step-18.8\\) | 590 ms |" in md.stdout, md.stdout
     doc = run_cli("report", str(folder.path), "--format", "json", "-o", "-")
     assert json.loads(doc.stdout)["holds_rate"] == 18.8
     for args, message in (
