@@ -375,19 +375,23 @@ V7_TABLES = (recommendations,)
 # rum_values counted per UTC day, group and value bucket (bigday.store.rum.bucket_of: about 2% wide), with the
 # web-vitals ratings: the field p75 sums a window's buckets to find the one holding its rank, then reads only
 # that bucket's values from rum_values, so it is exact without stepping over three quarters of the rows.
-# Written in the transaction that inserts the values, pruned with them.
+# Written in the transaction that inserts the values, pruned with them. The key leads with the group and the
+# bucket, so a window's GROUP BY reads it in order with no sort (on SQLite the table is the key's b-tree, WITHOUT
+# ROWID, so the counts are read with it): 0.7-1.2 s for 2.6 million bucket rows here, 3.8-4.0 s with the day
+# first. Retention's delete by day scans it, once an hour.
 rum_buckets = Table(
     "rum_buckets",
     metadata,
-    Column("day", Date, primary_key=True),
     Column("metric", String(8), primary_key=True),
     Column("tenant", String(80), primary_key=True),
     Column("route", String(200), primary_key=True),
     Column("device", String(8), primary_key=True),
     Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
     Column("n", Integer, nullable=False),
     Column("good", Integer, nullable=False),
     Column("poor", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 V8_TABLES = (rum_buckets,)
