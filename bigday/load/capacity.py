@@ -12,8 +12,10 @@ The level is a number of users (Locust's closed model: each user thinks between 
 the open model's arrival rate (tasks a second on a fixed schedule, latency timed from when a task was due; the
 users are then only the generator's concurrency, ``USERS_PER_RATE`` per task a second).
 
-The answer is the bracket: "holds 1,800 users, breaks by 2,000 (p95 1,212 ms > 1,000 ms on the plateau)". Its
-width is the search's resolution; three repeats of the same search show its spread (benchmarks/load_capacity.py).
+The answer is the bracket: "holds 1,800 users (held twice), breaks by 2,000 (p95 1,212 ms > 1,000 ms on the
+plateau)": the level that held is run once more before the search says it holds, since near a knee one quiet
+plateau can be luck (``_Search.recheck``). The bracket's width is the search's resolution; three repeats of
+the same search show its spread (benchmarks/load_capacity.py).
 """
 
 from __future__ import annotations
@@ -266,8 +268,8 @@ def write_search(scenario: Scenario, options: LoadOptions, result: CapacityResul
 
 @dataclass
 class _Search:
-    """One search's state: the steps judged so far (one per level; a level measured twice is one step), the
-    rehearsals run (each counts against ``max_steps``), and the clock."""
+    """One search's state: the steps judged so far (a marginal break measured twice is one step; a held level's
+    re-measure is a step of its own), the rehearsals run (each counts against ``max_steps``), and the clock."""
 
     scenario: Scenario
     target: Callable[[], AbstractContextManager[tuple[str, bool]]]

@@ -142,7 +142,9 @@ class Store:
     @contextmanager
     def read(self, doing: str = "reading") -> Iterator[Connection]:
         """A transaction for reads only: on SQLite it neither takes nor waits for the write lock, and its
-        connections are pooled (the served dashboard answers many of these a second)."""
+        connections are pooled (the served dashboard answers many of these a second). On PostgreSQL it is
+        REPEATABLE READ, so its statements see one snapshot, as SQLite's read transaction does: the field p75
+        reads bucket counts, then the values they count, and a commit between them would shift its ranks."""
         if self._reader is None:
             if self.dialect == "sqlite":
                 self._reader = _sqlite_engine(self.engine.url, immediate=False, pool=True)
@@ -153,6 +155,7 @@ class Store:
                     max_overflow=8,
                     pool_pre_ping=True,
                     connect_args={"connect_timeout": 5},
+                    isolation_level="REPEATABLE READ",
                 )
         try:
             with self._reader.connect() as conn, conn.begin():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -146,7 +146,7 @@ def bucket_of(value: float) -> int:
     return b
 
 
-def _bucket_counts(rows: Sequence[dict[str, Any]] | Sequence[Any], keyed: bool) -> dict[tuple[Any, ...], list[int]]:
+def _bucket_counts(rows: Iterable[dict[str, Any]] | Iterable[Any], keyed: bool) -> dict[tuple[Any, ...], list[int]]:
     """(day, metric, tenant, route, device, bucket) -> [values, good, poor] of ``rows`` (dicts when ``keyed``,
     else (day, metric, tenant, route, device, value) tuples)."""
     bands = {name: (METRICS[name].good, METRICS[name].poor) for name in FIELD_METRICS}
@@ -189,7 +189,7 @@ def _add_buckets(conn: Connection, counts: dict[tuple[Any, ...], list[int]]) -> 
 
 
 def rebuild_buckets(conn: Connection) -> int:
-    """rum_buckets anew from every value in rum_values (migration 8; a store's repair); how many values.
+    """rum_buckets anew from every value in rum_values (migration 8); how many values.
 
     Group by group (metric, tenant, route, device), each read along ``ix_rum_group``: memory is one group's
     values, and each bucket row is written once (chunks of the table in id order wrote most rows again in
@@ -203,7 +203,7 @@ def rebuild_buckets(conn: Connection) -> int:
             select(v.day, v.value).where(v.metric == metric, v.tenant == tenant, v.route == route, v.device == device)
         ).fetchall()
         seen += len(rows)
-        _add_buckets(conn, _bucket_counts([(d, metric, tenant, route, device, x) for d, x in rows], keyed=False))
+        _add_buckets(conn, _bucket_counts(((d, metric, tenant, route, device, x) for d, x in rows), keyed=False))
     return seen
 
 

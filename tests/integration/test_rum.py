@@ -272,7 +272,9 @@ def test_a_full_collector_answers_503_with_retry_after_and_keeps_what_it_acknowl
 
 @pytest.mark.postgres
 def test_postgresql_p75_equals_numpy(pg: Any) -> None:
+    """On PostgreSQL too: batches (a bucket added to again is ON CONFLICT's update), zeros, per day."""
     import uuid
+    from datetime import timedelta
 
     import numpy as np
 
@@ -282,6 +284,8 @@ def test_postgresql_p75_equals_numpy(pg: Any) -> None:
 
     rng = np.random.default_rng(3)
     now = utc_now()
+    values_by_key: dict[tuple[str, str], list[float]] = {}
+    by_day: dict[tuple[str, str, Any], list[float]] = {}
     values = {
         (m, d): rng.lognormal(6, 0.8, 301 + 7 * i) for i, (m, d) in enumerate([("lcp", "mobile"), ("inp", "desktop")])
     }
@@ -303,11 +307,25 @@ def test_postgresql_p75_equals_numpy(pg: Any) -> None:
         for (m, d), vs in values.items()
         for v in vs
     ]
+    rng.shuffle(rows)  # type: ignore[arg-type]
+    for i, r in enumerate(rows):
+        r["day"] = now.date() - timedelta(days=i % 3)
+        r["value"] = 0.0 if i % 50 == 0 else r["value"]  # some zeros: the bucket of their own
+        values_by_key.setdefault((r["metric"], r["device"]), []).append(r["value"])
+        by_day.setdefault((r["metric"], r["device"], r["day"]), []).append(r["value"])
     with open_store(pg.new_database()) as store:
-        with store.begin() as conn:
-            rum_store.insert_values(conn, rows)
+        for part in range(0, len(rows), 97):  # batches: many buckets are added to again (ON CONFLICT DO UPDATE)
+            with store.begin() as conn:
+                rum_store.insert_values(conn, rows[part : part + 97])
         with store.read() as conn:
             got = {(r.metric, r.device): r for r in rum_store.field_p75(conn)}
+            daily = rum_store.field_p75(conn, by_day=True)
+    values = {k: np.array(v) for k, v in values_by_key.items()}
+    assert len(daily) == 2 * 3
+    for r in daily:
+        assert r.day is not None
+        vs = by_day[(r.metric, r.device, r.day)]
+        assert r.count == len(vs) and r.p75 == float(np.quantile(vs, 0.75))
     for key, vs in values.items():
         assert got[key].count == vs.size and got[key].p75 == float(np.quantile(vs, 0.75))
         assert got[key].good == float(np.mean(vs <= {"lcp": 2500, "inp": 200}[key[0]]))
