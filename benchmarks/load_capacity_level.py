@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/load_capacity_level.py --users 90 [--hold 15s] [--runs 5] [--target-isolation fair]
 
-Each run is one step of `bigday load capacity` (bigday.load.capacity.step_options: the Saturday journeys ramped
+Each run is one step of `bigday load capacity` (``_Search.run``: the Saturday journeys ramped
 over 5 s to ``--users`` and held for ``--hold``, the plateau judged by the scenario's p95 SLA and error bound)
 against a fresh embedded target. Printed per run: the verdict, plateau p95, error rate, requests, rate and
 requests slower than the SLA, with the load average; then the error rates' range. Near the knee this shows
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bigday.cli.common import load_target  # noqa: E402
-from bigday.load.capacity import CapacitySearch, _step, check_capacity, step_options  # noqa: E402
-from bigday.load.rehearsal import LoadOptions, run_rehearsal  # noqa: E402
+from bigday.load.capacity import CapacitySearch, _Search, check_capacity  # noqa: E402
+from bigday.load.rehearsal import LoadOptions  # noqa: E402
 from bigday.settings.scenario import load_scenario  # noqa: E402
 
 
@@ -40,12 +40,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bigday-capacity-level-") as tmp:
         search = CapacitySearch(start_users=args.users, hold=args.hold, max_steps=10)
         options = LoadOptions(results_dir=Path(tmp), target_isolation=args.target_isolation)
-        check_capacity(scenario, None, options, search)
+        sla = check_capacity(scenario, None, options, search)
+        steps = _Search(
+            scenario, lambda: load_target(None, args.target_isolation), options, search, lambda _: None, sla
+        )
         for i in range(args.runs):
-            with load_target(None, args.target_isolation) as (url, embedded):
-                step_opts = step_options(options, search, args.users)
-                result = run_rehearsal(scenario, "saturday", url, step_opts, lambda _: None, embedded)
-            s = _step(args.users, search, result)
+            s = steps.run(args.users)  # the search's own step: a fresh target, one Saturday rehearsal, its plateau
             rates.append(100 * (s.error_rate or 0))
             p95 = "-" if s.p95_ms is None else f"{s.p95_ms:,.0f} ms"
             print(

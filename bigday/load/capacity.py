@@ -360,6 +360,17 @@ class _Search:
             held, broke = self.narrow(held, broke)
         return held, broke, None
 
+    def answer(self) -> CapacityResult:
+        """Climb until a level breaks, narrow the bracket, re-measure the level that held: the search's answer."""
+        held, broke, stopped = self.climb()
+        unchecked: str | None = None
+        if broke is not None:
+            held, broke = self.narrow(held, broke)
+            held, broke, unchecked = self.recheck(held, broke)
+        twice = "held twice" if unchecked is None else f"held once; {unchecked}"
+        elapsed = time.monotonic() - self.started
+        return _result(self.steps, held, broke, stopped, self.sla, elapsed, self.search.by_rate, twice)
+
     def narrow(self, held: CapacityStep | None, broke: CapacityStep) -> tuple[CapacityStep | None, CapacityStep]:
         """Halve the bracket ``refine`` times (budget allowing)."""
         for _ in range(self.search.refine):
@@ -386,14 +397,7 @@ def search_capacity(
 ) -> CapacityResult:
     """Run the search; ``target()`` gives the app's URL (and whether it is the embedded target) for one step:
     a fresh reference target per step, so no step inherits the last one's uploads."""
-    s = _Search(scenario, target, options, search, say, sla)
-    held, broke, stopped = s.climb()
-    unchecked: str | None = None
-    if broke is not None:
-        held, broke = s.narrow(held, broke)
-        held, broke, unchecked = s.recheck(held, broke)
-    twice = "held twice" if unchecked is None else f"held once; {unchecked}"
-    return _result(s.steps, held, broke, stopped, sla, time.monotonic() - s.started, search.by_rate, twice)
+    return _Search(scenario, target, options, search, say, sla).answer()
 
 
 def _result(

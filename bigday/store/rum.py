@@ -109,7 +109,9 @@ def insert_values(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     else:
         params = [tuple(r.get(c) for c in COLUMNS) for r in rows]  # visit: absent for most beacons
     conn.exec_driver_sql(sql, params)
-    _add_buckets(conn, _bucket_counts(rows, keyed=True))
+    _add_buckets(
+        conn, _bucket_counts((r["day"], r["metric"], r["tenant"], r["route"], r["device"], r["value"]) for r in rows)
+    )
     return len(rows)
 
 
@@ -146,18 +148,12 @@ def bucket_of(value: float) -> int:
     return b
 
 
-def _bucket_counts(rows: Iterable[dict[str, Any]] | Iterable[Any], keyed: bool) -> dict[tuple[Any, ...], list[int]]:
-    """(day, metric, tenant, route, device, bucket) -> [values, good, poor] of ``rows`` (dicts when ``keyed``,
-    else (day, metric, tenant, route, device, value) tuples)."""
+def _bucket_counts(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[int]]:
+    """(day, metric, tenant, route, device, bucket) -> [values, good, poor] of (day, metric, tenant, route,
+    device, value) ``rows``."""
     bands = {name: (METRICS[name].good, METRICS[name].poor) for name in FIELD_METRICS}
     counts: dict[tuple[Any, ...], list[int]] = {}
-    for r in rows:
-        if keyed:
-            day, metric, tenant, route, device, value = (
-                r["day"], r["metric"], r["tenant"], r["route"], r["device"], r["value"]
-            )  # fmt: skip
-        else:
-            day, metric, tenant, route, device, value = r
+    for day, metric, tenant, route, device, value in rows:
         good, poor = bands.get(metric, (None, None))
         c = counts.setdefault((day, metric, tenant, route, device, bucket_of(value)), [0, 0, 0])
         c[0] += 1
@@ -203,7 +199,7 @@ def rebuild_buckets(conn: Connection) -> int:
             select(v.day, v.value).where(v.metric == metric, v.tenant == tenant, v.route == route, v.device == device)
         ).fetchall()
         seen += len(rows)
-        _add_buckets(conn, _bucket_counts(((d, metric, tenant, route, device, x) for d, x in rows), keyed=False))
+        _add_buckets(conn, _bucket_counts((d, metric, tenant, route, device, x) for d, x in rows))
     return seen
 
 
