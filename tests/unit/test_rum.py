@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -286,8 +286,13 @@ def test_values_on_bucket_edges_zeros_and_ties_give_numpys_p75_after_any_batchin
             assert rum_store.rebuild_buckets(conn) == len(values)
         with store.read() as conn:
             assert sorted(conn.execute(select(schema.rum_buckets)).fetchall()) == sorted(counted)
+        # A day goes only when it is wholly older than the retention: 36 h back from 01:00 is inside the day
+        # before yesterday, which stays; from 18:00 it is inside yesterday, so the day before goes.
+        early = datetime.combine(now.date(), time(1), tzinfo=UTC)
         with store.begin() as conn:
-            rum_store.prune(conn, 1.5 * 86400, now)  # keeps today and yesterday
+            assert rum_store.prune(conn, 1.5 * 86400, early) == 0
+        with store.begin() as conn:
+            rum_store.prune(conn, 1.5 * 86400, early + timedelta(hours=17))  # keeps today and yesterday
         with store.read() as conn:
             (kept,) = rum_store.field_p75(conn)
             days = {d for (d,) in conn.execute(select(schema.rum_buckets.c.day).distinct())}
