@@ -32,9 +32,9 @@ def target() -> Iterator[str]:
         yield url
 
 
-def locust_total(csv_prefix: Path) -> int:
+def locust_total(csv_prefix: Path, column: str = "Request Count") -> int:
     with open(f"{csv_prefix}_stats.csv", newline="") as f:
-        return next(int(r["Request Count"]) for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+        return next(int(r[column]) for r in csv.DictReader(f) if r["Name"] == "Aggregated")
 
 
 def fine_rows(stats: dict) -> list[dict]:
@@ -72,7 +72,11 @@ def test_saturday_spike_under_plain_locust(target, tmp_path):
         timeout=90,
         cwd=tmp_path,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # Locust exits 1 when any request failed: a busy machine can push the target into shedding a few requests
+    # with 503, and the run is still a whole run whose results must be right. Any other exit is a failure.
+    assert (tmp_path / "locust_stats.csv").exists(), proc.stderr[-3000:]
+    failures = locust_total(tmp_path / "locust", "Failure Count")
+    assert proc.returncode == (1 if failures else 0), proc.stderr[-3000:]
     stats = json.loads((out_dir / "load_stats.json").read_text())
     assert stats["samples"] == locust_total(tmp_path / "locust") > 50
     assert [p["name"] for p in stats["phases"]] == STAGES
