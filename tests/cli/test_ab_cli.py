@@ -53,7 +53,10 @@ def test_a_side_given_as_a_page_url_is_that_page_of_the_scenario(tmp_path: Path)
     assert len(exp.runs) == 6 and all(r.ok and r.page == "new-form" for r in exp.runs)
     assert all("inp" in r.metrics for r in exp.runs)  # the page's own interaction ran
     lcp = next(f for f in exp.findings if f.metric == "lcp")
-    assert lcp.median_a is not None and lcp.median_b is not None and lcp.median_b > lcp.median_a + 800
+    # The server holds B's hero 1,200 ms after its request, so B's LCP cannot come before that; A's is whatever
+    # the page takes (about 100 ms quiet, 800+ ms when the machine is busy, which the delay then overlaps).
+    assert lcp.median_a is not None and lcp.median_b is not None, lcp
+    assert lcp.median_b >= 1200 and lcp.median_b > lcp.median_a, lcp
 
 
 def test_page_urls_name_one_page_and_each_sides_path() -> None:
