@@ -87,6 +87,7 @@ def test_two_monitors_share_one_postgresql_store_without_running_a_slot_twice(tm
             for p in procs:
                 if p.poll() is None:
                     p.kill()
+                    p.wait()
     logs = [(tmp_path / f"m{i}.log").read_text() for i in range(2)]
     assert codes == [0, 0], logs
     with open_store(url_store) as store, store.begin() as conn:
@@ -133,6 +134,7 @@ def test_sigkill_mid_check_then_restart_keeps_one_alert_and_the_schedule(tmp_pat
         finally:
             if first.poll() is None:
                 first.kill()
+                first.wait()
         _reap(children)
         assert alerts() == []  # two failing checks counted, N is three
         killed = running[0]
@@ -146,6 +148,7 @@ def test_sigkill_mid_check_then_restart_keeps_one_alert_and_the_schedule(tmp_pat
         finally:
             if second.poll() is None:
                 second.kill()
+                second.wait()
     rows = checks()
     by_id = {r.id: r for r in rows}
     assert by_id[killed.id].status == "abandoned" and "stopped before finishing" in by_id[killed.id].error

@@ -65,6 +65,7 @@ def collector_url(proc: subprocess.Popen[str]) -> tuple[subprocess.Popen[str], s
     found = re.search(r"http://127\.0\.0\.1:\d+", line)
     if not found:
         proc.kill()
+        proc.wait()
         raise AssertionError(line + (proc.stderr.read() if proc.stderr else ""))
     return proc, found.group(0)
 
