@@ -222,8 +222,11 @@ class IsolationMeasurement:
 
         Each load window is compared with the alone windows right around it, so a burst of other work on the
         machine moves one or two window ratios, not the median; with one window this is the pooled ratio.
+        When no load window holds 20 victim samples (the flood held the victim's requests for seconds each, as a
+        shared pool does on a slow machine), the figure is the pooled ratio of the samples there are.
         """
-        return median(self.cycle_ratios)
+        ratios = self.cycle_ratios
+        return median(ratios) if ratios else self.pooled_ratio
 
     def describe(self) -> str:
         first = [ms for ms in self.samples_ms[0]]
