@@ -89,9 +89,13 @@ def test_saturday_spike_under_plain_locust(target, tmp_path):
         r["endpoint"] for r in rows
     }
     assert {r["phase"] for r in rows} <= set(STAGES)
-    uploads = [r for r in rows if r["endpoint"] == "POST /api/photos"]
-    # everafter has 200 of the 220 weddings today, so most uploads are its photographers'.
-    assert sum(r["count"] for r in uploads if r["tenant"] == "everafter") > 0.6 * sum(r["count"] for r in uploads)
+    # Photographers are spread over the studios by their weddings today, and everafter has 200 of the 220: most
+    # photographers are its, so most of their requests are. (Uploads alone come in a handful of batches in a
+    # run this short, too few to judge a share by: CI once saw 3 of 7.)
+    photographers = [r for r in rows if r["user_kind"] == "photographer"]
+    assert sum(r["count"] for r in photographers) >= 20
+    everafter = sum(r["count"] for r in photographers if r["tenant"] == "everafter")
+    assert everafter > 0.6 * sum(r["count"] for r in photographers)
     for r in rows:
         assert r["p50"] <= r["p95"] <= r["p99"] <= r["max"] and 0 <= r["error_rate"] <= 1
     verdict = stats["verdicts"][0]
