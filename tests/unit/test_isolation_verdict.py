@@ -302,6 +302,19 @@ def test_a_disturbed_baseline_makes_the_verdict_untrustworthy():
     assert v.recovery is not None and v.recovery.n == 300
 
 
+def test_a_disturbed_baseline_the_pass_does_not_rest_on_is_trusted():
+    # Alone before the spike twice as slow as alone after it (a burst of unrelated work), the victim beside the
+    # spike as fast as after it: against the later baseline the slowdown passes too, so the PASS stands trusted.
+    v = _judge(_recovery(_book(0.5, base_ms=6.0), 3.0), replace(ISO, min_effect_ms=5.0))
+    assert v.alone.p95 > 1.5 * v.recovery.p95
+    assert v.status is Status.PASS and v.trustworthy, v.caveats
+
+
+def test_a_disturbed_baseline_that_hid_harm_names_the_later_judgement():
+    v = _judge(_recovery(_book(1.0), 40.0))  # against the recovery the victim doubled beside the spike
+    assert not v.trustworthy and "against the later baseline the slowdown would be FAIL" in v.caveats[0]
+
+
 def test_a_disturbed_baseline_cannot_discredit_a_failure():
     v = _judge(_recovery(_book(3.0), 10.0, jitter=False))
     assert v.status is Status.FAIL and v.trustworthy  # a slower baseline only shrinks the ratio
