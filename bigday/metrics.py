@@ -73,6 +73,9 @@ METRICS: dict[str, MetricSpec] = {
     )
 }
 
+# What a field beacon carries (bigday.serve.beacon), and so what the field is stored and judged on.
+FIELD_METRICS: tuple[str, ...] = ("lcp", "inp", "cls", "fcp", "ttfb", "fid")
+
 
 def metric(name: str) -> MetricSpec:
     """Look a metric up by name; KeyError names the known ones."""

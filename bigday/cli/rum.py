@@ -1,8 +1,9 @@
 """``bigday rum snippet | report | prune``: field data (docs/rum.md).
 
 ``snippet`` prints the tag an app puts in its pages (the collector is ``POST /rum`` on ``bigday serve``);
-``report`` prints the field p75 of real visits beside the lab's per page and the gap; ``prune`` applies the
-retention policy now (the collector also does, hourly).
+``report`` prints the field p75 of real visits beside the lab's per page and the gap, and each page's field p75
+against ``monitor.field.thresholds`` (exit 1 where the lab is too kind or an error-level field threshold is
+past); ``prune`` applies the retention policy now (the collector also does, hourly).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def _snippet(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from bigday.compare.field import judge_field
     from bigday.serve import field
 
     scenario = scenario_from_args(args)
@@ -48,13 +50,20 @@ def _report(args: argparse.Namespace) -> int:
         raise ConfigError(f"--days: expected 1 to 400, got {args.days}")
     with store_from_args(args) as store, store.read("reading field beacons") as conn:
         views = field.field_beside_lab(conn, scenario, args.tenant, args.days)
+        judged = judge_field(conn, scenario, tenant=args.tenant, days=args.days)
     flags = field.warnings(views)
+    failed = [j for j in judged if j.breached and j.threshold.level == "error"]
     if args.format == "json":
-        print(json.dumps(field.as_json(views, args.days), indent=2))
+        print(json.dumps(field.as_json(views, args.days) | {"thresholds": [j.as_dict() for j in judged]}, indent=2))
     else:
         print(f"field (real visits, p75 over {args.days} days) beside lab (bigday's probe, same days)")
         print_table(views)
-    return EXIT_VERDICT_FAILED if flags else EXIT_OK
+        if judged:
+            print(f"field thresholds (monitor.field.thresholds, p75 over {args.days} days):")
+        for j in judged:
+            mark = f"{j.threshold.level.upper()}" if j.breached else "ok"
+            print(plain(f"{mark}\t{j.page}\t{j.describe()}"))
+    return EXIT_VERDICT_FAILED if flags or failed else EXIT_OK
 
 
 def print_table(views: list[Any]) -> None:
@@ -102,7 +111,11 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--inline", action="store_true", help="inline the script instead of loading it from the server")
     add_scenario_option(s, "$BIGDAY_SCENARIO or the bundled one")
     s.set_defaults(rum_handler=_snippet)
-    r = rsub.add_parser("report", help="field p75 beside the lab's per page, and where the lab is too kind")
+    r = rsub.add_parser(
+        "report",
+        help="field p75 beside the lab's per page, where the lab is too kind, and the field thresholds; "
+        "exit 1 on a flag or an error-level field threshold past",
+    )
     r.add_argument("--days", type=int, default=28, help="the rolling window in UTC days (default 28, as CrUX)")
     r.add_argument("--tenant", metavar="ID", help="only this studio's pages and beacons")
     r.add_argument("--format", choices=("terminal", "json"), default="terminal")

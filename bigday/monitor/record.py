@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select, text
 
 from bigday.compare.checks import band_severity, fmt
+from bigday.compare.field import judge_field
 from bigday.compare.regression import GATED_METRICS, regression_checks
 from bigday.metrics import METRICS, Direction
 from bigday.monitor import history, maintenance, notify
@@ -36,13 +37,14 @@ from bigday.store.engine import Store
 from bigday.store.ingest import write_run
 
 # Each problem the monitor judges: the alert type and what its "metric" column holds.
-THRESHOLD, AVAILABILITY_ALERT, ANOMALY, BURN, REGRESSION, FORECAST = (
+THRESHOLD, AVAILABILITY_ALERT, ANOMALY, BURN, REGRESSION, FORECAST, FIELD = (
     "threshold_breach",
     "availability",
     "anomaly",
     "burn_rate",
     "regression",
     "forecast",
+    "field",
 )
 MAX_BASELINE_VALUES = 2000
 
@@ -261,6 +263,7 @@ class Judge:
         events += self._burn_rates()
         events += self._regressions()
         events += self._forecasts()
+        events += self._field()
         return events
 
     def _open_alert(self, kind: str, metric: str) -> OpenAlert | None:
@@ -286,7 +289,9 @@ class Judge:
         actual = latest.actual if latest else None
         bound = latest.bound if latest else None
         since = d.since.strftime("%Y-%m-%d %H:%M:%SZ") if d.since else "?"
-        window = f"{d.streak} check(s) since {since}" if kind not in (REGRESSION, FORECAST, BURN) else (message or "")
+        window = (
+            f"{d.streak} check(s) since {since}" if kind not in (REGRESSION, FORECAST, BURN, FIELD) else (message or "")
+        )
         info = {"reason": d.reason, "check_id": self.check_id, "location": self.ctx.location, "streak": d.streak}
         info |= data or {}
         a = schema.alerts
@@ -500,4 +505,22 @@ class Judge:
             d = self._single(FORECAST, t.metric, f is not None, severity, f.current if f else None, t.bound)
             obs = Observation(self.check_id, self.now, f is not None, severity, f.current if f else None, t.bound)
             events += self.apply(FORECAST, t.metric, d, obs, data, message)
+        return events
+
+    def _field(self) -> list[MonitorEvent]:
+        """Real users' p75 of each metric a field threshold sets for this page (bigday.compare.field), judged once
+        per ``monitor.field.every`` (every check of the page would judge the same beacons again). A p75 is already
+        an aggregate of many visits, so one judgement opens or resolves; a p75 of too few values (or none) says
+        nothing, and an open alert stays as it is."""
+        watch = self.ctx.scenario.monitor.field
+        if not any(t.applies_to(self.page) for t in watch.thresholds):
+            return []
+        if not history.is_due(self.conn, f"field:{self.page}", watch.every_s, self.now):
+            return []
+        events = []
+        for j in judge_field(self.conn, self.ctx.scenario, [self.page], end=self.now.date()):
+            d = self._single(FIELD, j.metric, j.breached, j.severity, j.p75, j.threshold.bound)
+            obs = Observation(self.check_id, self.now, j.breached, j.severity, j.p75, j.threshold.bound)
+            data = {k: v for k, v in j.as_dict().items() if k in ("route", "days", "count", "good", "poor", "level")}
+            events += self.apply(FIELD, j.metric, d, obs, data | {"source": "field"}, j.describe())
         return events

@@ -10,7 +10,9 @@ from bigday.runfolder.document import FORBID, Record, read_document, write_docum
 from bigday.runfolder.folder import RunFile, RunFolder
 
 # availability, forecast and burn_rate are raised by the monitor (docs/monitor.md), the others by compare too.
-AlertType = Literal["regression", "threshold_breach", "anomaly", "isolation", "availability", "forecast", "burn_rate"]
+AlertType = Literal[
+    "regression", "threshold_breach", "anomaly", "isolation", "availability", "forecast", "burn_rate", "field"
+]
 Severity = Literal["low", "medium", "high", "critical"]
 ALERT_TYPES: tuple[str, ...] = get_args(AlertType)
 SEVERITIES: tuple[str, ...] = get_args(Severity)  # in rising order

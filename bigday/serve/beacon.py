@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bigday.metrics import FIELD_METRICS
+
 MAX_BEACON_BYTES = 16 * 1024
 MAX_MS = 3_600_000.0  # an hour: no vital of one page view is longer
 MAX_CLS = 100.0
 MAX_ATTRIBUTION_MS = 86_400_000.0  # attribution times count from navigation start: a page may stay open a day
 MAX_STRING = 300
-FIELD_METRICS = ("lcp", "inp", "cls", "fcp", "ttfb", "fid")
 DEVICES = ("mobile", "tablet", "desktop")
 CONNECTIONS = ("slow-2g", "2g", "3g", "4g")
 NAVIGATIONS = ("navigate", "reload", "back-forward", "back-forward-cache", "prerender", "restore")

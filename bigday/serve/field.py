@@ -9,7 +9,6 @@ field figures only.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,15 +19,9 @@ from bigday.metrics import METRICS, format_number
 from bigday.settings.scenario import Scenario
 from bigday.stats import quantile
 from bigday.store import rum as rum_store
+from bigday.store.rum import route_of
 
 COMPARED = ("lcp", "inp", "cls", "fcp", "ttfb")
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def route_of(path: str) -> str:
-    """The route template of a scenario page's path."""
-    bare = path.split("?")[0].split("#")[0] or "/"
-    return _PLACEHOLDER.sub(lambda m: ":" + m.group(1).lower(), bare)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 
 from bigday.errors import ConfigError
-from bigday.metrics import METRICS, Direction, Unit
+from bigday.metrics import FIELD_METRICS, METRICS, Direction, Unit
 from bigday.settings.access import Auth, SignIn, Tenancy, credential_problem
 from bigday.settings.base import CONFIG, Text, UrlPath
 from bigday.settings.insights import InsightPolicy
@@ -578,6 +578,18 @@ class RegressionWatch:
 
 
 @dataclass(frozen=True, config=_CONFIG)
+class FieldWatch:
+    """Real users' p75 against thresholds of its own: each page's route and tenant, over the last ``days`` UTC
+    days of field beacons (today included), judged every ``every`` after a check of the page; a p75 of fewer
+    than ``min_count`` values says nothing. Thresholds take the same form as the scenario's, at p75."""
+
+    thresholds: tuple[Threshold, ...] = ()
+    every_s: Annotated[PositiveSeconds, Field(validation_alias="every")] = 900.0
+    days: Annotated[StrictInt, Field(ge=1, le=28)] = 1
+    min_count: Annotated[StrictInt, Field(ge=1, le=10_000_000)] = 50
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class EmailChannel:
     """Alert e-mail over SMTP; the user name and password come from BIGDAY_SMTP_USER / BIGDAY_SMTP_PASSWORD."""
 
@@ -616,6 +628,7 @@ class MonitorPolicy:
     anomaly: AnomalyPolicy = AnomalyPolicy()
     forecast: ForecastPolicy = ForecastPolicy()
     regression: RegressionWatch = RegressionWatch()
+    field: FieldWatch = FieldWatch()
     email: EmailChannel | None = None
 
     @field_validator("jitter_ms")
@@ -884,9 +897,26 @@ def _check_monitor(s: Scenario) -> None:
                     f"unknown metric {metric!r}; expected {AVAILABILITY} or one of {', '.join(sorted(METRICS))}",
                 )
     for i, w in enumerate(m.maintenance):
-        for name in w.pages:
-            if name not in pages:
-                raise _Refused(f"monitor.maintenance[{i}].pages", f"unknown page {name!r}; pages are {known}")
+        _known_pages(f"monitor.maintenance[{i}].pages", w.pages, pages)
+    _check_field_thresholds(m.field.thresholds, pages)
+
+
+def _known_pages(key: str, names: tuple[str, ...], pages: set[str]) -> None:
+    for name in names:
+        if name not in pages:
+            raise _Refused(key, f"unknown page {name!r}; pages are {', '.join(sorted(pages))}")
+
+
+def _check_field_thresholds(thresholds: tuple[Threshold, ...], pages: set[str]) -> None:
+    for i, t in enumerate(thresholds):
+        key = f"monitor.field.thresholds[{i}]"
+        if t.metric not in FIELD_METRICS:
+            raise _Refused(f"{key}.metric", f"expected a metric field beacons carry ({', '.join(FIELD_METRICS)})")
+        if t.aggregate != "p75":
+            raise _Refused(f"{key}.aggregate", f"the field is judged at p75, as CrUX does; got {t.aggregate!r}")
+        if t.engine is not None:
+            raise _Refused(f"{key}.engine", "a field threshold judges real users' beacons; leave engine out")
+        _known_pages(f"{key}.pages", t.pages, pages)
 
 
 def _check_rum(s: Scenario) -> None:

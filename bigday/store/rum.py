@@ -14,6 +14,7 @@ exactly as ``numpy.quantile`` does.
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,14 +24,23 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, delete, func, select
 
-from bigday.metrics import METRICS
+from bigday.metrics import FIELD_METRICS, METRICS
 from bigday.runfolder import utc_now
 from bigday.stats import quantile_of_neighbours
 from bigday.store import schema
 
-FIELD_METRICS = ("lcp", "inp", "cls", "fcp", "ttfb", "fid")
 WINDOW_DAYS = 28  # CrUX's rolling window
 P = 0.75
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def route_of(path: str) -> str:
+    """The field route of a scenario page's path: its template (``/studios/{tenant_key}/clients`` is
+    ``/studios/:tenant_key/clients``), the query dropped; what the snippet reports for the same page."""
+    bare = path.split("?")[0].split("#")[0] or "/"
+    return _PLACEHOLDER.sub(lambda m: ":" + m.group(1).lower(), bare)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -24,6 +26,7 @@ from bigday.monitor.synthetic import HistorySpec, write_history
 from bigday.runfolder import utc_now
 from bigday.settings.scenario import DEFAULT_SCENARIO, Scenario, parse_scenario
 from bigday.store import alerts as alert_store
+from bigday.store import rum as rum_store
 from bigday.store import schema
 from bigday.store.audit import list_audit
 from bigday.store.engine import Store, open_store
@@ -112,6 +115,58 @@ def test_alerts_open_after_n_resolve_after_k_and_queue_one_notification_each(sto
         n = schema.notifications
         rows = conn.execute(select(n.c.event).where(n.c.alert_id == done.id).order_by(n.c.id)).scalars().all()
     assert rows == ["opened", "resolved"]
+
+
+def _field_rows(tenant: str, route: str, values: list[float]) -> list[dict[str, Any]]:
+    now = utc_now()
+    common = {"received_at": now, "day": now.date(), "tenant": tenant, "route": route, "device": "mobile"}
+    common |= {"connection": "4g", "navigation": "navigate", "browser": "chrome", "metric": "lcp", "attribution": None}
+    return [common | {"beacon": uuid.uuid4().hex, "value": v} for v in values]
+
+
+def test_a_field_p75_past_its_threshold_opens_an_alert_and_good_visits_resolve_it(store: Store) -> None:
+    field = {"every": "1s", "min_count": 20, "thresholds": [{"metric": "lcp", "aggregate": "p75", "bound": "2500ms"}]}
+    sc = scenario(field=field)
+    route = rum_store.route_of(sc.page("dashboard").path)
+
+    def field_alerts() -> list[Any]:
+        return [a for a in alerts(store) if a.type == "field"]
+
+    def add(tenant: str, values: list[float], page_route: str = route) -> None:
+        with store.begin() as conn:
+            rum_store.insert_values(conn, _field_rows(tenant, page_route, values))
+        time.sleep(1.1)  # the next check's field judgement is due
+
+    run(store, sc, "dashboard", outcome(OK))
+    assert field_alerts() == []  # no beacons: nothing to judge
+    # 19 slow visits of the page's own studio (one short of min_count), and slow visits that are not its: another
+    # studio on the same route, the same studio on another route.
+    add("everafter", [3100.0] * 19)
+    add("lumen", [3100.0] * 40)
+    add("everafter", [3100.0] * 40, "/photos/gallery")
+    run(store, sc, "dashboard", outcome(OK))
+    assert field_alerts() == []
+    add("everafter", [3100.0] * 11)
+    events = run(store, sc, "dashboard", outcome(OK))
+    (a,) = field_alerts()
+    assert (a.page, a.metric, a.tenant, a.actual, a.threshold) == ("dashboard", "lcp", "everafter", 3100.0, 2500.0)
+    # The scenario's alert bands grade the field's p75 as they grade a check's median: past 3,000 ms is critical.
+    assert a.severity == "critical" and json.loads(a.data)["count"] == 30
+    assert [e.text for e in events if e.kind == "alert"] == [
+        "[critical] field lcp opened: dashboard (everafter) - field lcp p75 3,100 ms over 30 visits to /dashboard"
+        " (everafter) over the last 1 day(s): past the error threshold 2,500 ms"
+    ]
+    run(store, sc, "dashboard", outcome(OK))  # within monitor.field.every: the same beacons are not judged again
+    assert field_alerts()[0].occurrences == 1
+    # 90 fast visits: the p75 of 120 is 1,675 ms (numpy's quantile), within the bound.
+    add("everafter", [1200.0] * 90)
+    run(store, sc, "dashboard", outcome(OK))
+    (done,) = field_alerts()
+    assert done.resolved_at is not None
+    with store.begin() as conn:
+        n = schema.notifications
+        sent = conn.execute(select(n.c.event).where(n.c.alert_id == done.id).order_by(n.c.id)).scalars().all()
+    assert sent == ["opened", "resolved"]
 
 
 def test_threshold_breach_severity_reminder_and_acknowledge(store: Store) -> None:

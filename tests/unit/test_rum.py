@@ -18,11 +18,11 @@ from bigday.errors import ConfigError
 from bigday.runfolder import utc_now
 from bigday.serve.beacon import BeaconRejected, browser_family, device_class, parse_beacon, route_problem
 from bigday.serve.collector import Buckets, script, script_integrity, snippet
-from bigday.serve.field import route_of
 from bigday.settings.scenario import DEFAULT_SCENARIO, parse_scenario
 from bigday.store import rum as rum_store
 from bigday.store import schema
 from bigday.store.engine import open_store
+from bigday.store.rum import route_of
 
 KEY = "pk_lumen_test_0123456789"
 
@@ -391,6 +391,35 @@ def test_field_beside_lab_flags_the_route_the_lab_is_too_kind_to(tmp_path: Path,
     assert "field" not in json.loads(cli("sla", "--store", store_path, "--format", "json", "--no-field").stdout)
     petal = json.loads(cli("sla", "--store", store_path, "--format", "json", "--tenant", "petal").stdout)
     assert {v["tenant"] for v in petal["field"]["routes"]} == {"petal"}
+
+
+def test_rum_report_judges_the_field_thresholds_and_fails_on_an_error_one(tmp_path: Path, cli: Any) -> None:
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    lcp = {"metric": "lcp", "aggregate": "p75", "bound": "2500ms", "level": "error", "pages": ["photo-gallery"]}
+    cls_ = {"metric": "cls", "aggregate": "p75", "bound": 0.1, "level": "warn"}
+    data["monitor"] = {"field": {"min_count": 4, "thresholds": [lcp, cls_]}}
+    scenario_file = tmp_path / "field.yaml"
+    scenario_file.write_text(yaml.safe_dump(data))
+    store_path = str(tmp_path / "s.sqlite")
+    with open_store(store_path) as store, store.begin() as conn:
+        rum_store.insert_values(
+            conn, _field_rows("everafter", "/photos/gallery", "lcp", [1000.0, 1500.0, 2000.0, 2400.0])
+        )
+        rum_store.insert_values(conn, _field_rows("everafter", "/photos/gallery", "cls", [0.2] * 4))
+        rum_store.insert_values(conn, _field_rows("everafter", "/clients", "lcp", [9000.0] * 3))  # under min_count
+    args = ("rum", "report", "--store", store_path, "--scenario", str(scenario_file))
+    r = cli(*args)
+    # The LCP p75 of (1000, 1500, 2000, 2400) is 2,100 ms: within; the CLS warns, which fails nothing.
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok\tphoto-gallery\tfield lcp p75 2,100 ms over 4 visits to /photos/gallery (everafter)" in r.stdout
+    assert "WARN\tphoto-gallery\tfield cls p75 0.2" in r.stdout and "9,000" not in r.stdout
+    with open_store(store_path) as store, store.begin() as conn:
+        rum_store.insert_values(conn, _field_rows("everafter", "/photos/gallery", "lcp", [3000.0] * 8))
+    r = cli(*args)
+    assert r.returncode == 1 and "ERROR\tphoto-gallery\tfield lcp p75 3,000 ms over 12 visits" in r.stdout, r.stdout
+    doc = json.loads(cli(*args, "--format", "json").stdout)
+    (judged,) = [t for t in doc["thresholds"] if t["metric"] == "lcp"]
+    assert judged["breached"] and judged["p75"] == 3000.0 and judged["bound"] == 2500.0 and judged["count"] == 12
 
 
 def test_a_visit_label_is_kept_and_anything_else_there_refused(tmp_path: Path) -> None:

@@ -77,6 +77,19 @@ def test_maintenance_times_are_utc_and_cron_windows_parse() -> None:
             "monitor.email.to: expected e-mail addresses",
         ),
         ({"jitter": "-2s"}, "monitor.jitter: expected a duration between 0ms and 366d"),
+        (
+            {"field": {"thresholds": [{"metric": "tbt", "aggregate": "p75", "bound": 200}]}},
+            "monitor.field.thresholds[0].metric: expected a metric field beacons carry (lcp, inp, cls, fcp, ttfb, fid)",
+        ),
+        (
+            {"field": {"thresholds": [{"metric": "lcp", "aggregate": "p95", "bound": "2.5s"}]}},
+            "monitor.field.thresholds[0].aggregate: the field is judged at p75, as CrUX does; got 'p95'",
+        ),
+        (
+            {"field": {"thresholds": [{"metric": "lcp", "aggregate": "p75", "bound": "2.5s", "pages": ["nope"]}]}},
+            "monitor.field.thresholds[0].pages: unknown page 'nope'",
+        ),
+        ({"field": {"days": 29}}, "monitor.field.days: expected a number <= 28"),
     ],
 )
 def test_bad_monitor_settings_are_one_line_errors(monitor: object, message: str) -> None:
