@@ -77,7 +77,10 @@ if [ "$#" -gt 0 ]; then exec python -m pytest "$@"; fi
 # else of this suite is loading. Every failure of either pass fails the command.
 status=0
 say "serial pass: tests whose bars depend on timing, one at a time"
-python -m pytest -m serial || status=$?
+# A timing bar that misses once is run again after 10 s: the host under this machine is shared, and a burst of
+# its work (steal time) once moved a hero's LCP by 500 ms and starved three isolation checks in a row. A
+# regression misses both times; the other pass gets no reruns, since nothing in it is judged by a timing.
+python -m pytest -m serial --reruns 1 --reruns-delay 10 || status=$?
 say "parallel pass: the rest on ${BIGDAY_TEST_WORKERS:-3} workers"
 python -m pytest -m "not serial" -n "${BIGDAY_TEST_WORKERS:-3}" --dist loadgroup || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
 exit "$status"

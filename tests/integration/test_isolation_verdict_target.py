@@ -5,7 +5,7 @@ in `fair`; the same three in one FIFO pool in `shared`), judged by the reference
 minimum effect 5 ms). Time goes where the evidence is thin: `shared` slows the victim tens of times over,
 which 5 s phases show beyond doubt, while `fair` gets 20 s phases (~2,200 victim samples each), so a
 one-second burst of unrelated work on this shared machine stays below the 5% of samples that would move the
-p95. A mode whose verdict calls its own evidence untrustworthy is measured again, up to three times (the caveats are
+p95. A mode whose verdict calls its own evidence untrustworthy is measured once more (the caveats are
 printed), and the bars judge the trustworthy measurement.
 """
 
@@ -22,7 +22,7 @@ from bigday.target.server import running_target
 
 pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.serial]
 
-ATTEMPTS = 3
+ATTEMPTS = 2  # and the serial pass runs a failed test once more (scripts/bootstrap.sh)
 PHASES = {"shared": PlanOverrides(phase="5s", recovery="3s"), "fair": PlanOverrides(phase="20s", recovery="3s")}
 
 
@@ -32,7 +32,7 @@ def test_isolation_verdict_fails_shared_and_passes_fair(tmp_path):
     for mode, overrides in PHASES.items():
         # A verdict that says its own evidence cannot be trusted (a saturated or starved generator, a baseline the
         # machine disturbed) is the tool working; as a user would, measure that mode again on a fresh target, up to
-        # ATTEMPTS times (a busy CI machine disturbed two fair measurements in a row). The bars below judge the
+        # ATTEMPTS times (a busy CI machine starved three fair measurements in a row). The bars below judge the
         # trustworthy measurement and the time it took.
         for attempt in range(1, ATTEMPTS + 1):
             start = time.monotonic()

@@ -171,7 +171,9 @@ def test_sigkill_during_load_loses_no_acknowledged_beacon(collector: dict[str, A
     assert at_kill >= KILL_AFTER, f"only {at_kill} beacons acknowledged in {LOAD_MAX_S:g} s"
     assert set(answers) <= {204, 503}, sorted(set(answers))
     assert not wrong, wrong
-    assert len(acknowledged) == at_kill  # nothing was acknowledged after the kill
+    # An answer the collector wrote just before it died can be read after the kill: at most one per sender, the
+    # request each had in flight (every acknowledged beacon, those included, must be in the store below).
+    assert len(acknowledged) - at_kill <= SENDERS, (len(acknowledged), at_kill)
 
     url = collector["start"]()  # the same store, opened again after the kill
     conn = sqlite3.connect(collector["store"])
@@ -233,7 +235,9 @@ def test_the_probes_visit_and_its_beacon_agree_on_lcp_cls_and_inp(tmp_path: Path
             outcome = probe_app(options, AppUnderTest(target, embedded=False), browser=bigday_browser)
             samples = [r.to_sample() for r in outcome.runs]
             assert len(samples) == 5 and all(s.ok and s.attempt == 1 for s in samples), samples
-            deadline, beacons = time.monotonic() + 10, {}
+            # A beacon leaves as its page is hidden and is committed in the collector's next batch: seconds on a
+            # busy machine (CI once had four of the five after 10 s).
+            deadline, beacons = time.monotonic() + 30, {}
             while time.monotonic() < deadline and len(beacons) < len(samples):
                 beacons = _beacons_of(store, str(visit))
                 time.sleep(0.1)
