@@ -36,7 +36,7 @@ from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner, Wor
 
 from bigday.errors import EXIT_RUN_FAILED, EXIT_USAGE, BigdayError, ConfigError, RunError
 from bigday.load.adjudicator import adjudicate
-from bigday.load.dispatch import VICTIM_CLASS, VictimPinnedDispatcher, lower_priority_once
+from bigday.load.dispatch import VICTIM_CLASS, VictimPinnedDispatcher, lower_priority_once, raise_priority_once
 from bigday.load.plan import LoadPlan, PlanOverrides, build_plan, check_secrets, phase_at, with_locust_options
 from bigday.load.results import RunRecord, write_results
 from bigday.load.runtime_state import RunState, attach_run_state, has_run_state, run_state
@@ -561,6 +561,7 @@ def _ready_aggressor_process(runner: WorkerRunner | LocalRunner, state: RunState
     gevent.sleep(PREPARE_AFTER_S)  # the warm-up's spawn message has arrived by now
     if isinstance(runner, WorkerRunner):
         if runner.user_classes_count.get(VICTIM_CLASS):
+            raise_priority_once(state)
             state.prepared = True
             return
         lower_priority_once(state)
