@@ -30,7 +30,7 @@ from bigday.errors import BigdayError, ConfigError
 from bigday.monitor.evidence import to_json
 from bigday.report.dashboard import CSP as DASHBOARD_CSP
 from bigday.serve import data, field, pages
-from bigday.serve.collector import collector_routes
+from bigday.serve.collector import Collector, RumApp
 from bigday.serve.history import served_dashboard
 from bigday.serve.tokens import Viewer, digest, viewer_for
 from bigday.settings.scenario import Scenario, parse_duration_ms
@@ -502,5 +502,6 @@ def build_app(store: Store, scenario: Scenario) -> Starlette:
     routes = [Route(path, guarded(app, fn, api)) for path, (fn, api) in reads.items()]
     routes += [Route(path, guarded(app, fn, api, write=True), methods=["POST"]) for path, (fn, api) in writes.items()]
     routes += _session_routes(app)
-    routes += collector_routes(store, scenario.rum)
-    return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    collector = Collector(store, scenario.rum)
+    routes += collector.routes()
+    return RumApp(collector, routes=routes, exception_handlers={404: _not_found, 405: _not_found})
