@@ -18,6 +18,7 @@ from bigday.errors import EXIT_OK, EXIT_VERDICT_FAILED, ConfigError
 from bigday.present.console import plain
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8080/rum"
+REPORT_DAYS = 28  # CrUX's rolling window
 
 
 def _snippet(args: argparse.Namespace) -> int:
@@ -46,20 +47,23 @@ def _report(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     if args.tenant is not None:
         scenario.tenant(args.tenant)
-    if not 1 <= args.days <= 400:
+    if args.days is not None and not 1 <= args.days <= 400:
         raise ConfigError(f"--days: expected 1 to 400, got {args.days}")
+    days = args.days or REPORT_DAYS
+    # The thresholds over the monitor's window unless --days says otherwise: the report agrees with the alerts.
+    threshold_days = args.days or scenario.monitor.field.days
     with store_from_args(args) as store, store.read("reading field beacons") as conn:
-        views = field.field_beside_lab(conn, scenario, args.tenant, args.days)
-        judged = judge_field(conn, scenario, tenant=args.tenant, days=args.days)
+        views = field.field_beside_lab(conn, scenario, args.tenant, days)
+        judged = judge_field(conn, scenario, tenant=args.tenant, days=threshold_days)
     flags = field.warnings(views)
     failed = [j for j in judged if j.breached and j.threshold.level == "error"]
     if args.format == "json":
-        print(json.dumps(field.as_json(views, args.days) | {"thresholds": [j.as_dict() for j in judged]}, indent=2))
+        print(json.dumps(field.as_json(views, days) | {"thresholds": [j.as_dict() for j in judged]}, indent=2))
     else:
-        print(f"field (real visits, p75 over {args.days} days) beside lab (bigday's probe, same days)")
+        print(f"field (real visits, p75 over {days} days) beside lab (bigday's probe, same days)")
         print_table(views)
         if judged:
-            print(f"field thresholds (monitor.field.thresholds, p75 over {args.days} days):")
+            print(f"field thresholds (monitor.field.thresholds, p75 over {threshold_days} day(s)):")
         for j in judged:
             mark = f"{j.threshold.level.upper()}" if j.breached else "ok"
             print(plain(f"{mark}\t{j.page}\t{j.describe()}"))
@@ -116,7 +120,11 @@ def register(sub: Subparsers) -> None:
         help="field p75 beside the lab's per page, where the lab is too kind, and the field thresholds; "
         "exit 1 on a flag or an error-level field threshold past",
     )
-    r.add_argument("--days", type=int, default=28, help="the rolling window in UTC days (default 28, as CrUX)")
+    r.add_argument(
+        "--days",
+        type=int,
+        help="the rolling window in UTC days (default 28, as CrUX; the field thresholds: monitor.field.days)",
+    )
     r.add_argument("--tenant", metavar="ID", help="only this studio's pages and beacons")
     r.add_argument("--format", choices=("terminal", "json"), default="terminal")
     add_scenario_option(r, "$BIGDAY_SCENARIO or the bundled one")

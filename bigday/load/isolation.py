@@ -290,8 +290,9 @@ def _disturbed_baseline(
     A baseline slowed by the machine makes the ratio smaller: that can only flatter a verdict, never cause a
     FAIL. So the slowdown is judged once more against the victim alone after the spike, by the same rule and
     confidence; only when that judgement is harsher (a PASS that would be INCONCLUSIVE or FAIL, an INCONCLUSIVE
-    that would be FAIL) is the evidence not to be trusted. A PASS by the minimum effect usually holds: a few
-    milliseconds' burst of unrelated work in a long alone window moves its p95, not the victim's rise."""
+    that would be FAIL), and either FAIL or past the tolerance and the minimum effect at its estimates, is the
+    evidence not to be trusted. A PASS by the minimum effect usually holds: a few milliseconds' burst of
+    unrelated work in a long alone window moves its p95, not the victim's rise."""
     if a.status is Status.FAIL:
         return None
     before = victim_samples(book, iso.victim, a.look.before_spike, spans, iso.settle_s)
@@ -307,6 +308,16 @@ def _disturbed_baseline(
     against_after = judge_slowdown(ratio, rise, iso.tolerance, iso.min_effect_ms, iso.aggressor, enough)
     slowdown = next(p for p in a.parts if p.part == "slowdown")
     if _SEVERITY[against_after.status] <= _SEVERITY[slowdown.status]:
+        return None
+    # The later baseline is often the short recovery phase: its wider interval alone can turn a PASS into
+    # INCONCLUSIVE. That is fewer samples, not a flattered verdict; only harm at the estimates counts then.
+    harm_at_estimate = (
+        ratio.estimate is not None
+        and rise.estimate is not None
+        and ratio.estimate > iso.tolerance
+        and rise.estimate > iso.min_effect_ms
+    )
+    if against_after.status is not Status.FAIL and not harm_at_estimate:
         return None
     return (
         f"the baseline was disturbed: victim p95 {p95_before:.1f} ms alone before the spike but"

@@ -5,8 +5,8 @@ in `fair`; the same three in one FIFO pool in `shared`), judged by the reference
 minimum effect 5 ms). Time goes where the evidence is thin: `shared` slows the victim tens of times over,
 which 5 s phases show beyond doubt, while `fair` gets 20 s phases (~2,200 victim samples each), so a
 one-second burst of unrelated work on this shared machine stays below the 5% of samples that would move the
-p95. A mode whose verdict calls its own evidence untrustworthy is measured once more (the caveats are
-printed), and the bars judge the trustworthy measurement.
+p95. A mode whose verdict calls its own evidence untrustworthy, or cannot tell (INCONCLUSIVE), is measured once
+more (the caveats or the reason are printed); the bars judge the last measurement.
 """
 
 from __future__ import annotations
@@ -41,9 +41,12 @@ def test_isolation_verdict_fails_shared_and_passes_fair(tmp_path):
                 result = run_isolation_check(scenario, url, options)
             verdicts[mode] = result.verdicts[0].to_json()
             took = time.monotonic() - start
-            if verdicts[mode]["trustworthy"]:
+            # INCONCLUSIVE is the check saying it cannot tell (on a busy host the fair victim's p95 moved 4-8 ms
+            # with the machine): a user measures again, as for untrustworthy evidence. A FAIL is never retried.
+            if verdicts[mode]["trustworthy"] and verdicts[mode]["status"] != "inconclusive":
                 break
-            untrusted.append(f"{mode} attempt {attempt}: {'; '.join(verdicts[mode]['caveats'])}")
+            why = "; ".join(verdicts[mode]["caveats"]) or verdicts[mode]["reason"]
+            untrusted.append(f"{mode} attempt {attempt}: {verdicts[mode]['status']}: {why}")
             print(f"\n{untrusted[-1]}")
         elapsed += took
     shared, fair = verdicts["shared"], verdicts["fair"]
