@@ -338,8 +338,9 @@ def _starved_generator(
 ) -> str | None:
     """A caveat when the victim's load generator was itself slower beside the spike by enough to explain the
     harm: its event loop's extra lag lands in every victim timing it takes. Only a verdict that is not PASS is
-    questioned (the lag can only add to the spike windows' timings), and harm that stands once the extra lag is
-    taken out of the rise and the ratio stays harm."""
+    questioned (the lag can only add to the spike windows' timings): harm that stands once the extra lag is
+    taken out of the rise and the ratio stays harm, and an INCONCLUSIVE verdict is questioned only when taking
+    it out would make the slowdown pass (a fraction of a millisecond more lag accounts for no rise)."""
     if a.status is Status.PASS or not lag or a.alone.n == 0:
         return None
     alone, spike = _lag_p95(lag, a.look.alone, spans, iso.settle_s), _lag_p95(lag, a.look.spike, spans, iso.settle_s)
@@ -348,8 +349,17 @@ def _starved_generator(
         return None
     extra = spike - alone
     alone_p95 = stats.quantile(a.alone.rt, 0.95)
-    if rise.low - extra > iso.min_effect_ms and alone_p95 > 0 and ratio.low - extra / alone_p95 > iso.tolerance:
+    if alone_p95 <= 0:
         return None
+    if a.status is Status.FAIL:
+        if rise.low - extra > iso.min_effect_ms and ratio.low - extra / alone_p95 > iso.tolerance:
+            return None  # the harm stands with the extra lag taken out
+    elif (
+        rise.high is None
+        or ratio.high is None
+        or not (rise.high - extra < iso.min_effect_ms or ratio.high - extra / alone_p95 <= iso.tolerance)
+    ):
+        return None  # INCONCLUSIVE with or without the extra lag: it is not what keeps the verdict from a PASS
     return (
         f"the load generator was starved: its event loop lagged {spike:.1f} ms beside the spike against"
         f" {alone:.1f} ms alone (p95 of each second's worst), enough to account for the victim's"

@@ -253,6 +253,14 @@ def test_a_starved_generator_discredits_harm_its_own_lag_explains_and_nothing_el
     assert judge_isolation(_book(1.6), ISO, PHASES, HEALTHY, lag=_lag(1.0, 101.0)[:2]).trustworthy
 
 
+def test_a_little_more_lag_does_not_discredit_an_inconclusive_verdict():
+    # A 1.25x slowdown against a 1.25x tolerance: the interval reaches both sides, INCONCLUSIVE.
+    v = judge_isolation(_book(1.25), ISO, PHASES, HEALTHY, lag=_lag(1.0, 1.2))
+    assert v.status is Status.INCONCLUSIVE and v.trustworthy, v.caveats  # 0.2 ms more lag explains nothing
+    v = judge_isolation(_book(1.25), ISO, PHASES, HEALTHY, lag=_lag(1.0, 101.0))
+    assert v.status is Status.INCONCLUSIVE and not v.trustworthy  # 100 ms more could be the whole rise
+
+
 def test_generator_health_per_process():
     samples = [{"node": "a", "t": i, "cpu": 95.0 if i < 3 else 10.0} for i in range(40)]
     samples += [{"node": "b", "t": i, "cpu": 50.0} for i in range(40)]
