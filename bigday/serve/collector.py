@@ -134,6 +134,7 @@ class Collector:
 
     def __init__(self, store: Store, policy: RumPolicy) -> None:
         self.store, self.policy = store, policy
+        self.origins = policy.origins  # a property that builds the set: once, not on every beacon
         self.by_origin = Buckets(policy.rate_limit.per_origin, policy.rate_limit.burst_s)
         self.by_client = Buckets(policy.rate_limit.per_ip, policy.rate_limit.burst_s)
         self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
@@ -147,7 +148,7 @@ class Collector:
 
     async def preflight(self, request: Request) -> Response:
         origin = request.headers.get("origin")
-        if not origin or origin not in self.policy.origins:
+        if not origin or origin not in self.origins:
             return _refuse(403, "this origin may not send beacons here")
         if request.headers.get("access-control-request-method", "POST").upper() != "POST":
             return _refuse(403, "only POST", origin)
@@ -164,7 +165,7 @@ class Collector:
     ) -> tuple[int, bytes, dict[str, str]]:
         """One beacon: (status, body, headers) of the answer; 204 only once the beacon is committed."""
         origin = header("origin")
-        if not origin or origin not in self.policy.origins:
+        if not origin or origin not in self.origins:
             return _refusal(403, "this origin may not send beacons here (the Origin header is checked)")
         for buckets, key in ((self.by_client, client), (self.by_origin, origin)):
             if (wait := buckets.take(key)) > 0:
