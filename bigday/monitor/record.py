@@ -264,6 +264,23 @@ class Judge:
         events += self._regressions()
         events += self._forecasts()
         events += self._field()
+        events += self._retired(
+            {
+                THRESHOLD: {m for k, m in problems if k == THRESHOLD},
+                FIELD: {t.metric for t in self.ctx.scenario.monitor.field.thresholds if t.applies_to(self.page)},
+            }
+        )
+        return events
+
+    def _retired(self, judged: dict[str, set[str]]) -> list[MonitorEvent]:
+        """Resolve an open threshold or field alert whose threshold is no longer in the scenario: nothing will
+        judge it again, so left open it would remind the on-call forever about a bound nobody sets."""
+        events = []
+        for kind, metric in sorted(self.open):
+            if kind in judged and metric not in judged[kind]:
+                source = "field" if kind == FIELD else "lab"
+                why = f"no {source} threshold on {metric} applies to {self.page} any more"
+                events += self.apply(kind, metric, Decision("resolve", reason=why), None)
         return events
 
     def _open_alert(self, kind: str, metric: str) -> OpenAlert | None:

@@ -169,6 +169,39 @@ def test_a_field_p75_past_its_threshold_opens_an_alert_and_good_visits_resolve_i
     assert sent == ["opened", "resolved"]
 
 
+def test_an_alert_whose_threshold_left_the_scenario_resolves_instead_of_reminding_forever(store: Store) -> None:
+    field = {"every": "1h", "min_count": 20, "thresholds": [{"metric": "lcp", "aggregate": "p75", "bound": "2500ms"}]}
+    sc = scenario(field=field)
+    with store.begin() as conn:
+        rum_store.insert_values(
+            conn, _field_rows("everafter", rum_store.route_of(sc.page("dashboard").path), [3100.0] * 30)
+        )
+    for _ in range(2):
+        run(store, sc, "dashboard", outcome(OK, 2600.0, (LCP_BREACH,)))
+    assert sorted((a.type, a.metric) for a in alerts(store) if a.resolved_at is None) == [
+        ("field", "lcp"),
+        ("threshold_breach", "lcp"),
+    ]
+    # The next scenario sets neither bound: no lab threshold or alert band on LCP, and a field threshold on INP only.
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    data["pages"] = [dict(p, tenant=t) for p, t in zip(data["pages"][:3], ("everafter", "lumen", "petal"), strict=True)]
+    data["thresholds"] = [t for t in data["thresholds"] if t["metric"] != "lcp"]
+    data["alert_bands"] = {m: b for m, b in data["alert_bands"].items() if m != "lcp"}
+    data["monitor"] = {
+        "alerts": {"open_after": 2, "resolve_after": 2},
+        "field": dict(field, thresholds=[{"metric": "inp", "aggregate": "p75", "bound": "200ms"}]),
+    }
+    without = parse_scenario(yaml.safe_dump(data), Path("monitor.yaml"))
+    events = run(store, without, "dashboard", outcome(OK, 2600.0))
+    assert [a for a in alerts(store) if a.resolved_at is None] == []
+    texts = sorted(e.text for e in events if e.kind == "alert")
+    assert len(texts) == 2 and all("resolved" in t for t in texts), texts
+    with store.begin() as conn:
+        notes = " ".join(conn.execute(select(schema.alerts.c.notes)).scalars().all())
+    for source in ("field", "lab"):
+        assert f"resolved by itself: no {source} threshold on lcp applies to dashboard any more" in notes
+
+
 def test_threshold_breach_severity_reminder_and_acknowledge(store: Store) -> None:
     sc = scenario(alerts={"open_after": 2, "resolve_after": 2, "remind_every": "1s"})
     for _ in range(2):

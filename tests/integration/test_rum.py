@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -235,6 +236,32 @@ def test_hostile_beacons_get_4xx_and_store_nothing(rum: dict[str, Any]) -> None:
     assert httpx.options(f"{url}/rum", headers={"Origin": "http://evil.localhost:1"}).status_code == 403
     js = httpx.get(f"{url}/rum/rum.js")
     assert js.status_code == 200 and "webVitals" in js.text and "sendBeacon" in js.text
+
+
+def test_a_browser_that_hangs_up_mid_body_stores_nothing_and_the_collector_goes_on(rum: dict[str, Any]) -> None:
+    url, origin, store = rum["url"], rum["origin"], rum["store"]
+    count = len(_rows(store))
+    body = json.dumps(_beacon()).encode()
+    host, port = url.removeprefix("http://").split(":")
+    # Nothing, half, or all but the last byte of a valid beacon; and a whole valid beacon whose Content-Length
+    # promised one byte more (parsed as it came, it would be stored though the request never finished).
+    for cut, declared in (
+        (0, len(body)),
+        (len(body) // 2, len(body)),
+        (len(body) - 1, len(body)),
+        (len(body), len(body) + 1),
+    ):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            head = (
+                f"POST /rum HTTP/1.1\r\nHost: {host}:{port}\r\nOrigin: {origin}\r\n"
+                f"Content-Type: text/plain\r\nContent-Length: {declared}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body[:cut])
+            time.sleep(0.2)  # the collector has read what came and waits for the rest
+    time.sleep(0.5)
+    assert len(_rows(store)) == count  # no part-beacon was parsed, stored or half-stored
+    assert _post(url, origin, body).status_code == 204  # and the collector still serves the next one
+    assert len(_rows(store)) == count + 2
 
 
 def test_the_field_page_shows_a_studio_only_its_own_beacons(rum: dict[str, Any]) -> None:
