@@ -267,7 +267,7 @@ class Judge:
         events += self._retired(
             {
                 THRESHOLD: {m for k, m in problems if k == THRESHOLD},
-                FIELD: {t.metric for t in self.ctx.scenario.monitor.field.thresholds if t.applies_to(self.page)},
+                FIELD: self._field_metrics(),
             }
         )
         return events
@@ -524,13 +524,17 @@ class Judge:
             events += self.apply(FORECAST, t.metric, d, obs, data, message)
         return events
 
+    def _field_metrics(self) -> set[str]:
+        """The metrics a field threshold sets for this page."""
+        return {t.metric for t in self.ctx.scenario.monitor.field.thresholds if t.applies_to(self.page)}
+
     def _field(self) -> list[MonitorEvent]:
         """Real users' p75 of each metric a field threshold sets for this page (bigday.compare.field), judged once
         per ``monitor.field.every`` (every check of the page would judge the same beacons again). A p75 is already
         an aggregate of many visits, so one judgement opens or resolves; a p75 of too few values (or none) says
         nothing, and an open alert stays as it is."""
         watch = self.ctx.scenario.monitor.field
-        if not any(t.applies_to(self.page) for t in watch.thresholds):
+        if not self._field_metrics():
             return []
         if not history.is_due(self.conn, f"field:{self.page}", watch.every_s, self.now):
             return []
